@@ -1,0 +1,14 @@
+"""lstmkit: Long Short-Term Memory networks, correct to the last equation.
+
+The public API. `lstmkit.reference` (NumPy) and `lstmkit.cells` (PyTorch) are the math;
+`lstmkit.LSTM` is the layer users build on.
+"""
+
+from . import cells, reference
+from .cells import CELLS, get_cell
+from .config import LayerConfig, LstmkitError
+from .layers import LSTM
+
+__version__ = "0.1.0"
+
+__all__ = ["CELLS", "LSTM", "LayerConfig", "LstmkitError", "__version__", "cells", "get_cell", "reference"]

@@ -1,0 +1,47 @@
+"""Typed configs with one source of defaults, their JSON round trip, and the error users see.
+
+The bottom of the package: imports nothing from lstmkit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["LayerConfig", "LstmkitError", "from_dict", "to_json"]
+
+
+class LstmkitError(ValueError):
+    """Bad input from a user. The message is one line: what (argument, file or column),
+    what was expected and what was given. The CLI prints it without a traceback."""
+
+
+@dataclass(frozen=True)
+class LayerConfig:
+    """Everything that defines an `lstmkit.LSTM`; `LSTM.from_config(cfg)` rebuilds it."""
+
+    input_size: int
+    hidden_size: int
+    num_layers: int = 1  # stacked layers; each layer's output is the next one's input
+    bias: bool = True  # two bias vectors (b_ih, b_hh), as torch.nn.LSTM, so weights interchange
+    batch_first: bool = False  # False: (L, N, H_in) as torch.nn.LSTM; True: (N, L, H_in)
+    dropout: float = 0.0  # between stacked layers, in training only (needs num_layers > 1)
+    bidirectional: bool = False  # a second pass right to left, outputs concatenated
+    cell: str = "lstm"  # a name from lstmkit.cells.CELLS
+    forget_bias: float | None = 1.0  # Jozefowicz et al. 2015; None keeps torch's uniform init
+    kernel: str = "auto"  # auto: torch's fused kernel where one exists, else the compiled loop
+
+
+def from_dict(cls, data: dict[str, Any], where: str = "config"):
+    """Build dataclass `cls` from `data`, rejecting unknown keys and wrong types by name."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise LstmkitError(f"{where}: unknown key(s) {unknown}; expected some of {sorted(fields)}")
+    return cls(**data)
+
+
+def to_json(config) -> str:
+    return json.dumps(dataclasses.asdict(config), indent=2, sort_keys=True)
