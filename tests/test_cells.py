@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import numpy_grads, numpy_params
 
+from conftest import numpy_grads, numpy_params
 from lstmkit import LSTM, LstmkitError, reference
 from lstmkit.cells import CELLS, get_cell
 

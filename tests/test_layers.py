@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
-from conftest import LAYER_SPACE, check_layer, space_id
 from torch import nn
 
+from conftest import LAYER_SPACE, check_layer, space_id
 from lstmkit import CELLS, LSTM, LstmkitError
 
 I, H, T, N = 5, 7, 6, 3
@@ -154,7 +156,11 @@ BAD = [
     (lambda: LSTM(I, H)([[1.0]]), "input", "torch.Tensor"),
     (lambda: LSTM(I, H)(torch.randn(T, N, I, dtype=torch.float64)), "input", "dtype"),
     (lambda: LSTM(I, H)(torch.randn(0, N, I)), "input", "empty"),
-    (lambda: LSTM(I, H)(torch.randn(T, N, I), (torch.zeros(2, N, H), torch.zeros(1, N, H))), "hx", "h_0 must have shape (1, 3, 7)"),
+    (
+        lambda: LSTM(I, H)(torch.randn(T, N, I), (torch.zeros(2, N, H), torch.zeros(1, N, H))),
+        "hx",
+        "h_0 must have shape (1, 3, 7)",
+    ),
     (lambda: LSTM(I, H)(torch.randn(T, N, I), torch.zeros(1, N, H)), "hx", "(h_0, c_0)"),
     (lambda: LSTM(I, H, cell="gru")(torch.randn(T, N, I), (torch.zeros(1, N, H),) * 2), "hx", "h_0"),
     (lambda: LSTM(I, H, cell="lsmt"), "cell", "expected one of: lstm, peephole"),
@@ -189,3 +195,18 @@ def test_cuda_fused_and_loop_match_torch(cell):
     for module in (ours, loop):
         for w, g in zip(want, two_calls(module, x1, x2), strict=True):
             torch.testing.assert_close(g, w, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (run on the lent GPU)")
+@torch.backends.cudnn.flags(enabled=True, allow_tf32=False)  # TF32 (on by default since Ampere)
+def test_cuda_weights_are_flattened_for_cudnn():  # put cuDNN ~5e-5 away from the float32 loop
+    layer = LSTM(I, H, num_layers=2, bidirectional=True).cuda()
+    x = torch.randn(T, N, I, device="cuda")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "weights are not part of single contiguous chunk"
+        layer(x)[0].sum().backward()
+    peer = nn.LSTM(I, H, num_layers=2, bidirectional=True).cuda()
+    layer.load_state_dict(peer.state_dict())  # loading copies into the flat buffer in place
+    torch.testing.assert_close(layer(x)[0], peer(x)[0])
+    _, _, gates = layer(x, return_gates=True)  # the traced loop on CUDA too
+    torch.testing.assert_close(torch.cat([gates["h"][2], gates["h"][3]], -1), peer(x)[0], rtol=1e-5, atol=1e-5)

@@ -30,8 +30,8 @@ from .config import LstmkitError
 __all__ = [
     "CELLS",
     "ArticleCell",
-    "Cell",
     "CIFGCell",
+    "Cell",
     "FGRCell",
     "GRUCell",
     "LSTMCell",

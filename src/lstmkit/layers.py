@@ -22,7 +22,7 @@ import warnings
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, _VF, nn
+from torch import _VF, Tensor, nn
 
 from .cells import Cell, get_cell, uniform_bound
 from .config import LayerConfig, LstmkitError
@@ -154,6 +154,7 @@ class LSTM(nn.Module):
                 per_direction.append(names)
             self._names.append(per_direction)
         self.reset_parameters()
+        self.flatten_parameters()
 
     @classmethod
     def from_config(cls, config: LayerConfig, device=None, dtype=None) -> LSTM:
@@ -169,6 +170,34 @@ class LSTM(nn.Module):
                 for names in per_direction:
                     params = {base: getattr(self, name) for base, name in names.items()}
                     self.cell_type.init_forget_bias(params, self.forget_bias, self.hidden_size)
+
+    def flatten_parameters(self) -> None:
+        """On CUDA, lay the fused kernel's weights out in the one buffer cuDNN wants, as
+        torch.nn.LSTM does; otherwise cuDNN compacts them again at every call (and warns).
+        The parameters become views into that buffer; nothing else changes. No-op elsewhere."""
+        if self.kernel != "fused":
+            return
+        weights = self._fused_weights()
+        first = weights[0]
+        if not (first.is_cuda and torch.backends.cudnn.is_acceptable(first)):
+            return
+        if not all(w.is_cuda and w.dtype == first.dtype for w in weights):
+            return
+        from torch.backends.cudnn import rnn as cudnn_rnn
+
+        mode = cudnn_rnn.get_cudnn_mode({"lstm": "LSTM", "gru": "GRU", "rnn": "RNN_TANH"}[self.cell])
+        with torch.cuda.device_of(first), torch.no_grad():
+            if torch._use_cudnn_rnn_flatten_weight():
+                torch._cudnn_rnn_flatten_weight(
+                    weights, 4 if self.bias else 2, self.input_size, mode, self.hidden_size, 0,
+                    self.num_layers, False, self.bidirectional,
+                )  # fmt: skip
+
+    def _apply(self, fn, recurse=True):
+        # .cuda(), .to(), .double() ... replace the parameters: lay them out for cuDNN again.
+        result = super()._apply(fn, recurse)
+        self.flatten_parameters()
+        return result
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
@@ -206,14 +235,18 @@ class LSTM(nn.Module):
             traced[name] = value
         return (*result, traced)
 
-    def _fused(self, x: Tensor, state: list[Tensor]):
-        weights = [
+    def _fused_weights(self) -> list[Tensor]:
+        """torch's flat order: per layer, per direction, w_ih, w_hh[, b_ih, b_hh]."""
+        return [
             getattr(self, names[base])
             for per_direction in self._names
             for names in per_direction
             for base in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
             if base in names
         ]
+
+    def _fused(self, x: Tensor, state: list[Tensor]):
+        weights = self._fused_weights()
         hx = tuple(state) if self.cell == "lstm" else state[0]
         out = _FUSED[self.cell](
             x, hx, weights, self.bias, self.num_layers, self.dropout, self.training,

@@ -136,7 +136,6 @@ def lstm_step_backward(dstate, cache, p):
     x, state = cache["x"], cache["state"]
     h_prev, c_prev = state[0], state[1]
     i, f, g, c, o, tanh_c = (cache[k] for k in ("i", "f", "g", "c", "o", "tanh_c"))
-    H = h_prev.shape[1]
     dh, dc = dstate[0], dstate[1].copy()
     di, df, do = np.zeros_like(i), np.zeros_like(f), np.zeros_like(o)
     if variant == "fgr":  # a = [i, f, o] was handed to the next step: its gradient comes back
