@@ -1,0 +1,29 @@
+"""Embedded data sets, table reading and validation, scaling, splits and windows."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..config import LstmkitError
+from .registry import DATASETS, DatasetInfo
+
+__all__ = ["DATASETS", "DatasetInfo", "get", "list_datasets", "load"]
+
+
+def get(name: str) -> DatasetInfo:
+    try:
+        return DATASETS[name]
+    except KeyError:
+        raise LstmkitError(f"dataset: unknown {name!r}; embedded: {', '.join(DATASETS)}") from None
+
+
+def load(name: str) -> pd.DataFrame:
+    """An embedded data set as a pandas DataFrame (no network: the file ships with lstmkit)."""
+    info = get(name)
+    with info.path.open("rb") as f:
+        compression = "gzip" if info.file.endswith(".gz") else None
+        return pd.read_csv(f, compression=compression, **info.read_options)
+
+
+def list_datasets() -> list[DatasetInfo]:
+    return list(DATASETS.values())

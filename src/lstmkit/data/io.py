@@ -1,0 +1,235 @@
+"""Tables in, validated regular series out: every check a one-line error naming the column.
+
+`prepare` turns a long table (time, target, [series], covariates...) into `Segment`s on a
+regular time grid. Short gaps are interpolated and counted; a gap longer than `max_gap` splits
+the series into segments (each forecast on its own history), so nothing is silently invented.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..config import LstmkitError
+
+__all__ = ["Prepared", "Segment", "default_season", "infer_freq", "prepare", "read_table"]
+
+CALENDAR_COLUMNS = {"year", "month", "day", "hour", "minute", "weekday", "dayofweek"}
+
+
+@dataclass
+class Segment:
+    series: str  # the series id, "#k" appended where a long gap split it
+    times: pd.DatetimeIndex  # regular, no gaps
+    target: np.ndarray  # (T,)
+    past: np.ndarray  # (T, P) past covariates
+    filled: int = 0  # target values interpolated
+
+
+@dataclass
+class Prepared:
+    segments: list[Segment]
+    freq: str
+    past_covariates: list[str]
+    report: dict = field(default_factory=dict)  # what was filled, split, dropped, and why
+
+
+def read_table(source, read_options: dict | None = None, where: str = "--data") -> pd.DataFrame:
+    """A DataFrame from a DataFrame, a CSV (optionally .gz), a TSV or a Parquet file."""
+    if isinstance(source, pd.DataFrame):
+        return source.copy()
+    path = pathlib.Path(source)
+    if not path.is_file():
+        raise LstmkitError(f"{where}: file not found: {path}")
+    name = path.name.lower()
+    try:
+        if name.endswith((".parquet", ".pq")):
+            return pd.read_parquet(path)
+        if name.endswith((".csv", ".csv.gz", ".txt")):
+            return pd.read_csv(path, **(read_options or {}))
+        if name.endswith((".tsv", ".tsv.gz")):
+            return pd.read_csv(path, sep="\t", **(read_options or {}))
+    except (ValueError, OSError, pd.errors.ParserError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise LstmkitError(f"{where}: could not read {path}: {first}") from None
+    raise LstmkitError(f"{where}: {path} is not .csv, .csv.gz, .tsv or .parquet")
+
+
+def _need(df: pd.DataFrame, column: str | None, flag: str) -> None:
+    if column is not None and column not in df.columns:
+        available = ", ".join(map(str, df.columns))
+        raise LstmkitError(f"{flag}: no column {column!r}; available: {available}")
+
+
+def infer_freq(times: pd.DatetimeIndex) -> str:
+    """pandas' own inference on a clean stretch, else the most common step."""
+    unique = times.unique().sort_values()
+    if len(unique) < 3:
+        raise LstmkitError(f"--time-col: need at least 3 distinct times to infer a frequency, got {len(unique)}")
+    guess = pd.infer_freq(unique[: min(len(unique), 500)])
+    if guess:
+        return guess
+    steps = pd.Series(np.diff(unique.asi8)).mode()
+    return pd.tseries.frequencies.to_offset(pd.Timedelta(int(steps.iloc[0]))).freqstr
+
+
+def default_season(freq: str) -> int:
+    """24 for hourly, 7 for daily, 12 for monthly, ...: one natural cycle in steps."""
+    offset = pd.tseries.frequencies.to_offset(freq)
+    name = offset.name.upper()
+    if name.startswith(("MS", "ME", "M")):
+        return 12
+    if name.startswith(("QS", "QE", "Q")):
+        return 4
+    if name.startswith("W"):
+        return 52
+    try:
+        step = pd.Timedelta(offset)
+    except ValueError:
+        return 1
+    if step < pd.Timedelta("1D"):
+        return max(1, int(pd.Timedelta("1D") / step))
+    return 7 if step == pd.Timedelta("1D") else 1
+
+
+def default_max_gap(freq: str) -> int:
+    """Interpolate up to six hours of sub-daily data, or three steps of anything coarser."""
+    try:
+        step = pd.Timedelta(pd.tseries.frequencies.to_offset(freq))
+    except ValueError:
+        return 3
+    return max(1, int(pd.Timedelta("6h") / step)) if step < pd.Timedelta("6h") else 3
+
+
+def _fixed_step(freq: str):
+    try:
+        return pd.Timedelta(pd.tseries.frequencies.to_offset(freq))
+    except ValueError:  # months, quarters, years: no fixed length
+        return None
+
+
+def _numeric(df: pd.DataFrame, column: str, flag: str) -> pd.Series:
+    values = pd.to_numeric(df[column], errors="coerce")
+    bad = values.isna() & df[column].notna()
+    if bad.any():
+        row = bad.idxmax()
+        raise LstmkitError(
+            f"{flag}: column {column!r} must be numeric; row {row} holds {df[column][row]!r}"
+        )
+    return values.astype(float)
+
+
+def _auto_covariates(df, used, report) -> list[str]:
+    chosen, skipped = [], {}
+    for col in df.columns:
+        if col in used:
+            continue
+        if str(col).lower() in CALENDAR_COLUMNS:
+            skipped[col] = "calendar field: derived from the time column instead"
+        elif not pd.api.types.is_numeric_dtype(df[col]) or pd.api.types.is_bool_dtype(df[col]):
+            skipped[col] = "not numeric"
+        elif df[col].isna().mean() > 0.05:
+            skipped[col] = f"{df[col].isna().mean():.0%} missing"
+        else:
+            chosen.append(col)
+    report["covariates_skipped"] = skipped
+    return chosen
+
+
+def prepare(
+    df: pd.DataFrame,
+    time: str,
+    target: str,
+    series: str | None = None,
+    past_covariates: list[str] | str | None = "auto",
+    freq: str | None = None,
+    fill: str = "interpolate",
+    max_gap: int | None = None,
+    duplicates: str = "error",
+) -> Prepared:
+    """Validate and regularise a long table; see the module docstring."""
+    if fill not in ("interpolate", "none"):
+        raise LstmkitError(f"--fill: expected 'interpolate' or 'none', got {fill!r}")
+    for column, flag in ((time, "--time-col"), (target, "--target"), (series, "--series-col")):
+        _need(df, column, flag)
+    report: dict = {"rows": len(df)}
+    used = {time, target} | ({series} if series else set())
+    if past_covariates == "auto":
+        covs = _auto_covariates(df, used, report)
+    else:
+        covs = list(past_covariates or [])
+        for c in covs:
+            _need(df, c, "--past-covariates")
+    try:
+        times = pd.to_datetime(df[time])
+    except (ValueError, TypeError) as err:
+        raise LstmkitError(f"--time-col: column {time!r} is not a time: {str(err).splitlines()[0]}") from None
+    values = pd.DataFrame({"__t": times, "__y": _numeric(df, target, "--target")})
+    for c in covs:
+        values[c] = _numeric(df, c, "--past-covariates")
+    values["__s"] = df[series].astype(str) if series else "series"
+    if values["__t"].isna().any():
+        row = values["__t"].isna().idxmax()
+        raise LstmkitError(f"--time-col: column {time!r} is empty in row {row}")
+    dup = values.duplicated(["__s", "__t"])
+    if dup.any() and duplicates == "mean":
+        report["duplicates_averaged"] = int(dup.sum())
+    elif dup.any():
+        row = values[dup].iloc[0]
+        where = f" in series {row['__s']!r}" if series else ""
+        raise LstmkitError(f"--time-col: duplicate timestamp {row['__t']}{where}; each time must appear once per series")
+    freq = freq or infer_freq(pd.DatetimeIndex(values["__t"]))
+    max_gap = default_max_gap(freq) if max_gap is None else max_gap
+    step = _fixed_step(freq)
+    if step is not None:  # irregular stamps (a sensor 1 minute early) go to the nearest grid point
+        snapped = values["__t"].dt.round(step)
+        report["snapped_to_grid"] = int((snapped != values["__t"]).sum())
+        values["__t"] = snapped
+    merged = values.groupby(["__s", "__t"], as_index=False).mean(numeric_only=True)
+    report["merged_on_grid"] = len(values) - len(merged)
+    values = merged
+    segments, filled_total, splits = [], 0, 0
+    for sid, group in values.groupby("__s", sort=True):
+        group = group.set_index("__t").sort_index()
+        grid = pd.date_range(group.index[0], group.index[-1], freq=freq)
+        if len(grid) < len(group) or not group.index.isin(grid).all():
+            raise LstmkitError(
+                f"--freq: series {sid!r} has times off the {freq!r} grid (e.g. {group.index[~group.index.isin(grid)][0]}); "
+                "pass --freq to say the step"
+            )
+        group = group.reindex(grid)
+        missing = group["__y"].isna().to_numpy()
+        if missing.any() and fill == "none":
+            first = grid[missing.argmax()]
+            raise LstmkitError(
+                f"--fill none: series {sid!r} has {int(missing.sum())} missing step(s) on the {freq!r} grid, "
+                f"first at {first}; use --fill interpolate to fill short gaps"
+            )
+        # Runs of missing targets: short ones are interpolated, long ones cut the series.
+        run_id = np.cumsum(~missing)
+        run_len = pd.Series(missing).groupby(run_id).transform("sum").to_numpy()
+        long_gap = missing & (run_len > max_gap)
+        piece = np.cumsum(np.diff(np.concatenate([[0], long_gap.astype(int)])) == 1)
+        parts = list(pd.Series(np.arange(len(grid))).groupby(piece))
+        kept = 0
+        for _, idx in parts:
+            idx = idx.to_numpy()
+            idx = idx[~long_gap[idx]]
+            if len(idx) == 0:
+                continue
+            part = group.iloc[idx][["__y", *covs]].interpolate(limit_direction="both")
+            filled = int(missing[idx].sum())
+            filled_total += filled
+            name = sid if len(parts) == 1 else f"{sid}#{kept}"
+            past = part[covs].to_numpy(dtype=float) if covs else np.zeros((len(part), 0))
+            if np.isnan(past).any():  # a covariate empty throughout the piece
+                past = np.nan_to_num(past)
+            segments.append(Segment(name, part.index, part["__y"].to_numpy(dtype=float), past, filled))
+            kept += 1
+        splits += max(0, kept - 1)
+    report.update(freq=freq, max_gap=max_gap, filled=filled_total, long_gap_splits=splits,
+                  series=sorted({s.series.split("#")[0] for s in segments}), segments=len(segments))  # fmt: skip
+    return Prepared(segments, freq, covs, report)

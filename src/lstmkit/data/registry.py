@@ -1,0 +1,116 @@
+"""The embedded data sets: where each file lies in the package, what it is, and whose it is.
+
+Every file under data/files/ is a copy of ../shared/data/ with its PROVENANCE.md beside it, so an
+installed lstmkit needs no network. Each entry also carries the columns a forecast uses by
+default and the season its seasonal-naive baseline uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+
+__all__ = ["DATASETS", "DatasetInfo"]
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    name: str
+    file: str  # path under lstmkit/data/files/
+    description: str
+    frequency: str  # pandas offset alias
+    units: str
+    licence: str
+    citation: str
+    time: str  # column names a forecast uses by default
+    target: str
+    series: str | None = None
+    season: int | None = None  # None: from the frequency
+    window: int | None = None  # None: the article's 24
+    kind: str = "observations"  # or "climatology": smooth, not raw measurements
+    duplicates: str = "error"  # "mean": average repeated timestamps (documented in PROVENANCE.md)
+    read_options: dict = field(default_factory=dict)
+
+    @property
+    def path(self):
+        return resources.files("lstmkit.data").joinpath("files", self.file)
+
+    @property
+    def provenance(self):
+        return resources.files("lstmkit.data").joinpath("files", self.file.split("/")[0], "PROVENANCE.md")
+
+
+DATASETS: dict[str, DatasetInfo] = {
+    d.name: d
+    for d in (
+        DatasetInfo(
+            name="weather-nyc-hourly",
+            file="weather-nyc-hourly/nycflights13_weather.csv.gz",
+            description="Hourly weather observed at the three New York City airports (EWR, JFK, LGA), "
+            "2013: temperature, dew point, humidity, wind, precipitation, pressure, visibility.",
+            frequency="h",
+            units="°F (temp, dewp)",
+            licence="CC0",
+            citation="Wickham H. (2013-) nycflights13: Flights that Departed NYC in 2013, R package; "
+            "data from Iowa Environmental Mesonet (ASOS).",
+            time="time_hour",
+            target="temp",
+            series="origin",
+        ),
+        DatasetInfo(
+            name="seattle-temps",
+            file="weather/seattle-temps.csv",
+            description="Hourly temperature in Seattle, 2010. CLIMATOLOGY, not raw observations: a smooth "
+            "series on which same-hour-yesterday is nearly perfect; for teaching.",
+            frequency="h",
+            units="°F",
+            licence="public domain (NOAA)",
+            citation="NOAA, via the Vega datasets (vega_datasets 0.9.0).",
+            time="date",
+            target="temp",
+            kind="climatology",
+        ),
+        DatasetInfo(
+            name="seattle-weather",
+            file="weather/seattle-weather.csv",
+            description="Daily weather in Seattle, 2012-2015: maximum and minimum temperature, "
+            "precipitation, wind, and a weather label.",
+            frequency="D",
+            units="°C (temp_max, temp_min), mm, m/s",
+            licence="public domain (NOAA)",
+            citation="NOAA, via the Vega datasets (vega_datasets 0.9.0).",
+            time="date",
+            target="temp_max",
+            season=365,
+        ),
+        DatasetInfo(
+            name="glucose-cgm",
+            file="glucose-cgm/CGM.csv.gz",
+            description="Continuous glucose monitor readings every 5 minutes, one person, March-October "
+            "2010, with the raw sensor current (isig). Gaps up to 28 hours.",
+            frequency="5min",
+            units="mg/dL",
+            licence="public domain",
+            citation="Bokeh sample data (bokeh-sampledata 2026.1), module glucose.",
+            time="datetime",
+            target="glucose",
+            read_options={"na_values": ["nil"]},
+            duplicates="mean",  # 3 timestamps appear twice (PROVENANCE.md)
+        ),
+        DatasetInfo(
+            name="uk-lung-deaths",
+            file="uk-lung-deaths/uk_lung_deaths.csv",
+            description="Monthly deaths from bronchitis, emphysema and asthma in the UK, 1974-1979 "
+            "(total, male, female).",
+            frequency="MS",
+            units="deaths per month",
+            licence="R datasets (GPL-2 | GPL-3 as part of R); data from Diggle (1990)",
+            citation="Diggle P. J. (1990) Time Series: A Biostatistical Introduction. Oxford, table A.3; "
+            "R package datasets (ldeaths).",
+            time="month",
+            target="ldeaths",
+            season=12,
+            window=12,
+        ),
+    )
+}

@@ -1,0 +1,108 @@
+"""From regular series to what a forecaster trains on: features, lag designs, targets, splits.
+
+For every segment and every forecast origin t (the last observed step) we build
+    x[t]       (F,)      the LSTM's input at t: target, past covariates, calendar of t+1
+    design[t]  (D,)      the linear AR's regressors: p target lags, q lags of each covariate,
+                         calendar of t+1 and a constant (NaN where history is too short)
+    y[t]       (H,)      the targets y[t+1 .. t+H] (NaN past the end)
+    split[t]            0 train, 1 validation, 2 test, -1 neither
+A split is decided by time, the same cut for every series: an origin is training only if all H
+of its targets fall before the validation cut, so no target leaks across a boundary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["SeriesArrays", "Splits", "build_arrays", "calendar_features", "cut_times", "lag_design"]
+
+TRAIN, VAL, TEST, NONE = 0, 1, 2, -1
+
+
+@dataclass
+class Splits:
+    val_start: pd.Timestamp  # first time of the validation period
+    test_start: pd.Timestamp  # first time of the test period
+
+
+@dataclass
+class SeriesArrays:
+    """One segment, ready for the model. T origins; every array is indexed by origin."""
+
+    series: str
+    times: pd.DatetimeIndex  # (T,) origin times
+    target: np.ndarray  # (T,) scaled target
+    x: np.ndarray  # (T, F) LSTM input
+    y: np.ndarray  # (T, H) scaled targets t+1..t+H
+    split: np.ndarray  # (T,) TRAIN / VAL / TEST / NONE
+
+
+def calendar_features(times: pd.DatetimeIndex, freq: str) -> np.ndarray:
+    """sin/cos of the cycles a frequency can show: hour of day (sub-daily), day of week (daily
+    and finer), day of year (daily and finer), month of year (monthly). Shape (T, C)."""
+    step = None
+    try:
+        step = pd.Timedelta(pd.tseries.frequencies.to_offset(freq))
+    except ValueError:
+        pass
+    cols = []
+
+    def cycle(value, period):
+        cols.extend([np.sin(2 * np.pi * value / period), np.cos(2 * np.pi * value / period)])
+
+    if step is not None and step < pd.Timedelta("1D"):
+        cycle(times.hour.to_numpy() + times.minute.to_numpy() / 60.0, 24.0)
+    if step is not None and step <= pd.Timedelta("1D"):
+        cycle(times.dayofweek.to_numpy(), 7.0)
+        cycle(times.day_of_year.to_numpy() - 1, 365.25)
+    if step is None:  # months, quarters: the month of year
+        cycle(times.month.to_numpy() - 1, 12.0)
+    return np.stack(cols, 1) if cols else np.zeros((len(times), 0))
+
+
+def cut_times(segments, train: float, val: float) -> Splits:
+    """Validation and test start at the same instants for every series: fractions of the span."""
+    start = min(s.times[0] for s in segments)
+    end = max(s.times[-1] for s in segments)
+    span = end - start
+    return Splits(start + span * train, start + span * (train + val))
+
+
+def _lags(v: np.ndarray, n: int) -> np.ndarray:
+    """(T,) -> (T, n): column k holds v[t - k]; NaN before the series starts."""
+    out = np.full((len(v), n), np.nan)
+    for k in range(n):
+        out[k:, k] = v[: len(v) - k]
+    return out
+
+
+def lag_design(target: np.ndarray, past: np.ndarray, calendar_next: np.ndarray, p: int, q: int) -> np.ndarray:
+    """The AR regressors at each origin: p target lags, q lags of each covariate, the calendar
+    of the first target step and a constant. (T, p + q * P + C + 1)."""
+    parts = [_lags(target, p)] + [_lags(past[:, j], q) for j in range(past.shape[1])]
+    parts += [calendar_next, np.ones((len(target), 1))]
+    return np.concatenate(parts, 1)
+
+
+def build_arrays(segment, target_scaled, past_scaled, freq, horizon, splits: Splits) -> SeriesArrays:
+    times = segment.times
+    T = len(times)
+    offset = pd.tseries.frequencies.to_offset(freq)
+    calendar_next = calendar_features(times + offset, freq)
+    x = np.concatenate([target_scaled[:, None], past_scaled, calendar_next], 1)
+    y = np.full((T, horizon), np.nan)
+    for h in range(1, horizon + 1):
+        y[: T - h, h - 1] = target_scaled[h:]
+    split = np.full(T, NONE)
+    last = np.full(T, len(times) - 1)
+    first_idx = np.minimum(np.arange(T) + 1, T - 1)
+    last_idx = np.minimum(np.arange(T) + horizon, last)
+    complete = np.arange(T) + horizon <= T - 1
+    first_t, last_t = times[first_idx], times[last_idx]
+    split[complete & (last_t < splits.val_start)] = TRAIN
+    split[complete & (first_t >= splits.val_start) & (last_t < splits.test_start)] = VAL
+    split[complete & (first_t >= splits.test_start)] = TEST
+    return SeriesArrays(segment.series, times, target_scaled, x, y, split)

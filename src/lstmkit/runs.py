@@ -1,0 +1,103 @@
+"""The run directory, written atomically and without pickle.
+
+    runs/<name>/config.json        every setting, the data spec, the lstmkit version
+    runs/<name>/model.safetensors  the weights
+    runs/<name>/scaler.json        the training split's statistics
+    runs/<name>/metrics.json       model and baselines on the held-out split
+    runs/<name>/predictions.csv    time, series, horizon step, actual, predicted, quantiles
+    runs/<name>/checkpoint/        weights + optimizer + progress after every epoch, for resume
+
+Every file is written to a temporary name in the same folder and renamed into place, so a crash
+leaves the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import pathlib
+import tempfile
+
+import torch
+from safetensors.torch import load_file, save_file
+
+__all__ = ["atomic_write", "load_checkpoint", "read_json", "save_checkpoint", "write_json"]
+
+
+def atomic_write(path, write) -> None:
+    """Call write(tmp_path), then rename tmp_path onto path."""
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def _clean(value):
+    """JSON has no NaN: write null instead of an invalid token."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def write_json(path, data) -> None:
+    def write(tmp):
+        with open(tmp, "w") as f:
+            json.dump(_clean(data), f, indent=2, default=str)
+
+    atomic_write(path, write)
+
+
+def read_json(path) -> dict:
+    with open(path) as f:
+        return json.load(f)
+
+
+def save_tensors(path, tensors: dict[str, torch.Tensor]) -> None:
+    atomic_write(path, lambda tmp: save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, tmp))
+
+
+def save_checkpoint(folder, model, optimizer, progress: dict, best_state: dict) -> None:
+    """Weights, the best weights so far, the optimizer's moments and the loop's progress."""
+    folder = pathlib.Path(folder)
+    opt = optimizer.state_dict()
+    tensors, state_meta = {}, {}
+    for idx, entry in opt["state"].items():
+        state_meta[str(idx)] = {}
+        for key, value in entry.items():
+            if torch.is_tensor(value):
+                tensors[f"{idx}.{key}"] = value
+            else:
+                state_meta[str(idx)][key] = value
+    save_tensors(folder / "model.safetensors", model.state_dict())
+    save_tensors(folder / "best.safetensors", best_state)
+    save_tensors(folder / "optimizer.safetensors", tensors) if tensors else None
+    write_json(folder / "progress.json", {**progress, "optimizer": {"param_groups": opt["param_groups"], "state": state_meta}})
+
+
+def load_checkpoint(folder, model, optimizer) -> tuple[dict, dict] | None:
+    """Restore what save_checkpoint wrote; returns (progress, best_state) or None if absent."""
+    folder = pathlib.Path(folder)
+    if not (folder / "progress.json").exists():
+        return None
+    progress = read_json(folder / "progress.json")
+    model.load_state_dict(load_file(folder / "model.safetensors"))
+    best = load_file(folder / "best.safetensors")
+    meta = progress.pop("optimizer")
+    tensors = load_file(folder / "optimizer.safetensors") if (folder / "optimizer.safetensors").exists() else {}
+    state = {int(i): dict(entry) for i, entry in meta["state"].items()}
+    for key, value in tensors.items():
+        idx, name = key.split(".", 1)
+        state[int(idx)][name] = value
+    optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+    return progress, best

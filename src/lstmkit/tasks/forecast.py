@@ -1,0 +1,398 @@
+"""Forecaster: the article's temperature example made real, correct and honest.
+
+    fc = Forecaster(horizon=1).fit("weather-nyc-hourly")      # or a DataFrame / CSV / Parquet
+    fc.metrics["test"]                                         # model beside three baselines
+    fc.save("runs/nyc"); Forecaster.load("runs/nyc").predict(new_df)
+
+fit(): read -> regularise (data.io) -> split by time -> scale on train only -> lag designs ->
+baselines (persistence, seasonal naive, least-squares AR with p chosen on validation) ->
+ForecastNet with its skip path set to that AR -> train (train.fit) -> score model and baselines
+on the same test origins, in the target's units.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .. import data as datasets
+from ..config import LstmkitError
+from ..data.io import default_season, prepare, read_table
+from ..data.scaling import Standardizer
+from ..data.windows import TEST, TRAIN, VAL, Splits, build_arrays, calendar_features, cut_times, lag_design
+from ..evaluate import coverage, fit_least_squares, mase_scale, metrics, persistence, seasonal_naive
+from ..models import ForecastNet
+from ..train import fit
+from .schemes import EveryStep, Windows, forecast, loss_of
+
+__all__ = ["ForecastConfig", "Forecaster"]
+
+
+@dataclass
+class ForecastConfig:
+    """Every setting of a forecast; the defaults are the article's model unless a note says why."""
+
+    time: str | None = None  # column names; None: the embedded data set's defaults
+    target: str | None = None
+    series: str | None = None  # long format: many series, one global model
+    past_covariates: list[str] | str | None = "auto"  # auto: numeric columns with <= 5% missing
+    freq: str | None = None  # pandas alias; None: inferred
+    fill: str = "interpolate"  # or "none": refuse gaps
+    max_gap: int | None = None  # longest gap interpolated (steps); longer gaps split the series
+    duplicates: str = "error"  # or "mean"
+    train: float = 0.7  # chronological fractions of the time span; test is the rest
+    val: float = 0.1
+    window: int = 24  # the article's window; every-step: the burn-in before the loss counts
+    horizon: int = 1
+    hidden_size: int = 50  # the article's LSTM(50)
+    num_layers: int = 1
+    cell: str = "lstm"
+    dropout: float = 0.0
+    quantiles: list[float] = field(default_factory=list)  # e.g. [0.1, 0.5, 0.9]; 0.5 is added
+    scheme: str = "every-step"  # benchmarks/forecast.py: reaches a better RMSE faster than windows
+    epochs: int = 100  # at most; early stopping on validation decides
+    patience: int = 20  # epochs without a better validation loss; every-step epochs are cheap
+    batch_size: int = 32  # the article's
+    lr: float = 1e-3  # Adam, the article's
+    chunk: int = 16  # every-step: steps per truncated-BPTT chunk (state carries on; see docs/forecasting.md)
+    season: int | None = None  # seasonal naive and MASE; None: from the frequency
+    max_lag: int | None = None  # largest AR lag tried; None: a week of sub-daily data, a year of daily
+    seed: int = 0
+    threads: int = 1  # intra-op threads: 1 is fastest for small models on small machines
+
+
+def _check(cfg: ForecastConfig) -> None:
+    for name in ("window", "horizon", "hidden_size", "num_layers", "epochs", "batch_size", "chunk", "threads"):
+        value = getattr(cfg, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise LstmkitError(f"--{name.replace('_', '-')}: expected a positive integer, got {value!r}")
+    if cfg.scheme not in ("windows", "every-step"):
+        raise LstmkitError(f"--scheme: expected 'windows' or 'every-step', got {cfg.scheme!r}")
+    if not (0 < cfg.train < 1 and 0 < cfg.val < 1 and cfg.train + cfg.val < 1):
+        raise LstmkitError(f"split: train={cfg.train} and val={cfg.val} must be in (0, 1) with a sum below 1")
+    if any(not 0 < q < 1 for q in cfg.quantiles):
+        raise LstmkitError(f"--quantiles: each must be in (0, 1), got {cfg.quantiles}")
+    from ..cells import get_cell
+
+    get_cell(cfg.cell)
+
+
+class Forecaster:
+    def __init__(self, **settings):
+        unknown = set(settings) - {f.name for f in dataclasses.fields(ForecastConfig)}
+        if unknown:
+            raise LstmkitError(f"Forecaster: unknown setting(s) {sorted(unknown)}")
+        self.config = ForecastConfig(**settings)
+        self._explicit = set(settings)  # what the user chose; a data set's defaults fill the rest
+        if self.config.quantiles and 0.5 not in self.config.quantiles:
+            self.config.quantiles = sorted([*self.config.quantiles, 0.5])
+        _check(self.config)
+        self.model: ForecastNet | None = None
+
+    # ---- data ------------------------------------------------------------------------------
+
+    def _read(self, source, **columns):
+        cfg = self.config
+        for key, value in columns.items():
+            if value is not None:
+                setattr(cfg, key, value)
+        self.dataset = None
+        if isinstance(source, str) and source in datasets.DATASETS:
+            info = datasets.get(source)
+            self.dataset = info.name
+            cfg.time, cfg.target = cfg.time or info.time, cfg.target or info.target
+            cfg.series = cfg.series or info.series
+            cfg.freq, cfg.duplicates = cfg.freq or info.frequency, info.duplicates
+            cfg.season = cfg.season or info.season
+            if info.window and "window" not in self._explicit:
+                cfg.window = info.window
+            return datasets.load(info.name)
+        df = read_table(source)
+        if cfg.time is None or cfg.target is None:
+            raise LstmkitError("--time-col and --target: both are needed for your own data")
+        return df
+
+    def _prepare(self, df):
+        cfg = self.config
+        return prepare(df, cfg.time, cfg.target, cfg.series, cfg.past_covariates, cfg.freq, cfg.fill, cfg.max_gap,
+                       cfg.duplicates)  # fmt: skip
+
+    def _arrays(self, segments, splits):
+        cfg = self.config
+        out = []
+        for s in segments:
+            target = self.scaler_y.transform(s.target[:, None])[:, 0]
+            past = self.scaler_x.transform(s.past) if s.past.shape[1] else s.past
+            out.append(build_arrays(s, target, past, self.freq, cfg.horizon, splits))
+        return out
+
+    def _designs(self, arrays, segments, p: int):
+        q = min(p, self.season)
+        designs = []
+        for a, s in zip(arrays, segments, strict=True):
+            past = self.scaler_x.transform(s.past) if s.past.shape[1] else s.past
+            cal = calendar_features(a.times + pd.tseries.frequencies.to_offset(self.freq), self.freq)
+            designs.append(lag_design(a.target, past, cal, p, q))
+        return designs
+
+    # ---- fit ---------------------------------------------------------------------------------
+
+    def fit(self, data, time=None, target=None, series=None, splits: Splits | None = None, quiet=False,
+            checkpoint_dir=None, resume=False) -> Forecaster:  # fmt: skip
+        cfg = self.config
+        torch.set_num_threads(cfg.threads)
+        torch.manual_seed(cfg.seed)
+        df = self._read(data, time=time, target=target, series=series)
+        prepared = self._prepare(df)
+        self.freq, self.report = prepared.freq, prepared.report
+        self.past_covariates = prepared.past_covariates
+        self.season = cfg.season or default_season(self.freq)
+        need = cfg.window + cfg.horizon + 1
+        segments = [s for s in prepared.segments if len(s.target) >= need]
+        self.report["segments_dropped_short"] = len(prepared.segments) - len(segments)
+        if not segments:
+            longest = max(len(s.target) for s in prepared.segments)
+            raise LstmkitError(f"--data: every series is shorter than window + horizon + 1 = {need} steps (longest {longest})")
+        self.splits = splits or cut_times(segments, cfg.train, cfg.val)
+        train_rows = [s for s in segments if s.times[0] < self.splits.val_start]
+        y_train = np.concatenate([s.target[s.times < self.splits.val_start] for s in train_rows] or [np.zeros(0)])
+        if len(y_train) < need + 10:
+            raise LstmkitError(
+                f"--data: too short for window + horizon + the split: {len(y_train)} training steps before "
+                f"{self.splits.val_start}, need at least {need + 10} (lower --window or --horizon, or give more data)"
+            )
+        x_train = np.concatenate([s.past[s.times < self.splits.val_start] for s in train_rows])
+        self.scaler_y = Standardizer.fit(y_train[:, None], [cfg.target])
+        self.scaler_x = Standardizer.fit(x_train, self.past_covariates)
+        arrays = self._arrays(segments, self.splits)
+        for label, name in ((TRAIN, "training"), (VAL, "validation"), (TEST, "test")):
+            if not any((a.split == label).any() for a in arrays):
+                raise LstmkitError(f"--data: the {name} period holds no complete forecast (horizon {cfg.horizon}); give more data")
+        self._choose_ar(arrays, segments)
+        designs = self._designs(arrays, segments, self.ar_order)
+        self._add_ar_errors(arrays, designs)
+        self.model = ForecastNet(arrays[0].x.shape[1], designs[0].shape[1], cfg.horizon, max(1, len(cfg.quantiles)),
+                                 cfg.hidden_size, cfg.num_layers, cfg.cell, cfg.dropout)  # fmt: skip
+        self.model.init_skip(self.ar_coefficients)
+        scheme = self._scheme(arrays, designs)
+
+        def validate():
+            losses, counts = 0.0, 0
+            for a, d in zip(arrays, designs, strict=True):
+                m = (a.split == VAL) & ~np.isnan(d).any(1)
+                if not m.any():
+                    continue
+                pred = torch.as_tensor(scheme.predict(self.model, a, d)[m])
+                y = torch.as_tensor(a.y[m], dtype=pred.dtype)
+                losses += float(loss_of(pred, y, ~torch.isnan(pred[..., 0, 0]), cfg.quantiles)) * m.sum()
+                counts += m.sum()
+            return losses / max(counts, 1)
+
+        self.history = fit(self.model, scheme.batches, lambda b: scheme.loss(self.model, b), validate, cfg.epochs,
+                           cfg.patience, cfg.lr, checkpoint_dir=checkpoint_dir, resume=resume, quiet=quiet)  # fmt: skip
+        self._evaluate(arrays, designs, scheme)
+        return self
+
+    def _add_ar_errors(self, arrays, designs):
+        """Give the LSTM the AR's own one-step errors as an input, e[t] = y[t] - AR forecast of
+        y[t] made at t-1: the moving-average term ARMA adds to AR. Only past values enter."""
+        for a, d in zip(arrays, designs, strict=True):
+            one_step = d @ self.ar_coefficients[:, 0]  # forecast of y[t+1] made at t
+            err = np.zeros(len(a.target))
+            err[1:] = a.target[1:] - one_step[:-1]
+            a.x = np.concatenate([a.x, np.nan_to_num(err)[:, None]], 1)
+
+    def _scheme(self, arrays, designs):
+        cfg = self.config
+        gen = torch.Generator().manual_seed(cfg.seed)
+        if cfg.scheme == "windows":
+            return Windows(arrays, designs, cfg.window, cfg.batch_size, cfg.quantiles, gen)
+        return EveryStep(arrays, designs, cfg.window, cfg.batch_size, cfg.chunk, cfg.quantiles, gen)
+
+    def _choose_ar(self, arrays, segments):
+        """Least-squares AR on the training origins for each lag order; keep the best on validation."""
+        cfg = self.config
+        step = pd.Timedelta(pd.tseries.frequencies.to_offset(self.freq)) if _fixed(self.freq) else None
+        if cfg.max_lag:
+            max_lag = cfg.max_lag
+        elif step is not None and step < pd.Timedelta("1D"):
+            max_lag = int(pd.Timedelta("7D") / step)  # a week of sub-daily lags
+        elif step == pd.Timedelta("1D"):
+            max_lag = 365  # a year of daily lags
+        else:
+            max_lag = 3 * self.season
+        n_train = min(int((a.split == TRAIN).sum()) for a in arrays if (a.split == TRAIN).any())
+        max_lag = max(1, min(max_lag, n_train // 4))
+        grid = sorted({p for p in (1, 2, 3, 6, 12, 24, 48, 72, 96, 120, 168, 7, 14, 28, 56, 91, 182, 365,
+                                   self.season, 2 * self.season, 3 * self.season) if 1 <= p <= max_lag} | {max_lag})  # fmt: skip
+        scores = {}
+        for p in grid:
+            designs = self._designs(arrays, segments, p)
+            train = [(d[a.split == TRAIN], a.y[a.split == TRAIN]) for a, d in zip(arrays, designs, strict=True)]
+            W = fit_least_squares(np.concatenate([t[0] for t in train]), np.concatenate([t[1] for t in train]))
+            errs = [((d @ W) - a.y)[(a.split == VAL) & ~np.isnan(d).any(1)] for a, d in zip(arrays, designs, strict=True)]
+            scores[p] = (float(np.mean(np.concatenate(errs) ** 2)), W)
+        self.ar_order = min(scores, key=lambda p: scores[p][0])
+        self.ar_coefficients = scores[self.ar_order][1]
+        self.ar_scores = {p: v[0] for p, v in scores.items()}
+
+    # ---- evaluate ----------------------------------------------------------------------------
+
+    def _evaluate(self, arrays, designs, scheme):
+        cfg = self.config
+        inv = self.scaler_y.inverse
+        rows, pooled = [], {k: [] for k in ("actual", "model", "persistence", "seasonal_naive", "linear_ar")}
+        quant = []
+        for a, d in zip(arrays, designs, strict=True):
+            pred = scheme.predict(self.model, a, d)  # (T, H, Q)
+            base = {
+                "persistence": persistence(a.target, cfg.horizon),
+                "seasonal_naive": seasonal_naive(a.target, cfg.horizon, self.season),
+                "linear_ar": d @ self.ar_coefficients,
+            }
+            point = pred[..., self._median_index()]
+            ok = (a.split == TEST) & ~np.isnan(point).any(1)
+            for b in base.values():
+                ok &= ~np.isnan(b).any(1)
+            idx = np.flatnonzero(ok)
+            pooled["actual"].append(inv(a.y[idx]))
+            pooled["model"].append(inv(point[idx]))
+            for name, b in base.items():
+                pooled[name].append(inv(b[idx]))
+            quant.append(inv(pred[idx]))
+            for h in range(cfg.horizon):
+                frame = {"time": a.times[idx] + (h + 1) * pd.tseries.frequencies.to_offset(self.freq),
+                         "series": a.series, "step": h + 1, "actual": inv(a.y[idx, h]), "predicted": inv(point[idx, h])}  # fmt: skip
+                for k, q in enumerate(cfg.quantiles):
+                    frame[f"q{q:g}"] = inv(pred[idx, h, k])
+                for name, b in base.items():
+                    frame[name] = inv(b[idx, h])
+                rows.append(pd.DataFrame(frame))
+        self.predictions = pd.concat(rows, ignore_index=True).sort_values(["series", "time", "step"])
+        flat = {k: np.concatenate(v) for k, v in pooled.items()}
+        train_targets = [self.scaler_y.inverse(a.target[a.split == TRAIN]) for a in arrays]
+        scale = mase_scale(train_targets, self.season)
+        test = {name: metrics(flat["actual"], flat[name], scale) for name in ("model", "persistence", "seasonal_naive", "linear_ar")}
+        per_step = [metrics(flat["actual"][:, h], flat["model"][:, h], scale) for h in range(cfg.horizon)]
+        self.metrics = {
+            "test": test,
+            "test_per_step": per_step,
+            "train_seconds": self.history.seconds,
+            "epochs": self.history.epochs,
+            "best_epoch": self.history.best_epoch,
+            "stopped_early": self.history.stopped_early,
+            "ar_order": self.ar_order,
+            "season": self.season,
+            "scheme": cfg.scheme,
+            "data": self.report,
+            "split": {"val_start": str(self.splits.val_start), "test_start": str(self.splits.test_start)},
+            "history": {"train_loss": self.history.train_loss, "val_loss": self.history.val_loss},
+        }
+        if len(cfg.quantiles) >= 2:
+            q = np.concatenate(quant)
+            lo, hi = cfg.quantiles[0], cfg.quantiles[-1]
+            self.metrics["interval"] = {"lower": lo, "upper": hi, "nominal": hi - lo,
+                                        "coverage": coverage(flat["actual"], q[..., 0], q[..., -1])}  # fmt: skip
+
+    # ---- save, load, predict ---------------------------------------------------------------
+
+    def save(self, folder) -> None:
+        """config.json + model.safetensors + scaler.json + metrics.json + predictions.csv."""
+        from .. import __version__
+        from ..runs import atomic_write, save_tensors, write_json
+
+        if self.model is None:
+            raise LstmkitError("Forecaster.save: fit() it first")
+        folder = pathlib.Path(folder)
+        write_json(folder / "config.json", {
+            "lstmkit": __version__, "task": "forecast", "config": dataclasses.asdict(self.config),
+            "dataset": self.dataset, "freq": self.freq, "season": self.season, "ar_order": self.ar_order,
+            "past_covariates": self.past_covariates, "n_features": self.model.lstm.input_size,
+            "design_size": self.model.skip.in_features,
+            "split": {"val_start": str(self.splits.val_start), "test_start": str(self.splits.test_start)},
+        })  # fmt: skip
+        save_tensors(folder / "model.safetensors", self.model.state_dict())
+        write_json(folder / "scaler.json", {"target": self.scaler_y.to_dict(), "past_covariates": self.scaler_x.to_dict()})
+        write_json(folder / "metrics.json", self.metrics)
+        atomic_write(folder / "predictions.csv", lambda tmp: self.predictions.to_csv(tmp, index=False))
+        from ..report import forecast_report
+
+        title = f"lstmkit forecast: {self.config.target} ({self.dataset or 'your data'}), horizon {self.config.horizon}"
+        forecast_report(folder, self.metrics, self.predictions, dataclasses.asdict(self.config), title)
+
+    @classmethod
+    def load(cls, folder) -> Forecaster:
+        from safetensors.torch import load_file
+
+        from ..runs import read_json
+
+        folder = pathlib.Path(folder)
+        if not (folder / "config.json").is_file():
+            raise LstmkitError(f"--run: {folder} is not a forecast run directory (no config.json)")
+        saved = read_json(folder / "config.json")
+        fc = cls(**saved["config"])
+        fc.dataset, fc.freq, fc.season = saved["dataset"], saved["freq"], saved["season"]
+        fc.ar_order, fc.past_covariates = saved["ar_order"], saved["past_covariates"]
+        fc.config.past_covariates = list(fc.past_covariates)  # predict reads exactly these columns
+        scalers = read_json(folder / "scaler.json")
+        fc.scaler_y = Standardizer.from_dict(scalers["target"])
+        fc.scaler_x = Standardizer.from_dict(scalers["past_covariates"])
+        cfg = fc.config
+        fc.model = ForecastNet(saved["n_features"], saved["design_size"], cfg.horizon, max(1, len(cfg.quantiles)),
+                               cfg.hidden_size, cfg.num_layers, cfg.cell, cfg.dropout)  # fmt: skip
+        fc.model.load_state_dict(load_file(folder / "model.safetensors"))
+        fc.model.eval()
+        fc.ar_coefficients = fc.model.skip.weight.detach().double().numpy().T
+        metrics_path = folder / "metrics.json"
+        fc.metrics = read_json(metrics_path) if metrics_path.exists() else {}
+        return fc
+
+    def predict(self, data=None) -> pd.DataFrame:
+        """Forecast the `horizon` steps after the end of each series in `data` (default: the
+        data it was fitted on). One row per series and step: series, origin, time, step,
+        predicted[, quantiles]."""
+        if self.model is None:
+            raise LstmkitError("Forecaster.predict: fit() or load() it first")
+        cfg = self.config
+        torch.set_num_threads(cfg.threads)
+        df = datasets.load(self.dataset) if data is None and self.dataset else read_table(data)
+        saved_auto, cfg.past_covariates = cfg.past_covariates, list(self.past_covariates)
+        try:
+            prepared = prepare(df, cfg.time, cfg.target, cfg.series, cfg.past_covariates, self.freq, cfg.fill,
+                               cfg.max_gap, cfg.duplicates)  # fmt: skip
+        finally:
+            cfg.past_covariates = saved_auto
+        need = max(cfg.window, self.ar_order) + 1
+        never = pd.Timestamp.max.tz_localize(prepared.segments[0].times.tz) if prepared.segments[0].times.tz else pd.Timestamp.max
+        arrays = self._arrays(prepared.segments, Splits(never, never))
+        designs = self._designs(arrays, prepared.segments, self.ar_order)
+        self._add_ar_errors(arrays, designs)
+        rows, step = [], pd.tseries.frequencies.to_offset(self.freq)
+        for a, d in zip(arrays, designs, strict=True):
+            if len(a.times) < need:
+                raise LstmkitError(f"--data: series {a.series!r} has {len(a.times)} steps; forecasting needs {need}")
+            pred = forecast(self.model, a, d, cfg.scheme, cfg.window)[-1]  # (H, Q) from the last step
+            inv = self.scaler_y.inverse
+            frame = {"series": a.series, "origin": a.times[-1], "time": [a.times[-1] + h * step for h in range(1, cfg.horizon + 1)],
+                     "step": np.arange(1, cfg.horizon + 1), "predicted": inv(pred[:, self._median_index()])}  # fmt: skip
+            for k, q in enumerate(cfg.quantiles):
+                frame[f"q{q:g}"] = inv(pred[:, k])
+            rows.append(pd.DataFrame(frame))
+        return pd.concat(rows, ignore_index=True)
+
+    def _median_index(self) -> int:
+        return self.config.quantiles.index(0.5) if self.config.quantiles else 0
+
+
+def _fixed(freq: str) -> bool:
+    try:
+        pd.Timedelta(pd.tseries.frequencies.to_offset(freq))
+        return True
+    except ValueError:
+        return False
+

@@ -1,0 +1,149 @@
+"""The two ways to train a forecaster on the same arrays, and to run it.
+
+windows     the article's recipe: every training origin becomes a sample of the last `window`
+            steps; the LSTM starts from zero state in each window; shuffled mini-batches.
+every-step  the series are cut into long contiguous pieces run side by side; the LSTM walks
+            each piece in chunks of `chunk` steps carrying its state (truncated BPTT), with
+            a loss at every step after a short burn-in. Evaluation runs each series once from
+            its start, statefully, so every forecast sees the whole history.
+Both feed the same ForecastNet: x (N, L, F) into the LSTM, design (N, L, D) into the skip.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..data.windows import TRAIN
+
+__all__ = ["EveryStep", "Windows", "forecast", "loss_of"]
+
+
+def loss_of(out: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, quantiles: list[float]) -> torch.Tensor:
+    """out (..., H, Q), y (..., H), mask (...) -> mean squared error, or mean pinball loss."""
+    m = mask.unsqueeze(-1).to(out.dtype)  # (..., 1)
+    n = m.sum().clamp_min(1.0) * y.shape[-1]
+    y = torch.nan_to_num(y)
+    if not quantiles:
+        return (((out[..., 0] - y) ** 2) * m).sum() / n
+    total = 0.0
+    for k, q in enumerate(quantiles):
+        diff = y - out[..., k]
+        total = total + (torch.maximum(q * diff, (q - 1) * diff) * m).sum() / n
+    return total / len(quantiles)
+
+
+def _tensor(a) -> torch.Tensor:
+    return torch.as_tensor(np.nan_to_num(a), dtype=torch.float32)
+
+
+class Windows:
+    def __init__(self, arrays, designs, window, batch_size, quantiles, generator):
+        self.arrays, self.designs, self.window = arrays, designs, window
+        self.batch_size, self.quantiles, self.generator = batch_size, quantiles, generator
+        self.train = self._samples(lambda a, d: (a.split == TRAIN))
+
+    def _usable(self, a, d):
+        ok = ~np.isnan(d).any(1)
+        ok[: self.window - 1] = False  # a full window of history
+        return ok
+
+    def _samples(self, which):
+        xs, ds, ys = [], [], []
+        for a, d in zip(self.arrays, self.designs, strict=True):
+            idx = np.flatnonzero(which(a, d) & self._usable(a, d))
+            if len(idx) == 0:
+                continue
+            steps = idx[:, None] + np.arange(-self.window + 1, 1)[None, :]  # (n, W)
+            xs.append(a.x[steps])
+            ds.append(d[idx])
+            ys.append(a.y[idx])
+        if not xs:
+            return None
+        return _tensor(np.concatenate(xs)), _tensor(np.concatenate(ds))[:, None, :], _tensor(np.concatenate(ys))
+
+    def batches(self):
+        x, d, y = self.train
+        order = torch.randperm(len(x), generator=self.generator)
+        for k in range(0, len(x), self.batch_size):
+            i = order[k : k + self.batch_size]
+            yield x[i], d[i], y[i]
+
+    def loss(self, model, batch):
+        x, d, y = batch
+        out, _ = model(x, d)
+        return loss_of(out[:, -1], y, torch.ones(len(y), dtype=torch.bool), self.quantiles)
+
+    def predict(self, model, a, d) -> np.ndarray:
+        return forecast(model, a, d, "windows", self.window)
+
+
+class EveryStep:
+    def __init__(self, arrays, designs, window, batch_size, chunk, quantiles, generator):
+        self.arrays, self.designs = arrays, designs
+        self.burn_in, self.chunk, self.quantiles, self.generator = window, chunk, quantiles, generator
+        train_steps = sum(int((a.split == TRAIN).sum()) for a in arrays)
+        # As many parallel pieces as the batch size asks for, each a whole number of chunks.
+        self.piece = max(2 * chunk, int(np.ceil(train_steps / batch_size / chunk)) * chunk)
+
+    def batches(self):
+        xs, ds, ys, ms = [], [], [], []
+        offset = int(torch.randint(0, self.chunk, (1,), generator=self.generator))
+        for a, d in zip(self.arrays, self.designs, strict=True):
+            train = np.flatnonzero(a.split == TRAIN)
+            if len(train) == 0:
+                continue
+            end = train[-1] + 1
+            mask = (a.split == TRAIN) & ~np.isnan(d).any(1)
+            for start in range(offset, end, self.piece):
+                stop = min(start + self.piece, end)
+                m = mask[start:stop].copy()
+                m[: self.burn_in] = False  # the state starts at zero: no loss until it has context
+                pad = self.piece - (stop - start)
+                xs.append(np.pad(a.x[start:stop], ((0, pad), (0, 0))))
+                ds.append(np.pad(d[start:stop], ((0, pad), (0, 0))))
+                ys.append(np.pad(a.y[start:stop], ((0, pad), (0, 0))))
+                ms.append(np.pad(m, (0, pad)))
+        x, d, y = _tensor(np.stack(xs)), _tensor(np.stack(ds)), _tensor(np.stack(ys))
+        m = torch.as_tensor(np.stack(ms))
+        for k in range(0, self.piece, self.chunk):
+            c = slice(k, k + self.chunk)
+            yield k == 0, x[:, c], d[:, c], y[:, c], m[:, c]
+
+    def loss(self, model, batch):
+        first, x, d, y, m = batch
+        if first:
+            self.state = None
+        out, state = model(x, d, self.state)
+        # Carry the state to the next chunk but cut the graph there: truncated BPTT.
+        self.state = tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
+        return loss_of(out, y, m, self.quantiles)
+
+    def predict(self, model, a, d) -> np.ndarray:
+        return forecast(model, a, d, "every-step", self.burn_in)
+
+
+def forecast(model, a, d, scheme: str, window: int) -> np.ndarray:
+    """Forecasts (T, H, Q) at every origin of one series; NaN where there is too little history.
+
+    windows: each origin sees its last `window` steps from a zero state. every-step: the series
+    runs once from its start and every origin sees the whole history (stateful)."""
+    T = len(a.times)
+    model.eval()
+    if scheme == "every-step":
+        with torch.no_grad():
+            out, _ = model(_tensor(a.x)[None], _tensor(d)[None])
+        out = out[0].numpy()
+        out[np.isnan(d).any(1)] = np.nan
+        return out
+    out = np.full((T, model.horizon, model.n_quantiles), np.nan)
+    ok = ~np.isnan(d).any(1)
+    ok[: window - 1] = False
+    idx = np.flatnonzero(ok)
+    for k in range(0, len(idx), 4096):
+        part = idx[k : k + 4096]
+        steps = part[:, None] + np.arange(-window + 1, 1)[None, :]
+        with torch.no_grad():
+            pred, _ = model(_tensor(a.x[steps]), _tensor(d[part])[:, None, :])
+        out[part] = pred[:, -1].numpy()
+    return out
