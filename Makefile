@@ -11,9 +11,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-# Until the forecaster lands, the demo is the layer benchmark at a small size.
+# The article's temperature example, made real: embedded NYC hourly data, model vs baselines.
 demo: $(STAMP)
-	$(BIN)/lstmkit bench --quick
+	$(BIN)/lstmkit forecast --data weather-nyc-hourly --out runs/weather-nyc-hourly
 
 # The whole suite, slow acceptance runs included (2 workers: one per core, one thread each).
 test: $(STAMP)
@@ -26,6 +26,7 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/layers.py
+	$(BIN)/python benchmarks/forecast.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks tools

@@ -61,8 +61,14 @@ def main(argv=None) -> int:
             checks.append((f"{r.cell} {size} trace <= 2x", r.trace_cost <= 2.0, r.trace_cost))
     for name, ok, value in checks:
         console.print(f"{'PASS' if ok else 'MISS'}  {name}: {value:.2f}")
-    write_json(args.out, rows, {"command": "python benchmarks/layers.py " + " ".join(argv or sys.argv[1:]),
-                                "targets": [dict(name=n, ok=ok, value=v) for n, ok, v in checks]})
+    write_json(
+        args.out,
+        rows,
+        {
+            "command": "python benchmarks/layers.py " + " ".join(argv or sys.argv[1:]),
+            "targets": [dict(name=n, ok=ok, value=v) for n, ok, v in checks],
+        },
+    )
     console.print(f"wrote {args.out}")
     return 0
 

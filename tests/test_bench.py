@@ -16,8 +16,11 @@ def test_rows_are_consistent_and_name_the_kernel():
     rows = run_bench([(8, 2, 3)], ["lstm", "cifg", "gru"], repeats=2, warmup=1)
     assert [r.cell for r in rows] == ["lstm", "cifg", "gru"]
     kernels = {r.cell: r.kernel for r in rows}
-    assert kernels == {"lstm": "fused oneDNN" if torch.backends.mkldnn.is_available() else "fused ATen",
-                       "cifg": "script loop", "gru": "fused ATen"}
+    assert kernels == {
+        "lstm": "fused oneDNN" if torch.backends.mkldnn.is_available() else "fused ATen",
+        "cifg": "script loop",
+        "gru": "fused ATen",
+    }
     for r in rows:
         assert r.seconds > 0 and r.torch_seconds > 0 and r.traced_seconds > 0
         assert r.throughput == pytest.approx(3 * 2 / r.seconds)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from lstmkit import CELLS
@@ -49,3 +50,71 @@ def test_help_answers_the_question():
     assert result.exit_code == 0
     for word in ("--sizes", "--cells", "--threads", "--json", "torch.nn.LSTM", "kernel"):
         assert word in result.output
+
+
+# ---- forecast / predict / datasets ----------------------------------------------------------
+
+
+def small_csv(path, n=400, **edits):
+    import numpy as np
+    import pandas as pd
+
+    t = pd.date_range("2024-01-01", periods=n, freq="h")
+    df = pd.DataFrame({"when": t.astype(str), "temp": 10 + np.sin(np.arange(n) / 4.0), "wind": np.cos(np.arange(n))})
+    for _key, value in edits.items():
+        df = value(df) if callable(value) else df
+    df.to_csv(path, index=False)
+    return path
+
+
+def test_forecast_and_predict_end_to_end(tmp_path):
+    data = small_csv(tmp_path / "d.csv")
+    out = tmp_path / "run"
+    r = run("forecast", "--data", str(data), "--time-col", "when", "--target", "temp", "--epochs", "2",
+            "--hidden-size", "8", "--out", str(out), "--quiet")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "linear_ar" in r.output and "report:" in r.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["test"]) == {"model", "persistence", "seasonal_naive", "linear_ar"}
+    assert (out / "checkpoint" / "progress.json").is_file()
+    r = run("predict", "--run", str(out), "--data", str(data), "--out", str(tmp_path / "f.csv"))
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "f.csv").read_text().startswith("series,origin,time,step,predicted")
+
+
+def test_datasets_lists_provenance():
+    r = run("datasets")
+    assert r.exit_code == 0 and "weather-nyc-hourly" in r.output and "CC0" in r.output
+
+
+BAD_FORECASTS = [
+    (["--data", "missing.csv", "--time-col", "when", "--target", "temp"], "error: --data: file not found"),
+    (["--target", "tmp"], "error: --target: no column 'tmp'; available: when, temp, wind"),
+    (["--target", "when", "--time-col", "when"], "error: --target: column 'when' must be numeric"),
+    (["--fill", "none", "DROP"], "error: --fill none: series 'series' has 1 missing step(s)"),
+    (["DUP"], "error: --time-col: duplicate timestamp"),
+    (["SHORT"], "error: --data: every series is shorter than window + horizon + 1"),
+    (["--horizon", "0"], "error: --horizon: expected a positive integer, got 0"),
+    (["--window", "0"], "error: --window: expected a positive integer, got 0"),
+    (["--cell", "lsmt"], "error: cell: unknown cell 'lsmt'"),
+]
+
+
+@pytest.mark.parametrize(
+    "args, message", BAD_FORECASTS, ids=[m.split(":")[1].strip() + str(k) for k, (_, m) in enumerate(BAD_FORECASTS)]
+)
+def test_bad_forecast_input_is_one_line_exit_2(tmp_path, args, message):
+    import pandas as pd
+
+    edits = {"DROP": lambda df: df.drop(index=[5]), "DUP": lambda df: pd.concat([df, df.iloc[[3]]]),
+             "SHORT": lambda df: df.iloc[:20]}  # fmt: skip
+    chosen = {k: v for k, v in edits.items() if k in args}
+    data = small_csv(tmp_path / "d.csv", **chosen)
+    args = [a for a in args if a not in edits]
+    base = [] if "--data" in args else ["--data", str(data)]
+    base += [] if "--time-col" in args else ["--time-col", "when"]
+    base += [] if "--target" in args else ["--target", "temp"]
+    r = run("forecast", *base, *args, "--epochs", "1", "--quiet", "--out", str(tmp_path / "run"))
+    assert r.exit_code == 2, r.output
+    assert r.output.strip().startswith(message), r.output
+    assert len(r.output.strip().splitlines()) == 1 and "Traceback" not in r.output

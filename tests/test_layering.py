@@ -16,9 +16,14 @@ LEVEL = {"config": 0, "reference": 1, "cells": 1, "data": 1, "layers": 2, "model
 
 
 def lstmkit_imports(path: pathlib.Path) -> set[str]:
+    """Top-level lstmkit modules (or subpackages) that `path` imports; a subpackage's imports of
+    its own siblings do not count."""
+    depth = len(path.relative_to(SRC).parts) - 1  # 0 for lstmkit/x.py, 1 for lstmkit/data/x.py
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom) and node.level >= 1:
+            if node.level <= depth:
+                continue  # a sibling inside the same subpackage
             if node.module:
                 found.add(node.module.split(".")[0])
             else:
@@ -28,16 +33,22 @@ def lstmkit_imports(path: pathlib.Path) -> set[str]:
     return found
 
 
-MODULES = sorted(p for p in SRC.glob("*.py") if p.stem != "__init__")
+MODULES = sorted(p for p in SRC.rglob("*.py") if p.name != "__init__.py" or p.parent != SRC)
 
 
-@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.stem)
+def level_of(path: pathlib.Path) -> tuple[str, int]:
+    top = path.relative_to(SRC).parts[0].removesuffix(".py")
+    return top, LEVEL[top]
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(SRC)))
 def test_imports_only_go_down(path):
-    level = LEVEL[path.stem]
+    top, level = level_of(path)
     for name in lstmkit_imports(path):
         if name == "__version__":
             continue
-        assert LEVEL[name] < level or name == path.stem, f"{path.stem} imports {name} (level {LEVEL[name]} >= {level})"
+        where = path.relative_to(SRC)
+        assert LEVEL[name] < level or name == top, f"{where} imports {name} (level {LEVEL[name]} >= {level})"
 
 
 def test_reference_and_cells_are_independent():

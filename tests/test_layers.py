@@ -61,9 +61,7 @@ def test_parity_with_torch(cell, space, kernel, dtype):
 def test_state_dict_interchanges_both_ways(cell):
     peer = TORCH_PEERS[cell](I, H, num_layers=2, bidirectional=True)
     ours = LSTM(I, H, 2, bidirectional=True, cell=cell)
-    assert {k: v.shape for k, v in ours.state_dict().items()} == {
-        k: v.shape for k, v in peer.state_dict().items()
-    }
+    assert {k: v.shape for k, v in ours.state_dict().items()} == {k: v.shape for k, v in peer.state_dict().items()}
     assert list(ours.state_dict()) == list(peer.state_dict())  # same keys, same order
     peer.load_state_dict(ours.state_dict())  # strict: ours -> torch
     x = torch.randn(T, N, I)
@@ -119,20 +117,24 @@ def test_layer_contract(cell, config):
     layer = LSTM(I, H, cell=cell, **config)
     shapes = layer.cell_type.parameter_shapes
     D = 2 if config.get("bidirectional") else 1
-    n_params = sum(
-        torch.Size(s).numel()
-        for k in range(config.get("num_layers", 1))
-        for s in shapes(I if k == 0 else D * H, H).values()
-    ) * D
+    n_params = (
+        sum(
+            torch.Size(s).numel()
+            for k in range(config.get("num_layers", 1))
+            for s in shapes(I if k == 0 else D * H, H).values()
+        )
+        * D
+    )
     x = torch.randn((N, T, I) if config.get("batch_first") else (T, N, I))
     expected = (N, T, D * H) if config.get("batch_first") else (T, N, D * H)
     check_layer(layer, x, expected, n_params)
 
 
 def test_peephole_parameter_count_is_lstm_plus_3h():
-    assert sum(p.numel() for p in LSTM(I, H, cell="peephole").parameters()) == sum(
-        p.numel() for p in nn.LSTM(I, H).parameters()
-    ) + 3 * H
+    assert (
+        sum(p.numel() for p in LSTM(I, H, cell="peephole").parameters())
+        == sum(p.numel() for p in nn.LSTM(I, H).parameters()) + 3 * H
+    )
 
 
 def test_dropout_acts_in_training_only():

@@ -21,9 +21,7 @@ LINK = re.compile(r'\[L(\d+)\]\(\.\./src/lstmkit/(\w+)\.py#L(\d+) "(\w+) \(([^)]
 
 def locate(module: str, symbol: str, tag: str) -> int:
     lines = (ROOT / "src" / "lstmkit" / f"{module}.py").read_text().splitlines()
-    start = next(
-        (k for k, line in enumerate(lines) if re.match(rf"(def|class) {symbol}\b", line.strip())), None
-    )
+    start = next((k for k, line in enumerate(lines) if re.match(rf"(def|class) {symbol}\b", line.strip())), None)
     if start is None:
         raise SystemExit(f"mathlinks: {module}.py has no def/class {symbol}")
     for k in range(start + 1, len(lines)):

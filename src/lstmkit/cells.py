@@ -119,9 +119,7 @@ class PeepholeCell(Cell):
 
     @classmethod
     def parameter_shapes(cls, input_size, hidden_size):
-        return super().parameter_shapes(input_size, hidden_size) | {
-            "weight_peephole": (3 * hidden_size,)
-        }
+        return super().parameter_shapes(input_size, hidden_size) | {"weight_peephole": (3 * hidden_size,)}
 
     def forward(self, xp_t: Tensor, state: list[Tensor], p: list[Tensor]):
         h_prev, c_prev = state[0], state[1]

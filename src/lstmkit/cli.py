@@ -79,9 +79,7 @@ def cells():
     "--sizes", default=FULL_SIZES, show_default=True, help="HxNxL items: hidden size x batch x length (H_in = H)."
 )
 @click.option("--cells", "cell_names", default="all", show_default=True, help="Comma-separated cell names, or 'all'.")
-@click.option(
-    "--repeats", default=5, show_default=True, type=click.IntRange(1), help="Timed passes per contender."
-)
+@click.option("--repeats", default=5, show_default=True, type=click.IntRange(1), help="Timed passes per contender.")
 @click.option(
     "--threads", default=1, show_default=True, type=click.IntRange(1), help="Intra-op threads (torch.set_num_threads)."
 )
@@ -116,9 +114,15 @@ def bench(sizes, cell_names, repeats, threads, device, json_path, quick):
     rows = run_bench(parsed, names, repeats=repeats, device=device, on_row=progress)
     for r in rows:
         table.add_row(
-            str(r.hidden_size), str(r.batch_size), str(r.length), r.cell, r.kernel,
-            f"{r.throughput:,.0f}", f"{r.vs_torch:.2f}", f"{r.trace_cost:.2f}",
-        )  # fmt: skip
+            str(r.hidden_size),
+            str(r.batch_size),
+            str(r.length),
+            r.cell,
+            r.kernel,
+            f"{r.throughput:,.0f}",
+            f"{r.vs_torch:.2f}",
+            f"{r.trace_cost:.2f}",
+        )
     console.print(table)
     if json_path:
         write_json(json_path, rows, {"command": " ".join(sys.argv)})
@@ -133,40 +137,88 @@ def _csv_list(value, cast=str):
 
 
 @main.command()
-@click.option("--data", default="weather-nyc-hourly", show_default=True,
-              help="An embedded data set (see `lstmkit datasets`) or a CSV / Parquet file.")
+@click.option(
+    "--data",
+    default="weather-nyc-hourly",
+    show_default=True,
+    help="An embedded data set (see `lstmkit datasets`) or a CSV / Parquet file.",
+)
 @click.option("--time-col", help="Time column (needed for your own file).")
 @click.option("--target", help="Column to forecast (needed for your own file).")
 @click.option("--series-col", help="Series id column: many series in long format, one global model.")
-@click.option("--past-covariates", default="auto", show_default=True,
-              help="Comma-separated measured columns the model may read up to now; 'auto': numeric columns with "
-                   "<= 5% missing; 'none'.")
+@click.option(
+    "--past-covariates",
+    default="auto",
+    show_default=True,
+    help="Comma-separated measured columns the model may read up to now; 'auto': numeric columns with "
+    "<= 5% missing; 'none'.",
+)
 @click.option("--freq", help="Pandas frequency alias (h, 5min, D, MS, ...); inferred if not given.")
-@click.option("--fill", type=click.Choice(["interpolate", "none"]), default="interpolate", show_default=True,
-              help="interpolate short gaps (counted in the report); none: refuse any gap.")
+@click.option(
+    "--fill",
+    type=click.Choice(["interpolate", "none"]),
+    default="interpolate",
+    show_default=True,
+    help="interpolate short gaps (counted in the report); none: refuse any gap.",
+)
 @click.option("--max-gap", type=int, help="Longest gap to interpolate, in steps; longer gaps split a series.")
 @click.option("--window", type=int, help="Input window (windows scheme) or burn-in (every-step). [default: 24]")
-@click.option("--horizon", type=int, default=1, show_default=True, help="Steps ahead to forecast (direct multi-output).")
+@click.option(
+    "--horizon", type=int, default=1, show_default=True, help="Steps ahead to forecast (direct multi-output)."
+)
 @click.option("--hidden-size", type=int, default=50, show_default=True)
 @click.option("--num-layers", type=int, default=1, show_default=True)
 @click.option("--cell", default="lstm", show_default=True, help="Any cell of `lstmkit cells`.")
-@click.option("--scheme", type=click.Choice(["every-step", "windows"]), default="every-step", show_default=True,
-              help="every-step: contiguous chunks, a loss at every step, state carried; windows: the article's recipe.")
+@click.option(
+    "--scheme",
+    type=click.Choice(["every-step", "windows"]),
+    default="every-step",
+    show_default=True,
+    help="every-step: contiguous chunks, a loss at every step, state carried; windows: the article's recipe.",
+)
 @click.option("--epochs", type=int, default=100, show_default=True, help="At most; early stopping decides.")
 @click.option("--batch-size", type=int, default=32, show_default=True)
 @click.option("--lr", type=float, default=1e-3, show_default=True)
 @click.option("--quantiles", help="e.g. 0.1,0.5,0.9: pinball loss and a prediction interval.")
-@click.option("--season", type=int, help="Season of the seasonal-naive baseline and MASE; from the frequency if not given.")
+@click.option(
+    "--season", type=int, help="Season of the seasonal-naive baseline and MASE; from the frequency if not given."
+)
 @click.option("--backtest", type=int, default=0, help="K > 0: rolling-origin evaluation over K folds as well.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--threads", type=int, default=1, show_default=True, help="Intra-op threads (1 is fastest for small models).")
+@click.option(
+    "--threads", type=int, default=1, show_default=True, help="Intra-op threads (1 is fastest for small models)."
+)
 @click.option("--out", type=click.Path(file_okay=False), help="Run directory. [default: runs/<data name>]")
 @click.option("--resume", is_flag=True, help="Continue from <out>/checkpoint/ if a run was interrupted.")
 @click.option("--quiet", is_flag=True, help="No progress bar; print only the result table.")
 @_one_line_errors
-def forecast(data, time_col, target, series_col, past_covariates, freq, fill, max_gap, window, horizon, hidden_size,
-             num_layers, cell, scheme, epochs, batch_size, lr, quantiles, season, backtest, seed, threads, out, resume,
-             quiet):  # fmt: skip
+def forecast(
+    data,
+    time_col,
+    target,
+    series_col,
+    past_covariates,
+    freq,
+    fill,
+    max_gap,
+    window,
+    horizon,
+    hidden_size,
+    num_layers,
+    cell,
+    scheme,
+    epochs,
+    batch_size,
+    lr,
+    quantiles,
+    season,
+    backtest,
+    seed,
+    threads,
+    out,
+    resume,
+    quiet,
+):
     """Train and evaluate a forecaster against persistence, seasonal-naive and linear-AR baselines.
 
     The split is chronological (70/10/20 by time); scalers are fitted on the training part only.
@@ -177,14 +229,31 @@ def forecast(data, time_col, target, series_col, past_covariates, freq, fill, ma
 
     from .tasks.forecast import Forecaster
 
-    covs = {"auto": "auto", "none": None}.get(past_covariates, None if past_covariates is None else _csv_list(past_covariates))
+    covs = {"auto": "auto", "none": None}.get(
+        past_covariates, None if past_covariates is None else _csv_list(past_covariates)
+    )
     try:
         q = _csv_list(quantiles, float)
     except ValueError:
         raise LstmkitError(f"--quantiles: expected numbers like 0.1,0.5,0.9, got {quantiles!r}") from None
-    settings = dict(past_covariates=covs, freq=freq, fill=fill, max_gap=max_gap, horizon=horizon, hidden_size=hidden_size,
-                    num_layers=num_layers, cell=cell, scheme=scheme, epochs=epochs, batch_size=batch_size, lr=lr,
-                    quantiles=q, season=season, seed=seed, threads=threads)  # fmt: skip
+    settings = dict(
+        past_covariates=covs,
+        freq=freq,
+        fill=fill,
+        max_gap=max_gap,
+        horizon=horizon,
+        hidden_size=hidden_size,
+        num_layers=num_layers,
+        cell=cell,
+        scheme=scheme,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        quantiles=q,
+        season=season,
+        seed=seed,
+        threads=threads,
+    )
     if window is not None:
         settings["window"] = window
     name = pathlib.Path(data).name.split(".")[0] if pathlib.Path(data).suffix else data
@@ -192,8 +261,15 @@ def forecast(data, time_col, target, series_col, past_covariates, freq, fill, ma
     fc = Forecaster(**settings)
     if not quiet:
         console.print(f"lstmkit forecast: {data}, {threads} thread(s), scheme {scheme}, run directory {folder}")
-    fc.fit(data, time=time_col, target=target, series=series_col, quiet=quiet,
-           checkpoint_dir=folder / "checkpoint", resume=resume)  # fmt: skip
+    fc.fit(
+        data,
+        time=time_col,
+        target=target,
+        series=series_col,
+        quiet=quiet,
+        checkpoint_dir=folder / "checkpoint",
+        resume=resume,
+    )
     fc.save(folder)
     _print_forecast(fc.metrics, fc.config.target)
     if backtest:
@@ -211,7 +287,14 @@ def _print_forecast(metrics, target):
         table.add_column(col, justify="left" if col == "method" else "right")
     pers = metrics["test"]["persistence"]["rmse"]
     for name, m in metrics["test"].items():
-        table.add_row(name, f"{m['rmse']:.4f}", f"{m['mae']:.4f}", f"{m['mape']:.2f}", f"{m['mase']:.3f}", f"{m['rmse'] / pers:.3f}")
+        table.add_row(
+            name,
+            f"{m['rmse']:.4f}",
+            f"{m['mae']:.4f}",
+            f"{m['mape']:.2f}",
+            f"{m['mase']:.3f}",
+            f"{m['rmse'] / pers:.3f}",
+        )
     console.print(table)
     extra = f"trained {metrics['train_seconds']:.1f} s, {metrics['epochs']} epochs (best {metrics['best_epoch']})"
     if "interval" in metrics:
@@ -225,14 +308,21 @@ def _print_backtest(folds):
     for col in ("fold", "test from", "model", "persistence", "seasonal_naive", "linear_ar"):
         table.add_column(col)
     for f in folds["folds"]:
-        table.add_row(str(f["fold"]), f["test_start"], *(f"{f['test'][k]['rmse']:.4f}" for k in
-                      ("model", "persistence", "seasonal_naive", "linear_ar")))  # fmt: skip
-    table.add_row("mean", "", *(f"{folds['mean_rmse'][k]:.4f}" for k in ("model", "persistence", "seasonal_naive", "linear_ar")))
+        table.add_row(
+            str(f["fold"]),
+            f["test_start"],
+            *(f"{f['test'][k]['rmse']:.4f}" for k in ("model", "persistence", "seasonal_naive", "linear_ar")),
+        )
+    table.add_row(
+        "mean", "", *(f"{folds['mean_rmse'][k]:.4f}" for k in ("model", "persistence", "seasonal_naive", "linear_ar"))
+    )
     console.print(table)
 
 
 @main.command()
-@click.option("--run", "run_dir", required=True, type=click.Path(), help="A run directory written by `lstmkit forecast`.")
+@click.option(
+    "--run", "run_dir", required=True, type=click.Path(), help="A run directory written by `lstmkit forecast`."
+)
 @click.option("--data", required=True, help="New data (CSV / Parquet) with the columns the run was trained on.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the forecasts here as CSV (default: print them).")
 @_one_line_errors
@@ -256,13 +346,16 @@ def datasets_command():
     """List the embedded data sets with their provenance."""
     from .data import list_datasets
 
-    table = Table(title="embedded data sets (no network needed)")
-    for col in ("name", "frequency", "default target", "licence", "what it is"):
-        table.add_column(col)
+    console.print("[bold]embedded data sets[/bold] (they ship with lstmkit: no network needed)\n")
     for d in list_datasets():
-        table.add_row(d.name, d.frequency, f"{d.target} ({d.units})", d.licence, escape(d.description))
-    console.print(table)
-    console.print("citations and checksums: PROVENANCE.md beside each file in lstmkit/data/files/")
+        series = f", series column {d.series}" if d.series else ""
+        console.print(
+            f"[bold]{d.name}[/bold]  {d.frequency}, target {d.target} ({escape(d.units)}){series}", soft_wrap=True
+        )
+        console.print(f"  {escape(d.description)}", soft_wrap=True)
+        console.print(f"  licence: {escape(d.licence)}", soft_wrap=True)
+        console.print(f"  cite: {escape(d.citation)}\n", soft_wrap=True)
+    console.print("checksums and conversion notes: PROVENANCE.md beside each file in lstmkit/data/files/")
 
 
 if __name__ == "__main__":

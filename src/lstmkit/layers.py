@@ -123,8 +123,7 @@ class LSTM(nn.Module):
         if kernel == "fused" and not cell_type.has_fused_kernel:
             fused = ", ".join(_FUSED)
             raise LstmkitError(
-                f"kernel: 'fused' exists only for cells {fused}; got cell={cell!r} "
-                "(use kernel='auto' or 'loop')"
+                f"kernel: 'fused' exists only for cells {fused}; got cell={cell!r} (use kernel='auto' or 'loop')"
             )
         self.config = LayerConfig(
             input_size, hidden_size, num_layers, bias, batch_first, float(dropout),
@@ -282,10 +281,7 @@ class LSTM(nn.Module):
         new_state = [torch.stack([s[k] for s in finals]) for k in range(len(finals[0]))]
         gates = None
         if trace:  # name -> (num_layers * D, L, N, ·)
-            gates = {
-                name: torch.stack([t[k] for t in traces])
-                for k, name in enumerate(self.cell_type.trace_names)
-            }
+            gates = {name: torch.stack([t[k] for t in traces]) for k, name in enumerate(self.cell_type.trace_names)}
         return layer_input, new_state, gates
 
     # ---- validation: one line naming the argument, what was expected, what was given ------
@@ -356,8 +352,7 @@ def _check_args(input_size, hidden_size, num_layers, dropout, kernel) -> None:
         raise LstmkitError(f"dropout: expected a number in [0, 1), got {dropout!r}")
     if dropout > 0 and num_layers == 1:
         raise LstmkitError(
-            f"dropout: {dropout} acts only between stacked layers, but num_layers=1; "
-            "set num_layers > 1 or dropout=0"
+            f"dropout: {dropout} acts only between stacked layers, but num_layers=1; set num_layers > 1 or dropout=0"
         )
     if kernel not in KERNELS:
         raise LstmkitError(f"kernel: expected one of {', '.join(KERNELS)}, got {kernel!r}")

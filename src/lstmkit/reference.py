@@ -107,7 +107,7 @@ def lstm_step(x, state, p, variant="lstm"):
     if variant == "fgr":  # (1') i, f, o also see [i, f, o] of the previous step
         a_prev = state[2]
         z_ifo = a_prev @ p["weight_gr"].T  # (N, 3H)
-        z = z + np.concatenate([z_ifo[:, :2 * H], np.zeros_like(c_prev), z_ifo[:, 2 * H :]], 1)
+        z = z + np.concatenate([z_ifo[:, : 2 * H], np.zeros_like(c_prev), z_ifo[:, 2 * H :]], 1)
     zb = _blocks(z, blocks, H)
     if variant == "peephole":
         p_i, p_f, p_o = np.split(p["weight_peephole"], 3)

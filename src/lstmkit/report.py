@@ -11,10 +11,10 @@ import pathlib
 import matplotlib
 
 matplotlib.use("Agg")  # no screen: render to files
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
 
-from .runs import atomic_write  # noqa: E402
+from .runs import atomic_write
 
 __all__ = ["forecast_report"]
 
@@ -34,8 +34,14 @@ def _forecast_plot(pred: pd.DataFrame, title: str, path, quantiles) -> str:
     ax.plot(pred["time"], pred["predicted"], color="tab:blue", lw=1.0, label="lstmkit")
     if len(quantiles) >= 2:
         lo, hi = f"q{quantiles[0]:g}", f"q{quantiles[-1]:g}"
-        ax.fill_between(pred["time"], pred[lo], pred[hi], color="tab:blue", alpha=0.2,
-                        label=f"{quantiles[0]:g}-{quantiles[-1]:g} interval")  # fmt: skip
+        ax.fill_between(
+            pred["time"],
+            pred[lo],
+            pred[hi],
+            color="tab:blue",
+            alpha=0.2,
+            label=f"{quantiles[0]:g}-{quantiles[-1]:g} interval",
+        )
     if "linear_ar" in pred:
         ax.plot(pred["time"], pred["linear_ar"], color="tab:orange", lw=0.8, alpha=0.8, label="linear AR")
     ax.set_title(title)
@@ -51,11 +57,20 @@ def forecast_report(folder, metrics: dict, predictions: pd.DataFrame, config: di
     step1 = predictions[predictions["step"] == 1]
     first = step1[step1["series"] == step1["series"].iloc[0]]
     images = [
-        ("Test period, one step ahead: " + str(first["series"].iloc[0]),
-         _forecast_plot(first, "test period (step 1)", plots / "test_forecast.png", quantiles)),
-        ("A zoomed week", _forecast_plot(first.iloc[: 7 * 24] if len(first) > 7 * 24 else first,
-                                         "first week of the test period", plots / "test_week.png", quantiles)),
-    ]  # fmt: skip
+        (
+            "Test period, one step ahead: " + str(first["series"].iloc[0]),
+            _forecast_plot(first, "test period (step 1)", plots / "test_forecast.png", quantiles),
+        ),
+        (
+            "A zoomed week",
+            _forecast_plot(
+                first.iloc[: 7 * 24] if len(first) > 7 * 24 else first,
+                "first week of the test period",
+                plots / "test_week.png",
+                quantiles,
+            ),
+        ),
+    ]
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3.2))
     resid = step1["actual"] - step1["predicted"]
     a1.plot(step1["time"], resid, lw=0.6)
@@ -88,19 +103,26 @@ def forecast_report(folder, metrics: dict, predictions: pd.DataFrame, config: di
     test = metrics["test"]
     pers = test["persistence"]["rmse"]
     rows = "".join(
-        f"<tr><td>{html.escape(name)}</td>" + "".join(f"<td>{test[name][k]:.4g}</td>" for k in ("rmse", "mae", "mape", "mase"))
+        f"<tr><td>{html.escape(name)}</td>"
+        + "".join(f"<td>{test[name][k]:.4g}</td>" for k in ("rmse", "mae", "mape", "mase"))
         + f"<td>{test[name]['rmse'] / pers:.3f}</td></tr>"
         for name in ("model", *BASELINES)
-    )  # fmt: skip
+    )
     data = metrics.get("data", {})
     facts = {
-        "training time": f"{metrics.get('train_seconds', 0):.1f} s, {metrics.get('epochs')} epochs, best {metrics.get('best_epoch')}",
-        "scheme": metrics.get("scheme"), "AR lag order (chosen on validation)": metrics.get("ar_order"),
-        "season": metrics.get("season"), "frequency": data.get("freq"), "series": ", ".join(map(str, data.get("series", []))),
-        "gaps interpolated (target values)": data.get("filled"), "series split at long gaps": data.get("long_gap_splits"),
+        "training time": f"{metrics.get('train_seconds', 0):.1f} s, {metrics.get('epochs')} epochs, "
+        f"best {metrics.get('best_epoch')}",
+        "scheme": metrics.get("scheme"),
+        "AR lag order (chosen on validation)": metrics.get("ar_order"),
+        "season": metrics.get("season"),
+        "frequency": data.get("freq"),
+        "series": ", ".join(map(str, data.get("series", []))),
+        "gaps interpolated (target values)": data.get("filled"),
+        "series split at long gaps": data.get("long_gap_splits"),
         "covariates skipped": "; ".join(f"{k}: {v}" for k, v in data.get("covariates_skipped", {}).items()) or "none",
-        "validation from": metrics.get("split", {}).get("val_start"), "test from": metrics.get("split", {}).get("test_start"),
-    }  # fmt: skip
+        "validation from": metrics.get("split", {}).get("val_start"),
+        "test from": metrics.get("split", {}).get("test_start"),
+    }
     if "interval" in metrics:
         iv = metrics["interval"]
         facts["interval coverage on test"] = f"{iv['coverage']:.3f} (nominal {iv['nominal']:.2f})"
@@ -113,7 +135,8 @@ img{{max-width:100%}}</style></head><body>
 <h1>{html.escape(title)}</h1>
 <p>Test-period metrics in the target's units, on the same forecast origins for every method.
 Lower is better; the last column is RMSE relative to persistence (the last value repeated).</p>
-<table><tr><th>method</th><th>RMSE</th><th>MAE</th><th>MAPE %</th><th>MASE</th><th>RMSE / persistence</th></tr>{rows}</table>
+<table><tr><th>method</th><th>RMSE</th><th>MAE</th><th>MAPE %</th><th>MASE</th>
+<th>RMSE / persistence</th></tr>{rows}</table>
 <h2>Run</h2><table>{fact_rows}</table>
 <h2>Plots</h2>{figs}
 <h2>Settings</h2><pre>{html.escape(pd.Series(config).to_string())}</pre>

@@ -82,7 +82,9 @@ def save_checkpoint(folder, model, optimizer, progress: dict, best_state: dict) 
     save_tensors(folder / "model.safetensors", model.state_dict())
     save_tensors(folder / "best.safetensors", best_state)
     save_tensors(folder / "optimizer.safetensors", tensors) if tensors else None
-    write_json(folder / "progress.json", {**progress, "optimizer": {"param_groups": opt["param_groups"], "state": state_meta}})
+    write_json(
+        folder / "progress.json", {**progress, "optimizer": {"param_groups": opt["param_groups"], "state": state_meta}}
+    )
 
 
 def load_checkpoint(folder, model, optimizer) -> tuple[dict, dict] | None:

@@ -64,9 +64,14 @@ def fit(
             history.val_loss.append(float(validate()))  # epoch 0: where training starts
     clock = time.perf_counter() - history.seconds
     bar = Progress(
-        TextColumn("[bold]epoch"), MofNCompleteColumn(), BarColumn(), TextColumn("{task.fields[losses]}"),
-        TimeElapsedColumn(), disable=quiet, transient=False,
-    )  # fmt: skip
+        TextColumn("[bold]epoch"),
+        MofNCompleteColumn(),
+        BarColumn(),
+        TextColumn("{task.fields[losses]}"),
+        TimeElapsedColumn(),
+        disable=quiet,
+        transient=False,
+    )
     with bar:
         task = bar.add_task("train", total=epochs, completed=start - 1, losses="")
         for epoch in range(start, epochs + 1):
@@ -93,7 +98,9 @@ def fit(
             history.seconds = time.perf_counter() - clock
             if checkpoint_dir:
                 save_checkpoint(checkpoint_dir, model, optimizer, vars(copy.copy(history)), best_state)
-            bar.update(task, advance=1, losses=f"train {history.train_loss[-1]:.4f}  val {val:.4f}  best@{history.best_epoch}")
+            bar.update(
+                task, advance=1, losses=f"train {history.train_loss[-1]:.4f}  val {val:.4f}  best@{history.best_epoch}"
+            )
             if epoch - history.best_epoch >= patience:
                 history.stopped_early = True
                 break

@@ -8,6 +8,7 @@ the series into segments (each forecast on its own history), so nothing is silen
 from __future__ import annotations
 
 import pathlib
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -69,22 +70,24 @@ def infer_freq(times: pd.DatetimeIndex) -> str:
     unique = times.unique().sort_values()
     if len(unique) < 3:
         raise LstmkitError(f"--time-col: need at least 3 distinct times to infer a frequency, got {len(unique)}")
-    guess = pd.infer_freq(unique[: min(len(unique), 500)])
+    with warnings.catch_warnings():  # pandas 3 announces a return-type change; we normalise below
+        warnings.simplefilter("ignore")
+        guess = pd.infer_freq(unique[: min(len(unique), 500)])
     if guess:
-        return guess
-    steps = pd.Series(np.diff(unique.asi8)).mode()
-    return pd.tseries.frequencies.to_offset(pd.Timedelta(int(steps.iloc[0]))).freqstr
+        return pd.tseries.frequencies.to_offset(guess).freqstr
+    # np.diff of datetime64 keeps the unit (pandas 3 stores microseconds, not nanoseconds).
+    steps = pd.Series(np.diff(unique.values)).mode()
+    return pd.tseries.frequencies.to_offset(pd.Timedelta(steps.iloc[0])).freqstr
 
 
 def default_season(freq: str) -> int:
     """24 for hourly, 7 for daily, 12 for monthly, ...: one natural cycle in steps."""
     offset = pd.tseries.frequencies.to_offset(freq)
-    name = offset.name.upper()
-    if name.startswith(("MS", "ME", "M")):
+    if isinstance(offset, pd.offsets.MonthBegin | pd.offsets.MonthEnd):
         return 12
-    if name.startswith(("QS", "QE", "Q")):
+    if isinstance(offset, pd.offsets.QuarterBegin | pd.offsets.QuarterEnd):
         return 4
-    if name.startswith("W"):
+    if isinstance(offset, pd.offsets.Week):
         return 52
     try:
         step = pd.Timedelta(offset)
@@ -116,9 +119,7 @@ def _numeric(df: pd.DataFrame, column: str, flag: str) -> pd.Series:
     bad = values.isna() & df[column].notna()
     if bad.any():
         row = bad.idxmax()
-        raise LstmkitError(
-            f"{flag}: column {column!r} must be numeric; row {row} holds {df[column][row]!r}"
-        )
+        raise LstmkitError(f"{flag}: column {column!r} must be numeric; row {row} holds {df[column][row]!r}")
     return values.astype(float)
 
 
@@ -180,7 +181,9 @@ def prepare(
     elif dup.any():
         row = values[dup].iloc[0]
         where = f" in series {row['__s']!r}" if series else ""
-        raise LstmkitError(f"--time-col: duplicate timestamp {row['__t']}{where}; each time must appear once per series")
+        raise LstmkitError(
+            f"--time-col: duplicate timestamp {row['__t']}{where}; each time must appear once per series"
+        )
     freq = freq or infer_freq(pd.DatetimeIndex(values["__t"]))
     max_gap = default_max_gap(freq) if max_gap is None else max_gap
     step = _fixed_step(freq)
@@ -197,7 +200,8 @@ def prepare(
         grid = pd.date_range(group.index[0], group.index[-1], freq=freq)
         if len(grid) < len(group) or not group.index.isin(grid).all():
             raise LstmkitError(
-                f"--freq: series {sid!r} has times off the {freq!r} grid (e.g. {group.index[~group.index.isin(grid)][0]}); "
+                f"--freq: series {sid!r} has times off the {freq!r} grid "
+                f"(e.g. {group.index[~group.index.isin(grid)][0]}); "
                 "pass --freq to say the step"
             )
         group = group.reindex(grid)
@@ -230,6 +234,12 @@ def prepare(
             segments.append(Segment(name, part.index, part["__y"].to_numpy(dtype=float), past, filled))
             kept += 1
         splits += max(0, kept - 1)
-    report.update(freq=freq, max_gap=max_gap, filled=filled_total, long_gap_splits=splits,
-                  series=sorted({s.series.split("#")[0] for s in segments}), segments=len(segments))  # fmt: skip
+    report.update(
+        freq=freq,
+        max_gap=max_gap,
+        filled=filled_total,
+        long_gap_splits=splits,
+        series=sorted({s.series.split("#")[0] for s in segments}),
+        segments=len(segments),
+    )
     return Prepared(segments, freq, covs, report)

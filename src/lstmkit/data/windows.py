@@ -26,6 +26,7 @@ TRAIN, VAL, TEST, NONE = 0, 1, 2, -1
 class Splits:
     val_start: pd.Timestamp  # first time of the validation period
     test_start: pd.Timestamp  # first time of the test period
+    test_end: pd.Timestamp | None = None  # first time after it (a backtest fold); None: to the end
 
 
 @dataclass
@@ -56,7 +57,7 @@ def calendar_features(times: pd.DatetimeIndex, freq: str) -> np.ndarray:
     if step is not None and step < pd.Timedelta("1D"):
         cycle(times.hour.to_numpy() + times.minute.to_numpy() / 60.0, 24.0)
     if step is not None and step <= pd.Timedelta("1D"):
-        cycle(times.dayofweek.to_numpy(), 7.0)
+        cycle(times.day_of_week.to_numpy(), 7.0)
         cycle(times.day_of_year.to_numpy() - 1, 365.25)
     if step is None:  # months, quarters: the month of year
         cycle(times.month.to_numpy() - 1, 12.0)
@@ -104,5 +105,8 @@ def build_arrays(segment, target_scaled, past_scaled, freq, horizon, splits: Spl
     first_t, last_t = times[first_idx], times[last_idx]
     split[complete & (last_t < splits.val_start)] = TRAIN
     split[complete & (first_t >= splits.val_start) & (last_t < splits.test_start)] = VAL
-    split[complete & (first_t >= splits.test_start)] = TEST
+    in_test = complete & (first_t >= splits.test_start)
+    if splits.test_end is not None:
+        in_test &= last_t < splits.test_end
+    split[in_test] = TEST
     return SeriesArrays(segment.series, times, target_scaled, x, y, split)

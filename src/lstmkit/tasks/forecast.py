@@ -28,7 +28,7 @@ from ..data.windows import TEST, TRAIN, VAL, Splits, build_arrays, calendar_feat
 from ..evaluate import coverage, fit_least_squares, mase_scale, metrics, persistence, seasonal_naive
 from ..models import ForecastNet
 from ..train import fit
-from .schemes import EveryStep, Windows, forecast, loss_of
+from .schemes import EveryStep, Windows, forecast, forecast_all, loss_of
 
 __all__ = ["ForecastConfig", "Forecaster"]
 
@@ -56,7 +56,7 @@ class ForecastConfig:
     quantiles: list[float] = field(default_factory=list)  # e.g. [0.1, 0.5, 0.9]; 0.5 is added
     scheme: str = "every-step"  # benchmarks/forecast.py: reaches a better RMSE faster than windows
     epochs: int = 100  # at most; early stopping on validation decides
-    patience: int = 20  # epochs without a better validation loss; every-step epochs are cheap
+    patience: int = 10  # epochs without a better validation loss before stopping
     batch_size: int = 32  # the article's
     lr: float = 1e-3  # Adam, the article's
     chunk: int = 16  # every-step: steps per truncated-BPTT chunk (state carries on; see docs/forecasting.md)
@@ -119,8 +119,9 @@ class Forecaster:
 
     def _prepare(self, df):
         cfg = self.config
-        return prepare(df, cfg.time, cfg.target, cfg.series, cfg.past_covariates, cfg.freq, cfg.fill, cfg.max_gap,
-                       cfg.duplicates)  # fmt: skip
+        return prepare(
+            df, cfg.time, cfg.target, cfg.series, cfg.past_covariates, cfg.freq, cfg.fill, cfg.max_gap, cfg.duplicates
+        )
 
     def _arrays(self, segments, splits):
         cfg = self.config
@@ -142,8 +143,17 @@ class Forecaster:
 
     # ---- fit ---------------------------------------------------------------------------------
 
-    def fit(self, data, time=None, target=None, series=None, splits: Splits | None = None, quiet=False,
-            checkpoint_dir=None, resume=False) -> Forecaster:  # fmt: skip
+    def fit(
+        self,
+        data,
+        time=None,
+        target=None,
+        series=None,
+        splits: Splits | None = None,
+        quiet=False,
+        checkpoint_dir=None,
+        resume=False,
+    ) -> Forecaster:
         cfg = self.config
         torch.set_num_threads(cfg.threads)
         torch.manual_seed(cfg.seed)
@@ -157,8 +167,10 @@ class Forecaster:
         self.report["segments_dropped_short"] = len(prepared.segments) - len(segments)
         if not segments:
             longest = max(len(s.target) for s in prepared.segments)
-            raise LstmkitError(f"--data: every series is shorter than window + horizon + 1 = {need} steps (longest {longest})")
-        self.splits = splits or cut_times(segments, cfg.train, cfg.val)
+            raise LstmkitError(
+                f"--data: every series is shorter than window + horizon + 1 = {need} steps (longest {longest})"
+            )
+        self.splits = _on_grid(splits or cut_times(segments, cfg.train, cfg.val), self.freq)
         train_rows = [s for s in segments if s.times[0] < self.splits.val_start]
         y_train = np.concatenate([s.target[s.times < self.splits.val_start] for s in train_rows] or [np.zeros(0)])
         if len(y_train) < need + 10:
@@ -172,30 +184,51 @@ class Forecaster:
         arrays = self._arrays(segments, self.splits)
         for label, name in ((TRAIN, "training"), (VAL, "validation"), (TEST, "test")):
             if not any((a.split == label).any() for a in arrays):
-                raise LstmkitError(f"--data: the {name} period holds no complete forecast (horizon {cfg.horizon}); give more data")
+                raise LstmkitError(
+                    f"--data: the {name} period holds no complete forecast (horizon {cfg.horizon}); give more data"
+                )
         self._choose_ar(arrays, segments)
         designs = self._designs(arrays, segments, self.ar_order)
         self._add_ar_errors(arrays, designs)
-        self.model = ForecastNet(arrays[0].x.shape[1], designs[0].shape[1], cfg.horizon, max(1, len(cfg.quantiles)),
-                                 cfg.hidden_size, cfg.num_layers, cfg.cell, cfg.dropout)  # fmt: skip
+        self.model = ForecastNet(
+            arrays[0].x.shape[1],
+            designs[0].shape[1],
+            cfg.horizon,
+            max(1, len(cfg.quantiles)),
+            cfg.hidden_size,
+            cfg.num_layers,
+            cfg.cell,
+            cfg.dropout,
+        )
         self.model.init_skip(self.ar_coefficients)
         scheme = self._scheme(arrays, designs)
 
         def validate():
+            preds = forecast_all(self.model, arrays, designs, cfg.scheme, cfg.window)
             losses, counts = 0.0, 0
-            for a, d in zip(arrays, designs, strict=True):
+            for a, d, pred in zip(arrays, designs, preds, strict=True):
                 m = (a.split == VAL) & ~np.isnan(d).any(1)
                 if not m.any():
                     continue
-                pred = torch.as_tensor(scheme.predict(self.model, a, d)[m])
-                y = torch.as_tensor(a.y[m], dtype=pred.dtype)
-                losses += float(loss_of(pred, y, ~torch.isnan(pred[..., 0, 0]), cfg.quantiles)) * m.sum()
+                p = torch.as_tensor(pred[m])
+                y = torch.as_tensor(a.y[m], dtype=p.dtype)
+                losses += float(loss_of(p, y, ~torch.isnan(p[..., 0, 0]), cfg.quantiles)) * m.sum()
                 counts += m.sum()
             return losses / max(counts, 1)
 
-        self.history = fit(self.model, scheme.batches, lambda b: scheme.loss(self.model, b), validate, cfg.epochs,
-                           cfg.patience, cfg.lr, checkpoint_dir=checkpoint_dir, resume=resume, quiet=quiet)  # fmt: skip
-        self._evaluate(arrays, designs, scheme)
+        self.history = fit(
+            self.model,
+            scheme.batches,
+            lambda b: scheme.loss(self.model, b),
+            validate,
+            cfg.epochs,
+            cfg.patience,
+            cfg.lr,
+            checkpoint_dir=checkpoint_dir,
+            resume=resume,
+            quiet=quiet,
+        )
+        self._evaluate(arrays, designs)
         return self
 
     def _add_ar_errors(self, arrays, designs):
@@ -206,6 +239,36 @@ class Forecaster:
             err = np.zeros(len(a.target))
             err[1:] = a.target[1:] - one_step[:-1]
             a.x = np.concatenate([a.x, np.nan_to_num(err)[:, None]], 1)
+
+    def backtest(self, data, folds: int, time=None, target=None, series=None) -> dict:
+        """Rolling-origin evaluation: the test share of the span is cut into `folds` blocks; fold k
+        trains on everything before its validation period, then forecasts block k. Scalers, AR
+        and network are fitted afresh in each fold."""
+        if folds < 1:
+            raise LstmkitError(f"--backtest: expected a positive number of folds, got {folds}")
+        cfg = self.config
+        df = self._read(data, time=time, target=target, series=series)
+        segments = self._prepare(df).segments
+        start, end = min(s.times[0] for s in segments), max(s.times[-1] for s in segments)
+        span, test = end - start, 1 - cfg.train - cfg.val
+        results = []
+        for k in range(folds):
+            test_start = start + span * (cfg.train + cfg.val + test * k / folds)
+            test_end = start + span * (cfg.train + cfg.val + test * (k + 1) / folds) if k < folds - 1 else None
+            fold = Forecaster(**dataclasses.asdict(cfg))
+            fold.fit(df, splits=Splits(test_start - span * cfg.val, test_start, test_end), quiet=True)
+            results.append(
+                {
+                    "fold": k + 1,
+                    "test_start": str(test_start),
+                    "test": fold.metrics["test"],
+                    "epochs": fold.metrics["epochs"],
+                    "train_seconds": fold.metrics["train_seconds"],
+                }
+            )
+        names = results[0]["test"].keys()
+        mean = {n: float(np.mean([r["test"][n]["rmse"] for r in results])) for n in names}
+        return {"folds": results, "mean_rmse": mean}
 
     def _scheme(self, arrays, designs):
         cfg = self.config
@@ -228,14 +291,44 @@ class Forecaster:
             max_lag = 3 * self.season
         n_train = min(int((a.split == TRAIN).sum()) for a in arrays if (a.split == TRAIN).any())
         max_lag = max(1, min(max_lag, n_train // 4))
-        grid = sorted({p for p in (1, 2, 3, 6, 12, 24, 48, 72, 96, 120, 168, 7, 14, 28, 56, 91, 182, 365,
-                                   self.season, 2 * self.season, 3 * self.season) if 1 <= p <= max_lag} | {max_lag})  # fmt: skip
+        grid = sorted(
+            {
+                p
+                for p in (
+                    1,
+                    2,
+                    3,
+                    6,
+                    12,
+                    24,
+                    48,
+                    72,
+                    96,
+                    120,
+                    168,
+                    7,
+                    14,
+                    28,
+                    56,
+                    91,
+                    182,
+                    365,
+                    self.season,
+                    2 * self.season,
+                    3 * self.season,
+                )
+                if 1 <= p <= max_lag
+            }
+            | {max_lag}
+        )
         scores = {}
         for p in grid:
             designs = self._designs(arrays, segments, p)
             train = [(d[a.split == TRAIN], a.y[a.split == TRAIN]) for a, d in zip(arrays, designs, strict=True)]
             W = fit_least_squares(np.concatenate([t[0] for t in train]), np.concatenate([t[1] for t in train]))
-            errs = [((d @ W) - a.y)[(a.split == VAL) & ~np.isnan(d).any(1)] for a, d in zip(arrays, designs, strict=True)]
+            errs = [
+                ((d @ W) - a.y)[(a.split == VAL) & ~np.isnan(d).any(1)] for a, d in zip(arrays, designs, strict=True)
+            ]
             scores[p] = (float(np.mean(np.concatenate(errs) ** 2)), W)
         self.ar_order = min(scores, key=lambda p: scores[p][0])
         self.ar_coefficients = scores[self.ar_order][1]
@@ -243,13 +336,13 @@ class Forecaster:
 
     # ---- evaluate ----------------------------------------------------------------------------
 
-    def _evaluate(self, arrays, designs, scheme):
+    def _evaluate(self, arrays, designs):
         cfg = self.config
         inv = self.scaler_y.inverse
         rows, pooled = [], {k: [] for k in ("actual", "model", "persistence", "seasonal_naive", "linear_ar")}
         quant = []
-        for a, d in zip(arrays, designs, strict=True):
-            pred = scheme.predict(self.model, a, d)  # (T, H, Q)
+        preds = forecast_all(self.model, arrays, designs, cfg.scheme, cfg.window)
+        for a, d, pred in zip(arrays, designs, preds, strict=True):  # pred (T, H, Q)
             base = {
                 "persistence": persistence(a.target, cfg.horizon),
                 "seasonal_naive": seasonal_naive(a.target, cfg.horizon, self.season),
@@ -266,8 +359,13 @@ class Forecaster:
                 pooled[name].append(inv(b[idx]))
             quant.append(inv(pred[idx]))
             for h in range(cfg.horizon):
-                frame = {"time": a.times[idx] + (h + 1) * pd.tseries.frequencies.to_offset(self.freq),
-                         "series": a.series, "step": h + 1, "actual": inv(a.y[idx, h]), "predicted": inv(point[idx, h])}  # fmt: skip
+                frame = {
+                    "time": a.times[idx] + (h + 1) * pd.tseries.frequencies.to_offset(self.freq),
+                    "series": a.series,
+                    "step": h + 1,
+                    "actual": inv(a.y[idx, h]),
+                    "predicted": inv(point[idx, h]),
+                }
                 for k, q in enumerate(cfg.quantiles):
                     frame[f"q{q:g}"] = inv(pred[idx, h, k])
                 for name, b in base.items():
@@ -277,7 +375,10 @@ class Forecaster:
         flat = {k: np.concatenate(v) for k, v in pooled.items()}
         train_targets = [self.scaler_y.inverse(a.target[a.split == TRAIN]) for a in arrays]
         scale = mase_scale(train_targets, self.season)
-        test = {name: metrics(flat["actual"], flat[name], scale) for name in ("model", "persistence", "seasonal_naive", "linear_ar")}
+        test = {
+            name: metrics(flat["actual"], flat[name], scale)
+            for name in ("model", "persistence", "seasonal_naive", "linear_ar")
+        }
         per_step = [metrics(flat["actual"][:, h], flat["model"][:, h], scale) for h in range(cfg.horizon)]
         self.metrics = {
             "test": test,
@@ -296,8 +397,12 @@ class Forecaster:
         if len(cfg.quantiles) >= 2:
             q = np.concatenate(quant)
             lo, hi = cfg.quantiles[0], cfg.quantiles[-1]
-            self.metrics["interval"] = {"lower": lo, "upper": hi, "nominal": hi - lo,
-                                        "coverage": coverage(flat["actual"], q[..., 0], q[..., -1])}  # fmt: skip
+            self.metrics["interval"] = {
+                "lower": lo,
+                "upper": hi,
+                "nominal": hi - lo,
+                "coverage": coverage(flat["actual"], q[..., 0], q[..., -1]),
+            }
 
     # ---- save, load, predict ---------------------------------------------------------------
 
@@ -309,15 +414,26 @@ class Forecaster:
         if self.model is None:
             raise LstmkitError("Forecaster.save: fit() it first")
         folder = pathlib.Path(folder)
-        write_json(folder / "config.json", {
-            "lstmkit": __version__, "task": "forecast", "config": dataclasses.asdict(self.config),
-            "dataset": self.dataset, "freq": self.freq, "season": self.season, "ar_order": self.ar_order,
-            "past_covariates": self.past_covariates, "n_features": self.model.lstm.input_size,
-            "design_size": self.model.skip.in_features,
-            "split": {"val_start": str(self.splits.val_start), "test_start": str(self.splits.test_start)},
-        })  # fmt: skip
+        write_json(
+            folder / "config.json",
+            {
+                "lstmkit": __version__,
+                "task": "forecast",
+                "config": dataclasses.asdict(self.config),
+                "dataset": self.dataset,
+                "freq": self.freq,
+                "season": self.season,
+                "ar_order": self.ar_order,
+                "past_covariates": self.past_covariates,
+                "n_features": self.model.lstm.input_size,
+                "design_size": self.model.skip.in_features,
+                "split": {"val_start": str(self.splits.val_start), "test_start": str(self.splits.test_start)},
+            },
+        )
         save_tensors(folder / "model.safetensors", self.model.state_dict())
-        write_json(folder / "scaler.json", {"target": self.scaler_y.to_dict(), "past_covariates": self.scaler_x.to_dict()})
+        write_json(
+            folder / "scaler.json", {"target": self.scaler_y.to_dict(), "past_covariates": self.scaler_x.to_dict()}
+        )
         write_json(folder / "metrics.json", self.metrics)
         atomic_write(folder / "predictions.csv", lambda tmp: self.predictions.to_csv(tmp, index=False))
         from ..report import forecast_report
@@ -343,8 +459,16 @@ class Forecaster:
         fc.scaler_y = Standardizer.from_dict(scalers["target"])
         fc.scaler_x = Standardizer.from_dict(scalers["past_covariates"])
         cfg = fc.config
-        fc.model = ForecastNet(saved["n_features"], saved["design_size"], cfg.horizon, max(1, len(cfg.quantiles)),
-                               cfg.hidden_size, cfg.num_layers, cfg.cell, cfg.dropout)  # fmt: skip
+        fc.model = ForecastNet(
+            saved["n_features"],
+            saved["design_size"],
+            cfg.horizon,
+            max(1, len(cfg.quantiles)),
+            cfg.hidden_size,
+            cfg.num_layers,
+            cfg.cell,
+            cfg.dropout,
+        )
         fc.model.load_state_dict(load_file(folder / "model.safetensors"))
         fc.model.eval()
         fc.ar_coefficients = fc.model.skip.weight.detach().double().numpy().T
@@ -363,12 +487,25 @@ class Forecaster:
         df = datasets.load(self.dataset) if data is None and self.dataset else read_table(data)
         saved_auto, cfg.past_covariates = cfg.past_covariates, list(self.past_covariates)
         try:
-            prepared = prepare(df, cfg.time, cfg.target, cfg.series, cfg.past_covariates, self.freq, cfg.fill,
-                               cfg.max_gap, cfg.duplicates)  # fmt: skip
+            prepared = prepare(
+                df,
+                cfg.time,
+                cfg.target,
+                cfg.series,
+                cfg.past_covariates,
+                self.freq,
+                cfg.fill,
+                cfg.max_gap,
+                cfg.duplicates,
+            )
         finally:
             cfg.past_covariates = saved_auto
         need = max(cfg.window, self.ar_order) + 1
-        never = pd.Timestamp.max.tz_localize(prepared.segments[0].times.tz) if prepared.segments[0].times.tz else pd.Timestamp.max
+        never = (
+            pd.Timestamp.max.tz_localize(prepared.segments[0].times.tz)
+            if prepared.segments[0].times.tz
+            else pd.Timestamp.max
+        )
         arrays = self._arrays(prepared.segments, Splits(never, never))
         designs = self._designs(arrays, prepared.segments, self.ar_order)
         self._add_ar_errors(arrays, designs)
@@ -378,8 +515,13 @@ class Forecaster:
                 raise LstmkitError(f"--data: series {a.series!r} has {len(a.times)} steps; forecasting needs {need}")
             pred = forecast(self.model, a, d, cfg.scheme, cfg.window)[-1]  # (H, Q) from the last step
             inv = self.scaler_y.inverse
-            frame = {"series": a.series, "origin": a.times[-1], "time": [a.times[-1] + h * step for h in range(1, cfg.horizon + 1)],
-                     "step": np.arange(1, cfg.horizon + 1), "predicted": inv(pred[:, self._median_index()])}  # fmt: skip
+            frame = {
+                "series": a.series,
+                "origin": a.times[-1],
+                "time": [a.times[-1] + h * step for h in range(1, cfg.horizon + 1)],
+                "step": np.arange(1, cfg.horizon + 1),
+                "predicted": inv(pred[:, self._median_index()]),
+            }
             for k, q in enumerate(cfg.quantiles):
                 frame[f"q{q:g}"] = inv(pred[:, k])
             rows.append(pd.DataFrame(frame))
@@ -389,10 +531,18 @@ class Forecaster:
         return self.config.quantiles.index(0.5) if self.config.quantiles else 0
 
 
+def _on_grid(splits: Splits, freq: str) -> Splits:
+    """Cut times on whole steps (fractions of a span land between them)."""
+    if not _fixed(freq):
+        return splits
+    step = pd.tseries.frequencies.to_offset(freq)
+    ceil = lambda t: None if t is None else t.ceil(step)  # noqa: E731
+    return Splits(ceil(splits.val_start), ceil(splits.test_start), ceil(splits.test_end))
+
+
 def _fixed(freq: str) -> bool:
     try:
         pd.Timedelta(pd.tseries.frequencies.to_offset(freq))
         return True
     except ValueError:
         return False
-

@@ -16,7 +16,7 @@ import torch
 
 from ..data.windows import TRAIN
 
-__all__ = ["EveryStep", "Windows", "forecast", "loss_of"]
+__all__ = ["EveryStep", "Windows", "forecast", "forecast_all", "loss_of"]
 
 
 def loss_of(out: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, quantiles: list[float]) -> torch.Tensor:
@@ -41,7 +41,7 @@ class Windows:
     def __init__(self, arrays, designs, window, batch_size, quantiles, generator):
         self.arrays, self.designs, self.window = arrays, designs, window
         self.batch_size, self.quantiles, self.generator = batch_size, quantiles, generator
-        self.train = self._samples(lambda a, d: (a.split == TRAIN))
+        self.train = self._samples(lambda a, d: a.split == TRAIN)
 
     def _usable(self, a, d):
         ok = ~np.isnan(d).any(1)
@@ -121,6 +121,30 @@ class EveryStep:
 
     def predict(self, model, a, d) -> np.ndarray:
         return forecast(model, a, d, "every-step", self.burn_in)
+
+
+def forecast_all(model, arrays, designs, scheme: str, window: int, group: int = 64) -> list[np.ndarray]:
+    """`forecast` for many series. every-step runs up to `group` series as one padded batch: the
+    LSTM is causal and the padding sits after each series' end, so nothing changes but the speed
+    (one call over N series costs about what one series does, the steps being latency-bound)."""
+    if scheme != "every-step":
+        return [forecast(model, a, d, scheme, window) for a, d in zip(arrays, designs, strict=True)]
+    model.eval()
+    out = []
+    for k in range(0, len(arrays), group):
+        part = list(zip(arrays[k : k + group], designs[k : k + group], strict=True))
+        T = max(len(a.times) for a, _ in part)
+        x = np.zeros((len(part), T, part[0][0].x.shape[1]))
+        dd = np.zeros((len(part), T, part[0][1].shape[1]))
+        for j, (a, d) in enumerate(part):
+            x[j, : len(a.times)], dd[j, : len(a.times)] = a.x, np.nan_to_num(d)
+        with torch.no_grad():
+            pred, _ = model(_tensor(x), _tensor(dd))
+        for j, (a, d) in enumerate(part):
+            o = pred[j, : len(a.times)].numpy().copy()
+            o[np.isnan(d).any(1)] = np.nan
+            out.append(o)
+    return out
 
 
 def forecast(model, a, d, scheme: str, window: int) -> np.ndarray:

@@ -1,0 +1,132 @@
+"""Forecaster: the contract (fast, synthetic data) and the acceptance runs on real data (slow)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmkit import LstmkitError
+from lstmkit.tasks.forecast import Forecaster
+
+FAST = dict(epochs=2, hidden_size=8)
+
+
+def synthetic(n=600, series=("a", "b"), seed=0):
+    rng = np.random.default_rng(seed)
+    frames = []
+    for k, s in enumerate(series):
+        t = pd.date_range("2024-01-01", periods=n, freq="h")
+        u = np.cumsum(rng.normal(0, 0.3, n))
+        y = 10 + 3 * np.sin(2 * np.pi * np.arange(n) / 24) + u + k + rng.normal(0, 0.2, n)
+        frames.append(pd.DataFrame({"when": t, "site": s, "temp": y, "wind": rng.normal(size=n)}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_fit_scores_model_and_baselines_on_the_same_points():
+    fc = Forecaster(horizon=3, **FAST).fit(synthetic(), time="when", target="temp", series="site", quiet=True)
+    test = fc.metrics["test"]
+    assert set(test) == {"model", "persistence", "seasonal_naive", "linear_ar"}
+    assert len({m["n"] for m in test.values()}) == 1  # one set of test origins for all
+    for m in test.values():
+        assert {"rmse", "mae", "mape", "mase"} <= set(m) and np.isfinite(m["rmse"])
+    assert len(fc.metrics["test_per_step"]) == 3
+    p = fc.predictions
+    assert {"time", "series", "step", "actual", "predicted"} <= set(p.columns)
+    assert set(p["series"]) == {"a", "b"} and set(p["step"]) == {1, 2, 3}
+    assert (pd.to_datetime(p["time"]) >= pd.Timestamp(fc.metrics["split"]["test_start"])).all()
+    assert fc.past_covariates == ["wind"]
+
+
+def test_the_untrained_model_is_the_linear_ar():
+    fc = Forecaster(epochs=1, patience=1, hidden_size=8).fit(synthetic(), time="when", target="temp",
+                                                             series="site", quiet=True)  # fmt: skip
+    if fc.metrics["best_epoch"] == 0:
+        assert fc.metrics["test"]["model"]["rmse"] == pytest.approx(fc.metrics["test"]["linear_ar"]["rmse"], rel=1e-5)
+    assert fc.metrics["test"]["model"]["rmse"] <= fc.metrics["test"]["persistence"]["rmse"]
+
+
+def test_save_load_predicts_identically(tmp_path):
+    df = synthetic()
+    fc = Forecaster(horizon=2, quantiles=[0.1, 0.9], **FAST).fit(
+        df, time="when", target="temp", series="site", quiet=True
+    )
+    assert fc.config.quantiles == [0.1, 0.5, 0.9] and "interval" in fc.metrics
+    fc.save(tmp_path)
+    for name in ("config.json", "model.safetensors", "scaler.json", "metrics.json", "predictions.csv", "report.html"):
+        assert (tmp_path / name).is_file(), name
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert {"test", "train_seconds", "epochs", "best_epoch"} <= set(metrics)
+    new = df[df["when"] < "2024-01-20"]
+    a, b = fc.predict(new), Forecaster.load(tmp_path).predict(new)
+    pd.testing.assert_frame_equal(a, b)
+    last = pd.Timestamp("2024-01-19 23:00")
+    assert (a["origin"] == last).all() and list(a["time"].iloc[:2]) == [
+        last + pd.Timedelta("1h"),
+        last + pd.Timedelta("2h"),
+    ]
+    assert (a["q0.1"] <= a["q0.9"]).all()
+
+
+def test_windows_scheme_runs():
+    fc = Forecaster(scheme="windows", window=12, **FAST).fit(synthetic(300), time="when", target="temp",
+                                                             series="site", quiet=True)  # fmt: skip
+    assert np.isfinite(fc.metrics["test"]["model"]["rmse"])
+
+
+def test_backtest_folds_refit():
+    out = Forecaster(**FAST).backtest(synthetic(500, series=("a",)), folds=2, time="when", target="temp")
+    assert [f["fold"] for f in out["folds"]] == [1, 2]
+    assert out["folds"][0]["test_start"] < out["folds"][1]["test_start"]
+    assert set(out["mean_rmse"]) == {"model", "persistence", "seasonal_naive", "linear_ar"}
+
+
+@pytest.mark.parametrize(
+    "settings, data, message",
+    [
+        (dict(horizon=0), None, "--horizon: expected a positive integer, got 0"),
+        (dict(window=-1), None, "--window: expected a positive integer"),
+        (dict(cell="lsmt"), None, "cell: unknown cell 'lsmt'"),
+        (dict(), synthetic(30, series=("a",)), "--data: too short for window + horizon + the split"),
+        (dict(), synthetic(20, series=("a",)), "--data: every series is shorter than window + horizon + 1"),
+    ],
+)
+def test_bad_settings(settings, data, message):
+    with pytest.raises(LstmkitError) as err:
+        Forecaster(**settings).fit(synthetic() if data is None else data, time="when", target="temp", quiet=True)
+    assert str(err.value).startswith(message) and "\n" not in str(err.value)
+
+
+# ---- acceptance: real data, default settings (slow) ---------------------------------------
+
+
+@pytest.mark.slow
+def test_default_forecast_beats_persistence_and_the_linear_ar():
+    m = Forecaster().fit("weather-nyc-hourly", quiet=True).metrics["test"]
+    assert m["model"]["rmse"] <= 0.85 * m["persistence"]["rmse"]
+    assert m["model"]["rmse"] <= m["linear_ar"]["rmse"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["seattle-temps", "seattle-weather", "glucose-cgm"])
+def test_other_series_within_one_percent_of_the_linear_ar(name):
+    m = Forecaster().fit(name, quiet=True).metrics["test"]
+    assert m["model"]["rmse"] <= 1.01 * m["linear_ar"]["rmse"]
+    assert m["model"]["rmse"] < m["persistence"]["rmse"]
+
+
+@pytest.mark.slow
+def test_the_lstm_finds_what_a_linear_model_cannot():
+    """y[t+1] = u[t]² + noise, u a stationary AR(1) covariate: no linear AR can fit a square."""
+    rng = np.random.default_rng(1)
+    n = 4000
+    u = np.zeros(n)
+    for t in range(1, n):
+        u[t] = 0.9 * u[t - 1] + rng.normal(0, 0.45)
+    y = np.zeros(n)
+    y[1:] = u[:-1] ** 2 + rng.normal(0, 0.05, n - 1)
+    df = pd.DataFrame({"t": pd.date_range("2024", periods=n, freq="h"), "y": y, "u": u})
+    m = Forecaster().fit(df, time="t", target="y", quiet=True).metrics["test"]
+    assert m["model"]["rmse"] < 0.7 * m["linear_ar"]["rmse"]

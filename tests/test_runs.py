@@ -1,0 +1,50 @@
+"""runs: atomic writes and pickle-free checkpoints that restore the optimizer exactly."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+
+from lstmkit.runs import atomic_write, load_checkpoint, save_checkpoint, write_json
+
+
+def test_atomic_write_keeps_the_old_file_on_failure(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text("old")
+
+    def boom(tmp):
+        open(tmp, "w").write("half")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        atomic_write(path, boom)
+    assert path.read_text() == "old" and list(tmp_path.iterdir()) == [path]
+
+
+def test_json_has_no_nan_tokens(tmp_path):
+    write_json(tmp_path / "m.json", {"a": math.nan, "b": [1.0, math.inf]})
+    assert json.loads((tmp_path / "m.json").read_text()) == {"a": None, "b": [1.0, None]}
+
+
+def test_checkpoint_round_trip(tmp_path):
+    model = torch.nn.Linear(3, 2)
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    for _ in range(3):
+        opt.zero_grad()
+        model(torch.randn(4, 3)).sum().backward()
+        opt.step()
+    save_checkpoint(tmp_path, model, opt, {"epochs": 3}, {k: v.clone() for k, v in model.state_dict().items()})
+    assert not any(p.suffix == ".pkl" or p.suffix == ".pt" for p in tmp_path.iterdir())
+    model2 = torch.nn.Linear(3, 2)
+    opt2 = torch.optim.Adam(model2.parameters(), lr=0.5)
+    progress, _best = load_checkpoint(tmp_path, model2, opt2)
+    assert progress["epochs"] == 3 and opt2.param_groups[0]["lr"] == 0.01
+    for a, b in zip(model.parameters(), model2.parameters(), strict=True):
+        torch.testing.assert_close(a, b)
+        sa, sb = opt.state[a], opt2.state[b]
+        torch.testing.assert_close(sa["exp_avg"], sb["exp_avg"])
+        torch.testing.assert_close(sa["exp_avg_sq"], sb["exp_avg_sq"])
+    assert load_checkpoint(tmp_path / "none", model2, opt2) is None
