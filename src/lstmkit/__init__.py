@@ -5,10 +5,24 @@ The public API. `lstmkit.reference` (NumPy) and `lstmkit.cells` (PyTorch) are th
 """
 
 from . import cells, reference
+from . import data as datasets
 from .cells import CELLS, get_cell
 from .config import LayerConfig, LstmkitError
 from .layers import LSTM
+from .tasks.forecast import ForecastConfig, Forecaster
 
 __version__ = "0.1.0"
 
-__all__ = ["CELLS", "LSTM", "LayerConfig", "LstmkitError", "__version__", "cells", "get_cell", "reference"]
+__all__ = [
+    "CELLS",
+    "LSTM",
+    "ForecastConfig",
+    "Forecaster",
+    "LayerConfig",
+    "LstmkitError",
+    "__version__",
+    "cells",
+    "datasets",
+    "get_cell",
+    "reference",
+]

@@ -38,6 +38,9 @@ def test_fit_scores_model_and_baselines_on_the_same_points():
     assert set(p["series"]) == {"a", "b"} and set(p["step"]) == {1, 2, 3}
     assert (pd.to_datetime(p["time"]) >= pd.Timestamp(fc.metrics["split"]["test_start"])).all()
     assert fc.past_covariates == ["wind"]
+    table = fc.evaluate()
+    assert list(table.index) == ["model", "persistence", "seasonal_naive", "linear_ar"]
+    assert table.loc["persistence", "rmse_vs_persistence"] == 1.0
 
 
 def test_the_untrained_model_is_the_linear_ar():

@@ -404,6 +404,14 @@ class Forecaster:
                 "coverage": coverage(flat["actual"], q[..., 0], q[..., -1]),
             }
 
+    def evaluate(self) -> pd.DataFrame:
+        """The held-out test metrics of the model and every baseline, one row per method."""
+        if self.model is None or not getattr(self, "metrics", None):
+            raise LstmkitError("Forecaster.evaluate: fit() it first")
+        table = pd.DataFrame(self.metrics["test"]).T[["rmse", "mae", "mape", "mase", "n"]]
+        table["rmse_vs_persistence"] = table["rmse"] / table.loc["persistence", "rmse"]
+        return table
+
     # ---- save, load, predict ---------------------------------------------------------------
 
     def save(self, folder) -> None:
