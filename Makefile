@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench lint sz clean
+.PHONY: demo test test-fast bench experiments lint sz clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,14 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/layers.py
 	$(BIN)/python benchmarks/forecast.py
+
+# The variant table (issue 5): every registered cell, 3 seeds, adding T=100 and temporal order at
+# half scale, both cores. Results and curves land in runs/experiment-*/ (docs/experiments.md).
+experiments: $(STAMP)
+	$(BIN)/lstmkit experiment adding --length 100 --cells all --seeds 3 --steps 2000 --forget-bias 1 \
+		--stop-when-solved --jobs 2 --out runs/experiment-adding
+	$(BIN)/lstmkit experiment temporal --scale 0.5 --cells all --seeds 3 --steps 1500 --forget-bias 3 \
+		--stop-when-solved --jobs 2 --out runs/experiment-temporal
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks tools

@@ -55,6 +55,7 @@ def main():
     lstmkit forecast   train + evaluate a forecaster against naive and linear baselines
     lstmkit predict    forecast past the end of new data with a saved run
     lstmkit datasets   the embedded data sets and their provenance
+    lstmkit experiment the long-time-lag tasks (adding, temporal order, copy) per cell
     lstmkit cells      the registered cells and what each changes
     lstmkit bench      throughput of every cell beside torch.nn.LSTM
     """
@@ -339,6 +340,116 @@ def predict(run_dir, data, out):
         console.print(f"wrote {len(result)} forecasts to {out}")
     else:
         click.echo(result.to_csv(index=False), nl=False)
+
+
+# ---- the long-time-lag experiments ---------------------------------------------------------
+
+
+@main.command()
+@click.argument("task", type=click.Choice(["adding", "adding1997", "temporal", "copy"]))
+@click.option("--length", default="100", show_default=True, help="Comma-separated T values (temporal: 100 = Exp. 6a).")
+@click.option("--scale", type=float, help="temporal only: the paper's lengths times this (0.5 = length 50).")
+@click.option("--cells", "cell_names", default="lstm,rnn", show_default=True, help="Comma-separated cells, or 'all'.")
+@click.option("--seeds", default=3, show_default=True, type=click.IntRange(1))
+@click.option("--steps", default=2000, show_default=True, type=click.IntRange(1), help="Training steps (batches).")
+@click.option("--forget-bias", default=1.0, show_default=True, type=float)
+@click.option("--hidden-size", default=64, show_default=True, type=click.IntRange(1))
+@click.option("--batch-size", default=64, show_default=True, type=click.IntRange(1))
+@click.option("--lr", default=1e-2, show_default=True, type=float, help="Adam; gradients clipped to norm 1.")
+@click.option("--eval-every", default=100, show_default=True, type=click.IntRange(1))
+@click.option("--stop-when-solved", is_flag=True, help="End a run once two evaluations in a row hold the solved level.")
+@click.option(
+    "--jobs", default=2, show_default=True, type=click.IntRange(1), help="Parallel processes (1 thread each)."
+)
+@click.option("--out", type=click.Path(file_okay=False), help="Results folder. [default: runs/experiment-<task>]")
+@_one_line_errors
+def experiment(
+    task,
+    length,
+    scale,
+    cell_names,
+    seeds,
+    steps,
+    forget_bias,
+    hidden_size,
+    batch_size,
+    lr,
+    eval_every,
+    stop_when_solved,
+    jobs,
+    out,
+):
+    """The long-time-lag experiments: which cells learn what a tanh RNN cannot.
+
+    Trains every cell for every length and seed on fresh batches and scores it on one fixed test set
+    (separate seed): a table of mean ± sd over seeds, the step it first beat the trivial baseline
+    clearly (closed half the gap to perfect), wall time; learning curves (PNG) and results.json.
+    """
+    import pathlib
+
+    from .experiments.runner import RunSpec, run_many, summarise
+    from .report import experiment_plot
+    from .runs import write_json
+
+    names = list(CELLS) if cell_names == "all" else _csv_list(cell_names)
+    check_cells(names)
+    try:
+        lengths = _csv_list(length, int)
+    except ValueError:
+        raise LstmkitError(f"--length: expected integers like 100,200, got {length!r}") from None
+    if scale is not None:
+        if task != "temporal":
+            raise LstmkitError("--scale: only the temporal task has one")
+        lengths = [round(100 * scale)]
+    if any(n < 4 for n in lengths):
+        raise LstmkitError(f"--length: every length must be at least 4, got {lengths}")
+    specs = [
+        RunSpec(task, c, n, s, steps, hidden_size, batch_size, lr, 1.0, forget_bias, eval_every, stop_when_solved)
+        for n in lengths
+        for c in names
+        for s in range(seeds)
+    ]
+    folder = pathlib.Path(out or f"runs/experiment-{task}")
+    console.print(
+        f"{task}: {len(specs)} runs ({len(names)} cells x {len(lengths)} lengths x {seeds} seeds), "
+        f"{jobs} process(es), 1 thread each -> {folder}"
+    )
+    done = []
+
+    def progress(r):
+        done.append(r)
+        console.print(
+            f"  [{len(done)}/{len(specs)}] {r['cell']:9s} T={r['length']} seed {r['seed']}: "
+            f"{r['metric']} {r['value']:.4g} after {r['steps']} steps, {r['seconds']:.0f} s",
+            style="dim",
+        )
+
+    results = run_many(specs, jobs, on_result=progress)
+    write_json(folder / "results.json", results)
+    rows = summarise(results)
+    write_json(folder / "summary.json", rows)
+    table = Table(title=f"{task}: test {rows[0]['metric']} (trivial baseline {rows[0]['baseline']:.4g})")
+    for col in ("cell", "T", "mean ± sd", "solved", "beat baseline at", "seconds"):
+        table.add_column(col, justify="left" if col == "cell" else "right")
+    for r in rows:
+        solved = sum(x["solved"] for x in results if (x["cell"], x["length"]) == (r["cell"], r["length"]))
+        beat = (
+            "never"
+            if r["beaten_by"] == 0
+            else f"{r['beat_step']:.0f}"
+            if r["beat_step"]
+            else f"{r['beaten_by']}/{r['seeds']} seeds"
+        )
+        table.add_row(
+            r["cell"],
+            str(r["length"]),
+            f"{r['mean']:.4g} ± {r['sd']:.2g}",
+            f"{solved}/{r['seeds']}",
+            beat,
+            f"{r['seconds']:.0f}",
+        )
+    console.print(table)
+    console.print(f"curves: {experiment_plot(results, folder / 'curves.png')}; records: {folder / 'results.json'}")
 
 
 @main.command(name="datasets")

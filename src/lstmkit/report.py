@@ -16,7 +16,7 @@ import pandas as pd
 
 from .runs import atomic_write
 
-__all__ = ["forecast_report"]
+__all__ = ["experiment_plot", "forecast_report"]
 
 BASELINES = ("persistence", "seasonal_naive", "linear_ar")
 
@@ -144,3 +144,30 @@ Lower is better; the last column is RMSE relative to persistence (the last value
     path = folder / "report.html"
     atomic_write(path, lambda tmp: pathlib.Path(tmp).write_text(page))
     return path
+
+
+def experiment_plot(results: list[dict], path) -> str:
+    """Learning curves: the test metric against training steps, one panel per (task, length),
+    one line per cell (mean over seeds), the trivial baseline dashed."""
+    panels = sorted({(r["task"], r["length"]) for r in results})
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 3.6), squeeze=False)
+    for ax, (task, length) in zip(axes[0], panels, strict=True):
+        mine = [r for r in results if (r["task"], r["length"]) == (task, length)]
+        for cell in dict.fromkeys(r["cell"] for r in mine):
+            curves = [r["curve"] for r in mine if r["cell"] == cell]
+            n = min(len(c) for c in curves)
+            steps = [c[0] for c in curves[0][:n]]
+            mean = [sum(c[k][1] for c in curves) / len(curves) for k in range(n)]
+            ax.plot(steps, mean, label=cell, lw=1.2)
+        ax.axhline(mine[0]["baseline"], color="black", ls="--", lw=0.8, label="trivial baseline")
+        ax.set_title(f"{task}, length {length}")
+        ax.set_xlabel("training step")
+        ax.set_ylabel(mine[0]["metric"])
+        if mine[0]["metric"] in ("mse", "xent"):
+            ax.set_yscale("log")
+        ax.legend(fontsize=7, ncol=2)
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png"))
+    plt.close(fig)
+    return str(path)

@@ -190,16 +190,7 @@ class Forecaster:
         self._choose_ar(arrays, segments)
         designs = self._designs(arrays, segments, self.ar_order)
         self._add_ar_errors(arrays, designs)
-        self.model = ForecastNet(
-            arrays[0].x.shape[1],
-            designs[0].shape[1],
-            cfg.horizon,
-            max(1, len(cfg.quantiles)),
-            cfg.hidden_size,
-            cfg.num_layers,
-            cfg.cell,
-            cfg.dropout,
-        )
+        self.model = self._build_model(arrays[0].x.shape[1], designs[0].shape[1])
         self.model.init_skip(self.ar_coefficients)
         scheme = self._scheme(arrays, designs)
 
@@ -269,6 +260,12 @@ class Forecaster:
         names = results[0]["test"].keys()
         mean = {n: float(np.mean([r["test"][n]["rmse"] for r in results])) for n in names}
         return {"folds": results, "mean_rmse": mean}
+
+    def _build_model(self, n_features: int, design_size: int) -> ForecastNet:
+        cfg = self.config
+        n_quantiles = max(1, len(cfg.quantiles))
+        return ForecastNet(n_features, design_size, cfg.horizon, n_quantiles, cfg.hidden_size, cfg.num_layers,
+                           cfg.cell, cfg.dropout)  # fmt: skip
 
     def _scheme(self, arrays, designs):
         cfg = self.config
@@ -466,17 +463,7 @@ class Forecaster:
         scalers = read_json(folder / "scaler.json")
         fc.scaler_y = Standardizer.from_dict(scalers["target"])
         fc.scaler_x = Standardizer.from_dict(scalers["past_covariates"])
-        cfg = fc.config
-        fc.model = ForecastNet(
-            saved["n_features"],
-            saved["design_size"],
-            cfg.horizon,
-            max(1, len(cfg.quantiles)),
-            cfg.hidden_size,
-            cfg.num_layers,
-            cfg.cell,
-            cfg.dropout,
-        )
+        fc.model = fc._build_model(saved["n_features"], saved["design_size"])
         fc.model.load_state_dict(load_file(folder / "model.safetensors"))
         fc.model.eval()
         fc.ar_coefficients = fc.model.skip.weight.detach().double().numpy().T
