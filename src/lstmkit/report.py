@@ -150,17 +150,19 @@ def experiment_plot(results: list[dict], path) -> str:
     """Learning curves: the test metric against training steps, one panel per (task, length),
     one line per cell (mean over seeds), the trivial baseline dashed."""
     panels = sorted({(r["task"], r["length"]) for r in results})
-    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 3.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), 4), squeeze=False)
+    colors = plt.get_cmap("tab20").colors
     for ax, (task, length) in zip(axes[0], panels, strict=True):
         mine = [r for r in results if (r["task"], r["length"]) == (task, length)]
-        for cell in dict.fromkeys(r["cell"] for r in mine):
+        for k, cell in enumerate(dict.fromkeys(r["cell"] for r in mine)):
             curves = [r["curve"] for r in mine if r["cell"] == cell]
-            n = min(len(c) for c in curves)
-            steps = [c[0] for c in curves[0][:n]]
-            mean = [sum(c[k][1] for c in curves) / len(curves) for k in range(n)]
-            ax.plot(steps, mean, label=cell, lw=1.2)
+            steps = sorted({s for c in curves for s, _ in c})
+            # A run stopped once solved keeps its last value from then on.
+            held = [[dict(c).get(s, c[-1][1]) if s > c[-1][0] else dict(c)[s] for s in steps] for c in curves]
+            mean = [sum(v[j] for v in held) / len(held) for j in range(len(steps))]
+            ax.plot(steps, mean, label=cell, lw=1.4, color=colors[(2 * k) % 20 if k < 10 else (2 * k + 1) % 20])
         ax.axhline(mine[0]["baseline"], color="black", ls="--", lw=0.8, label="trivial baseline")
-        ax.set_title(f"{task}, length {length}")
+        ax.set_title(f"{task}, length {length} (mean of seeds; stopped runs held at their last value)", fontsize=9)
         ax.set_xlabel("training step")
         ax.set_ylabel(mine[0]["metric"])
         if mine[0]["metric"] in ("mse", "xent"):
