@@ -81,7 +81,8 @@ def save_checkpoint(folder, model, optimizer, progress: dict, best_state: dict) 
                 state_meta[str(idx)][key] = value
     save_tensors(folder / "model.safetensors", model.state_dict())
     save_tensors(folder / "best.safetensors", best_state)
-    save_tensors(folder / "optimizer.safetensors", tensors) if tensors else None
+    if tensors:  # an optimizer that has not stepped yet has no moments to save
+        save_tensors(folder / "optimizer.safetensors", tensors)
     write_json(
         folder / "progress.json", {**progress, "optimizer": {"param_groups": opt["param_groups"], "state": state_meta}}
     )

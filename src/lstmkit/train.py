@@ -10,7 +10,6 @@ model) is a candidate too: a model that starts at a sensible baseline can only i
 
 from __future__ import annotations
 
-import copy
 import time
 from dataclasses import dataclass, field
 
@@ -97,7 +96,7 @@ def fit(
                 history.best_epoch, best_state = epoch, _snapshot(model)
             history.seconds = time.perf_counter() - clock
             if checkpoint_dir:
-                save_checkpoint(checkpoint_dir, model, optimizer, vars(copy.copy(history)), best_state)
+                save_checkpoint(checkpoint_dir, model, optimizer, vars(history), best_state)
             bar.update(
                 task, advance=1, losses=f"train {history.train_loss[-1]:.4f}  val {val:.4f}  best@{history.best_epoch}"
             )

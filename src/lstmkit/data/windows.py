@@ -36,7 +36,9 @@ class SeriesArrays:
     series: str
     times: pd.DatetimeIndex  # (T,) origin times
     target: np.ndarray  # (T,) scaled target
-    x: np.ndarray  # (T, F) LSTM input
+    past: np.ndarray  # (T, P) scaled past covariates
+    calendar_next: np.ndarray  # (T, C) calendar features of t+1, the first step forecast
+    x: np.ndarray  # (T, F) LSTM input: [target, past, calendar_next] (+ columns a task appends)
     y: np.ndarray  # (T, H) scaled targets t+1..t+H
     split: np.ndarray  # (T,) TRAIN / VAL / TEST / NONE
 
@@ -88,7 +90,8 @@ def lag_design(target: np.ndarray, past: np.ndarray, calendar_next: np.ndarray, 
     return np.concatenate(parts, 1)
 
 
-def build_arrays(segment, target_scaled, past_scaled, freq, horizon, splits: Splits) -> SeriesArrays:
+def build_arrays(segment, target_scaled, past_scaled, freq, horizon, splits: Splits | None) -> SeriesArrays:
+    """splits=None: every origin is NONE (forecasting new data, nothing to score)."""
     times = segment.times
     T = len(times)
     offset = pd.tseries.frequencies.to_offset(freq)
@@ -98,6 +101,8 @@ def build_arrays(segment, target_scaled, past_scaled, freq, horizon, splits: Spl
     for h in range(1, horizon + 1):
         y[: T - h, h - 1] = target_scaled[h:]
     split = np.full(T, NONE)
+    if splits is None:
+        return SeriesArrays(segment.series, times, target_scaled, past_scaled, calendar_next, x, y, split)
     last = np.full(T, len(times) - 1)
     first_idx = np.minimum(np.arange(T) + 1, T - 1)
     last_idx = np.minimum(np.arange(T) + horizon, last)
@@ -109,4 +114,4 @@ def build_arrays(segment, target_scaled, past_scaled, freq, horizon, splits: Spl
     if splits.test_end is not None:
         in_test &= last_t < splits.test_end
     split[in_test] = TEST
-    return SeriesArrays(segment.series, times, target_scaled, x, y, split)
+    return SeriesArrays(segment.series, times, target_scaled, past_scaled, calendar_next, x, y, split)

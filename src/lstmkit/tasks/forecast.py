@@ -24,13 +24,17 @@ from .. import data as datasets
 from ..config import LstmkitError
 from ..data.io import default_season, prepare, read_table
 from ..data.scaling import Standardizer
-from ..data.windows import TEST, TRAIN, VAL, Splits, build_arrays, calendar_features, cut_times, lag_design
+from ..data.windows import TEST, TRAIN, VAL, Splits, build_arrays, cut_times, lag_design
 from ..evaluate import coverage, fit_least_squares, mase_scale, metrics, persistence, seasonal_naive
 from ..models import ForecastNet
 from ..train import fit
 from .schemes import EveryStep, Windows, forecast, forecast_all, loss_of
 
 __all__ = ["ForecastConfig", "Forecaster"]
+
+# AR lag orders tried (with one, two and three seasons, and the largest allowed): short lags, a day
+# to a week of hourly steps, a week to a year of daily ones.
+LAG_GRID = (1, 2, 3, 6, 7, 12, 14, 24, 28, 48, 56, 72, 91, 96, 120, 168, 182, 365)
 
 
 @dataclass
@@ -117,10 +121,10 @@ class Forecaster:
             raise LstmkitError("--time-col and --target: both are needed for your own data")
         return df
 
-    def _prepare(self, df):
+    def _prepare(self, df, past_covariates, freq):
         cfg = self.config
         return prepare(
-            df, cfg.time, cfg.target, cfg.series, cfg.past_covariates, cfg.freq, cfg.fill, cfg.max_gap, cfg.duplicates
+            df, cfg.time, cfg.target, cfg.series, past_covariates, freq, cfg.fill, cfg.max_gap, cfg.duplicates
         )
 
     def _arrays(self, segments, splits):
@@ -132,14 +136,9 @@ class Forecaster:
             out.append(build_arrays(s, target, past, self.freq, cfg.horizon, splits))
         return out
 
-    def _designs(self, arrays, segments, p: int):
+    def _designs(self, arrays, p: int):
         q = min(p, self.season)
-        designs = []
-        for a, s in zip(arrays, segments, strict=True):
-            past = self.scaler_x.transform(s.past) if s.past.shape[1] else s.past
-            cal = calendar_features(a.times + pd.tseries.frequencies.to_offset(self.freq), self.freq)
-            designs.append(lag_design(a.target, past, cal, p, q))
-        return designs
+        return [lag_design(a.target, a.past, a.calendar_next, p, q) for a in arrays]
 
     # ---- fit ---------------------------------------------------------------------------------
 
@@ -158,7 +157,7 @@ class Forecaster:
         torch.set_num_threads(cfg.threads)
         torch.manual_seed(cfg.seed)
         df = self._read(data, time=time, target=target, series=series)
-        prepared = self._prepare(df)
+        prepared = self._prepare(df, cfg.past_covariates, cfg.freq)
         self.freq, self.report = prepared.freq, prepared.report
         self.past_covariates = prepared.past_covariates
         self.season = cfg.season or default_season(self.freq)
@@ -187,8 +186,8 @@ class Forecaster:
                 raise LstmkitError(
                     f"--data: the {name} period holds no complete forecast (horizon {cfg.horizon}); give more data"
                 )
-        self._choose_ar(arrays, segments)
-        designs = self._designs(arrays, segments, self.ar_order)
+        self._choose_ar(arrays)
+        designs = self._designs(arrays, self.ar_order)
         self._add_ar_errors(arrays, designs)
         self.model = self._build_model(arrays[0].x.shape[1], designs[0].shape[1])
         self.model.init_skip(self.ar_coefficients)
@@ -239,7 +238,7 @@ class Forecaster:
             raise LstmkitError(f"--backtest: expected a positive number of folds, got {folds}")
         cfg = self.config
         df = self._read(data, time=time, target=target, series=series)
-        segments = self._prepare(df).segments
+        segments = self._prepare(df, cfg.past_covariates, cfg.freq).segments
         start, end = min(s.times[0] for s in segments), max(s.times[-1] for s in segments)
         span, test = end - start, 1 - cfg.train - cfg.val
         results = []
@@ -274,7 +273,7 @@ class Forecaster:
             return Windows(arrays, designs, cfg.window, cfg.batch_size, cfg.quantiles, gen)
         return EveryStep(arrays, designs, cfg.window, cfg.batch_size, cfg.chunk, cfg.quantiles, gen)
 
-    def _choose_ar(self, arrays, segments):
+    def _choose_ar(self, arrays):
         """Least-squares AR on the training origins for each lag order; keep the best on validation."""
         cfg = self.config
         step = pd.Timedelta(pd.tseries.frequencies.to_offset(self.freq)) if _fixed(self.freq) else None
@@ -288,39 +287,11 @@ class Forecaster:
             max_lag = 3 * self.season
         n_train = min(int((a.split == TRAIN).sum()) for a in arrays if (a.split == TRAIN).any())
         max_lag = max(1, min(max_lag, n_train // 4))
-        grid = sorted(
-            {
-                p
-                for p in (
-                    1,
-                    2,
-                    3,
-                    6,
-                    12,
-                    24,
-                    48,
-                    72,
-                    96,
-                    120,
-                    168,
-                    7,
-                    14,
-                    28,
-                    56,
-                    91,
-                    182,
-                    365,
-                    self.season,
-                    2 * self.season,
-                    3 * self.season,
-                )
-                if 1 <= p <= max_lag
-            }
-            | {max_lag}
-        )
+        seasons = (self.season, 2 * self.season, 3 * self.season)
+        grid = sorted({p for p in (*LAG_GRID, *seasons) if p <= max_lag} | {max_lag})
         scores = {}
         for p in grid:
-            designs = self._designs(arrays, segments, p)
+            designs = self._designs(arrays, p)
             train = [(d[a.split == TRAIN], a.y[a.split == TRAIN]) for a, d in zip(arrays, designs, strict=True)]
             W = fit_least_squares(np.concatenate([t[0] for t in train]), np.concatenate([t[1] for t in train]))
             errs = [
@@ -459,7 +430,6 @@ class Forecaster:
         fc = cls(**saved["config"])
         fc.dataset, fc.freq, fc.season = saved["dataset"], saved["freq"], saved["season"]
         fc.ar_order, fc.past_covariates = saved["ar_order"], saved["past_covariates"]
-        fc.config.past_covariates = list(fc.past_covariates)  # predict reads exactly these columns
         scalers = read_json(folder / "scaler.json")
         fc.scaler_y = Standardizer.from_dict(scalers["target"])
         fc.scaler_x = Standardizer.from_dict(scalers["past_covariates"])
@@ -480,29 +450,10 @@ class Forecaster:
         cfg = self.config
         torch.set_num_threads(cfg.threads)
         df = datasets.load(self.dataset) if data is None and self.dataset else read_table(data)
-        saved_auto, cfg.past_covariates = cfg.past_covariates, list(self.past_covariates)
-        try:
-            prepared = prepare(
-                df,
-                cfg.time,
-                cfg.target,
-                cfg.series,
-                cfg.past_covariates,
-                self.freq,
-                cfg.fill,
-                cfg.max_gap,
-                cfg.duplicates,
-            )
-        finally:
-            cfg.past_covariates = saved_auto
+        prepared = self._prepare(df, self.past_covariates, self.freq)  # the columns it was trained on
         need = max(cfg.window, self.ar_order) + 1
-        never = (
-            pd.Timestamp.max.tz_localize(prepared.segments[0].times.tz)
-            if prepared.segments[0].times.tz
-            else pd.Timestamp.max
-        )
-        arrays = self._arrays(prepared.segments, Splits(never, never))
-        designs = self._designs(arrays, prepared.segments, self.ar_order)
+        arrays = self._arrays(prepared.segments, None)
+        designs = self._designs(arrays, self.ar_order)
         self._add_ar_errors(arrays, designs)
         rows, step = [], pd.tseries.frequencies.to_offset(self.freq)
         for a, d in zip(arrays, designs, strict=True):

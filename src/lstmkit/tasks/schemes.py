@@ -39,28 +39,16 @@ def _tensor(a) -> torch.Tensor:
 
 class Windows:
     def __init__(self, arrays, designs, window, batch_size, quantiles, generator):
-        self.arrays, self.designs, self.window = arrays, designs, window
         self.batch_size, self.quantiles, self.generator = batch_size, quantiles, generator
-        self.train = self._samples(lambda a, d: a.split == TRAIN)
-
-    def _usable(self, a, d):
-        ok = ~np.isnan(d).any(1)
-        ok[: self.window - 1] = False  # a full window of history
-        return ok
-
-    def _samples(self, which):
         xs, ds, ys = [], [], []
-        for a, d in zip(self.arrays, self.designs, strict=True):
-            idx = np.flatnonzero(which(a, d) & self._usable(a, d))
-            if len(idx) == 0:
-                continue
-            steps = idx[:, None] + np.arange(-self.window + 1, 1)[None, :]  # (n, W)
+        for a, d in zip(arrays, designs, strict=True):
+            idx = np.flatnonzero((a.split == TRAIN) & _has_window(d, window))
+            steps = idx[:, None] + np.arange(-window + 1, 1)[None, :]  # (n, W)
             xs.append(a.x[steps])
             ds.append(d[idx])
             ys.append(a.y[idx])
-        if not xs:
-            return None
-        return _tensor(np.concatenate(xs)), _tensor(np.concatenate(ds))[:, None, :], _tensor(np.concatenate(ys))
+        # Every training sample at once: (n, W, F), (n, 1, D), (n, H).
+        self.train = _tensor(np.concatenate(xs)), _tensor(np.concatenate(ds))[:, None, :], _tensor(np.concatenate(ys))
 
     def batches(self):
         x, d, y = self.train
@@ -73,9 +61,6 @@ class Windows:
         x, d, y = batch
         out, _ = model(x, d)
         return loss_of(out[:, -1], y, torch.ones(len(y), dtype=torch.bool), self.quantiles)
-
-    def predict(self, model, a, d) -> np.ndarray:
-        return forecast(model, a, d, "windows", self.window)
 
 
 class EveryStep:
@@ -119,8 +104,12 @@ class EveryStep:
         self.state = tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
         return loss_of(out, y, m, self.quantiles)
 
-    def predict(self, model, a, d) -> np.ndarray:
-        return forecast(model, a, d, "every-step", self.burn_in)
+
+def _has_window(d: np.ndarray, window: int) -> np.ndarray:
+    """Origins with a full lag design and a full window of history before them."""
+    ok = ~np.isnan(d).any(1)
+    ok[: window - 1] = False
+    return ok
 
 
 def forecast_all(model, arrays, designs, scheme: str, window: int, group: int = 64) -> list[np.ndarray]:
@@ -161,9 +150,7 @@ def forecast(model, a, d, scheme: str, window: int) -> np.ndarray:
         out[np.isnan(d).any(1)] = np.nan
         return out
     out = np.full((T, model.horizon, model.n_quantiles), np.nan)
-    ok = ~np.isnan(d).any(1)
-    ok[: window - 1] = False
-    idx = np.flatnonzero(ok)
+    idx = np.flatnonzero(_has_window(d, window))
     for k in range(0, len(idx), 4096):
         part = idx[k : k + 4096]
         steps = part[:, None] + np.arange(-window + 1, 1)[None, :]

@@ -1,0 +1,33 @@
+"""The benchmark scripts still run against the current API (timings live in benchmarks/, not here)."""
+
+from __future__ import annotations
+
+import importlib.util
+import pathlib
+
+import numpy as np
+
+from lstmkit import Forecaster
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def load_script(name):
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_article_recipe_runs_on_lstmkits_split():
+    recipe = load_script("forecast").article_recipe
+    fc = Forecaster(epochs=1, hidden_size=8).fit("seattle-weather", quiet=True)
+    r = recipe(fc, "seattle-weather", epochs=1, seed=0)
+    assert r["epochs"] == 1 and r["n"] > 0 and np.isfinite(r["rmse"]) and r["seconds"] > 0
+
+
+def test_layer_benchmark_quick_plan_writes_json(tmp_path, monkeypatch):
+    layers = load_script("layers")
+    monkeypatch.setattr(layers, "run_bench", lambda sizes, names, **kw: [])  # the wiring, not the timing
+    assert layers.main(["--quick", "--out", str(tmp_path / "l.json")]) == 0
+    assert (tmp_path / "l.json").is_file()
