@@ -118,3 +118,74 @@ def test_bad_forecast_input_is_one_line_exit_2(tmp_path, args, message):
     assert r.exit_code == 2, r.output
     assert r.output.strip().startswith(message), r.output
     assert len(r.output.strip().splitlines()) == 1 and "Traceback" not in r.output
+
+
+# ---- classify -------------------------------------------------------------------------------
+
+
+def wide_csv(path, rows=None, n=60, L=12):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    lines = ["label," + ",".join(f"t{k}" for k in range(L))]
+    for r in range(n):
+        cls = r % 2
+        values = np.sin(np.arange(L) * (1 + cls)) + rng.normal(0, 0.2, L)
+        lines.append(f"{'ab'[cls]}," + ",".join(f"{v:.4f}" for v in values))
+    for r, text in (rows or {}).items():
+        lines[r + 1] = text
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_classify_and_predict_end_to_end(tmp_path):
+    data, out = wide_csv(tmp_path / "beats.csv"), tmp_path / "run"
+    r = run("classify", "--data", str(data), "--epochs", "2", "--hidden-size", "8", "--out", str(out), "--quiet")
+    assert r.exit_code == 0, r.output
+    assert "logistic" in r.output and "majority" in r.output and "report:" in r.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert {"accuracy", "balanced_accuracy", "macro_f1", "roc_auc"} <= set(metrics["test"]["model"])
+    assert "train_seconds" in metrics and (out / "plots" / "confusion.png").is_file()
+    r = run("predict", "--run", str(out), "--data", str(data), "--out", str(tmp_path / "p.csv"))
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "p.csv").read_text().startswith("id,actual,predicted,p_a,p_b")
+
+
+BAD_CLASSIFY = [
+    (["--data", "nope.csv"], "error: --data: no such file 'nope.csv'"),
+    (["--label-col", "diagnosis"], "error: --label-col: no column 'diagnosis'"),
+    (["ONECLASS"], "error: --data: column 'label' has a single class 'a'"),
+    (["SHORTROW"], "error: --data: rows 2 are shorter than the header's 12 values"),
+    (["TEXT"], "error: --data: column 't4' is not numeric (row 1: 'high')"),
+    (["--pooling", "sum"], "Error: Invalid value for '--pooling'"),
+    (["--cell", "lsmt"], "error: cell: unknown cell 'lsmt'"),
+]
+
+
+@pytest.mark.parametrize("args, message", BAD_CLASSIFY, ids=[m[:40] for _, m in BAD_CLASSIFY])
+def test_bad_classify_input_is_one_line(tmp_path, args, message):
+    edits = {"ONECLASS": None, "SHORTROW": {2: "a,1,2,3"}, "TEXT": {1: "b,1,2,3,4,high,6,7,8,9,10,11,12"}}
+    path = tmp_path / "d.csv"
+    if "ONECLASS" in args:
+        path.write_text("label,t0,t1\na,1,2\na,3,4\n")
+    else:
+        wide_csv(path, next((edits[a] for a in args if a in edits), None))
+    args = [a for a in args if a not in edits]
+    base = [] if "--data" in args else ["--data", str(path)]
+    r = run("classify", *base, *args, "--epochs", "1", "--quiet", "--out", str(tmp_path / "run"))
+    assert r.exit_code == 2, r.output
+    assert message in r.output and "Traceback" not in r.output, r.output
+    assert len([line for line in r.output.splitlines() if line.startswith("error")]) <= 1
+
+
+def test_predict_with_unseen_classes_or_empty_smiles_is_one_line(tmp_path):
+    data, out = wide_csv(tmp_path / "d.csv"), tmp_path / "run"
+    assert run("classify", "--data", str(data), "--epochs", "1", "--hidden-size", "4", "--out", str(out),
+               "--quiet").exit_code == 0  # fmt: skip
+    new = wide_csv(tmp_path / "new.csv", {0: "zz," + ",".join(["0.1"] * 12)})
+    r = run("predict", "--run", str(out), "--data", str(new))
+    assert r.exit_code == 2 and r.output.startswith("error: --data: column 'label' has classes zz not seen"), r.output
+    smiles = tmp_path / "s.csv"
+    smiles.write_text("smiles,y\nCCO,1\n,0\nCCN,0\n")
+    r = run("classify", "--data", str(smiles), "--smiles-col", "smiles", "--label-col", "y", "--quiet")
+    assert r.exit_code == 2 and "row 1 has an empty SMILES string" in r.output, r.output

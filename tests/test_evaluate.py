@@ -39,3 +39,75 @@ def test_pinball_and_coverage():
     assert pinball(np.array([1.0]), np.array([0.0]), 0.9) == pytest.approx(0.9)
     assert pinball(np.array([0.0]), np.array([1.0]), 0.9) == pytest.approx(0.1)
     assert coverage(np.array([0, 1, 2, 3.0]), np.zeros(4), np.full(4, 1.5)) == 0.5
+
+
+# ---- classification, held to scikit-learn ----------------------------------------------------
+
+
+def _scores(seed=0, n=300, K=4):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, K, n)
+    logits = rng.normal(size=(n, K)) + 1.5 * np.eye(K)[y]
+    p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    return y, np.round(p, 2)  # rounding makes ties, which ROC-AUC must count one half
+
+
+def test_classification_metrics_match_scikit_learn():
+    skm = pytest.importorskip("sklearn.metrics")
+    from lstmkit.evaluate import classification_metrics
+
+    y, p = _scores()
+    y[y == 3] = 2  # a class that never occurs: recall undefined, precision 0 where predicted
+    ours = classification_metrics(y, p)
+    present = np.unique(y)
+    assert ours["accuracy"] == pytest.approx(skm.accuracy_score(y, p.argmax(1)))
+    assert ours["balanced_accuracy"] == pytest.approx(skm.balanced_accuracy_score(y, p.argmax(1)))
+    labels = np.union1d(present, p.argmax(1))
+    assert ours["macro_f1"] == pytest.approx(skm.f1_score(y, p.argmax(1), average="macro", labels=labels))
+    ovr = np.mean([skm.roc_auc_score(y == k, p[:, k]) for k in present])
+    assert ours["roc_auc"] == pytest.approx(ovr, abs=1e-12)
+    assert ours["confusion_matrix"] == skm.confusion_matrix(y, p.argmax(1), labels=range(4)).tolist()
+
+
+def test_binary_auc_and_average_precision_match_scikit_learn_with_ties():
+    skm = pytest.importorskip("sklearn.metrics")
+    from lstmkit.evaluate import average_precision, roc_auc, roc_curve
+
+    rng = np.random.default_rng(1)
+    y = rng.random(500) < 0.1
+    s = np.round(rng.random(500) + 0.3 * y, 1)  # heavy ties
+    assert roc_auc(y, s) == pytest.approx(skm.roc_auc_score(y, s), abs=1e-12)
+    assert average_precision(y, s) == pytest.approx(skm.average_precision_score(y, s), abs=1e-12)
+    fpr, tpr = roc_curve(y, s)
+    ref_fpr, ref_tpr, _ = skm.roc_curve(y, s, drop_intermediate=False)
+    np.testing.assert_allclose(fpr, ref_fpr)
+    np.testing.assert_allclose(tpr, ref_tpr)
+    assert np.isnan(roc_auc(np.zeros(5, bool), s[:5]))
+
+
+def test_multilabel_metrics_skip_missing_labels():
+    from lstmkit.evaluate import classification_metrics, roc_auc
+
+    y = np.array([[1, 0], [0, np.nan], [1, 1], [0, 0], [np.nan, 1]], dtype=float)
+    p = np.array([[0.9, 0.2], [0.1, 0.99], [0.6, 0.7], [0.3, 0.1], [0.5, 0.8]])
+    m = classification_metrics(y, p)
+    assert m["per_label"][1]["n"] == 4  # row 1's missing label left out
+    assert m["roc_auc"] == pytest.approx((roc_auc(y[:4, 0] == 1, p[:4, 0]) + 1.0) / 2)
+
+
+def test_logistic_regression_matches_scikit_learn():
+    lm = pytest.importorskip("sklearn.linear_model")
+    from lstmkit.evaluate import fit_logistic, logistic_proba
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(200, 6))
+    y = (X[:, 0] + X[:, 1] * 0.5 + rng.normal(0, 0.7, 200) > 0).astype(int) + (X[:, 2] > 1)
+    W, b = fit_logistic(X, y, 3, l2=1.0)
+    ref = lm.LogisticRegression(C=1.0, tol=1e-10, max_iter=10000).fit(X, y)
+    np.testing.assert_allclose(logistic_proba(X, W, b, False), ref.predict_proba(X), atol=2e-4)
+    yl = np.stack([y == 1, X[:, 3] > 0], 1).astype(float)
+    yl[::7, 1] = np.nan  # missing labels leave the fit
+    W, b = fit_logistic(X, yl, 2, l2=1.0)
+    known = ~np.isnan(yl[:, 1])
+    ref1 = lm.LogisticRegression(C=1.0, tol=1e-10, max_iter=10000).fit(X[known], yl[known, 1])
+    np.testing.assert_allclose(logistic_proba(X, W, b, True)[:, 1], ref1.predict_proba(X)[:, 1], atol=2e-4)

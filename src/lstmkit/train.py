@@ -10,6 +10,7 @@ model) is a candidate too: a model that starts at a sensible baseline can only i
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -44,12 +45,15 @@ def fit(
     epochs: int = 100,
     patience: int = 10,
     lr: float = 1e-3,
+    weight_decay: float = 0.0,
+    cosine: bool = False,
     clip: float = 1.0,
     checkpoint_dir=None,
     resume: bool = False,
     quiet: bool = False,
 ) -> History:
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    # AdamW with weight_decay=0 is Adam exactly; with it, the decay is decoupled (Loshchilov & Hutter).
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     history, start = History(), 1
     best_state = _snapshot(model)
     restored = load_checkpoint(checkpoint_dir, model, optimizer) if (resume and checkpoint_dir) else None
@@ -74,6 +78,9 @@ def fit(
     with bar:
         task = bar.add_task("train", total=epochs, completed=start - 1, losses="")
         for epoch in range(start, epochs + 1):
+            if cosine:  # a function of the epoch alone, so resuming needs no scheduler state
+                for group in optimizer.param_groups:
+                    group["lr"] = lr * 0.5 * (1 + math.cos(math.pi * (epoch - 1) / epochs))
             model.train()
             total, count = 0.0, 0
             for batch in batches():

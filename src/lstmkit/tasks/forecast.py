@@ -108,6 +108,8 @@ class Forecaster:
         self.dataset = None
         if isinstance(source, str) and source in datasets.DATASETS:
             info = datasets.get(source)
+            if info.task != "forecast":
+                raise LstmkitError(f"--data: {source!r} is a {info.task} data set; use `lstmkit {info.task}`")
             self.dataset = info.name
             cfg.time, cfg.target = cfg.time or info.time, cfg.target or info.target
             cfg.series = cfg.series or info.series
@@ -157,6 +159,7 @@ class Forecaster:
         torch.set_num_threads(cfg.threads)
         torch.manual_seed(cfg.seed)
         df = self._read(data, time=time, target=target, series=series)
+        self.source = datasets.source_of(data)
         prepared = self._prepare(df, cfg.past_covariates, cfg.freq)
         self.freq, self.report = prepared.freq, prepared.report
         self.past_covariates = prepared.past_covariates
@@ -404,6 +407,7 @@ class Forecaster:
                 "n_features": self.model.lstm.input_size,
                 "design_size": self.model.skip.in_features,
                 "split": {"val_start": str(self.splits.val_start), "test_start": str(self.splits.test_start)},
+                "source": getattr(self, "source", None),
             },
         )
         save_tensors(folder / "model.safetensors", self.model.state_dict())
@@ -430,6 +434,9 @@ class Forecaster:
         fc = cls(**saved["config"])
         fc.dataset, fc.freq, fc.season = saved["dataset"], saved["freq"], saved["season"]
         fc.ar_order, fc.past_covariates = saved["ar_order"], saved["past_covariates"]
+        fc.source = saved.get("source")
+        split = saved["split"]
+        fc.splits = Splits(pd.Timestamp(split["val_start"]), pd.Timestamp(split["test_start"]))
         scalers = read_json(folder / "scaler.json")
         fc.scaler_y = Standardizer.from_dict(scalers["target"])
         fc.scaler_x = Standardizer.from_dict(scalers["past_covariates"])
@@ -440,6 +447,19 @@ class Forecaster:
         metrics_path = folder / "metrics.json"
         fc.metrics = read_json(metrics_path) if metrics_path.exists() else {}
         return fc
+
+    def series_arrays(self, data=None) -> tuple[list, list]:
+        """The fitted pipeline applied to `data` (default: the data it was fitted on): per series
+        the model's inputs with each origin's split, and the AR designs (explain() reads them)."""
+        data = data if data is not None else (self.dataset or getattr(self, "source", None))
+        if data is None:
+            raise LstmkitError("--data: this run was fitted on a DataFrame; pass the data to explain")
+        df = datasets.load(data) if data in datasets.DATASETS else read_table(data)
+        prepared = self._prepare(df, self.past_covariates, self.freq)
+        arrays = self._arrays(prepared.segments, getattr(self, "splits", None))
+        designs = self._designs(arrays, self.ar_order)
+        self._add_ar_errors(arrays, designs)
+        return arrays, designs
 
     def predict(self, data=None) -> pd.DataFrame:
         """Forecast the `horizon` steps after the end of each series in `data` (default: the
@@ -492,3 +512,4 @@ def _fixed(freq: str) -> bool:
         return True
     except ValueError:
         return False
+

@@ -1,0 +1,102 @@
+"""lstmkit classify on the embedded health-care data, against its baselines, over several seeds.
+
+    python benchmarks/classify.py                         # both data sets -> benchmarks/results/classify.json
+    python benchmarks/classify.py --data ecg5000 --seeds 3
+    python benchmarks/classify.py --data clintox --set augment=10 --set tta=10
+
+ECG5000 uses its official split (500 train, 4,500 test); each seed changes the validation rows
+drawn from the 500 and the initialisation. ClinTox has no official split: each seed draws its own
+stratified 70/10/20 split, and the model and the logistic regression are scored on the same rows.
+Reported: test accuracy, balanced accuracy, ROC-AUC (mean ± sd over seeds) of the model, the
+majority class and the logistic regression, and the model's training time. One intra-op thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+import torch
+from rich.console import Console
+from rich.table import Table
+
+from lstmkit.bench import environment
+from lstmkit.runs import write_json
+from lstmkit.tasks.classify import SequenceClassifier
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# The settings `make bench` measures: docs/classify.md says how they were chosen.
+RECOMMENDED = {
+    "ecg5000": dict(conv_channels=32, conv_stride=2),
+    "clintox": dict(augment=10, tta=10),
+}
+
+
+def _value(text: str):
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(text.lower(), text)
+
+
+def run(data: str, seeds: int, extra: dict) -> dict:
+    settings = {**RECOMMENDED.get(data, {}), **extra}
+    rows = []
+    for seed in range(seeds):
+        start = time.perf_counter()
+        clf = SequenceClassifier(seed=seed, **settings).fit(data, quiet=True)
+        wall = time.perf_counter() - start
+        test = clf.metrics["test"]
+        rows.append({
+            "seed": seed,
+            "train_seconds": clf.metrics["train_seconds"],
+            "wall_seconds": wall,
+            **{f"{who}_{k}": test[who][k] for who in test for k in ("accuracy", "balanced_accuracy", "roc_auc")},
+        })  # fmt: skip
+        print(f"  {data} seed {seed}: model acc {test['model']['accuracy']:.4f} bal "
+              f"{test['model']['balanced_accuracy']:.4f} auc {test['model']['roc_auc']:.4f} | logistic acc "
+              f"{test['logistic']['accuracy']:.4f} bal {test['logistic']['balanced_accuracy']:.4f} auc "
+              f"{test['logistic']['roc_auc']:.4f} | {clf.metrics['train_seconds']:.1f} s", flush=True)  # fmt: skip
+    keys = [k for k in rows[0] if k != "seed"]
+    summary = {k: {"mean": float(np.mean([r[k] for r in rows])), "sd": float(np.std([r[k] for r in rows], ddof=1))
+                   if len(rows) > 1 else 0.0} for k in keys}  # fmt: skip
+    return {"data": data, "settings": settings, "seeds": rows, "summary": summary}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default="ecg5000,clintox", help="comma-separated embedded data sets")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--set", action="append", default=[], help="extra setting key=value (repeatable)")
+    parser.add_argument("--json", default=os.path.join(HERE, "results", "classify.json"))
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    warnings.filterwarnings("ignore", category=UserWarning)
+    extra = {k: _value(v) for k, v in (s.split("=", 1) for s in args.set)}
+    results = [run(d, args.seeds, extra) for d in args.data.split(",")]
+
+    table = Table(title=f"lstmkit classify, mean ± sd over {args.seeds} seeds (1 thread)")
+    for col in ("data", "method", "accuracy", "balanced acc.", "ROC-AUC", "train s"):
+        table.add_column(col, justify="left" if col in ("data", "method") else "right")
+    for res in results:
+        s = res["summary"]
+        for who in ("model", "logistic", "majority"):
+            cells = [f"{s[f'{who}_{k}']['mean']:.4f} ± {s[f'{who}_{k}']['sd']:.4f}"
+                     for k in ("accuracy", "balanced_accuracy", "roc_auc")]  # fmt: skip
+            secs = f"{s['train_seconds']['mean']:.1f}" if who == "model" else ""
+            table.add_row(res["data"], who, *cells, secs)
+    Console().print(table)
+    write_json(args.json, {"environment": environment(), "results": results})
+    print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

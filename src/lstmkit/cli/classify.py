@@ -1,0 +1,107 @@
+"""`lstmkit classify`."""
+
+from __future__ import annotations
+
+import math
+
+import click
+from rich.table import Table
+
+from . import _csv_list, _one_line_errors, _set_threads, console, main
+
+
+@main.command()
+@click.option(
+    "--data", required=True, help="An embedded data set (ecg5000, clintox) or a CSV / Parquet / UCR .tsv file."
+)
+@click.option("--test", "test_file", help="A separate test file (e.g. UCR's _TEST.tsv); else a stratified split.")
+@click.option("--label-col", help="Label column; several, comma-separated: multi-label (blank = missing). "
+              "UCR .tsv files: 'label'.")  # fmt: skip
+@click.option("--smiles-col", help="Column of SMILES strings: canonicalised (RDKit), tokenised, embedded.")
+@click.option("--id-col", help="Long tables: the sequence id column (one row per time step).")
+@click.option("--time-col", help="Long tables: the column that orders the steps of a sequence.")
+@click.option("--value-cols", help="Comma-separated value columns (default: every other numeric column).")
+@click.option("--ragged", is_flag=True, help="Wide tables: trailing blanks end a shorter sequence (masked).")
+@click.option("--cell", default="lstm", show_default=True, help="Any cell of `lstmkit cells`.")
+@click.option("--hidden-size", type=int, default=64, show_default=True)
+@click.option("--num-layers", type=int, default=1, show_default=True)
+@click.option("--unidirectional", is_flag=True, help="One direction only (default: bidirectional).")
+@click.option("--pooling", type=click.Choice(["last", "mean", "max", "mean+max", "attention"]), default="attention",
+              show_default=True, help="How the steps' hidden states become one vector.")  # fmt: skip
+@click.option("--conv-channels", type=int, default=0, show_default=True,
+              help="> 0: a causal Conv1d front end with this many channels (CNN-LSTM).")  # fmt: skip
+@click.option("--conv-kernel", type=int, default=7, show_default=True)
+@click.option("--conv-stride", type=int, default=1, show_default=True, help="Stride of the first conv layer.")
+@click.option("--dropout", type=float, default=0.2, show_default=True)
+@click.option("--class-weights", type=click.Choice(["none", "sqrt", "balanced"]), default="sqrt", show_default=True,
+              help="Weight the loss by inverse class frequency (balanced) or its square root.")  # fmt: skip
+@click.option("--augment", type=int, default=0, show_default=True,
+              help="SMILES: randomised variants per training molecule (Arus-Pous et al. 2019).")  # fmt: skip
+@click.option(
+    "--tta", type=int, default=0, show_default=True, help="SMILES: randomised variants averaged at prediction."
+)
+@click.option("--no-canonical", is_flag=True, help="SMILES: use the strings as written (not recommended).")
+@click.option("--ensemble", type=int, default=1, show_default=True, help="Members from consecutive seeds, averaged.")
+@click.option("--epochs", type=int, default=40, show_default=True, help="At most; early stopping decides.")
+@click.option("--patience", type=int, default=10, show_default=True)
+@click.option("--batch-size", type=int, default=32, show_default=True)
+@click.option("--lr", type=float, default=3e-3, show_default=True)
+@click.option("--monitor", type=click.Choice(["loss", "roc_auc", "balanced_accuracy", "accuracy"]), default="loss",
+              show_default=True, help="Validation criterion for early stopping.")  # fmt: skip
+@click.option("--val-fraction", type=float, default=0.1, show_default=True)
+@click.option("--test-fraction", type=float, default=0.2, show_default=True, help="Used when no --test file.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--threads", type=int, default=1, show_default=True)
+@click.option("--out", type=click.Path(file_okay=False), help="Run directory. [default: runs/<data name>]")
+@click.option("--resume", is_flag=True, help="Continue from <out>/checkpoint/ if a run was interrupted.")
+@click.option("--quiet", is_flag=True, help="No progress bar; print only the result table.")
+@_one_line_errors
+def classify(data, test_file, label_col, smiles_col, id_col, time_col, value_cols, ragged, cell, hidden_size,
+             num_layers, unidirectional, pooling, conv_channels, conv_kernel, conv_stride, dropout, class_weights,
+             augment, tta, no_canonical, ensemble, epochs, patience, batch_size, lr, monitor, val_fraction,
+             test_fraction, seed, threads, out, resume, quiet):  # fmt: skip
+    """Train and evaluate a sequence classifier against majority-class and logistic baselines.
+
+    \b
+    lstmkit classify --data ecg5000 --conv-channels 32 --conv-stride 2
+    lstmkit classify --data clintox --augment 10 --tta 10
+    lstmkit classify --data TRAIN.tsv --test TEST.tsv --label-col label
+    lstmkit classify --data tox.csv --smiles-col smiles --label-col NR-AR,NR-AhR,SR-p53
+    """
+    import pathlib
+
+    from ..tasks.classify import SequenceClassifier
+
+    settings = dict(
+        label_col=_csv_list(label_col) or None, smiles_col=smiles_col, id_col=id_col, time_col=time_col,
+        value_cols=_csv_list(value_cols) or None, ragged=ragged, cell=cell, hidden_size=hidden_size,
+        num_layers=num_layers, bidirectional=not unidirectional, pooling=pooling, conv_channels=conv_channels,
+        conv_kernel=conv_kernel, conv_stride=conv_stride, dropout=dropout, class_weights=class_weights,
+        augment=augment, tta=tta, canonical=not no_canonical, ensemble=ensemble, epochs=epochs, patience=patience,
+        batch_size=batch_size, lr=lr, monitor=monitor, val=val_fraction, test=test_fraction, seed=seed,
+        threads=threads,
+    )  # fmt: skip
+    name = pathlib.Path(data).name.split(".")[0] if pathlib.Path(data).suffix else data
+    folder = pathlib.Path(out or f"runs/{name}")
+    _set_threads(threads)
+    clf = SequenceClassifier(**settings)
+    if not quiet:
+        console.print(f"lstmkit classify: {data}, {threads} thread(s), run directory {folder}")
+    clf.fit(data, test=test_file, quiet=quiet, checkpoint_dir=folder / "checkpoint", resume=resume)
+    clf.save(folder)
+    _print_classify(clf.metrics)
+    console.print(f"report: {folder / 'report.html'}")
+
+
+def _print_classify(metrics):
+    test = metrics["test"]
+    table = Table(title=f"test: {test['model']['n']} sequences, classes {', '.join(metrics['classes'])}")
+    cols = ("accuracy", "balanced_accuracy", "macro_f1", "roc_auc", "pr_auc")
+    table.add_column("method")
+    for col in cols:
+        table.add_column(col.replace("_", " "), justify="right")
+    for name, m in test.items():
+        table.add_row(name, *(f"{m[c]:.4f}" if m.get(c) is not None and math.isfinite(m[c]) else "" for c in cols))
+    console.print(table)
+    seconds, epochs, kept = metrics["train_seconds"], metrics["epochs"], metrics["best_epoch"]
+    console.print(f"trained {seconds:.1f} s, epochs {epochs} (kept {kept})")

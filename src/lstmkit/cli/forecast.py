@@ -1,0 +1,228 @@
+"""`lstmkit forecast` and `lstmkit predict`."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+
+from ..config import LstmkitError
+from . import _csv_list, _one_line_errors, console, main
+
+
+@main.command()
+@click.option(
+    "--data",
+    default="weather-nyc-hourly",
+    show_default=True,
+    help="An embedded data set (see `lstmkit datasets`) or a CSV / Parquet file.",
+)
+@click.option("--time-col", help="Time column (needed for your own file).")
+@click.option("--target", help="Column to forecast (needed for your own file).")
+@click.option("--series-col", help="Series id column: many series in long format, one global model.")
+@click.option(
+    "--past-covariates",
+    default="auto",
+    show_default=True,
+    help="Comma-separated measured columns the model may read up to now; 'auto': numeric columns with "
+    "<= 5% missing; 'none'.",
+)
+@click.option("--freq", help="Pandas frequency alias (h, 5min, D, MS, ...); inferred if not given.")
+@click.option(
+    "--fill",
+    type=click.Choice(["interpolate", "none"]),
+    default="interpolate",
+    show_default=True,
+    help="interpolate short gaps (counted in the report); none: refuse any gap.",
+)
+@click.option("--max-gap", type=int, help="Longest gap to interpolate, in steps; longer gaps split a series.")
+@click.option("--window", type=int, help="Input window (windows scheme) or burn-in (every-step). [default: 24]")
+@click.option(
+    "--horizon", type=int, default=1, show_default=True, help="Steps ahead to forecast (direct multi-output)."
+)
+@click.option("--hidden-size", type=int, default=50, show_default=True)
+@click.option("--num-layers", type=int, default=1, show_default=True)
+@click.option("--cell", default="lstm", show_default=True, help="Any cell of `lstmkit cells`.")
+@click.option(
+    "--scheme",
+    type=click.Choice(["every-step", "windows"]),
+    default="every-step",
+    show_default=True,
+    help="every-step: contiguous chunks, a loss at every step, state carried; windows: the article's recipe.",
+)
+@click.option("--epochs", type=int, default=100, show_default=True, help="At most; early stopping decides.")
+@click.option("--batch-size", type=int, default=32, show_default=True)
+@click.option("--lr", type=float, default=1e-3, show_default=True)
+@click.option("--quantiles", help="e.g. 0.1,0.5,0.9: pinball loss and a prediction interval.")
+@click.option(
+    "--season", type=int, help="Season of the seasonal-naive baseline and MASE; from the frequency if not given."
+)
+@click.option("--backtest", type=int, default=0, help="K > 0: rolling-origin evaluation over K folds as well.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--threads", type=int, default=1, show_default=True, help="Intra-op threads (1 is fastest for small models)."
+)
+@click.option("--out", type=click.Path(file_okay=False), help="Run directory. [default: runs/<data name>]")
+@click.option("--resume", is_flag=True, help="Continue from <out>/checkpoint/ if a run was interrupted.")
+@click.option("--quiet", is_flag=True, help="No progress bar; print only the result table.")
+@_one_line_errors
+def forecast(
+    data,
+    time_col,
+    target,
+    series_col,
+    past_covariates,
+    freq,
+    fill,
+    max_gap,
+    window,
+    horizon,
+    hidden_size,
+    num_layers,
+    cell,
+    scheme,
+    epochs,
+    batch_size,
+    lr,
+    quantiles,
+    season,
+    backtest,
+    seed,
+    threads,
+    out,
+    resume,
+    quiet,
+):
+    """Train and evaluate a forecaster against persistence, seasonal-naive and linear-AR baselines.
+
+    The split is chronological (70/10/20 by time); scalers are fitted on the training part only.
+    Writes a run directory with config.json, model.safetensors, scaler.json, metrics.json,
+    predictions.csv and report.html.
+    """
+    import pathlib
+
+    from ..tasks.forecast import Forecaster
+
+    covs = {"auto": "auto", "none": None}.get(
+        past_covariates, None if past_covariates is None else _csv_list(past_covariates)
+    )
+    try:
+        q = _csv_list(quantiles, float)
+    except ValueError:
+        raise LstmkitError(f"--quantiles: expected numbers like 0.1,0.5,0.9, got {quantiles!r}") from None
+    settings = dict(
+        past_covariates=covs,
+        freq=freq,
+        fill=fill,
+        max_gap=max_gap,
+        horizon=horizon,
+        hidden_size=hidden_size,
+        num_layers=num_layers,
+        cell=cell,
+        scheme=scheme,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        quantiles=q,
+        season=season,
+        seed=seed,
+        threads=threads,
+    )
+    if window is not None:
+        settings["window"] = window
+    name = pathlib.Path(data).name.split(".")[0] if pathlib.Path(data).suffix else data
+    folder = pathlib.Path(out or f"runs/{name}")
+    fc = Forecaster(**settings)
+    if not quiet:
+        console.print(f"lstmkit forecast: {data}, {threads} thread(s), scheme {scheme}, run directory {folder}")
+    fc.fit(
+        data,
+        time=time_col,
+        target=target,
+        series=series_col,
+        quiet=quiet,
+        checkpoint_dir=folder / "checkpoint",
+        resume=resume,
+    )
+    fc.save(folder)
+    _print_forecast(fc.metrics, fc.config.target)
+    if backtest:
+        folds = Forecaster(**settings).backtest(data, folds=backtest, time=time_col, target=target, series=series_col)
+        from ..runs import write_json
+
+        write_json(folder / "backtest.json", folds)
+        _print_backtest(folds)
+    console.print(f"report: {folder / 'report.html'}")
+
+
+def _print_forecast(metrics, target):
+    table = Table(title=f"test period: {target}, {metrics['test']['model']['n']} forecasts")
+    for col in ("method", "RMSE", "MAE", "MAPE %", "MASE", "RMSE / persistence"):
+        table.add_column(col, justify="left" if col == "method" else "right")
+    pers = metrics["test"]["persistence"]["rmse"]
+    for name, m in metrics["test"].items():
+        table.add_row(
+            name,
+            f"{m['rmse']:.4f}",
+            f"{m['mae']:.4f}",
+            f"{m['mape']:.2f}",
+            f"{m['mase']:.3f}",
+            f"{m['rmse'] / pers:.3f}",
+        )
+    console.print(table)
+    extra = f"trained {metrics['train_seconds']:.1f} s, {metrics['epochs']} epochs (best {metrics['best_epoch']})"
+    if "interval" in metrics:
+        iv = metrics["interval"]
+        extra += f"; interval coverage {iv['coverage']:.3f} (nominal {iv['nominal']:.2f})"
+    console.print(extra)
+
+
+def _print_backtest(folds):
+    table = Table(title="rolling-origin backtest: test RMSE per fold")
+    for col in ("fold", "test from", "model", "persistence", "seasonal_naive", "linear_ar"):
+        table.add_column(col)
+    for f in folds["folds"]:
+        table.add_row(
+            str(f["fold"]),
+            f["test_start"],
+            *(f"{f['test'][k]['rmse']:.4f}" for k in ("model", "persistence", "seasonal_naive", "linear_ar")),
+        )
+    table.add_row(
+        "mean", "", *(f"{folds['mean_rmse'][k]:.4f}" for k in ("model", "persistence", "seasonal_naive", "linear_ar"))
+    )
+    console.print(table)
+
+
+@main.command()
+@click.option(
+    "--run",
+    "run_dir",
+    required=True,
+    type=click.Path(),
+    help="A run directory written by `lstmkit forecast` or `classify`.",
+)
+@click.option("--data", required=True, help="New data (CSV / Parquet) with the columns the run was trained on.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the result here as CSV (default: print it).")
+@_one_line_errors
+def predict(run_dir, data, out):
+    """Forecast past the end of new data, or give class probabilities for new sequences."""
+    import pathlib
+
+    from ..runs import read_json
+
+    config = pathlib.Path(run_dir) / "config.json"
+    task = read_json(config).get("task", "forecast") if config.is_file() else "forecast"
+    if task == "classify":
+        from ..tasks.classify import SequenceClassifier
+
+        result, what = SequenceClassifier.load(run_dir).predict_proba(data), "rows of class probabilities"
+    else:
+        from ..tasks.forecast import Forecaster
+
+        result, what = Forecaster.load(run_dir).predict(data), "forecasts"
+    if out:
+        from ..runs import atomic_write
+
+        atomic_write(out, lambda tmp: result.to_csv(tmp, index=False))
+        console.print(f"wrote {len(result)} {what} to {out}")
+    else:
+        click.echo(result.to_csv(index=False), nl=False)

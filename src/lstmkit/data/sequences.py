@@ -1,0 +1,256 @@
+"""Labelled sequences from tables: wide (one row per sequence), long (id, time, channels) or SMILES.
+
+    wide    label, v0, v1, ... v139          UCR style; CSV, Parquet, or the header-less UCR .tsv
+    long    id, time, channel..., label      one row per time step; the label is constant per id
+    smiles  smiles, label[, label2 ...]      one molecule per row
+
+One label column gives single-label classes; several give multi-label 0/1 targets in which a
+blank is a *missing* label (masked out of the loss, Tox21 style), not a negative.
+
+Every problem is reported in one line naming the file, the column or the rows.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..config import LstmkitError
+
+__all__ = [
+    "Labelled",
+    "Sequences",
+    "encode_labels",
+    "pad",
+    "read_labelled_table",
+    "sequences_from_table",
+    "stratified_split",
+]
+
+
+@dataclass
+class Sequences:
+    """What a classifier reads: a list of sequences, each (L_i, C) float32 or (L_i,) token ids."""
+
+    values: list[np.ndarray]
+    ids: np.ndarray  # one per sequence: row number (wide, smiles) or the id column's value (long)
+    channels: list[str]
+    smiles: list[str] | None = None  # the strings as given, when the input is SMILES
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.array([len(v) for v in self.values], dtype=np.int64)
+
+    def subset(self, rows) -> Sequences:
+        rows = np.asarray(rows)
+        smiles = [self.smiles[r] for r in rows] if self.smiles is not None else None
+        return Sequences([self.values[r] for r in rows], self.ids[rows], self.channels, smiles)
+
+
+@dataclass
+class Labelled:
+    sequences: Sequences
+    labels: pd.DataFrame  # the label column(s), raw values, one row per sequence
+
+
+def read_labelled_table(source, where: str = "--data") -> pd.DataFrame:
+    """CSV, Parquet, the header-less UCR .tsv (label first), or a DataFrame as it is."""
+    if isinstance(source, pd.DataFrame):
+        return source
+    path = pathlib.Path(source)
+    if not path.is_file():
+        raise LstmkitError(f"{where}: no such file {str(path)!r}")
+    name = path.name.lower()
+    try:
+        if name.endswith((".parquet", ".pq")):
+            return pd.read_parquet(path)
+        if name.endswith((".tsv", ".tsv.gz", ".txt", ".txt.gz")):  # UCR: no header, label then values
+            df = pd.read_csv(path, sep=r"\s+" if ".txt" in name else "\t", header=None)
+            return df.rename(columns={0: "label", **{k: f"t{k - 1:03d}" for k in df.columns[1:]}})
+        return pd.read_csv(path)
+    except pd.errors.ParserError as err:  # e.g. a row with more fields than the header
+        raise LstmkitError(f"{where}: {path.name} is not a regular table: {str(err).strip()}") from None
+    except (OSError, ValueError) as err:
+        raise LstmkitError(f"{where}: cannot read {path.name}: {err}") from None
+
+
+def _need(df: pd.DataFrame, cols: list[str], option: str, where: str) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise LstmkitError(
+            f"{option}: no column {missing[0]!r} in {where}; available: {', '.join(map(str, df.columns))}"
+        )
+
+
+def _numeric(df: pd.DataFrame, cols: list, where: str) -> np.ndarray:
+    for c in cols:
+        if not pd.api.types.is_numeric_dtype(df[c]):
+            bad = pd.to_numeric(df[c], errors="coerce").isna() & df[c].notna()
+            row = int(np.flatnonzero(bad.to_numpy())[0]) if bad.any() else 0
+            raise LstmkitError(
+                f"{where}: column {c!r} is not numeric (row {row}: {df[c].iloc[row]!r}); values must be numbers"
+            )
+    return df[cols].to_numpy(np.float32)
+
+
+def _rows(rows: np.ndarray) -> str:
+    shown = ", ".join(str(r) for r in rows[:5])
+    return shown + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
+
+
+def sequences_from_table(
+    df: pd.DataFrame,
+    label_cols: list[str],
+    smiles_col: str | None = None,
+    id_col: str | None = None,
+    time_col: str | None = None,
+    value_cols: list[str] | None = None,
+    ragged: bool = False,
+    where: str = "--data",
+    labels_required: bool = True,
+) -> Labelled:
+    """Split a table into sequences and their label column(s). See the module doc for the layouts."""
+    if not label_cols and "label" in df.columns:  # UCR files and most exports call it that
+        label_cols = ["label"]
+    if labels_required:
+        if not label_cols:
+            raise LstmkitError("--label-col: name the column(s) holding the class")
+        _need(df, label_cols, "--label-col", where)
+    present = [c for c in label_cols if c in df.columns]
+    if smiles_col:
+        _need(df, [smiles_col], "--smiles-col", where)
+        smiles = df[smiles_col].tolist()
+        for k, s in enumerate(smiles):
+            if not isinstance(s, str) or not s.strip():
+                raise LstmkitError(f"{where}: column {smiles_col!r} row {k} has an empty SMILES string")
+        seqs = Sequences([np.zeros(0)] * len(smiles), np.arange(len(df)), [smiles_col], smiles)
+        return Labelled(seqs, df[present].reset_index(drop=True))
+    if id_col:
+        return _long(df, label_cols, present, id_col, time_col, value_cols, where)
+    return _wide(df, label_cols, present, value_cols, ragged, where)
+
+
+def _wide(df, label_cols, present, value_cols, ragged, where) -> Labelled:
+    cols = value_cols or [c for c in df.columns if c not in label_cols]
+    _need(df, cols, "--value-cols", where)
+    if not cols:
+        raise LstmkitError(f"{where}: no value columns besides the label column(s)")
+    values = _numeric(df, cols, where)
+    missing = np.isnan(values)
+    # a sequence may end early (trailing blanks) but may not have holes
+    lengths = np.where(missing.any(1), missing.argmax(1), values.shape[1])
+    holes = np.flatnonzero([missing[r, lengths[r] :].sum() != values.shape[1] - lengths[r] for r in range(len(df))])
+    if len(holes):
+        raise LstmkitError(f"{where}: rows {_rows(holes)} have blanks between values; fill or drop them")
+    short = np.flatnonzero(lengths < values.shape[1])
+    if len(short) and not ragged:
+        raise LstmkitError(
+            f"{where}: rows {_rows(short)} are shorter than the header's {values.shape[1]} values "
+            f"(e.g. row {short[0]} has {lengths[short[0]]}); pass --ragged for sequences of varying length"
+        )
+    if (lengths == 0).any():
+        raise LstmkitError(f"{where}: rows {_rows(np.flatnonzero(lengths == 0))} have no values")
+    seqs = [values[r, : lengths[r], None] for r in range(len(df))]
+    return Labelled(Sequences(seqs, np.arange(len(df)), ["value"]), df[present].reset_index(drop=True))
+
+
+def _long(df, label_cols, present, id_col, time_col, value_cols, where) -> Labelled:
+    _need(df, [id_col] + ([time_col] if time_col else []), "--id-col/--time-col", where)
+    skip = {id_col, time_col, *label_cols}
+    cols = value_cols or [c for c in df.columns if c not in skip and pd.api.types.is_numeric_dtype(df[c])]
+    _need(df, cols, "--value-cols", where)
+    if not cols:
+        raise LstmkitError(f"{where}: no numeric channel columns besides id, time and label")
+    if time_col:
+        df = df.sort_values([id_col, time_col], kind="stable")
+    values = _numeric(df, cols, where)
+    if np.isnan(values).any():
+        row = int(np.flatnonzero(np.isnan(values).any(1))[0])
+        raise LstmkitError(f"{where}: blank value in id {df[id_col].iloc[row]}; fill or drop it")
+    groups = df.groupby(id_col, sort=False).indices
+    ids = np.array(list(groups))
+    seqs = [values[idx] for idx in groups.values()]
+    if present:
+        per_id = df.groupby(id_col, sort=False)[present].nunique(dropna=False)
+        varying = per_id.index[(per_id > 1).any(axis=1)]
+        if len(varying):
+            raise LstmkitError(f"{where}: the label changes within id {varying[0]}; one label per sequence")
+        labels = df.groupby(id_col, sort=False)[present].first().reset_index(drop=True)
+    else:
+        labels = pd.DataFrame(index=range(len(ids)))
+    return Labelled(Sequences(seqs, ids, list(cols)), labels)
+
+
+def encode_labels(labels: pd.DataFrame, classes: list | None, where: str = "--data"):
+    """Raw label column(s) -> targets.
+
+    One column: (N,) int64 class indices, classes sorted (or the given ones; unseen -> error).
+    Several: (N, K) float32 of 0/1 with NaN where a label is missing.
+    Returns (targets, classes).
+    """
+    if labels.shape[1] == 1:
+        col = labels.columns[0]
+        raw = labels[col]
+        if raw.isna().any():
+            raise LstmkitError(f"{where}: column {col!r} has blank labels in rows {_rows(np.flatnonzero(raw.isna()))}")
+        if classes is None:
+            classes = sorted(raw.unique().tolist(), key=lambda v: (str(type(v)), v))
+            if len(classes) < 2:
+                raise LstmkitError(f"{where}: column {col!r} has a single class {classes[0]!r}; need at least two")
+        index = {c: k for k, c in enumerate(classes)}
+        unseen = sorted({str(v) for v in raw if v not in index})
+        if unseen:
+            raise LstmkitError(
+                f"{where}: column {col!r} has classes {', '.join(unseen)} not seen in training "
+                f"(known: {', '.join(map(str, classes))})"
+            )
+        return np.array([index[v] for v in raw], dtype=np.int64), list(classes)
+    y = labels.apply(pd.to_numeric, errors="coerce").to_numpy(np.float32)
+    bad = ~np.isnan(y) & (y != 0) & (y != 1)
+    bad |= np.isnan(y) & labels.notna().to_numpy()
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise LstmkitError(f"{where}: multi-label column {labels.columns[c]!r} row {r}: expected 0, 1 or blank")
+    for k, col in enumerate(labels.columns):
+        seen = y[~np.isnan(y[:, k]), k]
+        if classes is None and len(np.unique(seen)) < 2:
+            raise LstmkitError(f"{where}: label column {col!r} has a single class; need 0s and 1s")
+    return y, list(labels.columns)
+
+
+def pad(values: list[np.ndarray], length: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Right-pad sequences (L_i, ...) with zeros to (N, L, ...); returns the array and the lengths.
+    Padding is never read as data: the classifier masks it (models.ClassifierNet)."""
+    lengths = np.array([len(v) for v in values], dtype=np.int64)
+    L = int(length or lengths.max())
+    out = np.zeros((len(values), L, *values[0].shape[1:]), dtype=values[0].dtype)
+    for k, v in enumerate(values):
+        out[k, : min(len(v), L)] = v[:L]
+    return out, np.minimum(lengths, L)
+
+
+def stratified_split(y: np.ndarray, fractions: tuple[float, ...], seed: int) -> list[np.ndarray]:
+    """Row indices for each fraction (e.g. (0.1, 0.2) -> validation, test), the rest last (train),
+    drawn per class so each part keeps the class balance; every class with at least as many rows
+    as parts puts one row in each. Multi-label y (N, K) is stratified on its first label."""
+    strata = y[:, 0] if y.ndim == 2 else y
+    strata = np.where(np.isnan(strata), -1, strata) if strata.dtype.kind == "f" else strata
+    rng = np.random.default_rng(seed)
+    parts: list[list[int]] = [[] for _ in range(len(fractions) + 1)]
+    for cls in np.unique(strata):
+        rows = rng.permutation(np.flatnonzero(strata == cls))
+        start = 0
+        for k, frac in enumerate(fractions):
+            take = round(frac * len(rows))
+            if len(rows) > len(fractions):
+                take = max(take, 1)
+            parts[k].extend(rows[start : start + take])
+            start += take
+        parts[-1].extend(rows[start:])
+    return [np.sort(np.array(p, dtype=np.int64)) for p in parts]

@@ -1,0 +1,541 @@
+"""SequenceClassifier: diagnosis from physiological sequences, toxicity from SMILES strings.
+
+    clf = SequenceClassifier(conv_channels=32).fit("ecg5000")   # embedded; official 500/4500 split
+    clf.metrics["test"]                                          # model beside majority and logistic
+    clf.save("runs/ecg"); SequenceClassifier.load("runs/ecg").predict_proba(new_df)
+
+fit(): read (data.sequences) -> split (the given test file, else a stratified train/val/test split
+with a seed) -> scale channels on train only, or canonicalise + tokenise SMILES with a vocabulary
+from train -> baselines (majority class; logistic regression on the raw values or on character
+n-gram counts, its L2 strength chosen on validation) -> ClassifierNet -> train (train.fit, early
+stopping on the validation criterion) -> metrics of model and baselines on the same test rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from .. import data as datasets
+from ..config import LstmkitError
+from ..data.scaling import Standardizer
+from ..data.sequences import encode_labels, pad, read_labelled_table, sequences_from_table, stratified_split
+from ..data.smiles import NGrams, Vocabulary, canonicalize, randomize, tokenize
+from ..evaluate import classification_metrics, fit_logistic, logistic_proba
+from ..models import ClassifierNet
+from ..train import fit
+
+__all__ = ["ClassifyConfig", "SequenceClassifier"]
+
+MONITORS = ("loss", "roc_auc", "balanced_accuracy", "accuracy")
+L2_GRID = (0.1, 1.0, 10.0, 100.0, 1000.0)  # logistic baseline: L2 strengths tried on validation
+
+
+@dataclass
+class ClassifyConfig:
+    """Every setting of a classifier. Defaults: measured on ECG5000 and ClinTox (docs/classify.md)."""
+
+    label_col: list[str] | None = None  # one column: classes; several: multi-label (blank = missing)
+    smiles_col: str | None = None  # SMILES input: canonicalise, tokenise, embed
+    id_col: str | None = None  # long tables: one row per time step of sequence `id`
+    time_col: str | None = None
+    value_cols: list[str] | None = None  # None: every other (numeric) column
+    ragged: bool = False  # wide tables: trailing blanks end a shorter sequence
+    canonical: bool = True  # SMILES: RDKit canonical form (needs the chem extra)
+    augment: int = 0  # SMILES: randomised variants per training molecule, one drawn per epoch
+    tta: int = 0  # SMILES: randomised variants averaged with the canonical one at prediction
+    val: float = 0.1  # stratified fractions (of the training file when a test file is given)
+    test: float = 0.2
+    cell: str = "lstm"
+    hidden_size: int = 64
+    num_layers: int = 1
+    bidirectional: bool = True
+    pooling: str = "attention"
+    conv_channels: int = 0  # > 0: a causal Conv1d front end (CNN-LSTM)
+    conv_kernel: int = 7
+    conv_layers: int = 2
+    conv_stride: int = 1
+    embed_dim: int = 64
+    dropout: float = 0.2
+    class_weights: str = "sqrt"  # none | sqrt | balanced: inverse class frequency, or its square root
+    label_smoothing: float = 0.0
+    epochs: int = 40
+    patience: int = 10
+    batch_size: int = 32
+    lr: float = 3e-3
+    weight_decay: float = 0.01
+    cosine: bool = True  # cosine learning-rate decay over `epochs`
+    monitor: str = "loss"  # validation criterion for early stopping (and the logistic's L2)
+    ensemble: int = 1  # members trained from seeds seed, seed+1, ...; probabilities averaged
+    seed: int = 0
+    threads: int = 1
+
+
+def _check(cfg: ClassifyConfig) -> None:
+    positive = ("hidden_size", "num_layers", "epochs", "patience", "batch_size", "embed_dim", "conv_kernel",
+                "conv_layers", "conv_stride", "ensemble", "threads")  # fmt: skip
+    for name in positive:
+        value = getattr(cfg, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise LstmkitError(f"--{name.replace('_', '-')}: expected a positive integer, got {value!r}")
+    for name in ("augment", "tta", "conv_channels"):
+        if getattr(cfg, name) < 0:
+            raise LstmkitError(f"--{name.replace('_', '-')}: expected 0 or more, got {getattr(cfg, name)!r}")
+    if not (0 < cfg.val < 1 and 0 <= cfg.test < 1 and cfg.val + cfg.test < 1):
+        raise LstmkitError(f"split: val={cfg.val} and test={cfg.test} must be fractions with a sum below 1")
+    if cfg.pooling not in ClassifierNet.POOLING:
+        raise LstmkitError(f"--pooling: expected one of {', '.join(ClassifierNet.POOLING)}, got {cfg.pooling!r}")
+    if cfg.class_weights not in ("none", "sqrt", "balanced"):
+        raise LstmkitError(f"--class-weights: expected none, sqrt or balanced, got {cfg.class_weights!r}")
+    if cfg.monitor not in MONITORS:
+        raise LstmkitError(f"--monitor: expected one of {', '.join(MONITORS)}, got {cfg.monitor!r}")
+    if not 0 <= cfg.dropout < 1:
+        raise LstmkitError(f"--dropout: expected a value in [0, 1), got {cfg.dropout}")
+    from ..cells import get_cell
+
+    get_cell(cfg.cell)
+
+
+class SequenceClassifier:
+    def __init__(self, **settings):
+        unknown = set(settings) - {f.name for f in dataclasses.fields(ClassifyConfig)}
+        if unknown:
+            raise LstmkitError(f"SequenceClassifier: unknown setting(s) {sorted(unknown)}")
+        if isinstance(settings.get("label_col"), str):
+            settings["label_col"] = [c.strip() for c in settings["label_col"].split(",")]
+        self.config = ClassifyConfig(**settings)
+        _check(self.config)
+        self.model: torch.nn.ModuleList | None = None
+        self.dataset = None
+
+    # ---- data ------------------------------------------------------------------------------
+
+    def _tables(self, data, test):
+        """(train table, test table or None), filling column defaults from an embedded data set."""
+        cfg = self.config
+        if isinstance(data, str) and data in datasets.DATASETS:
+            info = datasets.get(data)
+            if info.task != "classify":
+                raise LstmkitError(f"--data: {data!r} is a {info.task} data set; use `lstmkit {info.task}`")
+            self.dataset = info.name
+            cfg.label_col = cfg.label_col or info.label.split(",")
+            cfg.smiles_col = cfg.smiles_col or info.smiles
+            if test is None and info.test_file:
+                with info.test_path.open("rb") as f:
+                    test = pd.read_csv(f, compression="gzip" if info.test_file.endswith(".gz") else None)
+            return datasets.load(info.name), test
+        train = read_labelled_table(data, "--data")
+        return train, (None if test is None else read_labelled_table(test, "--test"))
+
+    def _sequences(self, df, where, labels_required=True):
+        cfg = self.config
+        return sequences_from_table(
+            df, cfg.label_col or [], cfg.smiles_col, cfg.id_col, cfg.time_col, cfg.value_cols, cfg.ragged, where,
+            labels_required,
+        )  # fmt: skip
+
+    def _encode(self, seqs, variants: int = 0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Sequences -> (padded array, lengths). SMILES: token ids (V+1, N, L) holding the
+        canonical string first and `variants` randomised ones after; values: (N, L, C) scaled."""
+        if self.config.smiles_col:
+            strings = [seqs.smiles]
+            if variants:
+                strings += list(map(list, zip(*randomize(seqs.smiles, variants, seed), strict=True)))
+            encoded = [[self.vocab.encode(tokenize(s)) for s in group] for group in strings]
+            L = max(len(e) for group in encoded for e in group)
+            arrays = [pad(group, L) for group in encoded]
+            return np.stack([a for a, _ in arrays]), np.stack([n for _, n in arrays])
+        values = [self.scaler.transform(v).astype(np.float32) for v in seqs.values]
+        return pad(values)
+
+    # ---- fit -------------------------------------------------------------------------------
+
+    def split(self, data, test=None, classes=None) -> dict:
+        """Read and split as fit() does: the same rows in the same parts for the same data and
+        seed (explain() re-derives a saved run's test rows this way). Returns the sequences and
+        targets of train, val and test; SMILES canonicalised."""
+        cfg = self.config
+        train_df, test_df = self._tables(data, test)
+        labelled = self._sequences(train_df, "--data")
+        cfg.label_col = list(labelled.labels.columns)  # as resolved ("label" when not named)
+        y_all, found = encode_labels(labelled.labels, classes, "--data")
+        if test_df is not None:
+            test_lab = self._sequences(test_df, "--test")
+            y_test, _ = encode_labels(test_lab.labels, found, "--test")
+            val_rows, train_rows = stratified_split(y_all, (cfg.val,), cfg.seed)
+            test_seqs = test_lab.sequences
+        else:
+            val_rows, test_rows, train_rows = stratified_split(y_all, (cfg.val, cfg.test), cfg.seed)
+            test_seqs, y_test = labelled.sequences.subset(test_rows), y_all[test_rows]
+        if len(test_seqs) == 0:
+            raise LstmkitError("--test: no test rows; use a larger data set or --test-fraction")
+        parts = {
+            "train": (labelled.sequences.subset(train_rows), y_all[train_rows]),
+            "val": (labelled.sequences.subset(val_rows), y_all[val_rows]),
+            "test": (test_seqs, y_test),
+        }
+        if cfg.smiles_col and cfg.canonical:
+            for seqs, _ in parts.values():
+                seqs.smiles = canonicalize(seqs.smiles)
+        return {"parts": parts, "classes": found, "given_test_file": test_df is not None}
+
+    def fit(self, data, test=None, quiet: bool = False, checkpoint_dir=None, resume: bool = False):
+        cfg = self.config
+        torch.set_num_threads(cfg.threads)
+        split = self.split(data, test)
+        self.source = {"data": datasets.source_of(data), "test": datasets.source_of(test)}
+        self.classes = split["classes"]
+        (train_seqs, y_train), (val_seqs, y_val), (test_seqs, y_test) = split["parts"].values()
+        self.multilabel = y_train.ndim == 2
+        self.split_sizes = {"train": len(train_seqs), "val": len(val_seqs), "test": len(test_seqs),
+                            "given_test_file": split["given_test_file"]}  # fmt: skip
+
+        if cfg.smiles_col:
+            extra = randomize(train_seqs.smiles, cfg.augment, cfg.seed) if cfg.augment else []
+            tokens = [tokenize(s) for s in train_seqs.smiles] + [tokenize(s) for v in extra for s in v]
+            self.vocab, self.scaler = Vocabulary.build(tokens), None
+        else:
+            self.vocab = None
+            self.scaler = Standardizer.fit(np.concatenate(train_seqs.values), train_seqs.channels)
+        self.channels = train_seqs.channels
+        x_train, n_train = self._encode(train_seqs, cfg.augment, cfg.seed)
+        if self.vocab:  # count what validation and test hold that training did not
+            self.vocab.unknown_seen = 0
+        x_val, n_val = self._encode(val_seqs)
+        x_test, n_test = self._encode(test_seqs, cfg.tta, cfg.seed + 1)
+        self.max_length = int(n_train.max())
+
+        self.baselines = self._baselines(train_seqs, val_seqs, test_seqs, y_train, y_val)
+        self.model, self.histories = torch.nn.ModuleList(), []
+        start = time.perf_counter()
+        for member in range(cfg.ensemble):
+            torch.manual_seed(cfg.seed + member)
+            net = self._build_model()
+            folder = pathlib.Path(checkpoint_dir) / f"member{member}" if checkpoint_dir else None
+            self.histories.append(
+                self._train(net, (x_train, n_train, y_train), (x_val, n_val, y_val), quiet, folder, resume)
+            )
+            self.model.append(net)
+        seconds = time.perf_counter() - start
+
+        proba = self._proba(x_test, n_test)
+        self.test_ids, self.test_actual, self.test_proba = test_seqs.ids, y_test, proba
+        self.test_sequences = test_seqs
+        tests = {"model": classification_metrics(y_test, proba)}
+        for name, p in self.baselines["test_proba"].items():
+            tests[name] = classification_metrics(y_test, p)
+        self.metrics = {
+            "test": tests,
+            "train_seconds": seconds,
+            "epochs": [h.epochs for h in self.histories] if cfg.ensemble > 1 else self.histories[0].epochs,
+            "best_epoch": [h.best_epoch for h in self.histories] if cfg.ensemble > 1 else self.histories[0].best_epoch,
+            "history": {"train_loss": self.histories[0].train_loss, "val_loss": self.histories[0].val_loss},
+            "monitor": cfg.monitor,
+            "classes": [str(c) for c in self.classes],
+            "multilabel": self.multilabel,
+            "split": self.split_sizes,
+            "logistic_l2": self.baselines["l2"],
+            "unknown_tokens": self.vocab.unknown_seen if self.vocab else None,  # in validation + test
+            "vocabulary": len(self.vocab) if self.vocab else None,
+            "dataset": self.dataset,
+        }
+        return self
+
+    def _build_model(self) -> ClassifierNet:
+        cfg = self.config
+        n_out = len(self.classes)
+        return ClassifierNet(
+            n_out,
+            input_size=len(self.channels),
+            vocab_size=len(self.vocab) if self.vocab else None,
+            embed_dim=cfg.embed_dim,
+            conv_channels=cfg.conv_channels,
+            conv_kernel=cfg.conv_kernel,
+            conv_layers=cfg.conv_layers,
+            conv_stride=cfg.conv_stride,
+            hidden_size=cfg.hidden_size,
+            num_layers=cfg.num_layers,
+            bidirectional=cfg.bidirectional,
+            cell=cfg.cell,
+            pooling=cfg.pooling,
+            dropout=cfg.dropout,
+        )
+
+    def _loss_weights(self, y: np.ndarray) -> torch.Tensor | None:
+        """Class weights (single-label) or positive weights (multi-label) from training counts."""
+        mode = self.config.class_weights
+        if mode == "none":
+            return None
+        power = 0.5 if mode == "sqrt" else 1.0
+        if self.multilabel:
+            pos = np.nansum(y, 0)
+            neg = (~np.isnan(y)).sum(0) - pos
+            return torch.tensor((neg / np.maximum(pos, 1)) ** power, dtype=torch.float32)
+        counts = np.bincount(y, minlength=len(self.classes))
+        w = len(y) / (len(self.classes) * np.maximum(counts, 1))
+        return torch.tensor(w**power, dtype=torch.float32)
+
+    def _loss(self, logits, y, weights=None, smoothing=0.0):
+        if self.multilabel:
+            known = ~torch.isnan(y)  # missing labels leave the loss (Tox21 style)
+            loss = F.binary_cross_entropy_with_logits(logits, torch.nan_to_num(y), pos_weight=weights, reduction="none")
+            return loss[known].mean()
+        return F.cross_entropy(logits, y, weight=weights, label_smoothing=smoothing)
+
+    def _train(self, net, train, val, quiet, folder, resume):
+        cfg = self.config
+        x, n, y = train
+        xt, nt, yt = (torch.as_tensor(a) for a in (x, n, y))
+        weights = self._loss_weights(y)
+        gen = torch.Generator().manual_seed(cfg.seed)
+        smiles = self.vocab is not None
+
+        def batches():
+            order = torch.randperm(len(y), generator=gen)
+            if (nt.min() < nt.max()).item():
+                # Length buckets: sort each stretch of 32 batches by length, then shuffle the
+                # batches. A batch pads only to its own longest sequence, so similar lengths cost
+                # less: on ClinTox (9 to 250 tokens) an epoch takes about a third of the time.
+                lengths = nt.reshape(-1, len(y)).max(0).values
+                stretch = 32 * cfg.batch_size
+                order = torch.cat([part[lengths[part].argsort()] for part in order.split(stretch)])
+                cuts = list(order.split(cfg.batch_size))
+                order = torch.cat([cuts[k] for k in torch.randperm(len(cuts), generator=gen)])
+            for k in range(0, len(order), cfg.batch_size):
+                rows = order[k : k + cfg.batch_size]
+                if smiles:  # one variant per molecule per batch: canonical or a randomised one
+                    pick = torch.randint(0, xt.shape[0], (len(rows),), generator=gen) if cfg.augment else 0
+                    xb, nb = xt[pick, rows], nt[pick, rows]
+                else:
+                    xb, nb = xt[rows], nt[rows]
+                L = int(nb.max())
+                yield xb[:, :L], nb, yt[rows]
+
+        def loss_fn(batch):
+            xb, nb, yb = batch
+            return self._loss(net(xb, nb), yb, weights, cfg.label_smoothing)
+
+        def validate():
+            return self._criterion([net], val)
+
+        return fit(net, batches, loss_fn, validate, cfg.epochs, cfg.patience, cfg.lr, cfg.weight_decay, cfg.cosine,
+                   checkpoint_dir=folder, resume=resume, quiet=quiet)  # fmt: skip
+
+    def _criterion(self, members, part) -> float:
+        x, n, y = part
+        return self._score_proba(y, self._proba(x, n, members))
+
+    @torch.no_grad()
+    def _proba(self, x: np.ndarray, n: np.ndarray, members=None) -> np.ndarray:
+        """Mean probabilities over ensemble members and (SMILES) test-time variants."""
+        members = list(self.model) if members is None else members
+        was = [m.training for m in members]
+        xs, ns = (x, n) if self.vocab is not None else (x[None], n[None])
+        runs = []
+        for m in members:
+            m.eval()
+            for xv, nv in zip(xs, ns, strict=True):
+                chunks = []
+                for k in range(0, len(nv), 512):  # bounded memory on long test sets
+                    nb = torch.as_tensor(nv[k : k + 512])
+                    logits = m(torch.as_tensor(xv[k : k + 512, : int(nb.max())]), nb)
+                    chunks.append((torch.sigmoid(logits) if self.multilabel else torch.softmax(logits, 1)).double())
+                runs.append(torch.cat(chunks).numpy())
+        for m, w in zip(members, was, strict=True):
+            m.train(w)
+        return np.mean(runs, 0)
+
+    # ---- baselines -------------------------------------------------------------------------
+
+    def _features(self, seqs) -> np.ndarray:
+        """The logistic baseline's inputs: n-gram counts of SMILES, or the raw values (scaled,
+        zero-padded to the training length) one column per step and channel."""
+        if self.vocab is not None:
+            return self.ngrams.transform(seqs.smiles)
+        values = [self.scaler.transform(v) for v in seqs.values]
+        padded, _ = pad([v.astype(np.float32) for v in values], self.max_length)
+        return padded.reshape(len(values), -1)
+
+    def _baselines(self, train, val, test, y_train, y_val) -> dict:
+        if self.vocab is not None:
+            self.ngrams = NGrams.fit(train.smiles)
+        xtr, xva, xte = (self._features(s) for s in (train, val, test))
+        K = len(self.classes)
+        best, start = None, None
+        for l2 in sorted(L2_GRID, reverse=True):  # strong to weak penalty, each from the last
+            W, b = fit_logistic(xtr, y_train, K, l2, init=start)
+            start = (W, b)
+            score = self._score_proba(y_val, logistic_proba(xva, W, b, self.multilabel))
+            if best is None or score < best[0]:
+                best = (score, l2, W, b)
+        _, l2, W, b = best
+        if self.multilabel:
+            prior = np.nanmean(y_train, 0)
+            majority = np.repeat(prior[None], len(xte), 0)
+        else:
+            prior = np.bincount(y_train, minlength=K) / len(y_train)
+            majority = np.repeat(prior[None], len(xte), 0)  # argmax: the majority class; AUC 0.5
+        return {"l2": l2, "test_proba": {"majority": majority, "logistic": logistic_proba(xte, W, b, self.multilabel)}}
+
+    def _score_proba(self, y, proba) -> float:
+        """The validation criterion, lower is better: log loss, or minus the monitored metric."""
+        if self.config.monitor == "loss":
+            p = np.clip(proba, 1e-7, 1 - 1e-7)
+            if self.multilabel:
+                yk, known = np.nan_to_num(y), ~np.isnan(y)
+                return float(-(yk * np.log(p) + (1 - yk) * np.log(1 - p))[known].mean())
+            return float(-np.mean(np.log(p[np.arange(len(y)), y])))
+        value = classification_metrics(y, proba)[self.config.monitor]
+        return -value if np.isfinite(value) else 0.0
+
+    # ---- results, save, load, predict ------------------------------------------------------
+
+    def evaluate(self) -> pd.DataFrame:
+        """Test metrics of the model and the baselines, one row each."""
+        if not getattr(self, "metrics", None):
+            raise LstmkitError("SequenceClassifier.evaluate: fit() it first")
+        keys = ("accuracy", "balanced_accuracy", "macro_f1", "roc_auc", "pr_auc")
+        return pd.DataFrame({name: {k: m.get(k) for k in keys} for name, m in self.metrics["test"].items()}).T
+
+    def _frame(self, ids, proba, actual=None) -> pd.DataFrame:
+        names = [str(c) for c in self.classes]
+        frame = pd.DataFrame({"id": ids})
+        if actual is not None:
+            frame["actual"] = [self.classes[k] for k in actual] if not self.multilabel else list(map(list, actual))
+        if self.multilabel:
+            for k, name in enumerate(names):
+                frame[f"p_{name}"] = proba[:, k]
+        else:
+            frame["predicted"] = [self.classes[k] for k in proba.argmax(1)]
+            for k, name in enumerate(names):
+                frame[f"p_{name}"] = proba[:, k]
+        return frame
+
+    @property
+    def predictions(self) -> pd.DataFrame:
+        """The test rows: id, actual, predicted and one probability column per class."""
+        return self._frame(self.test_ids, self.test_proba, self.test_actual)
+
+    def save(self, folder) -> None:
+        """config.json + model.safetensors + scaler.json (or vocabulary.json) + metrics.json +
+        predictions.csv + report.html."""
+        from .. import __version__
+        from ..runs import atomic_write, save_tensors, write_json
+
+        if self.model is None:
+            raise LstmkitError("SequenceClassifier.save: fit() it first")
+        folder = pathlib.Path(folder)
+        write_json(
+            folder / "config.json",
+            {
+                "lstmkit": __version__,
+                "task": "classify",
+                "config": dataclasses.asdict(self.config),
+                "dataset": self.dataset,
+                "classes": self.classes,
+                "multilabel": self.multilabel,
+                "channels": self.channels,
+                "max_length": self.max_length,
+                "split": self.split_sizes,
+                "source": self.source,
+            },
+        )
+        save_tensors(folder / "model.safetensors", self.model.state_dict())
+        if self.vocab is not None:
+            write_json(folder / "vocabulary.json", self.vocab.to_dict())
+        else:
+            write_json(folder / "scaler.json", {"channels": self.scaler.to_dict()})
+        write_json(folder / "metrics.json", self.metrics)
+        atomic_write(folder / "predictions.csv", lambda tmp: self.predictions.to_csv(tmp, index=False))
+        from ..report import classify_report
+
+        what = self.dataset or "your data"
+        title = f"lstmkit classify: {', '.join(self.config.label_col or [])} ({what})"
+        classify_report(
+            folder, self.metrics, self.predictions, self._examples(), dataclasses.asdict(self.config), title
+        )
+
+    def _examples(self, per_class: int = 3) -> list[dict]:
+        """A few test sequences of each class with their predicted probabilities, for the report."""
+        if self.multilabel:
+            return []
+        out = []
+        for k, cls in enumerate(self.classes):
+            rows = np.flatnonzero(self.test_actual == k)[:per_class]
+            for r in rows:
+                item = {"class": str(cls), "id": str(self.test_ids[r]), "proba": self.test_proba[r].tolist()}
+                if self.test_sequences.smiles is not None:
+                    item["smiles"] = self.test_sequences.smiles[r]
+                else:
+                    item["values"] = self.test_sequences.values[r][:, 0].tolist()
+                out.append(item)
+        return out
+
+    @classmethod
+    def load(cls, folder) -> SequenceClassifier:
+        from safetensors.torch import load_file
+
+        from ..runs import read_json
+
+        folder = pathlib.Path(folder)
+        if not (folder / "config.json").is_file():
+            raise LstmkitError(f"--run: {folder} is not a run directory (no config.json)")
+        saved = read_json(folder / "config.json")
+        if saved.get("task") != "classify":
+            raise LstmkitError(f"--run: {folder} is a {saved.get('task')} run, not a classifier")
+        clf = cls(**saved["config"])
+        clf.dataset, clf.classes, clf.multilabel = saved["dataset"], saved["classes"], saved["multilabel"]
+        clf.channels, clf.max_length = saved["channels"], saved["max_length"]
+        clf.source, clf.split_sizes = saved.get("source", {}), saved.get("split", {})
+        if (folder / "vocabulary.json").exists():
+            clf.vocab, clf.scaler = Vocabulary.from_dict(read_json(folder / "vocabulary.json")), None
+        else:
+            clf.vocab = None
+            clf.scaler = Standardizer.from_dict(read_json(folder / "scaler.json")["channels"])
+        clf.model = torch.nn.ModuleList(clf._build_model() for _ in range(clf.config.ensemble))
+        clf.model.load_state_dict(load_file(folder / "model.safetensors"))
+        clf.model.eval()
+        clf.metrics = read_json(folder / "metrics.json") if (folder / "metrics.json").exists() else {}
+        return clf
+
+    def predict_proba(self, data) -> pd.DataFrame:
+        """Class probabilities for every sequence in `data` (a DataFrame, CSV, Parquet or UCR
+        .tsv with the columns the model was trained on; a label column, if present, is checked
+        against the training classes and returned as `actual`)."""
+        if self.model is None:
+            raise LstmkitError("SequenceClassifier.predict_proba: fit() or load() it first")
+        cfg = self.config
+        torch.set_num_threads(cfg.threads)
+        df = read_labelled_table(data, "--data")
+        labelled = self._sequences(df, "--data", labels_required=False)
+        seqs = labelled.sequences
+        if len(seqs) == 0:
+            raise LstmkitError("--data: no rows to classify")
+        if self.vocab is not None and cfg.canonical:
+            seqs.smiles = canonicalize(seqs.smiles)
+        if self.vocab is None and seqs.channels != self.channels:
+            if len(seqs.channels) != len(self.channels):
+                raise LstmkitError(
+                    f"--data: {len(seqs.channels)} channel(s) {seqs.channels}; the model was trained on "
+                    f"{len(self.channels)}: {self.channels}"
+                )
+        actual = None
+        if labelled.labels.shape[1] == len(cfg.label_col or []) and labelled.labels.shape[1]:
+            actual, _ = encode_labels(labelled.labels, self.classes, "--data")
+        x, n = self._encode(seqs, cfg.tta, cfg.seed + 1)
+        return self._frame(seqs.ids, self._proba(x, n), actual)
+
+    def predict(self, data) -> np.ndarray:
+        """The most probable class of each sequence (single-label), or 0/1 per label at 0.5."""
+        frame = self.predict_proba(data)
+        if self.multilabel:
+            return (frame[[f"p_{c}" for c in self.classes]].to_numpy() >= 0.5).astype(int)
+        return frame["predicted"].to_numpy()
+

@@ -1,0 +1,122 @@
+"""Labelled sequences from wide, long, UCR and SMILES tables; labels; stratified splits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmkit import LstmkitError
+from lstmkit import datasets as data
+from lstmkit.data.sequences import encode_labels, pad, read_labelled_table, sequences_from_table, stratified_split
+
+
+def wide(n=6, L=5):
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.normal(size=(n, L)), columns=[f"t{k}" for k in range(L)])
+    df.insert(0, "label", ["a", "b"] * (n // 2))
+    return df
+
+
+def test_wide_table():
+    lab = sequences_from_table(wide(), ["label"])
+    assert len(lab.sequences) == 6 and lab.sequences.values[0].shape == (5, 1)
+    assert lab.labels["label"].tolist() == ["a", "b"] * 3
+
+
+def test_ucr_tsv_without_header(tmp_path):
+    path = tmp_path / "X_TRAIN.tsv"
+    path.write_text("1\t0.5\t0.25\t-1\n2\t1.5\t2.5\t3\n")
+    df = read_labelled_table(path)
+    assert list(df.columns) == ["label", "t000", "t001", "t002"]
+    lab = sequences_from_table(df, ["label"])
+    np.testing.assert_allclose(lab.sequences.values[1][:, 0], [1.5, 2.5, 3])
+
+
+def test_rows_of_unequal_length_are_named_or_masked_with_ragged(tmp_path):
+    path = tmp_path / "w.csv"
+    path.write_text("label,a,b,c\nx,1,2,3\ny,1,2,\nx,1,,\ny,4,5,6\n")
+    df = read_labelled_table(path)
+    with pytest.raises(LstmkitError, match=r"rows 1, 2 are shorter than the header's 3 values.*--ragged"):
+        sequences_from_table(df, ["label"])
+    lab = sequences_from_table(df, ["label"], ragged=True)
+    assert lab.sequences.lengths.tolist() == [3, 2, 1, 3]
+
+
+def test_holes_in_a_row_are_refused():
+    df = wide()
+    df.loc[2, "t1"] = np.nan
+    with pytest.raises(LstmkitError, match="rows 2 have blanks between values"):
+        sequences_from_table(df, ["label"], ragged=True)
+
+
+def test_non_numeric_values_name_column_and_row():
+    df = wide()
+    df["t3"] = df["t3"].astype(object)
+    df.loc[4, "t3"] = "n/a"
+    with pytest.raises(LstmkitError, match=r"column 't3' is not numeric \(row 4: 'n/a'\)"):
+        sequences_from_table(df, ["label"])
+
+
+def test_missing_label_column_lists_the_available_ones():
+    with pytest.raises(LstmkitError, match=r"--label-col: no column 'diagnosis'.*available: label, t0"):
+        sequences_from_table(wide(), ["diagnosis"])
+
+
+def test_long_table_groups_by_id_in_time_order():
+    df = pd.DataFrame(
+        {"pid": [1, 1, 1, 2, 2], "t": [2, 0, 1, 0, 1], "hr": [3.0, 1, 2, 5, 6], "spo2": [9.0, 7, 8, 1, 2],
+         "dx": ["x", "x", "x", "y", "y"]}
+    )  # fmt: skip
+    lab = sequences_from_table(df, ["dx"], id_col="pid", time_col="t")
+    assert lab.sequences.channels == ["hr", "spo2"] and lab.sequences.ids.tolist() == [1, 2]
+    np.testing.assert_array_equal(lab.sequences.values[0], [[1, 7], [2, 8], [3, 9]])
+    assert lab.labels["dx"].tolist() == ["x", "y"]
+    df.loc[1, "dx"] = "y"
+    with pytest.raises(LstmkitError, match="label changes within id 1"):
+        sequences_from_table(df, ["dx"], id_col="pid", time_col="t")
+
+
+def test_empty_smiles_is_refused():
+    df = pd.DataFrame({"smiles": ["CCO", "", "CCN"], "y": [0, 1, 0]})
+    with pytest.raises(LstmkitError, match="'smiles' row 1 has an empty SMILES"):
+        sequences_from_table(df, ["y"], smiles_col="smiles")
+
+
+def test_labels_single_class_unseen_and_multilabel():
+    y, classes = encode_labels(pd.DataFrame({"c": ["b", "a", "b"]}), None)
+    assert classes == ["a", "b"] and y.tolist() == [1, 0, 1]
+    with pytest.raises(LstmkitError, match="single class 'a'"):
+        encode_labels(pd.DataFrame({"c": ["a", "a"]}), None)
+    with pytest.raises(LstmkitError, match="classes z not seen in training"):
+        encode_labels(pd.DataFrame({"c": ["a", "z"]}), ["a", "b"])
+    y, names = encode_labels(pd.DataFrame({"t1": [0, 1, None], "t2": [1.0, None, 0]}), None)
+    assert names == ["t1", "t2"] and np.isnan(y[2, 0]) and np.isnan(y[1, 1]) and y[1, 0] == 1
+    with pytest.raises(LstmkitError, match="'t2' row 0: expected 0, 1 or blank"):
+        encode_labels(pd.DataFrame({"t1": [0, 1], "t2": [2, 0]}), None)
+
+
+def test_stratified_split_keeps_class_shares_and_every_row_once():
+    y = np.array([0] * 90 + [1] * 10)
+    val, test, train = stratified_split(y, (0.1, 0.2), seed=3)
+    assert sorted(np.concatenate([val, test, train]).tolist()) == list(range(100))
+    assert y[test].sum() == 2 and y[val].sum() == 1 and len(test) == 20
+    again = stratified_split(y, (0.1, 0.2), seed=3)
+    assert all((a == b).all() for a, b in zip(again, (val, test, train), strict=True))
+
+
+def test_pad_right_pads_with_zeros():
+    x, n = pad([np.ones((2, 1)), np.ones((4, 1))])
+    assert x.shape == (2, 4, 1) and n.tolist() == [2, 4] and x[0, 2:].sum() == 0
+
+
+@pytest.mark.parametrize("name", ["ecg5000", "clintox"])
+def test_embedded_classification_datasets_ship_with_provenance(name):
+    info = data.get(name)
+    df = data.load(name)
+    assert info.task == "classify" and info.label in df.columns
+    assert info.provenance.is_file() and "licen" in info.provenance.read_text().lower()
+    if name == "ecg5000":
+        assert df.shape == (500, 141) and info.test_path.is_file()
+    else:  # original and canonical SMILES side by side
+        assert {"smiles", "canonical_smiles"} <= set(df.columns) and len(df) == 1478

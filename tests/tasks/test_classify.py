@@ -1,0 +1,165 @@
+"""SequenceClassifier: the contract on small synthetic data (fast) and the acceptance runs (slow)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmkit import LstmkitError
+from lstmkit.data.smiles import has_rdkit
+from lstmkit.tasks.classify import SequenceClassifier
+
+FAST = dict(epochs=4, hidden_size=8, patience=4, label_col="kind")
+
+
+def waves(n=120, L=24, seed=0):
+    """Three classes told apart by shape: a sine, a square wave, a ramp; random phase and noise."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(L)
+    rows, labels = [], []
+    for k in range(n):
+        cls = k % 3
+        phase = rng.uniform(0, 2 * np.pi)
+        base = [np.sin(t / 3 + phase), np.sign(np.sin(t / 3 + phase)), (t % 8) / 4 - 1][cls]
+        rows.append(base + rng.normal(0, 0.3, L))
+        labels.append(["sine", "square", "ramp"][cls])
+    df = pd.DataFrame(rows, columns=[f"v{k}" for k in range(L)])
+    df.insert(0, "kind", labels)
+    return df
+
+
+def test_fit_scores_model_and_baselines_on_the_same_rows():
+    clf = SequenceClassifier(**{**FAST, "epochs": 30, "patience": 30, "hidden_size": 16}, conv_channels=8).fit(
+        waves(), quiet=True
+    )
+    test = clf.metrics["test"]
+    assert set(test) == {"model", "majority", "logistic"}
+    assert len({m["n"] for m in test.values()}) == 1
+    for m in test.values():
+        assert {"accuracy", "balanced_accuracy", "macro_f1", "roc_auc"} <= set(m)
+    assert test["model"]["accuracy"] > 0.85  # the shapes are easy; the majority guess gets 1/3
+    assert test["majority"]["roc_auc"] == 0.5
+    assert clf.split_sizes == {"train": 84, "val": 12, "test": 24, "given_test_file": False}
+    assert clf.classes == ["ramp", "sine", "square"]
+
+
+def test_save_load_gives_identical_probabilities(tmp_path):
+    clf = SequenceClassifier(**FAST, conv_channels=4, conv_stride=2).fit(waves(), quiet=True)
+    clf.save(tmp_path / "run")
+    for name in ("config.json", "model.safetensors", "scaler.json", "metrics.json", "predictions.csv", "report.html"):
+        assert (tmp_path / "run" / name).is_file(), name
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert {"model", "majority", "logistic"} <= set(metrics["test"]) and "train_seconds" in metrics
+    new = waves(30, seed=5)
+    a = clf.predict_proba(new)
+    b = SequenceClassifier.load(tmp_path / "run").predict_proba(new)
+    pd.testing.assert_frame_equal(a, b)
+    assert a["actual"].tolist() == new["kind"].tolist()  # the label column, checked and echoed
+
+
+def test_given_test_file_and_ragged_long_and_multichannel(tmp_path):
+    train, test = waves(90), waves(30, seed=1)
+    train.to_csv(tmp_path / "train.csv", index=False)
+    test.to_csv(tmp_path / "test.csv", index=False)
+    train_csv, test_csv = str(tmp_path / "train.csv"), str(tmp_path / "test.csv")
+    clf = SequenceClassifier(**FAST).fit(train_csv, test=test_csv, quiet=True)
+    assert clf.split_sizes["test"] == 30 and clf.split_sizes["given_test_file"]
+    long = []
+    for sid in range(40):
+        n = 10 + sid % 7  # varying lengths: masked, not padded into the model
+        long.append(pd.DataFrame({"sid": sid, "step": np.arange(n), "a": np.sin(np.arange(n) * (1 + sid % 2)),
+                                  "b": np.random.default_rng(sid).normal(size=n), "y": sid % 2}))  # fmt: skip
+    clf = SequenceClassifier(**{**FAST, "label_col": "y"}, id_col="sid", time_col="step").fit(
+        pd.concat(long), quiet=True
+    )
+    assert clf.channels == ["a", "b"] and clf.metrics["test"]["model"]["n"] == 8
+
+
+def test_ensemble_averages_its_members():
+    clf = SequenceClassifier(**FAST, ensemble=2).fit(waves(), quiet=True)
+    assert len(clf.model) == 2 and len(clf.metrics["epochs"]) == 2
+    x, n = clf._encode(clf.test_sequences)
+    each = [clf._proba(x, n, [m]) for m in clf.model]
+    np.testing.assert_allclose(clf.test_proba, np.mean(each, 0))
+
+
+def test_resume_continues_from_the_checkpoint(tmp_path):
+    first = SequenceClassifier(**{**FAST, "epochs": 2}).fit(waves(), quiet=True, checkpoint_dir=tmp_path)
+    resumed = SequenceClassifier(**{**FAST, "epochs": 4}).fit(waves(), quiet=True, checkpoint_dir=tmp_path, resume=True)
+    assert resumed.histories[0].resumed_from == 2 and resumed.histories[0].epochs >= 3
+    assert first.histories[0].train_loss == resumed.histories[0].train_loss[:2]
+
+
+def smiles_table():
+    acids = ["CC(=O)O", "OC(=O)c1ccccc1", "CCC(=O)O", "OC(=O)CCl", "CCCCC(=O)O", "OC(=O)C=C", "CC(C)C(=O)O",
+             "OC(=O)c1ccccc1O", "CCCC(=O)O", "OC(=O)CBr"]  # fmt: skip
+    amines = ["CCN", "NCc1ccccc1", "CCCN", "NCCCl", "CCCCCN", "NCC=C", "CC(C)N", "Nc1ccccc1O", "CCCCN", "NCCBr"]
+    df = pd.DataFrame({"smiles": acids * 3 + amines * 3, "acid": [1] * 30 + [0] * 30})
+    df["ring"] = [1.0 if "c1" in s else 0.0 for s in df["smiles"]]
+    df.loc[::5, "ring"] = np.nan  # missing labels: masked out of the loss
+    return df
+
+
+@pytest.mark.parametrize("augment", [0, 3])
+def test_smiles_single_and_multi_label(augment):
+    if augment and not has_rdkit():
+        pytest.skip("randomised SMILES need RDKit")
+    df = smiles_table()
+    clf = SequenceClassifier(**{**FAST, "label_col": "acid"}, smiles_col="smiles", augment=augment, tta=augment).fit(
+        df, quiet=True
+    )
+    assert clf.vocab is not None and clf.metrics["vocabulary"] == len(clf.vocab)
+    assert np.isfinite(clf.metrics["test"]["logistic"]["roc_auc"])
+    multi = SequenceClassifier(**{**FAST, "label_col": ["acid", "ring"]}, smiles_col="smiles").fit(df, quiet=True)
+    assert multi.multilabel and len(multi.metrics["test"]["model"]["per_label"]) == 2
+    proba = multi.predict_proba(df.head(4))
+    assert list(proba.columns[-2:]) == ["p_acid", "p_ring"]
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        (dict(pooling="sum"), "--pooling: expected one of"),
+        (dict(class_weights="x"), "--class-weights"),
+        (dict(hidden_size=0), "--hidden-size: expected a positive integer"),
+        (dict(val=0.6, test=0.5), "split:"),
+        (dict(cell="nope"), "unknown cell"),
+        (dict(nope=1), "unknown setting"),
+    ],
+)
+def test_bad_settings_are_one_line_errors(settings, message):
+    with pytest.raises(LstmkitError, match=message):
+        SequenceClassifier(**settings)
+
+
+def test_unseen_class_at_predict_time_is_refused():
+    clf = SequenceClassifier(**FAST).fit(waves(), quiet=True)
+    new = waves(6, seed=2)
+    new.loc[0, "kind"] = "triangle"
+    with pytest.raises(LstmkitError, match="classes triangle not seen in training"):
+        clf.predict_proba(new)
+
+
+# ---- acceptance on the embedded data (slow) ---------------------------------------------------
+
+
+@pytest.mark.slow
+def test_ecg5000_beats_logistic_balanced_accuracy_in_under_two_minutes():
+    clf = SequenceClassifier(conv_channels=32, conv_stride=2).fit("ecg5000", quiet=True)
+    test = clf.metrics["test"]
+    assert clf.split_sizes == {"train": 450, "val": 50, "test": 4500, "given_test_file": True}
+    assert test["model"]["accuracy"] > 0.925
+    assert test["model"]["balanced_accuracy"] > test["logistic"]["balanced_accuracy"]
+    assert clf.metrics["train_seconds"] < 120
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not has_rdkit(), reason="canonical SMILES need RDKit")
+def test_clintox_model_beats_chance_and_reports_canonical_smiles():
+    clf = SequenceClassifier(seed=0).fit("clintox", quiet=True)
+    assert clf.config.smiles_col == "canonical_smiles"
+    assert clf.metrics["test"]["model"]["roc_auc"] > 0.75
+    assert clf.metrics["train_seconds"] < 120
