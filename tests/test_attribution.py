@@ -115,3 +115,25 @@ def test_on_the_adding_problem_attribution_falls_on_the_two_marked_steps():
             marked = x[n, :, 1] == 1
             shares.append(float(per_step[marked].sum() / per_step.sum()))
     assert np.mean(shares) >= 0.8, shares
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (run on the lent GPU)")
+def test_cuda_attribution_runs_through_the_loop_not_cudnn():
+    """cuDNN refuses a backward pass in eval mode; explain's loop kernels do not, and agree with the CPU."""
+    torch.manual_seed(0)
+    net = ClassifierNet(3, input_size=2, hidden_size=16, conv_channels=8, bidirectional=True).double().eval()
+    x = torch.randn(30, 2, dtype=torch.double)
+    lengths = lambda n, dev: torch.full((n,), 30, device=dev)  # noqa: E731
+    results = {}
+    for dev in ("cpu", "cuda"):
+        m = net.to(dev)
+        f = lambda xs, m=m, dev=dev: torch.log_softmax(m(xs[0], lengths(len(xs[0]), dev)), 1)[:, 0]  # noqa: E731
+        if dev == "cuda":
+            xg = x.to(dev).requires_grad_(True)
+            with pytest.raises(RuntimeError, match="cudnn RNN backward can only be called in training mode"):
+                f([xg[None]]).sum().backward()
+        with loop_kernels(m):
+            (a,), fx, _, err, _ = integrated_gradients(f, [x.to(dev)], [torch.zeros_like(x).to(dev)], steps=32)
+        results[dev] = (a.cpu(), fx, err)
+    torch.testing.assert_close(results["cpu"][0], results["cuda"][0], atol=1e-8, rtol=1e-6)
+    assert results["cuda"][2] <= 0.01

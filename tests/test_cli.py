@@ -189,3 +189,17 @@ def test_predict_with_unseen_classes_or_empty_smiles_is_one_line(tmp_path):
     smiles.write_text("smiles,y\nCCO,1\n,0\nCCN,0\n")
     r = run("classify", "--data", str(smiles), "--smiles-col", "smiles", "--label-col", "y", "--quiet")
     assert r.exit_code == 2 and "row 1 has an empty SMILES string" in r.output, r.output
+
+
+def test_explain_prints_what_it_found_and_refuses_bad_rows(tmp_path):
+    data, out = wide_csv(tmp_path / "d.csv"), tmp_path / "run"
+    assert run("classify", "--data", str(data), "--epochs", "1", "--hidden-size", "4", "--out", str(out),
+               "--quiet").exit_code == 0  # fmt: skip
+    r = run("explain", "--run", str(out), "--index", "3")
+    assert r.exit_code == 0, r.output
+    assert "Explained: test row 3" in r.output and "half of what it holds" in r.output and "#explain" in r.output
+    assert json.loads((out / "explain.json").read_text())["example"]["row"] == 3
+    r = run("explain", "--run", str(out), "--index", "99")
+    assert r.exit_code == 2 and r.output.startswith("error: --index: expected 0 to"), r.output
+    r = run("explain", "--run", str(tmp_path / "nothing"))
+    assert r.exit_code == 2 and "not a run directory" in r.output, r.output

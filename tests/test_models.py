@@ -52,6 +52,7 @@ def test_flip_within_length_reverses_valid_steps_only():
         dict(pooling="mean+max", conv_channels=6, conv_kernel=3),
         dict(pooling="attention", bidirectional=True, cell="gru"),
         dict(pooling="attention", vocab_size=12, cell="peephole"),
+        dict(pooling="mean", fcn_channels=4, conv_channels=3, conv_stride=2),
     ],
     ids=str,
 )

@@ -70,7 +70,7 @@ def integrated_gradients(
         fb = float(f([b[None] for b in baselines])[0])
     while True:
         grads = [torch.zeros_like(x) for x in inputs]
-        alphas = (torch.arange(steps, dtype=torch.float64) + 0.5) / steps
+        alphas = (torch.arange(steps, dtype=torch.float64, device=inputs[0].device) + 0.5) / steps
         for start in range(0, steps, batch):
             a = alphas[start : start + batch]
             path = []
@@ -105,7 +105,7 @@ def occlusion(
         for j, (x, b) in enumerate(zip(inputs, baselines, strict=True)):
             masks = torch.stack([g[j] for g in chunk])
             batched.append(torch.where(masks, _expand(b, len(chunk)), _expand(x, len(chunk))))
-        out.append(fx - f(batched).double().numpy())
+        out.append(fx - f(batched).double().cpu().numpy())
     return np.concatenate(out) if out else np.zeros(0)
 
 

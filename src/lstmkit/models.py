@@ -135,6 +135,30 @@ class CausalConv(nn.Module):
         return z.transpose(1, 2)
 
 
+class FCNBranch(nn.Module):
+    """The fully convolutional branch of LSTM-FCN (Karim et al. 2017; Wang et al. 2017's FCN):
+    Conv1d(k=8, c) -> Conv1d(k=5, 2c) -> Conv1d(k=3, c), each with masked BatchNorm and ReLU,
+    then the average over valid steps. Centred ('same') convolutions; padded steps are zeroed
+    after every layer, so they hold exactly the zeros a lone sequence's own padding would."""
+
+    def __init__(self, in_channels: int, channels: int):
+        super().__init__()
+        sizes = [(in_channels, channels, 8), (channels, 2 * channels, 5), (2 * channels, channels, 3)]
+        self.convs = nn.ModuleList(nn.Conv1d(a, b, k) for a, b, k in sizes)
+        self.norms = nn.ModuleList(MaskedBatchNorm(b) for _, b, _ in sizes)
+        self.out_size = channels
+
+    def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
+        """x (N, L, C) -> (N, channels)."""
+        mask = valid_mask(lengths, x.shape[1])
+        z = x.transpose(1, 2) * mask[:, None]
+        for conv, norm in zip(self.convs, self.norms, strict=True):
+            k = conv.kernel_size[0]
+            z = conv(F.pad(z, ((k - 1) // 2, k // 2)))
+            z = F.relu(norm(z, mask)) * mask[:, None]
+        return z.sum(2) / lengths[:, None].to(z.dtype)
+
+
 class MaskedEncoder(nn.Module):
     """A stack of (bi)directional layers over right-padded batches; one lstmkit.LSTM per layer and
     direction, so each direction can be fed its own time order."""
@@ -179,7 +203,8 @@ class MaskedEncoder(nn.Module):
 
 
 class ClassifierNet(nn.Module):
-    """[embedding | causal conv] -> masked (bi)LSTM stack -> pooling -> dropout -> linear logits.
+    """[embedding | causal conv] -> masked (bi)LSTM stack -> pooling -> dropout -> linear logits,
+    optionally with an FCN branch beside the LSTM whose pooled features join the LSTM's (LSTM-FCN).
 
     pooling: "last"  the forward direction at each sequence's last step (and the backward
                      direction at its first step, where it has read the whole sequence);
@@ -200,6 +225,7 @@ class ClassifierNet(nn.Module):
         conv_kernel: int = 7,
         conv_layers: int = 2,
         conv_stride: int = 1,
+        fcn_channels: int = 0,
         hidden_size: int = 64,
         num_layers: int = 1,
         bidirectional: bool = True,
@@ -216,6 +242,9 @@ class ClassifierNet(nn.Module):
         self.encoder = MaskedEncoder(size, hidden_size, num_layers, bidirectional, cell, dropout)
         out = hidden_size * self.encoder.num_directions
         pooled = 2 * out if pooling == "mean+max" else out
+        # LSTM-FCN: a convolutional branch beside the recurrent one, read from the same input
+        self.fcn = FCNBranch(embed_dim if vocab_size else input_size, fcn_channels) if fcn_channels else None
+        pooled += fcn_channels
         if pooling == "attention":
             self.score = nn.Sequential(nn.Linear(out, out), nn.Tanh(), nn.Linear(out, 1, bias=False))
         self.drop = nn.Dropout(dropout)
@@ -263,8 +292,11 @@ class ClassifierNet(nn.Module):
     def from_embedded(self, z: Tensor, lengths: Tensor) -> Tensor:
         """The network after the embedding, from vectors (N, L, E): attributions over tokens
         differentiate with respect to these (one-hot tokens times the embedding matrix)."""
+        wide = self.fcn(z, lengths) if self.fcn is not None else None
         if self.conv is not None:
             z, lengths = self.conv(z, lengths), self.conv.lengths(lengths)
         h = self.encoder(z, lengths)
         pooled, _ = self.pool(h, lengths)
+        if wide is not None:
+            pooled = torch.cat([pooled, wide], 1)
         return self.head(self.drop(pooled))

@@ -33,4 +33,4 @@ def explain(run_dir, index, time_at, data, steps, threads):
     att = result["attribution"]
     console.print(f"integrated gradients: {att['steps']} steps, completeness error {att['completeness_error']:.2%}; "
                   f"{result['seconds']:.1f} s")  # fmt: skip
-    console.print(f"report: {run_dir}/report.html#explain")
+    console.print(f"report: {run_dir}/report.html#explain", soft_wrap=True)

@@ -62,6 +62,7 @@ class ClassifyConfig:
     conv_kernel: int = 7
     conv_layers: int = 2
     conv_stride: int = 1
+    fcn_channels: int = 0  # > 0: an FCN branch beside the LSTM (LSTM-FCN, Karim et al. 2017)
     embed_dim: int = 64
     dropout: float = 0.2
     class_weights: str = "sqrt"  # none | sqrt | balanced: inverse class frequency, or its square root
@@ -85,7 +86,7 @@ def _check(cfg: ClassifyConfig) -> None:
         value = getattr(cfg, name)
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise LstmkitError(f"--{name.replace('_', '-')}: expected a positive integer, got {value!r}")
-    for name in ("augment", "tta", "conv_channels"):
+    for name in ("augment", "tta", "conv_channels", "fcn_channels"):
         if getattr(cfg, name) < 0:
             raise LstmkitError(f"--{name.replace('_', '-')}: expected 0 or more, got {getattr(cfg, name)!r}")
     if not (0 < cfg.val < 1 and 0 <= cfg.test < 1 and cfg.val + cfg.test < 1):
@@ -260,6 +261,7 @@ class SequenceClassifier:
             conv_kernel=cfg.conv_kernel,
             conv_layers=cfg.conv_layers,
             conv_stride=cfg.conv_stride,
+            fcn_channels=cfg.fcn_channels,
             hidden_size=cfg.hidden_size,
             num_layers=cfg.num_layers,
             bidirectional=cfg.bidirectional,

@@ -1,0 +1,144 @@
+"""The classifier report: confusion matrix, ROC curves, example sequences, training curves."""
+
+from __future__ import annotations
+
+import html
+import pathlib
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from ..runs import atomic_write
+from . import _page, _save
+
+CLASSIFY_COLUMNS = ("accuracy", "balanced_accuracy", "macro_f1", "roc_auc", "pr_auc")
+
+
+def _confusion_plot(cm, classes, path) -> str:
+    cm = np.asarray(cm)
+    share = cm / np.maximum(cm.sum(1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(1.2 * len(classes) + 2.5, 1.0 * len(classes) + 2))
+    ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    for (r, c), v in np.ndenumerate(cm):
+        ax.text(c, r, f"{v}\n{share[r, c]:.0%}", ha="center", va="center", fontsize=8,
+                color="white" if share[r, c] > 0.6 else "black")  # fmt: skip
+    ax.set_xticks(range(len(classes)), classes)
+    ax.set_yticks(range(len(classes)), classes)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("actual class")
+    ax.set_title("test confusion matrix (count, share of the actual class)", fontsize=9)
+    return _save(fig, path)
+
+
+def _roc_plot(predictions: pd.DataFrame, classes, path) -> str:
+    from ..evaluate import roc_auc, roc_curve
+
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    actual = predictions["actual"].astype(str).to_numpy()
+    shown = classes[1:] if len(classes) == 2 else classes  # binary: one curve, the positive class
+    for c in shown:
+        y, score = actual == c, predictions[f"p_{c}"].to_numpy()
+        if y.any() and (~y).any():
+            fpr, tpr = roc_curve(y, score)
+            ax.plot(fpr, tpr, lw=1.3, label=f"{c} (AUC {roc_auc(y, score):.3f})")
+    ax.plot([0, 1], [0, 1], color="gray", ls="--", lw=0.8, label="chance")
+    ax.set_xlabel("false-positive rate")
+    ax.set_ylabel("true-positive rate")
+    ax.set_title("ROC on test, one class against the rest", fontsize=9)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def _examples_plot(examples: list[dict], classes, path) -> str:
+    per_class = {c: [e for e in examples if e["class"] == c] for c in classes}
+    cols = max(len(v) for v in per_class.values())
+    fig, axes = plt.subplots(len(classes), cols, figsize=(3.2 * cols, 1.9 * len(classes)), squeeze=False)
+    for r, c in enumerate(classes):
+        for k in range(cols):
+            ax = axes[r][k]
+            ax.set_xticks([])
+            if k >= len(per_class[c]):
+                ax.axis("off")
+                continue
+            e = per_class[c][k]
+            ax.plot(e["values"], lw=1.0, color="black")
+            top = int(np.argmax(e["proba"]))
+            ok = classes[top] == c
+            ax.set_title(f"actual {c} | P({c}) {e['proba'][classes.index(c)]:.2f}"
+                         + ("" if ok else f" | predicted {classes[top]}"),
+                         fontsize=8, color="black" if ok else "tab:red")  # fmt: skip
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def classify_report(folder, metrics: dict, predictions: pd.DataFrame, examples: list, config: dict, title: str):
+    folder = pathlib.Path(folder)
+    plots = folder / "plots"
+    classes = metrics["classes"]
+    test = metrics["test"]
+    images = []
+    if not metrics.get("multilabel"):
+        images.append(("Confusion matrix", _confusion_plot(test["model"]["confusion_matrix"], classes,
+                                                           plots / "confusion.png")))  # fmt: skip
+        images.append(("ROC curves", _roc_plot(predictions, classes, plots / "roc.png")))
+        if examples and "values" in examples[0]:
+            images.append(("Example test sequences of each class, with the model's probability",
+                           _examples_plot(examples, classes, plots / "examples.png")))  # fmt: skip
+    hist = metrics.get("history", {})
+    if hist.get("val_loss"):
+        fig, ax = plt.subplots(figsize=(7, 3.2))
+        ax.plot(range(1, len(hist["train_loss"]) + 1), hist["train_loss"], label="train loss")
+        ax.plot(range(len(hist["val_loss"])), hist["val_loss"], label=f"validation ({metrics.get('monitor')})")
+        best = metrics.get("best_epoch")
+        ax.axvline(best[0] if isinstance(best, list) else best, color="gray", ls="--", lw=0.8, label="kept")
+        ax.set_xlabel("epoch")
+        ax.legend(fontsize=8)
+        ax.set_title("training curves (first ensemble member)", fontsize=9)
+        images.append(("Training", _save(fig, plots / "training.png")))
+    rows = "".join(
+        f"<tr><td>{html.escape(name)}</td>"
+        + "".join(f"<td>{m[k]:.4f}</td>" if m.get(k) is not None else "<td></td>" for k in CLASSIFY_COLUMNS)
+        + "</tr>"
+        for name, m in test.items()
+    )
+    smiles_rows = ""
+    if examples and "smiles" in examples[0]:
+        smiles_rows = (
+            "<h2>Example test molecules</h2><table><tr><th>actual</th><th>P(each class)</th><th>SMILES</th></tr>"
+        )
+        smiles_rows += (
+            "".join(
+                f"<tr><td>{html.escape(e['class'])}</td><td>{', '.join(f'{p:.2f}' for p in e['proba'])}</td>"
+                f"<td><code>{html.escape(e['smiles'])}</code></td></tr>"
+                for e in examples
+            )
+            + "</table>"
+        )
+    split = metrics.get("split", {})
+    facts = {
+        "classes": ", ".join(classes),
+        "rows (train / validation / test)": f"{split.get('train')} / {split.get('val')} / {split.get('test')}"
+        + (" (test: the given test file)" if split.get("given_test_file") else " (stratified, seeded)"),
+        "training time": f"{metrics.get('train_seconds', 0):.1f} s, epochs {metrics.get('epochs')}, "
+        f"kept {metrics.get('best_epoch')}",
+        "early stopping on": metrics.get("monitor"),
+        "logistic L2 (chosen on validation)": metrics.get("logistic_l2"),
+    }
+    if metrics.get("vocabulary"):
+        facts["SMILES vocabulary"] = (
+            f"{metrics['vocabulary']} tokens; unknown in validation + test: {metrics['unknown_tokens']}"
+        )
+    fact_rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in facts.items())
+    figs = "".join(f"<h3>{html.escape(t)}</h3><img src='{src}' alt='{html.escape(t)}'>" for t, src in images)
+    body = f"""<p>Test metrics of the model and two baselines on the same rows: the majority class (it
+predicts the training class frequencies), and a logistic regression on the raw values (sequences) or
+on character 1-4-gram counts (SMILES). Higher is better. Balanced accuracy is the mean recall over
+classes: where classes are rare it, not accuracy, shows whether they are found.</p>
+<table><tr><th>method</th>{"".join(f"<th>{c}</th>" for c in CLASSIFY_COLUMNS)}</tr>{rows}</table>
+<h2>Run</h2><table>{fact_rows}</table>
+<h2>Plots</h2>{figs}{smiles_rows}
+<h2>Settings</h2><pre>{html.escape(pd.Series(config).to_string())}</pre>"""
+    path = folder / "report.html"
+    atomic_write(path, lambda tmp: pathlib.Path(tmp).write_text(_page(title, body)))
+    return path

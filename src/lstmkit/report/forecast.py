@@ -1,0 +1,132 @@
+"""The forecast report: test forecasts against actuals, residuals, training curves."""
+
+from __future__ import annotations
+
+import html
+import pathlib
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from ..runs import atomic_write
+from . import _save
+
+BASELINES = ("persistence", "seasonal_naive", "linear_ar")
+
+
+def _forecast_plot(pred: pd.DataFrame, title: str, path, quantiles) -> str:
+    fig, ax = plt.subplots(figsize=(11, 3.6))
+    ax.plot(pred["time"], pred["actual"], color="black", lw=1.0, label="actual")
+    ax.plot(pred["time"], pred["predicted"], color="tab:blue", lw=1.0, label="lstmkit")
+    if len(quantiles) >= 2:
+        lo, hi = f"q{quantiles[0]:g}", f"q{quantiles[-1]:g}"
+        ax.fill_between(
+            pred["time"],
+            pred[lo],
+            pred[hi],
+            color="tab:blue",
+            alpha=0.2,
+            label=f"{quantiles[0]:g}-{quantiles[-1]:g} interval",
+        )
+    if "linear_ar" in pred:
+        ax.plot(pred["time"], pred["linear_ar"], color="tab:orange", lw=0.8, alpha=0.8, label="linear AR")
+    ax.set_title(title)
+    ax.legend(loc="upper right", fontsize=8)
+    fig.autofmt_xdate()
+    return _save(fig, path)
+
+
+def forecast_report(folder, metrics: dict, predictions: pd.DataFrame, config: dict, title: str) -> pathlib.Path:
+    folder = pathlib.Path(folder)
+    plots = folder / "plots"
+    quantiles = config.get("quantiles") or []
+    step1 = predictions[predictions["step"] == 1]
+    first = step1[step1["series"] == step1["series"].iloc[0]]
+    images = [
+        (
+            "Test period, one step ahead: " + str(first["series"].iloc[0]),
+            _forecast_plot(first, "test period (step 1)", plots / "test_forecast.png", quantiles),
+        ),
+        (
+            "A zoomed week",
+            _forecast_plot(
+                first.iloc[: 7 * 24] if len(first) > 7 * 24 else first,
+                "first week of the test period",
+                plots / "test_week.png",
+                quantiles,
+            ),
+        ),
+    ]
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3.2))
+    resid = step1["actual"] - step1["predicted"]
+    a1.plot(step1["time"], resid, lw=0.6)
+    a1.axhline(0, color="black", lw=0.6)
+    a1.set_title("residuals over time (actual - predicted)")
+    a2.hist(resid, bins=60, color="tab:blue", alpha=0.8)
+    a2.set_title("residual distribution")
+    fig.autofmt_xdate()
+    images.append(("Residuals", _save(fig, plots / "residuals.png")))
+    hist = metrics.get("history", {})
+    if hist.get("val_loss"):
+        fig, ax = plt.subplots(figsize=(7, 3.2))
+        ax.plot(range(1, len(hist["train_loss"]) + 1), hist["train_loss"], label="train")
+        ax.plot(range(len(hist["val_loss"])), hist["val_loss"], label="validation (epoch 0: the linear AR)")
+        ax.axvline(metrics.get("best_epoch", 0), color="gray", ls="--", lw=0.8, label="best epoch (kept)")
+        ax.set_xlabel("epoch")
+        ax.set_yscale("log")
+        ax.legend(fontsize=8)
+        ax.set_title("training curves (scaled units)")
+        images.append(("Training", _save(fig, plots / "training.png")))
+    per_step = metrics.get("test_per_step", [])
+    if len(per_step) > 1:
+        fig, ax = plt.subplots(figsize=(7, 3.2))
+        ax.plot(range(1, len(per_step) + 1), [m["rmse"] for m in per_step], marker="o", ms=3)
+        ax.set_xlabel("horizon step")
+        ax.set_ylabel("test RMSE")
+        ax.set_title("error by horizon step")
+        images.append(("By horizon step", _save(fig, plots / "per_step.png")))
+
+    test = metrics["test"]
+    pers = test["persistence"]["rmse"]
+    rows = "".join(
+        f"<tr><td>{html.escape(name)}</td>"
+        + "".join(f"<td>{test[name][k]:.4g}</td>" for k in ("rmse", "mae", "mape", "mase"))
+        + f"<td>{test[name]['rmse'] / pers:.3f}</td></tr>"
+        for name in ("model", *BASELINES)
+    )
+    data = metrics.get("data", {})
+    facts = {
+        "training time": f"{metrics.get('train_seconds', 0):.1f} s, {metrics.get('epochs')} epochs, "
+        f"best {metrics.get('best_epoch')}",
+        "scheme": metrics.get("scheme"),
+        "AR lag order (chosen on validation)": metrics.get("ar_order"),
+        "season": metrics.get("season"),
+        "frequency": data.get("freq"),
+        "series": ", ".join(map(str, data.get("series", []))),
+        "gaps interpolated (target values)": data.get("filled"),
+        "series split at long gaps": data.get("long_gap_splits"),
+        "covariates skipped": "; ".join(f"{k}: {v}" for k, v in data.get("covariates_skipped", {}).items()) or "none",
+        "validation from": metrics.get("split", {}).get("val_start"),
+        "test from": metrics.get("split", {}).get("test_start"),
+    }
+    if "interval" in metrics:
+        iv = metrics["interval"]
+        facts["interval coverage on test"] = f"{iv['coverage']:.3f} (nominal {iv['nominal']:.2f})"
+    fact_rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in facts.items())
+    figs = "".join(f"<h3>{html.escape(t)}</h3><img src='{src}' alt='{html.escape(t)}'>" for t, src in images)
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}
+img{{max-width:100%}}</style></head><body>
+<h1>{html.escape(title)}</h1>
+<p>Test-period metrics in the target's units, on the same forecast origins for every method.
+Lower is better; the last column is RMSE relative to persistence (the last value repeated).</p>
+<table><tr><th>method</th><th>RMSE</th><th>MAE</th><th>MAPE %</th><th>MASE</th>
+<th>RMSE / persistence</th></tr>{rows}</table>
+<h2>Run</h2><table>{fact_rows}</table>
+<h2>Plots</h2>{figs}
+<h2>Settings</h2><pre>{html.escape(pd.Series(config).to_string())}</pre>
+</body></html>"""
+    path = folder / "report.html"
+    atomic_write(path, lambda tmp: pathlib.Path(tmp).write_text(page))
+    return path
