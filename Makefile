@@ -27,6 +27,8 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/layers.py
 	$(BIN)/python benchmarks/forecast.py
+	$(BIN)/python benchmarks/classify.py
+	$(BIN)/python benchmarks/explain.py
 
 # The variant table (issue 5): every registered cell, 3 seeds, adding T=100 and temporal order at
 # half scale, both cores. Results and curves land in runs/experiment-*/ (docs/experiments.md).

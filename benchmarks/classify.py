@@ -2,8 +2,9 @@
 
     python benchmarks/classify.py                         # both data sets -> benchmarks/results/classify.json
     python benchmarks/classify.py --data ecg5000 --seeds 3
-    python benchmarks/classify.py --data clintox --set augment=10 --set tta=10
+    python benchmarks/classify.py --data clintox --seeds 5 --set ensemble=2
 
+Each data set runs with its own measured settings (`lstmkit datasets`), plus any --set.
 ECG5000 uses its official split (500 train, 4,500 test); each seed changes the validation rows
 drawn from the 500 and the initialisation. ClinTox has no official split: each seed draws its own
 stratified 70/10/20 split, and the model and the logistic regression are scored on the same rows.
@@ -30,11 +31,6 @@ from lstmkit.tasks.classify import SequenceClassifier
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# The settings `make bench` measures: docs/classify.md says how they were chosen.
-RECOMMENDED = {
-    "ecg5000": dict(conv_channels=32, conv_stride=2),
-    "clintox": dict(augment=10, tta=10),
-}
 
 
 def _value(text: str):
@@ -47,12 +43,13 @@ def _value(text: str):
 
 
 def run(data: str, seeds: int, extra: dict) -> dict:
-    settings = {**RECOMMENDED.get(data, {}), **extra}
-    rows = []
+    settings = dict(extra)  # on top of the data set's own measured settings (lstmkit datasets)
+    rows, config = [], None
     for seed in range(seeds):
         start = time.perf_counter()
         clf = SequenceClassifier(seed=seed, **settings).fit(data, quiet=True)
         wall = time.perf_counter() - start
+        config = {k: v for k, v in vars(clf.config).items() if k != "seed"}
         test = clf.metrics["test"]
         rows.append({
             "seed": seed,
@@ -67,7 +64,7 @@ def run(data: str, seeds: int, extra: dict) -> dict:
     keys = [k for k in rows[0] if k != "seed"]
     summary = {k: {"mean": float(np.mean([r[k] for r in rows])), "sd": float(np.std([r[k] for r in rows], ddof=1))
                    if len(rows) > 1 else 0.0} for k in keys}  # fmt: skip
-    return {"data": data, "settings": settings, "seeds": rows, "summary": summary}
+    return {"data": data, "settings": settings, "config": config, "seeds": rows, "summary": summary}
 
 
 def main(argv=None) -> int:
@@ -92,7 +89,7 @@ def main(argv=None) -> int:
                      for k in ("accuracy", "balanced_accuracy", "roc_auc")]  # fmt: skip
             secs = f"{s['train_seconds']['mean']:.1f}" if who == "model" else ""
             table.add_row(res["data"], who, *cells, secs)
-    Console().print(table)
+    Console(width=140).print(table)
     write_json(args.json, {"environment": environment(), "results": results})
     print(f"wrote {args.json}")
     return 0

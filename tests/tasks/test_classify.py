@@ -119,6 +119,15 @@ def test_smiles_single_and_multi_label(augment):
     assert list(proba.columns[-2:]) == ["p_acid", "p_ring"]
 
 
+def test_an_embedded_data_sets_settings_fill_only_what_the_user_left_open():
+    clf = SequenceClassifier(conv_channels=8)
+    train, test = clf._tables("ecg5000", None)
+    assert clf.config.conv_channels == 8 and clf.config.pooling == "mean+max" and clf.config.class_weights == "none"
+    assert len(train) == 500 and len(test) == 4500 and clf.config.label_col == ["label"]
+    with pytest.raises(LstmkitError, match="is a forecast data set; use `lstmkit forecast`"):
+        SequenceClassifier()._tables("weather-nyc-hourly", None)
+
+
 @pytest.mark.parametrize(
     "settings, message",
     [
@@ -144,22 +153,24 @@ def test_unseen_class_at_predict_time_is_refused():
 
 
 # ---- acceptance on the embedded data (slow) ---------------------------------------------------
+# The targets are means over seeds (benchmarks/classify.py, docs/classify.md); one seed here.
 
 
 @pytest.mark.slow
-def test_ecg5000_beats_logistic_balanced_accuracy_in_under_two_minutes():
-    clf = SequenceClassifier(conv_channels=32, conv_stride=2).fit("ecg5000", quiet=True)
+def test_ecg5000_beats_the_logistic_regression_where_the_rare_classes_are():
+    clf = SequenceClassifier(seed=0).fit("ecg5000", quiet=True)  # the data set's measured settings
     test = clf.metrics["test"]
-    assert clf.split_sizes == {"train": 450, "val": 50, "test": 4500, "given_test_file": True}
-    assert test["model"]["accuracy"] > 0.925
+    assert clf.split_sizes == {"train": 449, "val": 51, "test": 4500, "given_test_file": True}
+    assert test["model"]["accuracy"] > 0.93
     assert test["model"]["balanced_accuracy"] > test["logistic"]["balanced_accuracy"]
     assert clf.metrics["train_seconds"] < 120
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not has_rdkit(), reason="canonical SMILES need RDKit")
-def test_clintox_model_beats_chance_and_reports_canonical_smiles():
-    clf = SequenceClassifier(seed=0).fit("clintox", quiet=True)
-    assert clf.config.smiles_col == "canonical_smiles"
-    assert clf.metrics["test"]["model"]["roc_auc"] > 0.75
+def test_clintox_on_canonical_smiles_in_under_two_minutes():
+    clf = SequenceClassifier(seed=1).fit("clintox", quiet=True)
+    assert clf.config.smiles_col == "canonical_smiles" and clf.config.augment == 20
+    assert clf.metrics["test"]["model"]["roc_auc"] > 0.88
+    assert clf.metrics["test"]["model"]["roc_auc"] > clf.metrics["test"]["logistic"]["roc_auc"]
     assert clf.metrics["train_seconds"] < 120

@@ -31,6 +31,10 @@ from . import _csv_list, _one_line_errors, _set_threads, console, main
 @click.option("--conv-channels", type=int, default=0, show_default=True,
               help="> 0: a causal Conv1d front end with this many channels (CNN-LSTM).")  # fmt: skip
 @click.option("--conv-kernel", type=int, default=7, show_default=True)
+@click.option("--conv-layers", type=int, default=2, show_default=True)
+@click.option("--fcn-channels", type=int, default=0, show_default=True,
+              help="> 0: an FCN branch beside the LSTM (LSTM-FCN), channels c, 2c, c.")  # fmt: skip
+@click.option("--embed-dim", type=int, default=64, show_default=True, help="SMILES: token embedding size.")
 @click.option("--conv-stride", type=int, default=1, show_default=True, help="Stride of the first conv layer.")
 @click.option("--dropout", type=float, default=0.2, show_default=True)
 @click.option("--class-weights", type=click.Choice(["none", "sqrt", "balanced"]), default="sqrt", show_default=True,
@@ -46,6 +50,7 @@ from . import _csv_list, _one_line_errors, _set_threads, console, main
 @click.option("--patience", type=int, default=10, show_default=True)
 @click.option("--batch-size", type=int, default=32, show_default=True)
 @click.option("--lr", type=float, default=3e-3, show_default=True)
+@click.option("--weight-decay", type=float, default=0.01, show_default=True, help="AdamW's decoupled weight decay.")
 @click.option("--monitor", type=click.Choice(["loss", "roc_auc", "balanced_accuracy", "accuracy"]), default="loss",
               show_default=True, help="Validation criterion for early stopping.")  # fmt: skip
 @click.option("--val-fraction", type=float, default=0.1, show_default=True)
@@ -57,14 +62,18 @@ from . import _csv_list, _one_line_errors, _set_threads, console, main
 @click.option("--quiet", is_flag=True, help="No progress bar; print only the result table.")
 @_one_line_errors
 def classify(data, test_file, label_col, smiles_col, id_col, time_col, value_cols, ragged, cell, hidden_size,
-             num_layers, unidirectional, pooling, conv_channels, conv_kernel, conv_stride, dropout, class_weights,
-             augment, tta, no_canonical, ensemble, epochs, patience, batch_size, lr, monitor, val_fraction,
-             test_fraction, seed, threads, out, resume, quiet):  # fmt: skip
+             num_layers, unidirectional, pooling, conv_channels, conv_kernel, conv_layers, fcn_channels, embed_dim,
+             conv_stride, dropout, class_weights, augment, tta, no_canonical, ensemble, epochs, patience,
+             batch_size, lr, weight_decay, monitor, val_fraction, test_fraction, seed, threads, out, resume,
+             quiet):  # fmt: skip
     """Train and evaluate a sequence classifier against majority-class and logistic baselines.
 
+    On an embedded data set (ecg5000, clintox) the settings measured best there (docs/classify.md)
+    replace the defaults below unless you give them; `lstmkit datasets` lists them.
+
     \b
-    lstmkit classify --data ecg5000 --conv-channels 32 --conv-stride 2
-    lstmkit classify --data clintox --augment 10 --tta 10
+    lstmkit classify --data ecg5000                 # its measured settings
+    lstmkit classify --data clintox --ensemble 3    # ... and one of your own
     lstmkit classify --data TRAIN.tsv --test TEST.tsv --label-col label
     lstmkit classify --data tox.csv --smiles-col smiles --label-col NR-AR,NR-AhR,SR-p53
     """
@@ -76,11 +85,21 @@ def classify(data, test_file, label_col, smiles_col, id_col, time_col, value_col
         label_col=_csv_list(label_col) or None, smiles_col=smiles_col, id_col=id_col, time_col=time_col,
         value_cols=_csv_list(value_cols) or None, ragged=ragged, cell=cell, hidden_size=hidden_size,
         num_layers=num_layers, bidirectional=not unidirectional, pooling=pooling, conv_channels=conv_channels,
-        conv_kernel=conv_kernel, conv_stride=conv_stride, dropout=dropout, class_weights=class_weights,
+        conv_kernel=conv_kernel, conv_layers=conv_layers, fcn_channels=fcn_channels, embed_dim=embed_dim,
+        conv_stride=conv_stride, dropout=dropout, class_weights=class_weights, weight_decay=weight_decay,
         augment=augment, tta=tta, canonical=not no_canonical, ensemble=ensemble, epochs=epochs, patience=patience,
         batch_size=batch_size, lr=lr, monitor=monitor, val=val_fraction, test=test_fraction, seed=seed,
         threads=threads,
     )  # fmt: skip
+    # Pass on only what the user set: an embedded data set's measured settings fill the rest.
+    ctx = click.get_current_context()
+    renamed = {"bidirectional": "unidirectional", "canonical": "no_canonical", "val": "val_fraction",
+               "test": "test_fraction"}  # fmt: skip
+    settings = {
+        k: v
+        for k, v in settings.items()
+        if ctx.get_parameter_source(renamed.get(k, k)) != click.core.ParameterSource.DEFAULT
+    }
     name = pathlib.Path(data).name.split(".")[0] if pathlib.Path(data).suffix else data
     folder = pathlib.Path(out or f"runs/{name}")
     _set_threads(threads)

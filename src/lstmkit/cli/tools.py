@@ -209,6 +209,8 @@ def datasets_command():
         if d.task == "classify":
             what = f"classify: label {d.label}" + (f", SMILES column {d.smiles}" if d.smiles else "")
             what += ", official test split" if d.test_file else ", no official split"
+            if d.settings:
+                what += "; settings: " + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in d.settings.items())
         else:
             series = f", series column {d.series}" if d.series else ""
             what = f"forecast: {d.frequency}, target {d.target} ({escape(d.units)}){series}"

@@ -36,6 +36,7 @@ class DatasetInfo:
     label: str | None = None  # classify: the label column(s), comma-separated
     smiles: str | None = None  # classify: the SMILES column
     test_file: str | None = None  # classify: the official test split, if the data set has one
+    settings: dict = field(default_factory=dict)  # model settings measured best here (docs/classify.md)
 
     @property
     def path(self):
@@ -136,6 +137,13 @@ DATASETS: dict[str, DatasetInfo] = {
             "Chen Y. et al. (2015) Data Min. Knowl. Disc. 29(6); Goldberger A. L. et al. (2000) PhysioNet.",
             task="classify",
             label="label",
+            settings={
+                "conv_channels": 64,
+                "conv_layers": 3,
+                "pooling": "mean+max",
+                "class_weights": "none",
+                "patience": 40,
+            },
         ),
         DatasetInfo(
             name="clintox",
@@ -151,6 +159,7 @@ DATASETS: dict[str, DatasetInfo] = {
             task="classify",
             label="target",
             smiles="canonical_smiles",
+            settings={"augment": 20, "tta": 20, "monitor": "roc_auc"},
         ),
     )
 }

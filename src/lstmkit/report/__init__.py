@@ -19,9 +19,11 @@ import matplotlib.pyplot as plt
 from ..runs import atomic_write
 
 
-def _save(fig, path: pathlib.Path) -> str:
+def _save(fig, path: pathlib.Path, tight: bool = True) -> str:
+    """tight=False for figures laid out by hand: the tight bounding box draws the figure twice."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png"))
+    box = "tight" if tight else None
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, bbox_inches=box, format="png"))
     plt.close(fig)
     return f"plots/{path.name}"
 

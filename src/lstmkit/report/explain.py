@@ -46,10 +46,11 @@ def _explain_gates(result: dict, arrays: dict, path) -> str:
         fig.colorbar(im, ax=ax, pad=0.01, fraction=0.02)
     axes[-1].set_xlabel("time step" + (f" (each trace column covers {stride} input steps)" if stride > 1 else ""))
     _time_ticks(axes[-1], arrays.get("times"))
-    fig.tight_layout()
+    # Fixed margins rather than tight_layout: measured, the layout pass cost a third of `explain`.
+    fig.subplots_adjust(left=0.05, right=0.94, top=0.96, bottom=0.06, hspace=0.25)
     top, below = axes[0].get_position(), axes[1].get_position()
     axes[0].set_position([top.x0, top.y0, below.width, top.height])  # align with the heat maps' colorbar-narrowed width
-    return _save(fig, path)
+    return _save(fig, path, tight=False)
 
 
 def _time_ticks(ax, times) -> None:
@@ -95,8 +96,8 @@ def _explain_attribution(result: dict, arrays: dict, path) -> str:
         ax2.barh([k for k, _ in items], [v for _, v in items], color=["tab:red" if v >= 0 else "tab:blue"
                                                                      for _, v in items])  # fmt: skip
         ax2.set_title("by input", fontsize=9)
-    fig.tight_layout()
-    return _save(fig, path)
+    fig.subplots_adjust(left=0.07, right=0.93 if not wide else 0.98, bottom=0.2, top=0.9, wspace=0.35)
+    return _save(fig, path, tight=False)
 
 
 def _explain_units(result: dict, path) -> str:
@@ -119,8 +120,8 @@ def _explain_units(result: dict, path) -> str:
     for ax in (a1, a2):
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
-    fig.tight_layout()
-    return _save(fig, path)
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.16, top=0.9, wspace=0.2)
+    return _save(fig, path, tight=False)
 
 
 def explain_section(folder, result: dict, arrays: dict) -> pathlib.Path:

@@ -112,6 +112,7 @@ class SequenceClassifier:
         if isinstance(settings.get("label_col"), str):
             settings["label_col"] = [c.strip() for c in settings["label_col"].split(",")]
         self.config = ClassifyConfig(**settings)
+        self._explicit = set(settings)  # what the user chose; an embedded data set's settings fill the rest
         _check(self.config)
         self.model: torch.nn.ModuleList | None = None
         self.dataset = None
@@ -126,6 +127,10 @@ class SequenceClassifier:
             if info.task != "classify":
                 raise LstmkitError(f"--data: {data!r} is a {info.task} data set; use `lstmkit {info.task}`")
             self.dataset = info.name
+            for key, value in info.settings.items():
+                if key not in getattr(self, "_explicit", ()):
+                    setattr(cfg, key, value)
+            _check(cfg)
             cfg.label_col = cfg.label_col or info.label.split(",")
             cfg.smiles_col = cfg.smiles_col or info.smiles
             if test is None and info.test_file:

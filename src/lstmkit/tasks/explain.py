@@ -319,7 +319,7 @@ def _forecaster(fc: Forecaster, index, time_at, data, steps) -> dict:
     x_all = torch.as_tensor(np.nan_to_num(a.x)).double()
     qi = fc._median_index()
     std, mean = float(fc.scaler_y.std[0]), float(fc.scaler_y.mean[0])
-    with loop_kernels(net), torch.no_grad():
+    with torch.no_grad():  # the state the shown steps start from: no gradient, so the fused kernel
         state0 = None
         if cfg.scheme == "every-step" and t + 1 > span:
             _, state0 = net.lstm(x_all[None, : t + 1 - span])
@@ -449,14 +449,14 @@ def _design_map(p, q, P, C, span):
 def _forecaster_units(net, arrays, cell) -> list[dict]:
     from ..data.windows import TEST
 
-    collected: dict[str, list] = {}
-    for a in arrays:
-        test = a.split == TEST
-        if not test.any():
-            continue
-        _, _, traces = net.lstm(torch.as_tensor(np.nan_to_num(a.x)).double()[None], return_gates=True)
-        for name, v in traces.items():  # (layers*D, 1, T, H)
-            collected.setdefault(name, []).append(v[:, 0, torch.as_tensor(test)].numpy())
-    merged = {k: np.concatenate(v, 1) for k, v in collected.items()}
+    arrays = [a for a in arrays if (a.split == TEST).any()]
+    # every series in one batch, right-padded: the LSTM is causal, so padding changes no valid step
+    T = max(len(a.x) for a in arrays)
+    x = np.zeros((len(arrays), T, arrays[0].x.shape[1]))
+    test = np.zeros((len(arrays), T), dtype=bool)
+    for j, a in enumerate(arrays):
+        x[j, : len(a.x)], test[j, : len(a.x)] = np.nan_to_num(a.x), a.split == TEST
+    _, _, traces = net.lstm(torch.as_tensor(x), return_gates=True)
+    merged = {name: v[:, torch.as_tensor(test)].numpy() for name, v in traces.items()}  # (layers*D, S, H)
     per = [unit_statistics({k: v[j] for k, v in merged.items()}, cell) for j in range(len(merged["h"]))]
     return _layers(per, net.lstm.num_directions)
