@@ -75,6 +75,8 @@ def test_given_test_file_and_ragged_long_and_multichannel(tmp_path):
     clf = SequenceClassifier(**{**FAST, "label_col": "y"}, id_col="sid", time_col="step").fit(
         pd.concat(long), quiet=True
     )
+    with pytest.raises(LstmkitError, match=r"channels \['a', 'c'\]; the model was trained on \['a', 'b'\]"):
+        clf.predict_proba(pd.concat(long).rename(columns={"b": "c"}))
     assert clf.channels == ["a", "b"] and clf.metrics["test"]["model"]["n"] == 8
 
 

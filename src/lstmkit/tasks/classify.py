@@ -527,12 +527,8 @@ class SequenceClassifier:
             raise LstmkitError("--data: no rows to classify")
         if self.vocab is not None and cfg.canonical:
             seqs.smiles = canonicalize(seqs.smiles)
-        if self.vocab is None and seqs.channels != self.channels:
-            if len(seqs.channels) != len(self.channels):
-                raise LstmkitError(
-                    f"--data: {len(seqs.channels)} channel(s) {seqs.channels}; the model was trained on "
-                    f"{len(self.channels)}: {self.channels}"
-                )
+        if self.vocab is None and list(seqs.channels) != list(self.channels):
+            raise LstmkitError(f"--data: channels {seqs.channels}; the model was trained on {self.channels}")
         actual = None
         if labelled.labels.shape[1] == len(cfg.label_col or []) and labelled.labels.shape[1]:
             actual, _ = encode_labels(labelled.labels, self.classes, "--data")
