@@ -109,7 +109,8 @@ def classify(data, test_file, label_col, smiles_col, id_col, time_col, value_col
     clf.fit(data, test=test_file, quiet=quiet, checkpoint_dir=folder / "checkpoint", resume=resume)
     clf.save(folder)
     _print_classify(clf.metrics)
-    console.print(f"report: {folder / 'report.html'}")
+    console.print(f"report: {folder / 'report.html'}", soft_wrap=True)
+    console.print(f"what it relies on and how long it remembers: lstmkit explain --run {folder}", soft_wrap=True)
 
 
 def _print_classify(metrics):

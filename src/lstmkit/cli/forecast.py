@@ -151,7 +151,8 @@ def forecast(
 
         write_json(folder / "backtest.json", folds)
         _print_backtest(folds)
-    console.print(f"report: {folder / 'report.html'}")
+    console.print(f"report: {folder / 'report.html'}", soft_wrap=True)
+    console.print(f"what it relies on and how long it remembers: lstmkit explain --run {folder}", soft_wrap=True)
 
 
 def _print_forecast(metrics, target):
