@@ -120,3 +120,9 @@ def test_embedded_classification_datasets_ship_with_provenance(name):
         assert df.shape == (500, 141) and info.test_path.is_file()
     else:  # original and canonical SMILES side by side
         assert {"smiles", "canonical_smiles"} <= set(df.columns) and len(df) == 1478
+
+
+def test_a_table_without_any_label_column_says_which_option_to_give():
+    df = wide().rename(columns={"label": "kind"})
+    with pytest.raises(LstmkitError, match="--label-col: name the column"):
+        sequences_from_table(df, [])
