@@ -152,7 +152,7 @@ def test_classify_and_predict_end_to_end(tmp_path):
 
 
 BAD_CLASSIFY = [
-    (["--data", "nope.csv"], "error: --data: no such file 'nope.csv'"),
+    (["--data", "nope.csv"], "error: --data: file not found: nope.csv"),
     (["--label-col", "diagnosis"], "error: --label-col: no column 'diagnosis'"),
     (["ONECLASS"], "error: --data: column 'label' has a single class 'a'"),
     (["SHORTROW"], "error: --data: rows 2 are shorter than the header's 12 values"),

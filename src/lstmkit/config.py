@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["LayerConfig", "LstmkitError", "from_dict", "to_json"]
+__all__ = ["LayerConfig", "LstmkitError", "from_dict", "require_positive", "settings_of", "to_json"]
 
 
 class LstmkitError(ValueError):
@@ -41,6 +41,22 @@ def from_dict(cls, data: dict[str, Any], where: str = "config"):
     if unknown:
         raise LstmkitError(f"{where}: unknown key(s) {unknown}; expected some of {sorted(fields)}")
     return cls(**data)
+
+
+def settings_of(cls, settings: dict[str, Any], owner: str):
+    """A task's config from keyword settings, naming any it does not know."""
+    unknown = set(settings) - {f.name for f in dataclasses.fields(cls)}
+    if unknown:
+        raise LstmkitError(f"{owner}: unknown setting(s) {sorted(unknown)}")
+    return cls(**settings)
+
+
+def require_positive(config, names) -> None:
+    """Each named field must be an int above zero; the error names the command-line option."""
+    for name in names:
+        value = getattr(config, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise LstmkitError(f"--{name.replace('_', '-')}: expected a positive integer, got {value!r}")
 
 
 def to_json(config) -> str:

@@ -49,10 +49,10 @@ def read_table(source, read_options: dict | None = None, where: str = "--data") 
     try:
         if name.endswith((".parquet", ".pq")):
             return pd.read_parquet(path)
-        if name.endswith((".csv", ".csv.gz", ".txt")):
+        if name.endswith((".csv", ".csv.gz", ".txt", ".txt.gz")):
             return pd.read_csv(path, **(read_options or {}))
         if name.endswith((".tsv", ".tsv.gz")):
-            return pd.read_csv(path, sep="\t", **(read_options or {}))
+            return pd.read_csv(path, **{"sep": "\t", **(read_options or {})})
     except (ValueError, OSError, pd.errors.ParserError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise LstmkitError(f"{where}: could not read {path}: {first}") from None

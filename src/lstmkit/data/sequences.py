@@ -12,13 +12,13 @@ Every problem is reported in one line naming the file, the column or the rows.
 
 from __future__ import annotations
 
-import pathlib
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ..config import LstmkitError
+from .io import read_table
 
 __all__ = [
     "Labelled",
@@ -60,24 +60,14 @@ class Labelled:
 
 
 def read_labelled_table(source, where: str = "--data") -> pd.DataFrame:
-    """CSV, Parquet, the header-less UCR .tsv (label first), or a DataFrame as it is."""
-    if isinstance(source, pd.DataFrame):
-        return source
-    path = pathlib.Path(source)
-    if not path.is_file():
-        raise LstmkitError(f"{where}: no such file {str(path)!r}")
-    name = path.name.lower()
-    try:
-        if name.endswith((".parquet", ".pq")):
-            return pd.read_parquet(path)
-        if name.endswith((".tsv", ".tsv.gz", ".txt", ".txt.gz")):  # UCR: no header, label then values
-            df = pd.read_csv(path, sep=r"\s+" if ".txt" in name else "\t", header=None)
-            return df.rename(columns={0: "label", **{k: f"t{k - 1:03d}" for k in df.columns[1:]}})
-        return pd.read_csv(path)
-    except pd.errors.ParserError as err:  # e.g. a row with more fields than the header
-        raise LstmkitError(f"{where}: {path.name} is not a regular table: {str(err).strip()}") from None
-    except (OSError, ValueError) as err:
-        raise LstmkitError(f"{where}: cannot read {path.name}: {err}") from None
+    """As data.io.read_table, except that .tsv / .txt files are the UCR archive's: no header,
+    the label first, then the values (whitespace-separated in .txt)."""
+    name = str(source).lower() if not isinstance(source, pd.DataFrame) else ""
+    if not name.endswith((".tsv", ".tsv.gz", ".txt", ".txt.gz")):
+        return read_table(source, where=where)
+    sep = r"\s+" if ".txt" in name else "\t"
+    df = read_table(source, read_options={"sep": sep, "header": None}, where=where)
+    return df.rename(columns={0: "label", **{k: f"t{k - 1:03d}" for k in df.columns[1:]}})
 
 
 def _need(df: pd.DataFrame, cols: list[str], option: str, where: str) -> None:

@@ -46,7 +46,7 @@ def _explain_gates(result: dict, arrays: dict, path) -> str:
         fig.colorbar(im, ax=ax, pad=0.01, fraction=0.02)
     axes[-1].set_xlabel("time step" + (f" (each trace column covers {stride} input steps)" if stride > 1 else ""))
     _time_ticks(axes[-1], arrays.get("times"))
-    # Fixed margins rather than tight_layout: measured, the layout pass cost a third of `explain`.
+    # Fixed margins rather than tight_layout: profiled, the layout pass cost ~1.3 s of a 7 s `explain`.
     fig.subplots_adjust(left=0.05, right=0.94, top=0.96, bottom=0.06, hspace=0.25)
     top, below = axes[0].get_position(), axes[1].get_position()
     axes[0].set_position([top.x0, top.y0, below.width, top.height])  # align with the heat maps' colorbar-narrowed width

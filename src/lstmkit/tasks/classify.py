@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import data as datasets
-from ..config import LstmkitError
+from ..config import LstmkitError, require_positive, settings_of
 from ..data.scaling import Standardizer
 from ..data.sequences import encode_labels, pad, read_labelled_table, sequences_from_table, stratified_split
 from ..data.smiles import NGrams, Vocabulary, canonicalize, randomize, tokenize
@@ -80,12 +80,8 @@ class ClassifyConfig:
 
 
 def _check(cfg: ClassifyConfig) -> None:
-    positive = ("hidden_size", "num_layers", "epochs", "patience", "batch_size", "embed_dim", "conv_kernel",
-                "conv_layers", "conv_stride", "ensemble", "threads")  # fmt: skip
-    for name in positive:
-        value = getattr(cfg, name)
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise LstmkitError(f"--{name.replace('_', '-')}: expected a positive integer, got {value!r}")
+    require_positive(cfg, ("hidden_size", "num_layers", "epochs", "patience", "batch_size", "embed_dim", "conv_kernel",
+                           "conv_layers", "conv_stride", "ensemble", "threads"))  # fmt: skip
     for name in ("augment", "tta", "conv_channels", "fcn_channels"):
         if getattr(cfg, name) < 0:
             raise LstmkitError(f"--{name.replace('_', '-')}: expected 0 or more, got {getattr(cfg, name)!r}")
@@ -106,12 +102,9 @@ def _check(cfg: ClassifyConfig) -> None:
 
 class SequenceClassifier:
     def __init__(self, **settings):
-        unknown = set(settings) - {f.name for f in dataclasses.fields(ClassifyConfig)}
-        if unknown:
-            raise LstmkitError(f"SequenceClassifier: unknown setting(s) {sorted(unknown)}")
         if isinstance(settings.get("label_col"), str):
             settings["label_col"] = [c.strip() for c in settings["label_col"].split(",")]
-        self.config = ClassifyConfig(**settings)
+        self.config = settings_of(ClassifyConfig, settings, "SequenceClassifier")
         self._explicit = set(settings)  # what the user chose; an embedded data set's settings fill the rest
         _check(self.config)
         self.model: torch.nn.ModuleList | None = None
@@ -304,13 +297,15 @@ class SequenceClassifier:
         gen = torch.Generator().manual_seed(cfg.seed)
         smiles = self.vocab is not None
 
+        # Length buckets: sort each stretch of 32 batches by length, then shuffle the batches. A
+        # batch pads only to its own longest sequence, so similar lengths cost less: on ClinTox
+        # (9 to 250 tokens) an epoch took about 2.5x less time in one before/after run.
+        lengths = nt.reshape(-1, len(y)).max(0).values  # per row, its longest variant
+        bucket = bool((lengths.min() < lengths.max()).item())
+
         def batches():
             order = torch.randperm(len(y), generator=gen)
-            if (nt.min() < nt.max()).item():
-                # Length buckets: sort each stretch of 32 batches by length, then shuffle the
-                # batches. A batch pads only to its own longest sequence, so similar lengths cost
-                # less: on ClinTox (9 to 250 tokens) an epoch takes about a third of the time.
-                lengths = nt.reshape(-1, len(y)).max(0).values
+            if bucket:
                 stretch = 32 * cfg.batch_size
                 order = torch.cat([part[lengths[part].argsort()] for part in order.split(stretch)])
                 cuts = list(order.split(cfg.batch_size))
