@@ -27,6 +27,7 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/layers.py
 	$(BIN)/python benchmarks/forecast.py
+	$(BIN)/python benchmarks/horizon.py
 	$(BIN)/python benchmarks/classify.py
 	$(BIN)/python benchmarks/explain.py
 

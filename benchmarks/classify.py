@@ -3,13 +3,15 @@
     python benchmarks/classify.py                         # both data sets -> benchmarks/results/classify.json
     python benchmarks/classify.py --data ecg5000 --seeds 3
     python benchmarks/classify.py --data clintox --seeds 5 --set ensemble=2
+    python benchmarks/classify.py --data clintox --seeds 5 --first-seed 5   # five other splits
 
 Each data set runs with its own measured settings (`lstmkit datasets`), plus any --set.
 ECG5000 uses its official split (500 train, 4,500 test); each seed changes the validation rows
 drawn from the 500 and the initialisation. ClinTox has no official split: each seed draws its own
 stratified 70/10/20 split, and the model and the logistic regression are scored on the same rows.
 Reported: test accuracy, balanced accuracy, ROC-AUC (mean ± sd over seeds) of the model, the
-majority class and the logistic regression, and the model's training time. One intra-op thread.
+majority class and the logistic regression, and the model's training time; with a linear path
+(linear_weight > 0, ClinTox's setting) also the network alone ("network"). One intra-op thread.
 """
 
 from __future__ import annotations
@@ -42,10 +44,10 @@ def _value(text: str):
     return {"true": True, "false": False}.get(text.lower(), text)
 
 
-def run(data: str, seeds: int, extra: dict) -> dict:
+def run(data: str, seeds: int, extra: dict, first: int = 0) -> dict:
     settings = dict(extra)  # on top of the data set's own measured settings (lstmkit datasets)
     rows, config = [], None
-    for seed in range(seeds):
+    for seed in range(first, first + seeds):
         start = time.perf_counter()
         clf = SequenceClassifier(seed=seed, **settings).fit(data, quiet=True)
         wall = time.perf_counter() - start
@@ -71,20 +73,23 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default="ecg5000,clintox", help="comma-separated embedded data sets")
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds first..first+seeds-1 (fresh splits)")
     parser.add_argument("--set", action="append", default=[], help="extra setting key=value (repeatable)")
     parser.add_argument("--json", default=os.path.join(HERE, "results", "classify.json"))
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore", category=UserWarning)
     extra = {k: _value(v) for k, v in (s.split("=", 1) for s in args.set)}
-    results = [run(d, args.seeds, extra) for d in args.data.split(",")]
+    results = [run(d, args.seeds, extra, args.first_seed) for d in args.data.split(",")]
 
     table = Table(title=f"lstmkit classify, mean ± sd over {args.seeds} seeds (1 thread)")
     for col in ("data", "method", "accuracy", "balanced acc.", "ROC-AUC", "train s"):
         table.add_column(col, justify="left" if col in ("data", "method") else "right")
     for res in results:
         s = res["summary"]
-        for who in ("model", "logistic", "majority"):
+        for who in ("model", "network", "logistic", "majority"):
+            if f"{who}_accuracy" not in s:  # "network": the model without its linear path, when it has one
+                continue
             cells = [f"{s[f'{who}_{k}']['mean']:.4f} ± {s[f'{who}_{k}']['sd']:.4f}"
                      for k in ("accuracy", "balanced_accuracy", "roc_auc")]  # fmt: skip
             secs = f"{s['train_seconds']['mean']:.1f}" if who == "model" else ""

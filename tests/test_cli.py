@@ -159,6 +159,7 @@ BAD_CLASSIFY = [
     (["TEXT"], "error: --data: column 't4' is not numeric (row 1: 'high')"),
     (["--pooling", "sum"], "Error: Invalid value for '--pooling'"),
     (["--cell", "lsmt"], "error: cell: unknown cell 'lsmt'"),
+    (["--linear-weight", "1.5"], "error: --linear-weight: expected a value in [0, 1), got 1.5"),
 ]
 
 

@@ -159,7 +159,7 @@ DATASETS: dict[str, DatasetInfo] = {
             task="classify",
             label="target",
             smiles="canonical_smiles",
-            settings={"augment": 20, "tta": 20, "monitor": "roc_auc"},
+            settings={"augment": 20, "tta": 20, "monitor": "roc_auc", "linear_weight": 0.5},
         ),
     )
 }

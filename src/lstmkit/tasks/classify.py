@@ -28,14 +28,14 @@ from ..config import LstmkitError, require_positive, settings_of
 from ..data.scaling import Standardizer
 from ..data.sequences import encode_labels, pad, read_labelled_table, sequences_from_table, stratified_split
 from ..data.smiles import NGrams, Vocabulary, canonicalize, randomize, tokenize
-from ..evaluate import classification_metrics, fit_logistic, logistic_proba
+from ..evaluate import classification_metrics
 from ..models import ClassifierNet
 from ..train import fit
+from .linear import LinearModel, fuse
 
 __all__ = ["ClassifyConfig", "SequenceClassifier"]
 
 MONITORS = ("loss", "roc_auc", "balanced_accuracy", "accuracy")
-L2_GRID = (0.1, 1.0, 10.0, 100.0, 1000.0)  # logistic baseline: L2 strengths tried on validation
 
 
 @dataclass
@@ -75,6 +75,7 @@ class ClassifyConfig:
     cosine: bool = True  # cosine learning-rate decay over `epochs`
     monitor: str = "loss"  # validation criterion for early stopping (and the logistic's L2)
     ensemble: int = 1  # members trained from seeds seed, seed+1, ...; probabilities averaged
+    linear_weight: float = 0.0  # > 0: the logistic regression fused into the prediction (tasks/linear.py)
     seed: int = 0
     threads: int = 1
 
@@ -93,8 +94,9 @@ def _check(cfg: ClassifyConfig) -> None:
         raise LstmkitError(f"--class-weights: expected none, sqrt or balanced, got {cfg.class_weights!r}")
     if cfg.monitor not in MONITORS:
         raise LstmkitError(f"--monitor: expected one of {', '.join(MONITORS)}, got {cfg.monitor!r}")
-    if not 0 <= cfg.dropout < 1:
-        raise LstmkitError(f"--dropout: expected a value in [0, 1), got {cfg.dropout}")
+    for name in ("dropout", "linear_weight"):
+        if not 0 <= getattr(cfg, name) < 1:
+            raise LstmkitError(f"--{name.replace('_', '-')}: expected a value in [0, 1), got {getattr(cfg, name)}")
     from ..cells import get_cell
 
     get_cell(cfg.cell)
@@ -225,9 +227,13 @@ class SequenceClassifier:
         seconds = time.perf_counter() - start
 
         proba = self._proba(x_test, n_test)
+        network = classification_metrics(y_test, proba)
+        proba = self._fused(proba, test_seqs)
         self.test_ids, self.test_actual, self.test_proba = test_seqs.ids, y_test, proba
         self.test_sequences = test_seqs
         tests = {"model": classification_metrics(y_test, proba)}
+        if cfg.linear_weight:  # the network alone, so that what the linear path adds is on record
+            tests["network"] = network
         for name, p in self.baselines["test_proba"].items():
             tests[name] = classification_metrics(y_test, p)
         self.metrics = {
@@ -240,7 +246,7 @@ class SequenceClassifier:
             "classes": [str(c) for c in self.classes],
             "multilabel": self.multilabel,
             "split": self.split_sizes,
-            "logistic_l2": self.baselines["l2"],
+            "logistic_l2": self.linear.l2,
             "unknown_tokens": self.vocab.unknown_seen if self.vocab else None,  # in validation + test
             "vocabulary": len(self.vocab) if self.vocab else None,
             "dataset": self.dataset,
@@ -369,22 +375,18 @@ class SequenceClassifier:
         if self.vocab is not None:
             self.ngrams = NGrams.fit(train.smiles)
         xtr, xva, xte = (self._features(s) for s in (train, val, test))
-        K = len(self.classes)
-        best, start = None, None
-        for l2 in sorted(L2_GRID, reverse=True):  # strong to weak penalty, each from the last
-            W, b = fit_logistic(xtr, y_train, K, l2, init=start)
-            start = (W, b)
-            score = self._score_proba(y_val, logistic_proba(xva, W, b, self.multilabel))
-            if best is None or score < best[0]:
-                best = (score, l2, W, b)
-        _, l2, W, b = best
+        self.linear = LinearModel.fit(xtr, y_train, xva, y_val, len(self.classes), self._score_proba)
         if self.multilabel:
             prior = np.nanmean(y_train, 0)
-            majority = np.repeat(prior[None], len(xte), 0)
         else:
-            prior = np.bincount(y_train, minlength=K) / len(y_train)
-            majority = np.repeat(prior[None], len(xte), 0)  # argmax: the majority class; AUC 0.5
-        return {"l2": l2, "test_proba": {"majority": majority, "logistic": logistic_proba(xte, W, b, self.multilabel)}}
+            prior = np.bincount(y_train, minlength=len(self.classes)) / len(y_train)
+        majority = np.repeat(prior[None], len(xte), 0)  # argmax: the majority class; AUC 0.5
+        return {"test_proba": {"majority": majority, "logistic": self.linear.proba(xte)}}
+
+    def _fused(self, proba: np.ndarray, seqs) -> np.ndarray:
+        """The network's probabilities, fused with the linear path's when linear_weight > 0."""
+        w = self.config.linear_weight
+        return fuse(proba, self.linear.logits(self._features(seqs)), w, self.multilabel) if w else proba
 
     def _score_proba(self, y, proba) -> float:
         """The validation criterion, lower is better: log loss, or minus the monitored metric."""
@@ -450,6 +452,11 @@ class SequenceClassifier:
             },
         )
         save_tensors(folder / "model.safetensors", self.model.state_dict())
+        if self.config.linear_weight:
+            tensors = {k: torch.as_tensor(v) for k, v in self.linear.tensors().items()}
+            save_tensors(folder / "linear.safetensors", tensors)
+            ngrams = dataclasses.asdict(self.ngrams) if self.vocab is not None else None
+            write_json(folder / "linear.json", {"l2": self.linear.l2, "ngrams": ngrams})
         if self.vocab is not None:
             write_json(folder / "vocabulary.json", self.vocab.to_dict())
         else:
@@ -503,6 +510,14 @@ class SequenceClassifier:
             clf.scaler = Standardizer.from_dict(read_json(folder / "scaler.json")["channels"])
         clf.model = torch.nn.ModuleList(clf._build_model() for _ in range(clf.config.ensemble))
         clf.model.load_state_dict(load_file(folder / "model.safetensors"))
+        if clf.config.linear_weight:
+            if not (folder / "linear.safetensors").is_file():
+                raise LstmkitError(f"--run: {folder} has linear_weight > 0 but no linear.safetensors")
+            linear = read_json(folder / "linear.json")
+            tensors = load_file(folder / "linear.safetensors")
+            clf.linear = LinearModel.from_tensors(tensors, linear["l2"], clf.multilabel)
+            if linear["ngrams"] is not None:
+                clf.ngrams = NGrams(**linear["ngrams"])
         clf.model.eval()
         clf.metrics = read_json(folder / "metrics.json") if (folder / "metrics.json").exists() else {}
         return clf
@@ -528,7 +543,7 @@ class SequenceClassifier:
         if labelled.labels.shape[1] == len(cfg.label_col or []) and labelled.labels.shape[1]:
             actual, _ = encode_labels(labelled.labels, self.classes, "--data")
         x, n = self._encode(seqs, cfg.tta, cfg.seed + 1)
-        return self._frame(seqs.ids, self._proba(x, n), actual)
+        return self._frame(seqs.ids, self._fused(self._proba(x, n), seqs), actual)
 
     def predict(self, data) -> np.ndarray:
         """The most probable class of each sequence (single-label), or 0/1 per label at 0.5."""
@@ -536,4 +551,3 @@ class SequenceClassifier:
         if self.multilabel:
             return (frame[[f"p_{c}" for c in self.classes]].to_numpy() >= 0.5).astype(int)
         return frame["predicted"].to_numpy()
-

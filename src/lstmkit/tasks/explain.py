@@ -178,6 +178,12 @@ def _classifier(clf: SequenceClassifier, index, data, steps) -> dict:
         f"Explained: {'test ' if data is None else ''}row {row} (id {seqs.ids[row]}); the model gives "
         f"{name} probability {proba[k]:.3f}" + (f"; the actual class is {truth}." if truth is not None else ".")
     ]
+    if clf.config.linear_weight:  # the attributions cover the network; the prediction also has the linear path
+        fused = clf._fused(proba[None], seqs.subset(np.array([row])))[0]
+        summary[0] = summary[0].replace("the model gives", "the network gives") + (
+            f" With its linear path (weight {clf.config.linear_weight:g}) the model gives {fused[k]:.3f}; "
+            "what follows explains the network."
+        )
     if tokens:
         top = np.argsort(-np.abs(per_step))[:5]
         summary.append(

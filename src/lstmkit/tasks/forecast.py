@@ -541,4 +541,3 @@ def _fixed(freq: str) -> bool:
         return True
     except ValueError:
         return False
-

@@ -1,0 +1,72 @@
+"""The classifier's linear model: a logistic regression on fixed features (the raw values, one per
+step and channel, or character n-gram counts of SMILES).
+
+Every run fits it as the baseline the network must beat. With `linear_weight` w > 0 it is also a
+path of the model, fused with the network's prediction (Wide & Deep, Cheng et al. 2016; LSTNet's
+highway plays the same part in the forecaster):
+
+    fused logits = (1 - w) * network logits + w * linear logits
+
+where the network's logits are the log of its probabilities (averaged over ensemble members and
+SMILES variants): log-probabilities for classes (the softmax ignores the constant per row), log-odds
+for labels. The two read the input differently, so where each is wrong on different rows the
+fusion beats both (measured on ClinTox: docs/classify.md). The network is trained and stopped on
+its own; the fusion only changes the prediction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..evaluate import fit_logistic, logistic_proba
+
+L2_GRID = (0.1, 1.0, 10.0, 100.0, 1000.0)  # L2 strengths tried on validation
+
+
+@dataclass
+class LinearModel:
+    W: np.ndarray  # (features, outputs)
+    b: np.ndarray  # (outputs,)
+    l2: float  # the penalty chosen on validation
+    multilabel: bool
+
+    @classmethod
+    def fit(cls, x_train, y_train, x_val, y_val, n_classes: int, criterion) -> LinearModel:
+        """L2 path from strong to weak, each fit warm-started from the last; keeps the penalty
+        whose validation criterion (lower is better) is lowest."""
+        multilabel = y_train.ndim == 2
+        best, start = None, None
+        for l2 in sorted(L2_GRID, reverse=True):
+            W, b = fit_logistic(x_train, y_train, n_classes, l2, init=start)
+            start = (W, b)
+            score = criterion(y_val, logistic_proba(x_val, W, b, multilabel))
+            if best is None or score < best[0]:
+                best = (score, cls(W, b, l2, multilabel))
+        return best[1]
+
+    def proba(self, X: np.ndarray) -> np.ndarray:
+        return logistic_proba(X, self.W, self.b, self.multilabel)
+
+    def logits(self, X: np.ndarray) -> np.ndarray:
+        return X @ self.W + self.b
+
+    def tensors(self) -> dict[str, np.ndarray]:
+        return {"W": self.W, "b": self.b}
+
+    @classmethod
+    def from_tensors(cls, tensors: dict, l2: float, multilabel: bool) -> LinearModel:
+        return cls(np.asarray(tensors["W"], np.float64), np.asarray(tensors["b"], np.float64), l2, multilabel)
+
+
+def fuse(proba: np.ndarray, linear_logits: np.ndarray, weight: float, multilabel: bool) -> np.ndarray:
+    """The fused probabilities: (1 - weight) * the network's logits + weight * the linear ones."""
+    p = np.clip(proba, 1e-12, 1 - 1e-12)
+    if multilabel:
+        z = (1 - weight) * np.log(p / (1 - p)) + weight * linear_logits
+        return 1 / (1 + np.exp(-z))
+    z = (1 - weight) * np.log(p) + weight * linear_logits
+    z -= z.max(1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(1, keepdims=True)

@@ -1,0 +1,41 @@
+"""tasks/linear.py: the logistic regression every classifier run fits, and its fusion with the network."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lstmkit.evaluate import fit_logistic, logistic_proba
+from lstmkit.tasks.linear import L2_GRID, LinearModel, fuse
+
+
+def log_loss(y, p):
+    return float(-np.mean(np.log(np.clip(p[np.arange(len(y)), y], 1e-12, None))))
+
+
+def test_the_penalty_is_the_one_best_on_validation():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(240, 30))
+    y = (X[:, :3] @ np.array([1.5, -1.0, 0.5]) + rng.normal(0, 1, 240) > 0).astype(int)
+    tr, va = slice(0, 80), slice(80, 240)
+    model = LinearModel.fit(X[tr], y[tr], X[va], y[va], 2, log_loss)
+    chosen = log_loss(y[va], model.proba(X[va]))
+    for l2 in L2_GRID:  # no other penalty of the grid does better on validation
+        W, b = fit_logistic(X[tr], y[tr], 2, l2)
+        assert chosen <= log_loss(y[va], logistic_proba(X[va], W, b, False)) + 1e-6
+    np.testing.assert_allclose(model.proba(X), logistic_proba(X, model.W, model.b, False))
+    again = LinearModel.from_tensors(model.tensors(), model.l2, False)
+    np.testing.assert_array_equal(again.logits(X), model.logits(X))
+
+
+def test_fuse_weighs_the_two_paths_logits():
+    rng = np.random.default_rng(0)
+    p = rng.dirichlet(np.ones(3), 5)
+    z = rng.normal(size=(5, 3))
+    np.testing.assert_allclose(fuse(p, z, 0.0, False), p, atol=1e-12)
+    softmax = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    np.testing.assert_allclose(fuse(p, z, 1.0, False), softmax, atol=1e-12)
+    geometric = p**0.5 * softmax**0.5  # w = 0.5: the normalised geometric mean of the two
+    np.testing.assert_allclose(fuse(p, z, 0.5, False), geometric / geometric.sum(1, keepdims=True), atol=1e-12)
+    q = rng.uniform(0.05, 0.95, (5, 2))  # labels: log-odds are blended
+    expected = 1 / (1 + np.exp(-(0.7 * np.log(q / (1 - q)) + 0.3 * z[:, :2])))
+    np.testing.assert_allclose(fuse(q, z[:, :2], 0.3, True), expected, atol=1e-12)
