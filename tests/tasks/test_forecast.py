@@ -73,6 +73,23 @@ def test_save_load_predicts_identically(tmp_path):
     assert (a["q0.1"] <= a["q0.9"]).all()
 
 
+def test_per_series_scaling_standardises_each_series_and_round_trips(tmp_path):
+    df = synthetic()
+    df.loc[df.site == "b", "temp"] = df.loc[df.site == "b", "temp"] * 100 + 5000  # another level and spread
+    fc = Forecaster(scaling="series", **FAST).fit(df, time="when", target="temp", series="site", quiet=True)
+    arrays, _ = fc.series_arrays(df)
+    for a in arrays:  # each series: mean 0, spread 1 over its own training period
+        y = a.target[a.times < fc.splits.val_start]
+        assert abs(y.mean()) < 1e-9 and abs(y.std() - 1) < 1e-9
+    p = fc.predictions
+    assert p.loc[p.series == "b", "predicted"].mean() > 4000 > p.loc[p.series == "a", "predicted"].mean()
+    pooled = Forecaster(**FAST).fit(df, time="when", target="temp", series="site", quiet=True)
+    assert pooled.scaler_y.series == {} and set(fc.scaler_y.series) == {"a", "b"}
+    fc.save(tmp_path)
+    new = df[df["when"] < "2024-01-20"]
+    pd.testing.assert_frame_equal(fc.predict(new), Forecaster.load(tmp_path).predict(new))
+
+
 def test_windows_scheme_runs():
     fc = Forecaster(scheme="windows", window=12, **FAST).fit(synthetic(300), time="when", target="temp",
                                                              series="site", quiet=True)  # fmt: skip
@@ -92,6 +109,7 @@ def test_backtest_folds_refit():
         (dict(horizon=0), None, "--horizon: expected a positive integer, got 0"),
         (dict(window=-1), None, "--window: expected a positive integer"),
         (dict(cell="lsmt"), None, "cell: unknown cell 'lsmt'"),
+        (dict(scaling="local"), synthetic(), "--scaling: expected 'series' or 'pooled'"),
         (dict(), synthetic(30, series=("a",)), "--data: too short for window + horizon + the split"),
         (dict(), synthetic(20, series=("a",)), "--data: every series is shorter than window + horizon + 1"),
     ],

@@ -35,6 +35,13 @@ from . import _csv_list, _one_line_errors, console, main
     help="interpolate short gaps (counted in the report); none: refuse any gap.",
 )
 @click.option("--max-gap", type=int, help="Longest gap to interpolate, in steps; longer gaps split a series.")
+@click.option(
+    "--scaling",
+    type=click.Choice(["pooled", "series"]),
+    default="pooled",
+    show_default=True,
+    help="Standardise all series by their pooled training statistics, or each by its own.",
+)
 @click.option("--window", type=int, help="Input window (windows scheme) or burn-in (every-step). [default: 24]")
 @click.option(
     "--horizon", type=int, default=1, show_default=True, help="Steps ahead to forecast (direct multi-output)."
@@ -74,6 +81,7 @@ def forecast(
     freq,
     fill,
     max_gap,
+    scaling,
     window,
     horizon,
     hidden_size,
@@ -114,6 +122,7 @@ def forecast(
         freq=freq,
         fill=fill,
         max_gap=max_gap,
+        scaling=scaling,
         horizon=horizon,
         hidden_size=hidden_size,
         num_layers=num_layers,

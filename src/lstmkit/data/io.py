@@ -30,6 +30,12 @@ class Segment:
     filled: int = 0  # target values interpolated
 
 
+def series_id(segment_name: str) -> str:
+    """The series a segment belongs to: its name without the "#k" a long gap appended."""
+    head, sep, tail = segment_name.rpartition("#")
+    return head if sep and tail.isdigit() else segment_name
+
+
 @dataclass
 class Prepared:
     segments: list[Segment]
@@ -239,7 +245,7 @@ def prepare(
         max_gap=max_gap,
         filled=filled_total,
         long_gap_splits=splits,
-        series=sorted({s.series.split("#")[0] for s in segments}),
+        series=sorted({series_id(s.series) for s in segments}),
         segments=len(segments),
     )
     return Prepared(segments, freq, covs, report)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Standardizer"]
+__all__ = ["SeriesScalers", "Standardizer"]
 
 
 @dataclass
@@ -40,3 +40,40 @@ class Standardizer:
     @classmethod
     def from_dict(cls, d: dict) -> Standardizer:
         return cls(np.asarray(d["mean"], float), np.asarray(d["std"], float), list(d["columns"]))
+
+
+@dataclass
+class SeriesScalers:
+    """One Standardizer per series, from that series' own training rows, and a pooled one (all
+    series' training rows together) for a series that had too few or none.
+
+    Per series, every series enters the shared AR and LSTM with mean 0 and spread 1 over its
+    training period (Darts' Scaler treats a list of series so); pooled, series keep their
+    differences in level and spread, which the AR's shared coefficients can use. Neither wins
+    everywhere (docs/forecasting.md has the measurements); with `per_series=False` every series
+    uses the pooled statistics.
+    """
+
+    pooled: Standardizer
+    series: dict[str, Standardizer]
+
+    @classmethod
+    def fit(cls, rows: dict, columns: list[str], per_series: bool = True, min_rows: int = 2) -> SeriesScalers:
+        """rows: series name -> (T, F) training rows of that series. A series with fewer than
+        `min_rows` of them (too few for a trustworthy spread) takes the pooled statistics."""
+        pooled = Standardizer.fit(np.concatenate(list(rows.values())), columns)
+        own = {str(k): Standardizer.fit(v, columns) for k, v in rows.items() if len(v) >= min_rows}
+        own = own if per_series else {}
+        return cls(pooled, own)
+
+    def get(self, series) -> Standardizer:
+        return self.series.get(str(series), self.pooled)
+
+    def to_dict(self) -> dict:
+        return {**self.pooled.to_dict(), "per_series": {k: v.to_dict() for k, v in self.series.items()}}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> SeriesScalers:
+        """Also reads a run saved before per-series scaling (pooled statistics only)."""
+        own = {k: Standardizer.from_dict(v) for k, v in d.get("per_series", {}).items()}
+        return cls(Standardizer.from_dict(d), own)

@@ -29,6 +29,7 @@ import torch.nn.functional as F
 
 from ..attribution import integrated_gradients, loop_kernels, occlusion, unit_statistics
 from ..config import LstmkitError
+from ..data.io import series_id
 from ..data.sequences import read_labelled_table
 from .classify import SequenceClassifier
 from .forecast import Forecaster
@@ -324,7 +325,8 @@ def _forecaster(fc: Forecaster, index, time_at, data, steps) -> dict:
     net = copy.deepcopy(fc.model).double().eval()
     x_all = torch.as_tensor(np.nan_to_num(a.x)).double()
     qi = fc._median_index()
-    std, mean = float(fc.scaler_y.std[0]), float(fc.scaler_y.mean[0])
+    scaler = fc.scaler_y.get(series_id(a.series))
+    std, mean = float(scaler.std[0]), float(scaler.mean[0])
     with torch.no_grad():  # the state the shown steps start from: no gradient, so the fused kernel
         state0 = None
         if cfg.scheme == "every-step" and t + 1 > span:

@@ -22,8 +22,8 @@ import torch
 
 from .. import data as datasets
 from ..config import LstmkitError, require_positive, settings_of
-from ..data.io import default_season, prepare, read_table
-from ..data.scaling import Standardizer
+from ..data.io import default_season, prepare, read_table, series_id
+from ..data.scaling import SeriesScalers
 from ..data.windows import TEST, TRAIN, VAL, Splits, build_arrays, cut_times, lag_design
 from ..evaluate import coverage, fit_least_squares, mase_scale, metrics, persistence, seasonal_naive
 from ..models import ForecastNet
@@ -49,6 +49,7 @@ class ForecastConfig:
     fill: str = "interpolate"  # or "none": refuse gaps
     max_gap: int | None = None  # longest gap interpolated (steps); longer gaps split the series
     duplicates: str = "error"  # or "mean"
+    scaling: str = "pooled"  # or "series": each series by its own training statistics (docs/forecasting.md)
     train: float = 0.7  # chronological fractions of the time span; test is the rest
     val: float = 0.1
     window: int = 24  # the article's window; every-step: the burn-in before the loss counts
@@ -73,6 +74,8 @@ class ForecastConfig:
 def _check(cfg: ForecastConfig) -> None:
     positive = ("window", "horizon", "hidden_size", "num_layers", "epochs", "batch_size", "chunk", "threads")
     require_positive(cfg, positive)
+    if cfg.scaling not in ("series", "pooled"):
+        raise LstmkitError(f"--scaling: expected 'series' or 'pooled', got {cfg.scaling!r}")
     if cfg.scheme not in ("windows", "every-step"):
         raise LstmkitError(f"--scheme: expected 'windows' or 'every-step', got {cfg.scheme!r}")
     if not (0 < cfg.train < 1 and 0 < cfg.val < 1 and cfg.train + cfg.val < 1):
@@ -128,8 +131,8 @@ class Forecaster:
         cfg = self.config
         out = []
         for s in segments:
-            target = self.scaler_y.transform(s.target[:, None])[:, 0]
-            past = self.scaler_x.transform(s.past) if s.past.shape[1] else s.past
+            target = self.scaler_y.get(series_id(s.series)).transform(s.target[:, None])[:, 0]
+            past = self.scaler_x.get(series_id(s.series)).transform(s.past) if s.past.shape[1] else s.past
             out.append(build_arrays(s, target, past, self.freq, cfg.horizon, splits))
         return out
 
@@ -175,9 +178,7 @@ class Forecaster:
                 f"--data: too short for window + horizon + the split: {len(y_train)} training steps before "
                 f"{self.splits.val_start}, need at least {need + 10} (lower --window or --horizon, or give more data)"
             )
-        x_train = np.concatenate([s.past[s.times < self.splits.val_start] for s in train_rows])
-        self.scaler_y = Standardizer.fit(y_train[:, None], [cfg.target])
-        self.scaler_x = Standardizer.fit(x_train, self.past_covariates)
+        self._fit_scalers(train_rows, need + 10)
         arrays = self._arrays(segments, self.splits)
         for label, name in ((TRAIN, "training"), (VAL, "validation"), (TEST, "test")):
             if not any((a.split == label).any() for a in arrays):
@@ -207,6 +208,20 @@ class Forecaster:
         )
         self._evaluate(arrays, designs)
         return self
+
+    def _fit_scalers(self, train_rows, min_rows: int) -> None:
+        """Standardise on the training period only: per series (the default) or pooled. A series
+        with fewer than `min_rows` training steps takes the pooled statistics."""
+        ys, xs = {}, {}
+        for s in train_rows:
+            m = s.times < self.splits.val_start
+            ys.setdefault(series_id(s.series), []).append(s.target[m][:, None])
+            xs.setdefault(series_id(s.series), []).append(s.past[m])
+        per_series = self.config.scaling == "series"
+        ys = {k: np.concatenate(v) for k, v in ys.items()}
+        xs = {k: np.concatenate(v) for k, v in xs.items()}
+        self.scaler_y = SeriesScalers.fit(ys, [self.config.target], per_series, min_rows)
+        self.scaler_x = SeriesScalers.fit(xs, self.past_covariates, per_series, min_rows)
 
     def _validator(self, arrays, designs):
         """The validation loss, as a function of the current weights. every-step: the series are
@@ -338,11 +353,11 @@ class Forecaster:
 
     def _evaluate(self, arrays, designs):
         cfg = self.config
-        inv = self.scaler_y.inverse
         rows, pooled = [], {k: [] for k in ("actual", "model", "persistence", "seasonal_naive", "linear_ar")}
         quant = []
         preds = forecast_all(self.model, arrays, designs, cfg.scheme, cfg.window)
         for a, d, pred in zip(arrays, designs, preds, strict=True):  # pred (T, H, Q)
+            inv = self.scaler_y.get(series_id(a.series)).inverse
             base = {
                 "persistence": persistence(a.target, cfg.horizon),
                 "seasonal_naive": seasonal_naive(a.target, cfg.horizon, self.season),
@@ -373,7 +388,7 @@ class Forecaster:
                 rows.append(pd.DataFrame(frame))
         self.predictions = pd.concat(rows, ignore_index=True).sort_values(["series", "time", "step"])
         flat = {k: np.concatenate(v) for k, v in pooled.items()}
-        train_targets = [self.scaler_y.inverse(a.target[a.split == TRAIN]) for a in arrays]
+        train_targets = [self.scaler_y.get(series_id(a.series)).inverse(a.target[a.split == TRAIN]) for a in arrays]
         scale = mase_scale(train_targets, self.season)
         test = {
             name: metrics(flat["actual"], flat[name], scale)
@@ -467,8 +482,8 @@ class Forecaster:
         split = saved["split"]
         fc.splits = Splits(pd.Timestamp(split["val_start"]), pd.Timestamp(split["test_start"]))
         scalers = read_json(folder / "scaler.json")
-        fc.scaler_y = Standardizer.from_dict(scalers["target"])
-        fc.scaler_x = Standardizer.from_dict(scalers["past_covariates"])
+        fc.scaler_y = SeriesScalers.from_dict(scalers["target"])
+        fc.scaler_x = SeriesScalers.from_dict(scalers["past_covariates"])
         fc.model = fc._build_model(saved["n_features"], saved["design_size"])
         fc.model.load_state_dict(load_file(folder / "model.safetensors"))
         fc.model.eval()
@@ -483,7 +498,10 @@ class Forecaster:
         data = data if data is not None else (self.dataset or getattr(self, "source", None))
         if data is None:
             raise LstmkitError("--data: this run was fitted on a DataFrame; pass the data to explain")
-        df = datasets.load(data) if data in datasets.DATASETS else read_table(data)
+        if isinstance(data, pd.DataFrame):
+            df = data
+        else:
+            df = datasets.load(data) if data in datasets.DATASETS else read_table(data)
         prepared = self._prepare(df, self.past_covariates, self.freq)
         arrays = self._arrays(prepared.segments, getattr(self, "splits", None))
         designs = self._designs(arrays, self.ar_order)
@@ -509,7 +527,7 @@ class Forecaster:
             if len(a.times) < need:
                 raise LstmkitError(f"--data: series {a.series!r} has {len(a.times)} steps; forecasting needs {need}")
             pred = forecast(self.model, a, d, cfg.scheme, cfg.window)[-1]  # (H, Q) from the last step
-            inv = self.scaler_y.inverse
+            inv = self.scaler_y.get(series_id(a.series)).inverse  # a series unseen in training: pooled
             frame = {
                 "series": a.series,
                 "origin": a.times[-1],
