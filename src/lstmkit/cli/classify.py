@@ -116,6 +116,8 @@ def classify(data, test_file, label_col, smiles_col, id_col, time_col, value_col
 
 
 def _print_classify(metrics):
+    from ..report.classify import method_label
+
     test = metrics["test"]
     table = Table(title=f"test: {test['model']['n']} sequences, classes {', '.join(metrics['classes'])}")
     cols = ("accuracy", "balanced_accuracy", "macro_f1", "roc_auc", "pr_auc")
@@ -123,7 +125,8 @@ def _print_classify(metrics):
     for col in cols:
         table.add_column(col.replace("_", " "), justify="right")
     for name, m in test.items():
-        table.add_row(name, *(f"{m[c]:.4f}" if m.get(c) is not None and math.isfinite(m[c]) else "" for c in cols))
+        cells = (f"{m[c]:.4f}" if m.get(c) is not None and math.isfinite(m[c]) else "" for c in cols)
+        table.add_row(method_label(name, test), *cells)
     console.print(table)
     seconds, epochs, kept = metrics["train_seconds"], metrics["epochs"], metrics["best_epoch"]
     console.print(f"trained {seconds:.1f} s, epochs {epochs} (kept {kept})")

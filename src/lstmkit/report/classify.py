@@ -72,6 +72,13 @@ def _examples_plot(examples: list[dict], classes, path) -> str:
     return _save(fig, path)
 
 
+def method_label(name: str, test: dict) -> str:
+    """A row's name for people: with a linear path, say what "model" and "network" are."""
+    if "network" in test:
+        return {"model": "model (fused)", "network": "network alone"}.get(name, name)
+    return name
+
+
 def classify_report(folder, metrics: dict, predictions: pd.DataFrame, examples: list, config: dict, title: str):
     folder = pathlib.Path(folder)
     plots = folder / "plots"
@@ -97,7 +104,7 @@ def classify_report(folder, metrics: dict, predictions: pd.DataFrame, examples: 
         ax.set_title("training curves (first ensemble member)", fontsize=9)
         images.append(("Training", _save(fig, plots / "training.png")))
     rows = "".join(
-        f"<tr><td>{html.escape(name)}</td>"
+        f"<tr><td>{html.escape(method_label(name, test))}</td>"
         + "".join(f"<td>{m[k]:.4f}</td>" if m.get(k) is not None else "<td></td>" for k in CLASSIFY_COLUMNS)
         + "</tr>"
         for name, m in test.items()
