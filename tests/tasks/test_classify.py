@@ -137,7 +137,7 @@ def test_the_linear_path_is_fused_into_the_prediction_and_saved(tmp_path, smiles
     clf.save(tmp_path / "run")
     assert (tmp_path / "run" / "linear.safetensors").is_file()
     page = (tmp_path / "run" / "report.html").read_text()
-    assert "model (fused)" in page and "network alone" in page
+    assert "model (fused)" in page and "network alone" in page and "0.6 x the network" in page
     pd.testing.assert_frame_equal(clf.predict_proba(df), SequenceClassifier.load(tmp_path / "run").predict_proba(df))
     (tmp_path / "run" / "linear.safetensors").unlink()
     with pytest.raises(LstmkitError, match=r"no linear\.safetensors"):
