@@ -8,7 +8,8 @@ import math
 import pytest
 import torch
 
-from lstmkit.runs import atomic_write, load_checkpoint, save_checkpoint, write_json
+from lstmkit import LstmkitError
+from lstmkit.runs import atomic_write, load_checkpoint, read_run_config, save_checkpoint, write_json
 
 
 def test_atomic_write_keeps_the_old_file_on_failure(tmp_path):
@@ -48,3 +49,15 @@ def test_checkpoint_round_trip(tmp_path):
         torch.testing.assert_close(sa["exp_avg"], sb["exp_avg"])
         torch.testing.assert_close(sa["exp_avg_sq"], sb["exp_avg_sq"])
     assert load_checkpoint(tmp_path / "none", model2, opt2) is None
+
+
+def test_read_run_config_names_a_missing_run_and_a_run_of_another_task(tmp_path):
+    with pytest.raises(LstmkitError, match=r"is not a run directory \(no config.json\)"):
+        read_run_config(tmp_path / "nope")
+    write_json(tmp_path / "config.json", {"task": "classify", "config": {}})
+    assert read_run_config(tmp_path, "classify")["task"] == "classify"
+    with pytest.raises(LstmkitError, match="is a classify run, not a forecast run"):
+        read_run_config(tmp_path, "forecast")
+    write_json(tmp_path / "config.json", {"config": {}})  # saved before runs named their task
+    assert read_run_config(tmp_path)["task"] == "forecast"
+

@@ -22,7 +22,9 @@ import tempfile
 import torch
 from safetensors.torch import load_file, save_file
 
-__all__ = ["atomic_write", "load_checkpoint", "read_json", "save_checkpoint", "write_json"]
+from .config import LstmkitError
+
+__all__ = ["atomic_write", "load_checkpoint", "read_json", "read_run_config", "save_checkpoint", "write_json"]
 
 
 def atomic_write(path, write) -> None:
@@ -61,6 +63,19 @@ def write_json(path, data) -> None:
 def read_json(path) -> dict:
     with open(path) as f:
         return json.load(f)
+
+
+def read_run_config(folder, task: str | None = None) -> dict:
+    """A run directory's config.json, with one-line errors: no such run, or (task given) a run of
+    another task. Runs saved without a task are forecasts (the first task lstmkit had)."""
+    path = pathlib.Path(folder) / "config.json"
+    if not path.is_file():
+        raise LstmkitError(f"--run: {folder} is not a run directory (no config.json)")
+    saved = read_json(path)
+    saved.setdefault("task", "forecast")
+    if task is not None and saved["task"] != task:
+        raise LstmkitError(f"--run: {folder} is a {saved['task']} run, not a {task} run")
+    return saved
 
 
 def save_tensors(path, tensors: dict[str, torch.Tensor]) -> None:

@@ -217,11 +217,9 @@ def predict(run_dir, data, out):
     """Forecast past the end of new data, or give class probabilities for new sequences."""
     import pathlib
 
-    from ..runs import read_json
+    from ..runs import read_run_config
 
-    config = pathlib.Path(run_dir) / "config.json"
-    task = read_json(config).get("task", "forecast") if config.is_file() else "forecast"
-    if task == "classify":
+    if read_run_config(pathlib.Path(run_dir))["task"] == "classify":
         from ..tasks.classify import SequenceClassifier
 
         result, what = SequenceClassifier.load(run_dir).predict_proba(data), "rows of class probabilities"

@@ -62,9 +62,9 @@ class SeriesScalers:
         """rows: series name -> (T, F) training rows of that series. A series with fewer than
         `min_rows` of them (too few for a trustworthy spread) takes the pooled statistics."""
         pooled = Standardizer.fit(np.concatenate(list(rows.values())), columns)
-        own = {str(k): Standardizer.fit(v, columns) for k, v in rows.items() if len(v) >= min_rows}
-        own = own if per_series else {}
-        return cls(pooled, own)
+        if not per_series:
+            return cls(pooled, {})
+        return cls(pooled, {str(k): Standardizer.fit(v, columns) for k, v in rows.items() if len(v) >= min_rows})
 
     def get(self, series) -> Standardizer:
         return self.series.get(str(series), self.pooled)

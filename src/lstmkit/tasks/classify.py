@@ -491,14 +491,10 @@ class SequenceClassifier:
     def load(cls, folder) -> SequenceClassifier:
         from safetensors.torch import load_file
 
-        from ..runs import read_json
+        from ..runs import read_json, read_run_config
 
         folder = pathlib.Path(folder)
-        if not (folder / "config.json").is_file():
-            raise LstmkitError(f"--run: {folder} is not a run directory (no config.json)")
-        saved = read_json(folder / "config.json")
-        if saved.get("task") != "classify":
-            raise LstmkitError(f"--run: {folder} is a {saved.get('task')} run, not a classifier")
+        saved = read_run_config(folder, "classify")
         clf = cls(**saved["config"])
         clf.dataset, clf.classes, clf.multilabel = saved["dataset"], saved["classes"], saved["multilabel"]
         clf.channels, clf.max_length = saved["channels"], saved["max_length"]

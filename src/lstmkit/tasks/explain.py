@@ -48,11 +48,10 @@ def explain(
     start = time.perf_counter()
     folder = None
     if isinstance(run, str | pathlib.Path):
+        from ..runs import read_run_config
+
         folder = pathlib.Path(run)
-        config = folder / "config.json"
-        if not config.is_file():
-            raise LstmkitError(f"--run: {folder} is not a run directory (no config.json)")
-        task = pd.read_json(config, typ="series").get("task", "forecast")
+        task = read_run_config(folder)["task"]
         run = SequenceClassifier.load(folder) if task == "classify" else Forecaster.load(folder)
     torch.set_num_threads(run.config.threads)
     if isinstance(run, SequenceClassifier):
@@ -175,15 +174,16 @@ def _classifier(clf: SequenceClassifier, index, data, steps) -> dict:
     per_channel = {c: float(attr[:, j].sum()) for j, c in enumerate(clf.channels)} if not tokens else None
     name = str(clf.classes[k])
     truth = None if actual is None else (str(clf.classes[actual[row]]) if not clf.multilabel else None)
+    lw = clf.config.linear_weight  # with a linear path the attributions cover the network, not the fusion
     summary = [
-        f"Explained: {'test ' if data is None else ''}row {row} (id {seqs.ids[row]}); the model gives "
-        f"{name} probability {proba[k]:.3f}" + (f"; the actual class is {truth}." if truth is not None else ".")
+        f"Explained: {'test ' if data is None else ''}row {row} (id {seqs.ids[row]}); the "
+        f"{'network' if lw else 'model'} gives {name} probability {proba[k]:.3f}"
+        + (f"; the actual class is {truth}." if truth is not None else ".")
     ]
-    if clf.config.linear_weight:  # the attributions cover the network; the prediction also has the linear path
+    if lw:
         fused = clf._fused(proba[None], seqs.subset(np.array([row])))[0]
-        summary[0] = summary[0].replace("the model gives", "the network gives") + (
-            f" With its linear path (weight {clf.config.linear_weight:g}) the model gives {fused[k]:.3f}; "
-            "what follows explains the network."
+        summary[0] += (
+            f" With its linear path (weight {lw:g}) the model gives {fused[k]:.3f}; what follows explains the network."
         )
     if tokens:
         top = np.argsort(-np.abs(per_step))[:5]

@@ -210,8 +210,8 @@ class Forecaster:
         return self
 
     def _fit_scalers(self, train_rows, min_rows: int) -> None:
-        """Standardise on the training period only: per series (the default) or pooled. A series
-        with fewer than `min_rows` training steps takes the pooled statistics."""
+        """Standardise on the training period only: pooled over all series (the default) or per
+        series. A series with fewer than `min_rows` training steps takes the pooled statistics."""
         ys, xs = {}, {}
         for s in train_rows:
             m = s.times < self.splits.val_start
@@ -469,12 +469,10 @@ class Forecaster:
     def load(cls, folder) -> Forecaster:
         from safetensors.torch import load_file
 
-        from ..runs import read_json
+        from ..runs import read_json, read_run_config
 
         folder = pathlib.Path(folder)
-        if not (folder / "config.json").is_file():
-            raise LstmkitError(f"--run: {folder} is not a forecast run directory (no config.json)")
-        saved = read_json(folder / "config.json")
+        saved = read_run_config(folder, "forecast")
         fc = cls(**saved["config"])
         fc.dataset, fc.freq, fc.season = saved["dataset"], saved["freq"], saved["season"]
         fc.ar_order, fc.past_covariates = saved["ar_order"], saved["past_covariates"]
