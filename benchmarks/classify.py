@@ -10,8 +10,10 @@ ECG5000 uses its official split (500 train, 4,500 test); each seed changes the v
 drawn from the 500 and the initialisation. ClinTox has no official split: each seed draws its own
 stratified 70/10/20 split, and the model and the logistic regression are scored on the same rows.
 Reported: test accuracy, balanced accuracy, ROC-AUC (mean ± sd over seeds) of the model, the
-majority class and the logistic regression, and the model's training time; with a linear path
-(linear_weight > 0, ClinTox's setting) also the network alone ("network"). One intra-op thread.
+majority class and the logistic regression, the network's training time and the whole fit's wall
+time (data, features, baselines, network); with a linear path (linear_weight > 0, both data sets'
+setting) also the network alone ("network"), and with MiniRocket features (ECG5000's) their
+logistic regression alone ("minirocket"). One intra-op thread.
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ from lstmkit.runs import write_json
 from lstmkit.tasks.classify import SequenceClassifier
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
 
 
 def _value(text: str):
@@ -83,17 +84,17 @@ def main(argv=None) -> int:
     results = [run(d, args.seeds, extra, args.first_seed) for d in args.data.split(",")]
 
     table = Table(title=f"lstmkit classify, mean ± sd over {args.seeds} seeds (1 thread)")
-    for col in ("data", "method", "accuracy", "balanced acc.", "ROC-AUC", "train s"):
+    for col in ("data", "method", "accuracy", "balanced acc.", "ROC-AUC", "train s", "fit wall s"):
         table.add_column(col, justify="left" if col in ("data", "method") else "right")
     for res in results:
         s = res["summary"]
-        for who in ("model", "network", "logistic", "majority"):
-            if f"{who}_accuracy" not in s:  # "network": the model without its linear path, when it has one
+        for who in ("model", "network", "minirocket", "logistic", "majority"):
+            if f"{who}_accuracy" not in s:  # "network", "minirocket": only with a linear path / its features
                 continue
             cells = [f"{s[f'{who}_{k}']['mean']:.4f} ± {s[f'{who}_{k}']['sd']:.4f}"
                      for k in ("accuracy", "balanced_accuracy", "roc_auc")]  # fmt: skip
-            secs = f"{s['train_seconds']['mean']:.1f}" if who == "model" else ""
-            table.add_row(res["data"], who, *cells, secs)
+            secs = [f"{s[k]['mean']:.1f}" if who == "model" else "" for k in ("train_seconds", "wall_seconds")]
+            table.add_row(res["data"], who, *cells, *secs)
     Console(width=140).print(table)
     write_json(args.json, {"environment": environment(), "results": results})
     print(f"wrote {args.json}")

@@ -138,11 +138,15 @@ def wide_csv(path, rows=None, n=60, L=12):
     return path
 
 
-def test_classify_and_predict_end_to_end(tmp_path):
+@pytest.mark.parametrize("extra", [[], ["--linear-weight", "0.5", "--linear-features", "minirocket"]])
+def test_classify_and_predict_end_to_end(tmp_path, extra):
     data, out = wide_csv(tmp_path / "beats.csv"), tmp_path / "run"
-    r = run("classify", "--data", str(data), "--epochs", "2", "--hidden-size", "8", "--out", str(out), "--quiet")
+    r = run("classify", "--data", str(data), "--epochs", "2", "--hidden-size", "8", "--out", str(out), "--quiet",
+            *extra)  # fmt: skip
     assert r.exit_code == 0, r.output
     assert "logistic" in r.output and "majority" in r.output and "report:" in r.output
+    if extra:  # the fused model, the network alone and MiniRocket's logistic regression alone
+        assert "model (fused)" in r.output and "network alone" in r.output and "MiniRocket " in r.output
     metrics = json.loads((out / "metrics.json").read_text())
     assert {"accuracy", "balanced_accuracy", "macro_f1", "roc_auc"} <= set(metrics["test"]["model"])
     assert "train_seconds" in metrics and (out / "plots" / "confusion.png").is_file()
@@ -160,6 +164,7 @@ BAD_CLASSIFY = [
     (["--pooling", "sum"], "Error: Invalid value for '--pooling'"),
     (["--cell", "lsmt"], "error: cell: unknown cell 'lsmt'"),
     (["--linear-weight", "1.5"], "error: --linear-weight: expected a value in [0, 1), got 1.5"),
+    (["--linear-features", "fft"], "Error: Invalid value for '--linear-features'"),
 ]
 
 

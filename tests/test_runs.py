@@ -60,4 +60,3 @@ def test_read_run_config_names_a_missing_run_and_a_run_of_another_task(tmp_path)
         read_run_config(tmp_path, "forecast")
     write_json(tmp_path / "config.json", {"config": {}})  # saved before runs named their task
     assert read_run_config(tmp_path)["task"] == "forecast"
-

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pandas as pd
@@ -121,17 +122,24 @@ def test_smiles_single_and_multi_label(augment):
     assert list(proba.columns[-2:]) == ["p_acid", "p_ring"]
 
 
-@pytest.mark.parametrize("smiles", [False, True])
-def test_the_linear_path_is_fused_into_the_prediction_and_saved(tmp_path, smiles):
+@pytest.mark.parametrize("smiles, features", [(False, "raw"), (True, "raw"), (False, "minirocket")])
+def test_the_linear_path_is_fused_into_the_prediction_and_saved(tmp_path, smiles, features):
     df = smiles_table() if smiles else waves()
     settings = {**FAST, "label_col": "acid", "smiles_col": "smiles"} if smiles else FAST
-    clf = SequenceClassifier(**settings, linear_weight=0.4).fit(df, quiet=True)
+    clf = SequenceClassifier(**settings, linear_weight=0.4, linear_features=features).fit(df, quiet=True)
     test = clf.metrics["test"]
-    assert set(test) == {"model", "network", "majority", "logistic"}
-    # model = the fusion of the network's probabilities (re-derived here) and the logistic logits
+    rocket = features == "minirocket"
+    assert set(test) == {"model", "network", "majority", "logistic"} | ({"minirocket"} if rocket else set())
+    # model = the fusion of the network's probabilities (re-derived here) and the linear path's logits
     x, n = clf._encode(clf.test_sequences, clf.config.tta, clf.config.seed + 1)
     network = clf._proba(x, n)
-    logits = clf._features(clf.test_sequences) @ clf.linear.W + clf.linear.b
+    if rocket:  # MiniRocket's features of the scaled values; the raw logistic stays a baseline row
+        inputs = clf.rocket.transform([clf.scaler.transform(v) for v in clf.test_sequences.values])
+        assert inputs.shape[1] == 9996 and clf.linear.W.shape == (9996, 3)
+        assert clf.metrics["minirocket_l2"] == clf.linear.l2 and clf.metrics["logistic_l2"] is not None
+    else:
+        inputs = clf._features(clf.test_sequences)
+    logits = inputs @ clf.linear.W + clf.linear.b
     np.testing.assert_allclose(clf.test_proba, fuse(network, logits, 0.4, False), atol=1e-12)
     assert not np.allclose(clf.test_proba, network)
     clf.save(tmp_path / "run")
@@ -162,12 +170,19 @@ def test_an_embedded_data_sets_settings_fill_only_what_the_user_left_open():
         (dict(val=0.6, test=0.5), "split:"),
         (dict(cell="nope"), "unknown cell"),
         (dict(linear_weight=1.0), r"--linear-weight: expected a value in \[0, 1\)"),
+        (dict(linear_features="fft"), "--linear-features: expected raw or minirocket, got 'fft'"),
         (dict(nope=1), "unknown setting"),
     ],
 )
 def test_bad_settings_are_one_line_errors(settings, message):
     with pytest.raises(LstmkitError, match=message):
         SequenceClassifier(**settings)
+
+
+def test_minirocket_features_are_for_numeric_sequences():
+    with pytest.raises(LstmkitError, match="--linear-features minirocket: reads numeric sequences, not SMILES"):
+        settings = {**FAST, "label_col": "acid", "smiles_col": "smiles", "linear_features": "minirocket"}
+        SequenceClassifier(**settings).fit(smiles_table(), quiet=True)
 
 
 def test_unseen_class_at_predict_time_is_refused():
@@ -184,11 +199,16 @@ def test_unseen_class_at_predict_time_is_refused():
 
 @pytest.mark.slow
 def test_ecg5000_beats_the_logistic_regression_where_the_rare_classes_are():
+    start = time.perf_counter()
     clf = SequenceClassifier(seed=0).fit("ecg5000", quiet=True)  # the data set's measured settings
+    wall = time.perf_counter() - start
     test = clf.metrics["test"]
     assert clf.split_sizes == {"train": 449, "val": 51, "test": 4500, "given_test_file": True}
-    assert test["model"]["accuracy"] > 0.93
+    assert clf.config.linear_features == "minirocket" and clf.config.linear_weight == 0.5
+    assert test["network"]["accuracy"] > 0.935 and test["minirocket"]["accuracy"] > 0.935  # each part alone
+    assert test["model"]["accuracy"] > max(test["network"]["accuracy"], test["minirocket"]["accuracy"])
     assert test["model"]["balanced_accuracy"] > test["logistic"]["balanced_accuracy"]
+    assert wall < 150  # network, features, baselines and scoring; the network alone trains in about 60 s
     assert clf.metrics["train_seconds"] < 120
 
 

@@ -90,16 +90,21 @@ def test_smiles_explain_attributes_tokens(tmp_path):
     assert result["attribution"]["completeness_error"] <= 0.01
 
 
-def test_a_linear_path_is_named_and_its_fused_probability_given(tmp_path):
-    clf = SequenceClassifier(label_col="acid", smiles_col="smiles", epochs=2, hidden_size=6, linear_weight=0.5)
-    clf.fit(smiles_table(), quiet=True).save(tmp_path / "run")
+@pytest.mark.parametrize("features", ["n-grams", "minirocket"])
+def test_a_linear_path_is_named_and_its_fused_probability_given(tmp_path, features):
+    if features == "minirocket":  # MiniRocket's features of the values
+        table, settings = waves(60), dict(label_col="kind", linear_features="minirocket")
+    else:
+        table, settings = smiles_table(), dict(label_col="acid", smiles_col="smiles")
+    clf = SequenceClassifier(**settings, epochs=2, hidden_size=6, linear_weight=0.5)
+    clf.fit(table, quiet=True).save(tmp_path / "run")
     new = tmp_path / "new.csv"
-    smiles_table().to_csv(new, index=False)
+    table.to_csv(new, index=False)
     first = explain(tmp_path / "run", index=2, data=str(new))["summary"][0]
-    fused = SequenceClassifier.load(tmp_path / "run").predict_proba(smiles_table()).iloc[2]
+    fused = SequenceClassifier.load(tmp_path / "run").predict_proba(table).iloc[2]
     assert "the network gives" in first and "With its linear path (weight 0.5) the model gives" in first
     probability = float(first.split("the model gives ")[1].split(";")[0])  # of the class the network picks
-    assert probability in {round(float(fused[c]), 3) for c in ("p_0", "p_1")}
+    assert probability in {round(float(fused[c]), 3) for c in fused.index if str(c).startswith("p_")}
 
 
 def test_explain_runs_the_fused_model_through_the_loop(tmp_path):

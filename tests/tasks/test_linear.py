@@ -27,6 +27,19 @@ def test_the_penalty_is_the_one_best_on_validation():
     np.testing.assert_array_equal(again.logits(X), model.logits(X))
 
 
+def test_more_features_than_rows_is_solved_in_the_rows_span_with_the_same_optimum():
+    rng = np.random.default_rng(2)
+    X, Xv = rng.normal(size=(50, 400)), rng.normal(size=(30, 400))
+    y, yv = rng.integers(0, 3, 50), rng.integers(0, 3, 30)
+    model = LinearModel.fit(X, y, Xv, yv, 3, log_loss)
+    W, b = fit_logistic(X, y, 3, model.l2, max_iter=3000)  # directly, in all 400 dimensions
+    np.testing.assert_allclose(model.W, W, atol=1e-5)
+    np.testing.assert_allclose(model.b, b, atol=1e-5)
+    for l2 in L2_GRID:  # and the penalty is still the one best on validation
+        Wd, bd = fit_logistic(X, y, 3, l2, max_iter=3000)
+        assert log_loss(yv, model.proba(Xv)) <= log_loss(yv, logistic_proba(Xv, Wd, bd, False)) + 1e-6
+
+
 def test_fuse_weighs_the_two_paths_logits():
     rng = np.random.default_rng(0)
     p = rng.dirichlet(np.ones(3), 5)

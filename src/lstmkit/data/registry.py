@@ -143,6 +143,8 @@ DATASETS: dict[str, DatasetInfo] = {
                 "pooling": "mean+max",
                 "class_weights": "none",
                 "patience": 40,
+                "linear_features": "minirocket",
+                "linear_weight": 0.5,
             },
         ),
         DatasetInfo(

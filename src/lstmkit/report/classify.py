@@ -74,6 +74,8 @@ def _examples_plot(examples: list[dict], classes, path) -> str:
 
 def method_label(name: str, test: dict) -> str:
     """A row's name for people: with a linear path, say what "model" and "network" are."""
+    if name == "minirocket":
+        return "MiniRocket"  # its features under the logistic regression
     if "network" in test:
         return {"model": "model (fused)", "network": "network alone"}.get(name, name)
     return name

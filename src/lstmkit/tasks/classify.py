@@ -32,10 +32,12 @@ from ..evaluate import classification_metrics
 from ..models import ClassifierNet
 from ..train import fit
 from .linear import LinearModel, fuse
+from .minirocket import MiniRocket
 
 __all__ = ["ClassifyConfig", "SequenceClassifier"]
 
 MONITORS = ("loss", "roc_auc", "balanced_accuracy", "accuracy")
+LINEAR_FEATURES = ("raw", "minirocket")
 
 
 @dataclass
@@ -76,6 +78,7 @@ class ClassifyConfig:
     monitor: str = "loss"  # validation criterion for early stopping (and the logistic's L2)
     ensemble: int = 1  # members trained from seeds seed, seed+1, ...; probabilities averaged
     linear_weight: float = 0.0  # > 0: the logistic regression fused into the prediction (tasks/linear.py)
+    linear_features: str = "raw"  # raw | minirocket: what the linear path reads (SMILES: n-gram counts)
     seed: int = 0
     threads: int = 1
 
@@ -92,6 +95,8 @@ def _check(cfg: ClassifyConfig) -> None:
         raise LstmkitError(f"--pooling: expected one of {', '.join(ClassifierNet.POOLING)}, got {cfg.pooling!r}")
     if cfg.class_weights not in ("none", "sqrt", "balanced"):
         raise LstmkitError(f"--class-weights: expected none, sqrt or balanced, got {cfg.class_weights!r}")
+    if cfg.linear_features not in LINEAR_FEATURES:
+        raise LstmkitError(f"--linear-features: expected raw or minirocket, got {cfg.linear_features!r}")
     if cfg.monitor not in MONITORS:
         raise LstmkitError(f"--monitor: expected one of {', '.join(MONITORS)}, got {cfg.monitor!r}")
     for name in ("dropout", "linear_weight"):
@@ -110,6 +115,7 @@ class SequenceClassifier:
         self._explicit = set(settings)  # what the user chose; an embedded data set's settings fill the rest
         _check(self.config)
         self.model: torch.nn.ModuleList | None = None
+        self.rocket: MiniRocket | None = None  # the linear path's features with linear_features="minirocket"
         self.dataset = None
 
     # ---- data ------------------------------------------------------------------------------
@@ -228,7 +234,7 @@ class SequenceClassifier:
 
         proba = self._proba(x_test, n_test)
         network = classification_metrics(y_test, proba)
-        proba = self._fused(proba, test_seqs)
+        proba = self._fused(proba, test_seqs, self.baselines.pop("test_features"))
         self.test_ids, self.test_actual, self.test_proba = test_seqs.ids, y_test, proba
         self.test_sequences = test_seqs
         tests = {"model": classification_metrics(y_test, proba)}
@@ -246,7 +252,8 @@ class SequenceClassifier:
             "classes": [str(c) for c in self.classes],
             "multilabel": self.multilabel,
             "split": self.split_sizes,
-            "logistic_l2": self.linear.l2,
+            "logistic_l2": self.logistic_l2,
+            "minirocket_l2": self.linear.l2 if self.rocket is not None else None,
             "unknown_tokens": self.vocab.unknown_seen if self.vocab else None,  # in validation + test
             "vocabulary": len(self.vocab) if self.vocab else None,
             "dataset": self.dataset,
@@ -371,22 +378,46 @@ class SequenceClassifier:
         padded, _ = pad([v.astype(np.float32) for v in values], self.max_length)
         return padded.reshape(len(values), -1)
 
+    def _path_features(self, seqs) -> np.ndarray:
+        """What the linear path reads: the baseline's features, or MiniRocket's of the scaled values."""
+        if self.rocket is None:
+            return self._features(seqs)
+        return self.rocket.transform([self.scaler.transform(v) for v in seqs.values])
+
     def _baselines(self, train, val, test, y_train, y_val) -> dict:
+        """The majority class and the logistic regression (the linear path, unless MiniRocket's
+        logistic regression is: then a baseline row of its own), fitted on the training rows with
+        the penalty chosen on validation, scored on the test rows."""
         if self.vocab is not None:
             self.ngrams = NGrams.fit(train.smiles)
         xtr, xva, xte = (self._features(s) for s in (train, val, test))
         self.linear = LinearModel.fit(xtr, y_train, xva, y_val, len(self.classes), self._score_proba)
+        self.logistic_l2 = self.linear.l2
         if self.multilabel:
             prior = np.nanmean(y_train, 0)
         else:
             prior = np.bincount(y_train, minlength=len(self.classes)) / len(y_train)
         majority = np.repeat(prior[None], len(xte), 0)  # argmax: the majority class; AUC 0.5
-        return {"test_proba": {"majority": majority, "logistic": self.linear.proba(xte)}}
+        out = {"majority": majority, "logistic": self.linear.proba(xte)}
+        self.rocket = None
+        if self.config.linear_features == "minirocket":
+            if self.vocab is not None:
+                raise LstmkitError("--linear-features minirocket: reads numeric sequences, not SMILES; use raw")
+            values = [self.scaler.transform(v) for v in train.values]
+            self.rocket, xtr = MiniRocket.fit_transform(values, seed=self.config.seed)
+            xva, xte = self._path_features(val), self._path_features(test)
+            self.linear = LinearModel.fit(xtr, y_train, xva, y_val, len(self.classes), self._score_proba)
+            out["minirocket"] = self.linear.proba(xte)
+        return {"test_proba": out, "test_features": xte}  # the linear path's, for the fusion
 
-    def _fused(self, proba: np.ndarray, seqs) -> np.ndarray:
-        """The network's probabilities, fused with the linear path's when linear_weight > 0."""
+    def _fused(self, proba: np.ndarray, seqs, features: np.ndarray | None = None) -> np.ndarray:
+        """The network's probabilities, fused with the linear path's when linear_weight > 0
+        (features: the linear path's, when already computed)."""
         w = self.config.linear_weight
-        return fuse(proba, self.linear.logits(self._features(seqs)), w, self.multilabel) if w else proba
+        if not w:
+            return proba
+        features = self._path_features(seqs) if features is None else features
+        return fuse(proba, self.linear.logits(features), w, self.multilabel)
 
     def _score_proba(self, y, proba) -> float:
         """The validation criterion, lower is better: log loss, or minus the monitored metric."""
@@ -454,9 +485,13 @@ class SequenceClassifier:
         save_tensors(folder / "model.safetensors", self.model.state_dict())
         if self.config.linear_weight:
             tensors = {k: torch.as_tensor(v) for k, v in self.linear.tensors().items()}
+            if self.rocket is not None:
+                tensors.update({k: torch.as_tensor(v) for k, v in self.rocket.tensors("minirocket.").items()})
             save_tensors(folder / "linear.safetensors", tensors)
             ngrams = dataclasses.asdict(self.ngrams) if self.vocab is not None else None
-            write_json(folder / "linear.json", {"l2": self.linear.l2, "ngrams": ngrams})
+            dilations = self.rocket.dilations if self.rocket is not None else None
+            linear = {"l2": self.linear.l2, "ngrams": ngrams, "minirocket_dilations": dilations}
+            write_json(folder / "linear.json", linear)
         if self.vocab is not None:
             write_json(folder / "vocabulary.json", self.vocab.to_dict())
         else:
@@ -514,6 +549,10 @@ class SequenceClassifier:
             clf.linear = LinearModel.from_tensors(tensors, linear["l2"], clf.multilabel)
             if linear["ngrams"] is not None:
                 clf.ngrams = NGrams(**linear["ngrams"])
+            if clf.config.linear_features == "minirocket":
+                if not linear.get("minirocket_dilations"):
+                    raise LstmkitError(f"--run: {folder}/linear.json lacks the MiniRocket dilations")
+                clf.rocket = MiniRocket.from_tensors(tensors, linear["minirocket_dilations"], "minirocket.")
         clf.model.eval()
         clf.metrics = read_json(folder / "metrics.json") if (folder / "metrics.json").exists() else {}
         return clf
