@@ -7,7 +7,7 @@ fixed instead of learned, which on 449 training beats overfits less than a learn
 (docs/classify.md measures both).
 
     kernels    84 of length 9: weight -1 everywhere but three positions of weight 2 (C(9, 3) = 84),
-               so each sums to 0 and the output does not move with the series' level
+               so each sums to 0: away from the edges the output does not move with the level
     dilations  d = floor(2^e) for e evenly spaced in [0, log2((L - 1) / 8)], so that the widest
                kernel spans the training length L; repeats give that dilation more features
     output     C_t = sum_j w_j * x_{t + (j - 4) d}, summed over a random subset of the channels
