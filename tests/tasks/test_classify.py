@@ -146,6 +146,7 @@ def test_the_linear_path_is_fused_into_the_prediction_and_saved(tmp_path, smiles
     assert (tmp_path / "run" / "linear.safetensors").is_file()
     page = (tmp_path / "run" / "report.html").read_text()
     assert "model (fused)" in page and "network alone" in page and "0.6 x the network" in page
+    assert ("on the MiniRocket features" in page and "MiniRocket</td>" in page) == rocket
     pd.testing.assert_frame_equal(clf.predict_proba(df), SequenceClassifier.load(tmp_path / "run").predict_proba(df))
     (tmp_path / "run" / "linear.safetensors").unlink()
     with pytest.raises(LstmkitError, match=r"no linear\.safetensors"):

@@ -134,9 +134,14 @@ def classify_report(folder, metrics: dict, predictions: pd.DataFrame, examples: 
         "early stopping on": metrics.get("monitor"),
         "logistic L2 (chosen on validation)": metrics.get("logistic_l2"),
     }
+    if metrics.get("minirocket_l2") is not None:
+        facts["MiniRocket logistic L2 (chosen on validation)"] = metrics["minirocket_l2"]
     w = config.get("linear_weight") or 0
     if w:
-        facts["linear path (model = fused)"] = f"logits = {1 - w:g} x the network's + {w:g} x the logistic regression's"
+        reads = "the MiniRocket features" if config.get("linear_features") == "minirocket" else "its own features"
+        facts["linear path (model = fused)"] = (
+            f"logits = {1 - w:g} x the network's + {w:g} x the logistic regression's (on {reads})"
+        )
     if metrics.get("vocabulary"):
         facts["SMILES vocabulary"] = (
             f"{metrics['vocabulary']} tokens; unknown in validation + test: {metrics['unknown_tokens']}"
