@@ -138,7 +138,7 @@ def classify_report(folder, metrics: dict, predictions: pd.DataFrame, examples: 
         facts["MiniRocket logistic L2 (chosen on validation)"] = metrics["minirocket_l2"]
     w = config.get("linear_weight") or 0
     if w:
-        reads = "the MiniRocket features" if config.get("linear_features") == "minirocket" else "its own features"
+        reads = {"minirocket": "the MiniRocket features"}.get(config.get("linear_features"), "the baseline's features")
         facts["linear path (model = fused)"] = (
             f"logits = {1 - w:g} x the network's + {w:g} x the logistic regression's (on {reads})"
         )
