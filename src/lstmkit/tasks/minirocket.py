@@ -87,7 +87,8 @@ class MiniRocket:
         """The fitted transform and the training features, standardised by their own statistics."""
         model = cls.fit(values, n_features, seed)
         train = model.transform(values, standardise=False)
-        model.mean, model.sd = train.mean(0), train.std(0) + 1e-8
+        sd = train.std(0)
+        model.mean, model.sd = train.mean(0), np.where(sd > 1e-8, sd, 1.0)  # constant in training: left as is
         return model, (train - model.mean) / model.sd
 
     def transform(self, values: list[np.ndarray], standardise: bool = True) -> np.ndarray:
