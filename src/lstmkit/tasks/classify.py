@@ -13,6 +13,7 @@ stopping on the validation criterion) -> metrics of model and baselines on the s
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import pathlib
 import time
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import rich
 import torch
 import torch.nn.functional as F
 
@@ -219,7 +221,9 @@ class SequenceClassifier:
         x_test, n_test = self._encode(test_seqs, cfg.tta, cfg.seed + 1)
         self.max_length = int(n_train.max())
 
-        self.baselines = self._baselines(train_seqs, val_seqs, test_seqs, y_train, y_val)
+        what = "logistic regression" + (", MiniRocket features" if cfg.linear_features == "minirocket" else "")
+        with contextlib.nullcontext() if quiet else rich.get_console().status(f"baselines: {what}"):
+            self.baselines = self._baselines(train_seqs, val_seqs, test_seqs, y_train, y_val)
         self.model, self.histories = torch.nn.ModuleList(), []
         start = time.perf_counter()
         for member in range(cfg.ensemble):
