@@ -80,6 +80,14 @@ def test_given_test_file_and_ragged_long_and_multichannel(tmp_path):
     with pytest.raises(LstmkitError, match=r"channels \['a', 'c'\]; the model was trained on \['a', 'b'\]"):
         clf.predict_proba(pd.concat(long).rename(columns={"b": "c"}))
     assert clf.channels == ["a", "b"] and clf.metrics["test"]["model"]["n"] == 8
+    # ... and MiniRocket's features of ragged two-channel sequences, fused, saved and loaded
+    settings = {**FAST, "label_col": "y", "linear_features": "minirocket", "linear_weight": 0.5}
+    clf = SequenceClassifier(**settings, id_col="sid", time_col="step").fit(pd.concat(long), quiet=True)
+    assert clf.rocket.channels[0].shape == (84, 2) and "minirocket" in clf.metrics["test"]
+    clf.save(tmp_path / "run")
+    pd.testing.assert_frame_equal(
+        clf.predict_proba(pd.concat(long)), SequenceClassifier.load(tmp_path / "run").predict_proba(pd.concat(long))
+    )
 
 
 def test_ensemble_averages_its_members():
