@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/layers.py
 	$(BIN)/python benchmarks/forecast.py
 	$(BIN)/python benchmarks/horizon.py
+	$(BIN)/python benchmarks/scale.py
 	$(BIN)/python benchmarks/classify.py
 	$(BIN)/python benchmarks/explain.py
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import pathlib
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from lstmkit import Forecaster
@@ -43,3 +45,14 @@ def test_layer_benchmark_quick_plan_writes_json(tmp_path, monkeypatch):
     monkeypatch.setattr(layers, "run_bench", lambda sizes, names, **kw: [])  # the wiring, not the timing
     assert layers.main(["--quick", "--out", str(tmp_path / "l.json")]) == 0
     assert (tmp_path / "l.json").is_file()
+
+
+def test_scale_benchmark_times_a_fresh_forecast_on_a_synthetic_csv(tmp_path):
+    scale = load_script("scale")
+    df = scale.synthetic(2000, covariates=3, seed=1, missing=0.01)
+    assert list(df.columns) == ["time", "temp", "cov0", "cov1", "cov2"] and 1950 < len(df) < 2000
+    assert df.time.iloc[0] == pd.Timestamp("2020-01-01") and df.time.diff().dropna().min() == pd.Timedelta("1h")
+    assert scale.main(["--years", "0.05", "--covariates", "2", "--json", str(tmp_path / "s.json")]) == 0
+    r = json.loads((tmp_path / "s.json").read_text())["result"]
+    assert r["rows"] + r["missing_hours"] == int(0.05 * 365.25 * 24) and r["wall_seconds"] > r["train_seconds"] > 0
+    assert set(r["rmse"]) == {"model", "persistence", "seasonal_naive", "linear_ar"} and r["peak_memory_mb"] > 0
