@@ -165,6 +165,7 @@ BAD_CLASSIFY = [
     (["--cell", "lsmt"], "error: cell: unknown cell 'lsmt'"),
     (["--linear-weight", "1.5"], "error: --linear-weight: expected a value in [0, 1), got 1.5"),
     (["--linear-features", "fft"], "Error: Invalid value for '--linear-features'"),
+    (["--group-col", "ward"], "error: --group-col: no column 'ward' in"),
 ]
 
 

@@ -105,6 +105,42 @@ def test_stratified_split_keeps_class_shares_and_every_row_once():
     assert all((a == b).all() for a, b in zip(again, (val, test, train), strict=True))
 
 
+def test_a_grouped_split_keeps_each_group_in_one_part():
+    rng = np.random.default_rng(0)
+    y = np.array([0] * 160 + [1] * 40)
+    groups = np.array([f"p{k // 4}" for k in range(200)])  # patients of 4 recordings, one class each
+    val, test, train = stratified_split(y, (0.1, 0.2), seed=1, groups=groups)
+    assert sorted(np.concatenate([val, test, train]).tolist()) == list(range(200))
+    for a, b in ((val, test), (val, train), (test, train)):
+        assert not set(groups[a]) & set(groups[b])
+    assert len(test) == 40 and len(val) == 20 and y[test].sum() == 8  # whole groups, shares kept
+    # every row its own group: the same draw as no groups at all
+    plain, single = stratified_split(y, (0.1, 0.2), 5), stratified_split(y, (0.1, 0.2), 5, np.arange(200))
+    assert all((a == b).all() for a, b in zip(plain, single, strict=True))
+    uneven = rng.integers(0, 30, 200)  # groups of uneven size still land whole
+    parts = stratified_split(y, (0.1, 0.2), seed=2, groups=uneven)
+    assert all(not set(uneven[a]) & set(uneven[b]) for a in parts for b in parts if a is not b)
+
+
+def test_a_group_column_is_read_per_sequence_and_never_a_value():
+    df = wide()
+    df["patient"] = ["x", "x", "y", "y", "z", "z"]
+    lab = sequences_from_table(df, ["label"], group_col="patient")
+    assert lab.groups.tolist() == ["x", "x", "y", "y", "z", "z"] and lab.sequences.values[0].shape == (5, 1)
+    df.loc[3, "patient"] = None
+    with pytest.raises(LstmkitError, match="column 'patient' has blanks"):
+        sequences_from_table(df, ["label"], group_col="patient")
+    with pytest.raises(LstmkitError, match="--group-col: no column 'ward'"):
+        sequences_from_table(df, ["label"], group_col="ward")
+    long = pd.DataFrame({"id": [1, 1, 2, 2], "t": [0, 1, 0, 1], "v": [0.1, 0.2, 0.3, 0.4], "label": [0, 0, 1, 1],
+                         "patient": ["a", "a", "a", "b"]})  # fmt: skip
+    with pytest.raises(LstmkitError, match="column 'patient' changes within id 2"):
+        sequences_from_table(long, ["label"], id_col="id", time_col="t", group_col="patient")
+    long.loc[3, "patient"] = "a"
+    lab = sequences_from_table(long, ["label"], id_col="id", time_col="t", group_col="patient")
+    assert lab.groups.tolist() == ["a", "a"] and lab.sequences.channels == ["v"]
+
+
 def test_pad_right_pads_with_zeros():
     x, n = pad([np.ones((2, 1)), np.ones((4, 1))])
     assert x.shape == (2, 4, 1) and n.tolist() == [2, 4] and x[0, 2:].sum() == 0

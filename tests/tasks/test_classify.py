@@ -44,7 +44,7 @@ def test_fit_scores_model_and_baselines_on_the_same_rows():
         assert {"accuracy", "balanced_accuracy", "macro_f1", "roc_auc"} <= set(m)
     assert test["model"]["accuracy"] > 0.85  # the shapes are easy; the majority guess gets 1/3
     assert test["majority"]["roc_auc"] == 0.5
-    assert clf.split_sizes == {"train": 84, "val": 12, "test": 24, "given_test_file": False}
+    assert clf.split_sizes == {"train": 84, "val": 12, "test": 24, "given_test_file": False, "groups": None}
     assert clf.classes == ["ramp", "sine", "square"]
 
 
@@ -188,6 +188,23 @@ def test_bad_settings_are_one_line_errors(settings, message):
         SequenceClassifier(**settings)
 
 
+def test_groups_never_straddle_the_split():
+    df = waves(120)
+    df.insert(1, "patient", [f"p{k % 30}" for k in range(120)])  # 30 patients, 4 beats each
+    clf = SequenceClassifier(**FAST, group_col="patient")
+    (train, _), (val, _), (test, _) = clf.split(df)["parts"].values()
+    seen = [set(df.patient.iloc[p.ids]) for p in (train, val, test)]
+    assert not (seen[0] & seen[1] or seen[0] & seen[2] or seen[1] & seen[2])
+    clf.fit(df, quiet=True)
+    assert clf.split_sizes["groups"] == 30 and clf.channels == ["value"] and clf.max_length == 24  # not a value
+    assert len(clf.predict_proba(df.drop(columns="patient"))) == 120  # not needed to predict
+    # SMILES: one molecule (canonical string) is one group, written twice or not
+    molecules = SequenceClassifier(**{**FAST, "label_col": "acid", "smiles_col": "smiles"})
+    parts = molecules.split(smiles_table())["parts"]
+    strings = [set(seqs.smiles) for seqs, _ in parts.values()]
+    assert not (strings[0] & strings[1] or strings[0] & strings[2] or strings[1] & strings[2])
+
+
 def test_minirocket_features_are_for_numeric_sequences():
     with pytest.raises(LstmkitError, match="--linear-features minirocket: reads numeric sequences, not SMILES"):
         settings = {**FAST, "label_col": "acid", "smiles_col": "smiles", "linear_features": "minirocket"}
@@ -212,7 +229,7 @@ def test_ecg5000_beats_the_logistic_regression_where_the_rare_classes_are():
     clf = SequenceClassifier(seed=0).fit("ecg5000", quiet=True)  # the data set's measured settings
     wall = time.perf_counter() - start
     test = clf.metrics["test"]
-    assert clf.split_sizes == {"train": 449, "val": 51, "test": 4500, "given_test_file": True}
+    assert clf.split_sizes == {"train": 449, "val": 51, "test": 4500, "given_test_file": True, "groups": None}
     assert clf.config.linear_features == "minirocket" and clf.config.linear_weight == 0.5
     assert test["network"]["accuracy"] > 0.935 and test["minirocket"]["accuracy"] > 0.935  # each part alone
     assert test["model"]["accuracy"] > max(test["network"]["accuracy"], test["minirocket"]["accuracy"])
@@ -227,6 +244,6 @@ def test_clintox_on_canonical_smiles_in_under_two_minutes():
     clf = SequenceClassifier(seed=1).fit("clintox", quiet=True)
     assert clf.config.smiles_col == "canonical_smiles" and clf.config.augment == 20
     test = clf.metrics["test"]
-    assert clf.config.linear_weight == 0.5 and test["network"]["roc_auc"] > 0.88  # the network alone
+    assert clf.config.linear_weight == 0.5 and test["network"]["roc_auc"] > 0.85  # the network alone
     assert test["model"]["roc_auc"] > max(test["network"]["roc_auc"] - 0.01, test["logistic"]["roc_auc"])
     assert clf.metrics["train_seconds"] < 120

@@ -57,6 +57,7 @@ class Sequences:
 class Labelled:
     sequences: Sequences
     labels: pd.DataFrame  # the label column(s), raw values, one row per sequence
+    groups: np.ndarray | None = None  # the group column's value per sequence (kept together in splits)
 
 
 def read_labelled_table(source, where: str = "--data") -> pd.DataFrame:
@@ -104,8 +105,28 @@ def sequences_from_table(
     ragged: bool = False,
     where: str = "--data",
     labels_required: bool = True,
+    group_col: str | None = None,
 ) -> Labelled:
-    """Split a table into sequences and their label column(s). See the module doc for the layouts."""
+    """Split a table into sequences and their label column(s). See the module doc for the layouts.
+    group_col (never a value column): read per sequence when labels are required (training data)."""
+    if group_col and labels_required:
+        _need(df, [group_col], "--group-col", where)
+    labelled = _sequences(df, label_cols, smiles_col, id_col, time_col, value_cols, ragged, where, labels_required,
+                          [group_col] if group_col else [])  # fmt: skip
+    if group_col and labels_required:
+        if id_col:
+            per_id = df.groupby(id_col, sort=False)[group_col].nunique(dropna=False)
+            if (per_id > 1).any():
+                raise LstmkitError(f"{where}: column {group_col!r} changes within id {per_id.index[per_id > 1][0]}")
+            labelled.groups = df.groupby(id_col, sort=False)[group_col].first().loc[labelled.sequences.ids].to_numpy()
+        else:
+            labelled.groups = df[group_col].to_numpy()
+        if pd.isna(labelled.groups).any():
+            raise LstmkitError(f"{where}: column {group_col!r} has blanks; every sequence needs its group")
+    return labelled
+
+
+def _sequences(df, label_cols, smiles_col, id_col, time_col, value_cols, ragged, where, labels_required, other):
     if not label_cols and "label" in df.columns:  # UCR files and most exports call it that
         label_cols = ["label"]
     if labels_required:
@@ -122,12 +143,12 @@ def sequences_from_table(
         seqs = Sequences([np.zeros(0)] * len(smiles), np.arange(len(df)), [smiles_col], smiles)
         return Labelled(seqs, df[present].reset_index(drop=True))
     if id_col:
-        return _long(df, label_cols, present, id_col, time_col, value_cols, where)
-    return _wide(df, label_cols, present, value_cols, ragged, where)
+        return _long(df, label_cols, present, id_col, time_col, value_cols, where, other)
+    return _wide(df, label_cols, present, value_cols, ragged, where, other)
 
 
-def _wide(df, label_cols, present, value_cols, ragged, where) -> Labelled:
-    cols = value_cols or [c for c in df.columns if c not in label_cols]
+def _wide(df, label_cols, present, value_cols, ragged, where, other) -> Labelled:
+    cols = value_cols or [c for c in df.columns if c not in label_cols and c not in other]
     _need(df, cols, "--value-cols", where)
     if not cols:
         raise LstmkitError(f"{where}: no value columns besides the label column(s)")
@@ -150,9 +171,9 @@ def _wide(df, label_cols, present, value_cols, ragged, where) -> Labelled:
     return Labelled(Sequences(seqs, np.arange(len(df)), ["value"]), df[present].reset_index(drop=True))
 
 
-def _long(df, label_cols, present, id_col, time_col, value_cols, where) -> Labelled:
+def _long(df, label_cols, present, id_col, time_col, value_cols, where, other) -> Labelled:
     _need(df, [id_col] + ([time_col] if time_col else []), "--id-col/--time-col", where)
-    skip = {id_col, time_col, *label_cols}
+    skip = {id_col, time_col, *label_cols, *other}
     cols = value_cols or [c for c in df.columns if c not in skip and pd.api.types.is_numeric_dtype(df[c])]
     _need(df, cols, "--value-cols", where)
     if not cols:
@@ -225,22 +246,41 @@ def pad(values: list[np.ndarray], length: int | None = None) -> tuple[np.ndarray
     return out, np.minimum(lengths, L)
 
 
-def stratified_split(y: np.ndarray, fractions: tuple[float, ...], seed: int) -> list[np.ndarray]:
+def stratified_split(
+    y: np.ndarray, fractions: tuple[float, ...], seed: int, groups: np.ndarray | None = None
+) -> list[np.ndarray]:
     """Row indices for each fraction (e.g. (0.1, 0.2) -> validation, test), the rest last (train),
     drawn per class so each part keeps the class balance; every class with at least as many rows
-    as parts puts one row in each. Multi-label y (N, K) is stratified on its first label."""
+    as parts puts one row in each. Multi-label y (N, K) is stratified on its first label.
+
+    groups: one value per row; rows sharing a value go to the same part (a patient's recordings,
+    one molecule written twice), so nothing is learned from a row whose twin is scored. Whole
+    groups are drawn, stratified by their first row's class, until each part has its share of
+    rows. Without groups every row is its own group: the same draw as row by row."""
     strata = y[:, 0] if y.ndim == 2 else y
     strata = np.where(np.isnan(strata), -1, strata) if strata.dtype.kind == "f" else strata
+    if groups is None:
+        unit, first = np.arange(len(strata)), np.arange(len(strata))
+    else:
+        unit = pd.factorize(pd.Series(groups).astype(str), sort=False)[0]  # numbered by first appearance
+        first = np.unique(unit, return_index=True)[1]
+    members = np.split(np.argsort(unit, kind="stable"), np.cumsum(np.bincount(unit))[:-1])  # rows per group
+    sizes = np.array([len(m) for m in members])
     rng = np.random.default_rng(seed)
     parts: list[list[int]] = [[] for _ in range(len(fractions) + 1)]
-    for cls in np.unique(strata):
-        rows = rng.permutation(np.flatnonzero(strata == cls))
-        start = 0
+    for cls in np.unique(strata[first]):
+        units = rng.permutation(np.flatnonzero(strata[first] == cls))
+        rows_in_class, start = sizes[units].sum(), 0
         for k, frac in enumerate(fractions):
-            take = round(frac * len(rows))
-            if len(rows) > len(fractions):
+            take = round(frac * rows_in_class)
+            if len(units) > len(fractions):
                 take = max(take, 1)
-            parts[k].extend(rows[start : start + take])
-            start += take
-        parts[-1].extend(rows[start:])
+            # the fewest whole groups that hold `take` rows (with single rows: exactly `take` of them)
+            count = int(np.searchsorted(np.cumsum(sizes[units[start:]]), take)) + 1 if take else 0
+            count = min(count, len(units) - start)
+            for u in units[start : start + count]:
+                parts[k].extend(members[u])
+            start += count
+        for u in units[start:]:
+            parts[-1].extend(members[u])
     return [np.sort(np.array(p, dtype=np.int64)) for p in parts]

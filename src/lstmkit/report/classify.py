@@ -134,6 +134,8 @@ def classify_report(folder, metrics: dict, predictions: pd.DataFrame, examples: 
         "early stopping on": metrics.get("monitor"),
         "logistic L2 (chosen on validation)": metrics.get("logistic_l2"),
     }
+    if split.get("groups") is not None:
+        facts["kept together in the split"] = f"{split['groups']} groups (--group-col, or one per canonical molecule)"
     if metrics.get("minirocket_l2") is not None:
         facts["MiniRocket logistic L2 (chosen on validation)"] = metrics["minirocket_l2"]
     w = config.get("linear_weight") or 0

@@ -57,6 +57,7 @@ class ClassifyConfig:
     tta: int = 0  # SMILES: randomised variants averaged with the canonical one at prediction
     val: float = 0.1  # stratified fractions (of the training file when a test file is given)
     test: float = 0.2
+    group_col: str | None = None  # sequences sharing its value stay in one part (SMILES: identical molecules do)
     cell: str = "lstm"
     hidden_size: int = 64
     num_layers: int = 1
@@ -147,7 +148,7 @@ class SequenceClassifier:
         cfg = self.config
         return sequences_from_table(
             df, cfg.label_col or [], cfg.smiles_col, cfg.id_col, cfg.time_col, cfg.value_cols, cfg.ragged, where,
-            labels_required,
+            labels_required, cfg.group_col,
         )  # fmt: skip
 
     def _encode(self, seqs, variants: int = 0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -169,19 +170,27 @@ class SequenceClassifier:
     def split(self, data, test=None, classes=None) -> dict:
         """Read and split as fit() does: the same rows in the same parts for the same data and
         seed (explain() re-derives a saved run's test rows this way). Returns the sequences and
-        targets of train, val and test; SMILES canonicalised."""
+        targets of train, val and test; SMILES canonicalised. Rows of one group (--group-col;
+        for SMILES without it, one canonical molecule) never straddle two parts."""
         cfg = self.config
         train_df, test_df = self._tables(data, test)
         labelled = self._sequences(train_df, "--data")
         cfg.label_col = list(labelled.labels.columns)  # as resolved ("label" when not named)
         y_all, found = encode_labels(labelled.labels, classes, "--data")
-        if test_df is not None:
-            test_lab = self._sequences(test_df, "--test")
+        test_lab = self._sequences(test_df, "--test") if test_df is not None else None
+        if cfg.smiles_col and cfg.canonical:  # before splitting: one molecule, one string, one part
+            for lab in filter(None, (labelled, test_lab)):
+                lab.sequences.smiles = canonicalize(lab.sequences.smiles)
+        groups = labelled.groups
+        if groups is None and cfg.smiles_col:
+            groups = np.asarray(labelled.sequences.smiles)
+        n_groups = len(np.unique(groups.astype(str))) if groups is not None else None
+        if test_lab is not None:
             y_test, _ = encode_labels(test_lab.labels, found, "--test")
-            val_rows, train_rows = stratified_split(y_all, (cfg.val,), cfg.seed)
+            val_rows, train_rows = stratified_split(y_all, (cfg.val,), cfg.seed, groups)
             test_seqs = test_lab.sequences
         else:
-            val_rows, test_rows, train_rows = stratified_split(y_all, (cfg.val, cfg.test), cfg.seed)
+            val_rows, test_rows, train_rows = stratified_split(y_all, (cfg.val, cfg.test), cfg.seed, groups)
             test_seqs, y_test = labelled.sequences.subset(test_rows), y_all[test_rows]
         if len(test_seqs) == 0:
             raise LstmkitError("--test: no test rows; use a larger data set or --test-fraction")
@@ -190,10 +199,7 @@ class SequenceClassifier:
             "val": (labelled.sequences.subset(val_rows), y_all[val_rows]),
             "test": (test_seqs, y_test),
         }
-        if cfg.smiles_col and cfg.canonical:
-            for seqs, _ in parts.values():
-                seqs.smiles = canonicalize(seqs.smiles)
-        return {"parts": parts, "classes": found, "given_test_file": test_df is not None}
+        return {"parts": parts, "classes": found, "given_test_file": test_df is not None, "groups": n_groups}
 
     def fit(self, data, test=None, quiet: bool = False, checkpoint_dir=None, resume: bool = False):
         cfg = self.config
@@ -204,7 +210,7 @@ class SequenceClassifier:
         (train_seqs, y_train), (val_seqs, y_val), (test_seqs, y_test) = split["parts"].values()
         self.multilabel = y_train.ndim == 2
         self.split_sizes = {"train": len(train_seqs), "val": len(val_seqs), "test": len(test_seqs),
-                            "given_test_file": split["given_test_file"]}  # fmt: skip
+                            "given_test_file": split["given_test_file"], "groups": split["groups"]}  # fmt: skip
 
         if cfg.smiles_col:
             extra = randomize(train_seqs.smiles, cfg.augment, cfg.seed) if cfg.augment else []
