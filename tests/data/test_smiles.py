@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lstmkit import LstmkitError
-from lstmkit.data.smiles import UNK, NGrams, Vocabulary, canonicalize, has_rdkit, randomize, tokenize
+from lstmkit.data.smiles import UNK, NGrams, Vocabulary, canonicalize, has_rdkit, randomize, scaffolds, tokenize
 
 needs_rdkit = pytest.mark.skipif(not has_rdkit(), reason="the chem extra (RDKit) is not installed")
 
@@ -72,3 +72,20 @@ def test_randomized_smiles_are_the_same_molecule_written_differently():
     assert len(set(variants)) > 3  # different strings ...
     assert set(canonicalize(variants)) == {s}  # ... of one molecule
     assert randomize([s], 8, seed=0)[0] == variants  # seeded
+
+
+@needs_rdkit
+def test_scaffolds_are_the_ring_systems_with_their_linkers():
+    aspirin, salicylic, ethanol, biphenyl = "CC(=O)Oc1ccccc1C(=O)O", "OC(=O)c1ccccc1O", "CCO", "c1ccc(-c2ccccc2)cc1C"
+    got = scaffolds([aspirin, salicylic, ethanol, biphenyl])
+    assert got[0] == got[1] == "c1ccccc1" and got[2] == "" and got[3] == "c1ccc(-c2ccccc2)cc1"
+    with pytest.raises(LstmkitError, match="cannot parse SMILES 'C1CC'"):
+        scaffolds(["C1CC"])
+
+
+def test_scaffolds_without_rdkit_say_what_to_install(monkeypatch):
+    import lstmkit.data.smiles as smiles
+
+    monkeypatch.setattr(smiles, "has_rdkit", lambda: False)
+    with pytest.raises(LstmkitError, match=r"--split-by scaffold: needs RDKit \(pip install 'lstmkit\[chem\]'\)"):
+        smiles.scaffolds(["CCO"])

@@ -180,6 +180,7 @@ def test_an_embedded_data_sets_settings_fill_only_what_the_user_left_open():
         (dict(cell="nope"), "unknown cell"),
         (dict(linear_weight=1.0), r"--linear-weight: expected a value in \[0, 1\)"),
         (dict(linear_features="fft"), "--linear-features: expected raw or minirocket, got 'fft'"),
+        (dict(split_by="ring"), "--split-by: expected molecule or scaffold, got 'ring'"),
         (dict(nope=1), "unknown setting"),
     ],
 )
@@ -203,6 +204,13 @@ def test_groups_never_straddle_the_split():
     parts = molecules.split(smiles_table())["parts"]
     strings = [set(seqs.smiles) for seqs, _ in parts.values()]
     assert not (strings[0] & strings[1] or strings[0] & strings[2] or strings[1] & strings[2])
+    if has_rdkit():  # ... or one Bemis-Murcko scaffold is (benzene rings here, and the acyclic "")
+        from lstmkit.data.smiles import scaffolds
+
+        by_scaffold = SequenceClassifier(**{**FAST, "label_col": "acid", "smiles_col": "smiles"}, split_by="scaffold")
+        split = by_scaffold.split(smiles_table())
+        kinds = [set(scaffolds(seqs.smiles)) for seqs, _ in split["parts"].values()]
+        assert not (kinds[0] & kinds[1] or kinds[0] & kinds[2] or kinds[1] & kinds[2]) and split["groups"] == 2
 
 
 def test_minirocket_features_are_for_numeric_sequences():

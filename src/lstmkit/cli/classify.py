@@ -60,6 +60,9 @@ from . import _csv_list, _one_line_errors, _set_threads, console, main
               show_default=True, help="Validation criterion for early stopping.")  # fmt: skip
 @click.option("--group-col", help="Sequences sharing this column's value (a patient, a recording) stay in one "
               "part of the split. SMILES: identical canonical molecules always do.")  # fmt: skip
+@click.option("--split-by", type=click.Choice(["molecule", "scaffold"]), default="molecule", show_default=True,
+              help="SMILES: keep identical molecules, or all molecules of one Bemis-Murcko scaffold, in one part "
+                   "(scaffold: test on chemotypes unseen in training).")  # fmt: skip
 @click.option("--val-fraction", type=float, default=0.1, show_default=True)
 @click.option("--test-fraction", type=float, default=0.2, show_default=True, help="Used when no --test file.")
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -71,8 +74,8 @@ from . import _csv_list, _one_line_errors, _set_threads, console, main
 def classify(data, test_file, label_col, smiles_col, id_col, time_col, value_cols, ragged, cell, hidden_size,
              num_layers, unidirectional, pooling, conv_channels, conv_kernel, conv_layers, fcn_channels, embed_dim,
              conv_stride, dropout, class_weights, augment, tta, no_canonical, ensemble, linear_weight, linear_features,
-             epochs, patience, batch_size, lr, weight_decay, monitor, group_col, val_fraction, test_fraction, seed,
-             threads, out, resume, quiet):  # fmt: skip
+             epochs, patience, batch_size, lr, weight_decay, monitor, group_col, split_by, val_fraction, test_fraction,
+             seed, threads, out, resume, quiet):  # fmt: skip
     """Train and evaluate a sequence classifier against majority-class and logistic baselines.
 
     On an embedded data set (ecg5000, clintox) the settings measured best there (docs/classify.md)
@@ -96,7 +99,8 @@ def classify(data, test_file, label_col, smiles_col, id_col, time_col, value_col
         conv_stride=conv_stride, dropout=dropout, class_weights=class_weights, weight_decay=weight_decay,
         augment=augment, tta=tta, canonical=not no_canonical, ensemble=ensemble, linear_weight=linear_weight,
         linear_features=linear_features, epochs=epochs, patience=patience, batch_size=batch_size, lr=lr,
-        monitor=monitor, group_col=group_col, val=val_fraction, test=test_fraction, seed=seed, threads=threads,
+        monitor=monitor, group_col=group_col, split_by=split_by, val=val_fraction, test=test_fraction, seed=seed,
+        threads=threads,
     )  # fmt: skip
     # Pass on only what the user set: an embedded data set's measured settings fill the rest.
     ctx = click.get_current_context()

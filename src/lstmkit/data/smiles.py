@@ -21,7 +21,7 @@ import numpy as np
 
 from ..config import LstmkitError
 
-__all__ = ["PAD", "UNK", "NGrams", "Vocabulary", "canonicalize", "has_rdkit", "randomize", "tokenize"]
+__all__ = ["PAD", "UNK", "NGrams", "Vocabulary", "canonicalize", "has_rdkit", "randomize", "scaffolds", "tokenize"]
 
 PAD, UNK = "<pad>", "<unk>"
 _TOKEN = re.compile(r"\[[^\]\[]+\]|Br|Cl|%[0-9]{2}|[BCNOSPFI]|[bcnosp]|[()=#\-+\\/:~@?>*$.]|[0-9]")
@@ -77,6 +77,16 @@ def canonicalize(smiles: list[str], where: str = "--smiles-col") -> list[str]:
     from rdkit import Chem
 
     return [Chem.MolToSmiles(_mol(s, f"{where} row {k}")) for k, s in enumerate(smiles)]
+
+
+def scaffolds(smiles: list[str], where: str = "--split-by scaffold") -> list[str]:
+    """The Bemis-Murcko scaffold of each molecule (its ring systems and the chains linking them;
+    "" for a molecule without rings), for splits that test on chemotypes unseen in training."""
+    if not has_rdkit():
+        raise LstmkitError(f"{where}: needs RDKit (pip install 'lstmkit[chem]')")
+    from rdkit.Chem.Scaffolds import MurckoScaffold
+
+    return [MurckoScaffold.MurckoScaffoldSmiles(mol=_mol(s, f"{where} row {k}")) for k, s in enumerate(smiles)]
 
 
 def randomize(smiles: list[str], n: int, seed: int = 0) -> list[list[str]]:

@@ -29,7 +29,7 @@ from .. import data as datasets
 from ..config import LstmkitError, require_positive, settings_of
 from ..data.scaling import Standardizer
 from ..data.sequences import encode_labels, pad, read_labelled_table, sequences_from_table, stratified_split
-from ..data.smiles import NGrams, Vocabulary, canonicalize, randomize, tokenize
+from ..data.smiles import NGrams, Vocabulary, canonicalize, randomize, scaffolds, tokenize
 from ..evaluate import classification_metrics
 from ..models import ClassifierNet
 from ..train import fit
@@ -58,6 +58,7 @@ class ClassifyConfig:
     val: float = 0.1  # stratified fractions (of the training file when a test file is given)
     test: float = 0.2
     group_col: str | None = None  # sequences sharing its value stay in one part (SMILES: identical molecules do)
+    split_by: str = "molecule"  # SMILES without group_col: molecule | scaffold (Bemis-Murcko) kept together
     cell: str = "lstm"
     hidden_size: int = 64
     num_layers: int = 1
@@ -98,6 +99,8 @@ def _check(cfg: ClassifyConfig) -> None:
         raise LstmkitError(f"--pooling: expected one of {', '.join(ClassifierNet.POOLING)}, got {cfg.pooling!r}")
     if cfg.class_weights not in ("none", "sqrt", "balanced"):
         raise LstmkitError(f"--class-weights: expected none, sqrt or balanced, got {cfg.class_weights!r}")
+    if cfg.split_by not in ("molecule", "scaffold"):
+        raise LstmkitError(f"--split-by: expected molecule or scaffold, got {cfg.split_by!r}")
     if cfg.linear_features not in LINEAR_FEATURES:
         raise LstmkitError(f"--linear-features: expected raw or minirocket, got {cfg.linear_features!r}")
     if cfg.monitor not in MONITORS:
@@ -183,7 +186,8 @@ class SequenceClassifier:
                 lab.sequences.smiles = canonicalize(lab.sequences.smiles)
         groups = labelled.groups
         if groups is None and cfg.smiles_col:
-            groups = np.asarray(labelled.sequences.smiles)
+            smiles = labelled.sequences.smiles
+            groups = np.asarray(scaffolds(smiles) if cfg.split_by == "scaffold" else smiles)
         n_groups = len(np.unique(groups.astype(str))) if groups is not None else None
         if test_lab is not None:
             y_test, _ = encode_labels(test_lab.labels, found, "--test")
