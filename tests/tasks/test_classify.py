@@ -189,7 +189,7 @@ def test_bad_settings_are_one_line_errors(settings, message):
         SequenceClassifier(**settings)
 
 
-def test_groups_never_straddle_the_split():
+def test_groups_never_straddle_the_split(tmp_path):
     df = waves(120)
     df.insert(1, "patient", [f"p{k % 30}" for k in range(120)])  # 30 patients, 4 beats each
     clf = SequenceClassifier(**FAST, group_col="patient")
@@ -199,6 +199,8 @@ def test_groups_never_straddle_the_split():
     clf.fit(df, quiet=True)
     assert clf.split_sizes["groups"] == 30 and clf.channels == ["value"] and clf.max_length == 24  # not a value
     assert len(clf.predict_proba(df.drop(columns="patient"))) == 120  # not needed to predict
+    clf.save(tmp_path / "run")
+    assert "30 groups of patient" in (tmp_path / "run" / "report.html").read_text()
     # SMILES: one molecule (canonical string) is one group, written twice or not
     molecules = SequenceClassifier(**{**FAST, "label_col": "acid", "smiles_col": "smiles"})
     parts = molecules.split(smiles_table())["parts"]

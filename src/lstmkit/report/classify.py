@@ -135,7 +135,9 @@ def classify_report(folder, metrics: dict, predictions: pd.DataFrame, examples: 
         "logistic L2 (chosen on validation)": metrics.get("logistic_l2"),
     }
     if split.get("groups") is not None:
-        facts["kept together in the split"] = f"{split['groups']} groups (--group-col, or one per canonical molecule)"
+        what = (f"groups of {config['group_col']}" if config.get("group_col")
+                else "Bemis-Murcko scaffolds" if config.get("split_by") == "scaffold" else "molecules")  # fmt: skip
+        facts["kept together in the split"] = f"{split['groups']} {what}"
     if metrics.get("minirocket_l2") is not None:
         facts["MiniRocket logistic L2 (chosen on validation)"] = metrics["minirocket_l2"]
     w = config.get("linear_weight") or 0
