@@ -83,7 +83,7 @@ def test_given_test_file_and_ragged_long_and_multichannel(tmp_path):
     # ... and MiniRocket's features of ragged two-channel sequences, fused, saved and loaded
     settings = {**FAST, "label_col": "y", "linear_features": "minirocket", "linear_weight": 0.5}
     clf = SequenceClassifier(**settings, id_col="sid", time_col="step").fit(pd.concat(long), quiet=True)
-    assert clf.rocket.channels[0].shape == (84, 2) and "minirocket" in clf.metrics["test"]
+    assert clf.linear.rocket.channels[0].shape == (84, 2) and "minirocket" in clf.metrics["test"]
     clf.save(tmp_path / "run")
     pd.testing.assert_frame_equal(
         clf.predict_proba(pd.concat(long)), SequenceClassifier.load(tmp_path / "run").predict_proba(pd.concat(long))
@@ -142,12 +142,14 @@ def test_the_linear_path_is_fused_into_the_prediction_and_saved(tmp_path, smiles
     x, n = clf._encode(clf.test_sequences, clf.config.tta, clf.config.seed + 1)
     network = clf._proba(x, n)
     if rocket:  # MiniRocket's features of the scaled values; the raw logistic stays a baseline row
-        inputs = clf.rocket.transform([clf.scaler.transform(v) for v in clf.test_sequences.values])
-        assert inputs.shape[1] == 9996 and clf.linear.W.shape == (9996, 3)
-        assert clf.metrics["minirocket_l2"] == clf.linear.l2 and clf.metrics["logistic_l2"] is not None
-    else:
-        inputs = clf._features(clf.test_sequences)
-    logits = inputs @ clf.linear.W + clf.linear.b
+        inputs = clf.linear.rocket.transform([clf.scaler.transform(v) for v in clf.test_sequences.values])
+        assert inputs.shape[1] == 9996 and clf.linear.model.W.shape == (9996, 3)
+        assert clf.metrics["minirocket_l2"] == clf.linear.model.l2 and clf.metrics["logistic_l2"] is not None
+    elif smiles:
+        inputs = clf.linear.ngrams.transform(clf.test_sequences.smiles)
+    else:  # the scaled values, one column per step
+        inputs = np.stack([clf.scaler.transform(v)[:, 0] for v in clf.test_sequences.values])
+    logits = inputs @ clf.linear.model.W + clf.linear.model.b
     np.testing.assert_allclose(clf.test_proba, fuse(network, logits, 0.4, False), atol=1e-12)
     assert not np.allclose(clf.test_proba, network)
     clf.save(tmp_path / "run")

@@ -109,21 +109,29 @@ def sequences_from_table(
 ) -> Labelled:
     """Split a table into sequences and their label column(s). See the module doc for the layouts.
     group_col (never a value column): read per sequence when labels are required (training data)."""
-    if group_col and labels_required:
+    grouped = bool(group_col) and labels_required
+    if grouped:
         _need(df, [group_col], "--group-col", where)
     labelled = _sequences(df, label_cols, smiles_col, id_col, time_col, value_cols, ragged, where, labels_required,
                           [group_col] if group_col else [])  # fmt: skip
-    if group_col and labels_required:
-        if id_col:
-            per_id = df.groupby(id_col, sort=False)[group_col].nunique(dropna=False)
-            if (per_id > 1).any():
-                raise LstmkitError(f"{where}: column {group_col!r} changes within id {per_id.index[per_id > 1][0]}")
-            labelled.groups = df.groupby(id_col, sort=False)[group_col].first().loc[labelled.sequences.ids].to_numpy()
-        else:
-            labelled.groups = df[group_col].to_numpy()
-        if pd.isna(labelled.groups).any():
-            raise LstmkitError(f"{where}: column {group_col!r} has blanks; every sequence needs its group")
+    if grouped:
+        labelled.groups = _groups(df, group_col, id_col, labelled.sequences.ids, where)
     return labelled
+
+
+def _groups(df, group_col, id_col, ids, where) -> np.ndarray:
+    """The group column's value per sequence: per row, or per id of a long table (constant there)."""
+    if id_col:
+        per_id = df.groupby(id_col, sort=False)[group_col]
+        varying = per_id.nunique(dropna=False)
+        if (varying > 1).any():
+            raise LstmkitError(f"{where}: column {group_col!r} changes within id {varying.index[varying > 1][0]}")
+        groups = per_id.first().loc[ids].to_numpy()
+    else:
+        groups = df[group_col].to_numpy()
+    if pd.isna(groups).any():
+        raise LstmkitError(f"{where}: column {group_col!r} has blanks; every sequence needs its group")
+    return groups
 
 
 def _sequences(df, label_cols, smiles_col, id_col, time_col, value_cols, ragged, where, labels_required, other):

@@ -7,8 +7,9 @@
 fit(): read (data.sequences) -> split (the given test file, else a stratified train/val/test split
 with a seed) -> scale channels on train only, or canonicalise + tokenise SMILES with a vocabulary
 from train -> baselines (majority class; logistic regression on the raw values or on character
-n-gram counts, its L2 strength chosen on validation) -> ClassifierNet -> train (train.fit, early
-stopping on the validation criterion) -> metrics of model and baselines on the same test rows.
+n-gram counts, its L2 strength chosen on validation; tasks/linear.py) -> ClassifierNet -> train
+(train.fit, early stopping on the validation criterion) -> metrics of model and baselines on the
+same test rows, the model fused with its linear path when linear_weight > 0 (tasks/linear.py).
 """
 
 from __future__ import annotations
@@ -29,12 +30,11 @@ from .. import data as datasets
 from ..config import LstmkitError, require_positive, settings_of
 from ..data.scaling import Standardizer
 from ..data.sequences import encode_labels, pad, read_labelled_table, sequences_from_table, stratified_split
-from ..data.smiles import NGrams, Vocabulary, canonicalize, randomize, scaffolds, tokenize
+from ..data.smiles import Vocabulary, canonicalize, randomize, scaffolds, tokenize
 from ..evaluate import classification_metrics
 from ..models import ClassifierNet
 from ..train import fit
-from .linear import LinearModel, fuse
-from .minirocket import MiniRocket
+from .linear import LinearPath, fuse
 
 __all__ = ["ClassifyConfig", "SequenceClassifier"]
 
@@ -121,7 +121,6 @@ class SequenceClassifier:
         self._explicit = set(settings)  # what the user chose; an embedded data set's settings fill the rest
         _check(self.config)
         self.model: torch.nn.ModuleList | None = None
-        self.rocket: MiniRocket | None = None  # the linear path's features with linear_features="minirocket"
         self.dataset = None
 
     # ---- data ------------------------------------------------------------------------------
@@ -267,7 +266,7 @@ class SequenceClassifier:
             "multilabel": self.multilabel,
             "split": self.split_sizes,
             "logistic_l2": self.logistic_l2,
-            "minirocket_l2": self.linear.l2 if self.rocket is not None else None,
+            "minirocket_l2": self.linear.model.l2 if self.linear.rocket is not None else None,
             "unknown_tokens": self.vocab.unknown_seen if self.vocab else None,  # in validation + test
             "vocabulary": len(self.vocab) if self.vocab else None,
             "dataset": self.dataset,
@@ -383,46 +382,33 @@ class SequenceClassifier:
 
     # ---- baselines -------------------------------------------------------------------------
 
-    def _features(self, seqs) -> np.ndarray:
-        """The logistic baseline's inputs: n-gram counts of SMILES, or the raw values (scaled,
-        zero-padded to the training length) one column per step and channel."""
-        if self.vocab is not None:
-            return self.ngrams.transform(seqs.smiles)
-        values = [self.scaler.transform(v) for v in seqs.values]
-        padded, _ = pad([v.astype(np.float32) for v in values], self.max_length)
-        return padded.reshape(len(values), -1)
-
-    def _path_features(self, seqs) -> np.ndarray:
-        """What the linear path reads: the baseline's features, or MiniRocket's of the scaled values."""
-        if self.rocket is None:
-            return self._features(seqs)
-        return self.rocket.transform([self.scaler.transform(v) for v in seqs.values])
-
     def _baselines(self, train, val, test, y_train, y_val) -> dict:
-        """The majority class and the logistic regression (the linear path, unless MiniRocket's
-        logistic regression is: then a baseline row of its own), fitted on the training rows with
-        the penalty chosen on validation, scored on the test rows."""
-        if self.vocab is not None:
-            self.ngrams = NGrams.fit(train.smiles)
-        xtr, xva, xte = (self._features(s) for s in (train, val, test))
-        self.linear = LinearModel.fit(xtr, y_train, xva, y_val, len(self.classes), self._score_proba)
-        self.logistic_l2 = self.linear.l2
+        """The majority class and the logistic regression on the baseline's features (n-grams or
+        the values), fitted on the training rows with the penalty chosen on validation and scored
+        on the test rows; it is the linear path too, unless MiniRocket's logistic regression is
+        (then a baseline row of its own)."""
+        cfg = self.config
+
+        def fit_path(kind):
+            return LinearPath.fit(kind, train, val, y_train, y_val, len(self.classes), self._score_proba,
+                                  self.scaler, self.max_length, cfg.seed)  # fmt: skip
+
+        logistic = fit_path("ngrams" if self.vocab is not None else "values")
+        self.linear, self.logistic_l2 = logistic, logistic.model.l2
+        x_test = logistic.features(test)
         if self.multilabel:
             prior = np.nanmean(y_train, 0)
         else:
             prior = np.bincount(y_train, minlength=len(self.classes)) / len(y_train)
-        majority = np.repeat(prior[None], len(xte), 0)  # argmax: the majority class; AUC 0.5
-        out = {"majority": majority, "logistic": self.linear.proba(xte)}
-        self.rocket = None
-        if self.config.linear_features == "minirocket":
+        majority = np.repeat(prior[None], len(test), 0)  # argmax: the majority class; AUC 0.5
+        out = {"majority": majority, "logistic": logistic.model.proba(x_test)}
+        if cfg.linear_features == "minirocket":
             if self.vocab is not None:
                 raise LstmkitError("--linear-features minirocket: reads numeric sequences, not SMILES; use raw")
-            values = [self.scaler.transform(v) for v in train.values]
-            self.rocket, xtr = MiniRocket.fit_transform(values, seed=self.config.seed)
-            xva, xte = self._path_features(val), self._path_features(test)
-            self.linear = LinearModel.fit(xtr, y_train, xva, y_val, len(self.classes), self._score_proba)
-            out["minirocket"] = self.linear.proba(xte)
-        return {"test_proba": out, "test_features": xte}  # the linear path's, for the fusion
+            self.linear = fit_path("minirocket")
+            x_test = self.linear.features(test)
+            out["minirocket"] = self.linear.model.proba(x_test)
+        return {"test_proba": out, "test_features": x_test}  # the linear path's, for the fusion
 
     def _fused(self, proba: np.ndarray, seqs, features: np.ndarray | None = None) -> np.ndarray:
         """The network's probabilities, fused with the linear path's when linear_weight > 0
@@ -430,8 +416,8 @@ class SequenceClassifier:
         w = self.config.linear_weight
         if not w:
             return proba
-        features = self._path_features(seqs) if features is None else features
-        return fuse(proba, self.linear.logits(features), w, self.multilabel)
+        features = self.linear.features(seqs) if features is None else features
+        return fuse(proba, self.linear.model.logits(features), w, self.multilabel)
 
     def _score_proba(self, y, proba) -> float:
         """The validation criterion, lower is better: log loss, or minus the monitored metric."""
@@ -498,14 +484,7 @@ class SequenceClassifier:
         )
         save_tensors(folder / "model.safetensors", self.model.state_dict())
         if self.config.linear_weight:
-            tensors = {k: torch.as_tensor(v) for k, v in self.linear.tensors().items()}
-            if self.rocket is not None:
-                tensors.update({k: torch.as_tensor(v) for k, v in self.rocket.tensors("minirocket.").items()})
-            save_tensors(folder / "linear.safetensors", tensors)
-            ngrams = dataclasses.asdict(self.ngrams) if self.vocab is not None else None
-            dilations = self.rocket.dilations if self.rocket is not None else None
-            linear = {"l2": self.linear.l2, "ngrams": ngrams, "minirocket_dilations": dilations}
-            write_json(folder / "linear.json", linear)
+            self.linear.save(folder)
         if self.vocab is not None:
             write_json(folder / "vocabulary.json", self.vocab.to_dict())
         else:
@@ -556,17 +535,8 @@ class SequenceClassifier:
         clf.model = torch.nn.ModuleList(clf._build_model() for _ in range(clf.config.ensemble))
         clf.model.load_state_dict(load_file(folder / "model.safetensors"))
         if clf.config.linear_weight:
-            if not (folder / "linear.safetensors").is_file():
-                raise LstmkitError(f"--run: {folder} has linear_weight > 0 but no linear.safetensors")
-            linear = read_json(folder / "linear.json")
-            tensors = load_file(folder / "linear.safetensors")
-            clf.linear = LinearModel.from_tensors(tensors, linear["l2"], clf.multilabel)
-            if linear["ngrams"] is not None:
-                clf.ngrams = NGrams(**linear["ngrams"])
-            if clf.config.linear_features == "minirocket":
-                if not linear.get("minirocket_dilations"):
-                    raise LstmkitError(f"--run: {folder}/linear.json lacks the MiniRocket dilations")
-                clf.rocket = MiniRocket.from_tensors(tensors, linear["minirocket_dilations"], "minirocket.")
+            minirocket = clf.config.linear_features == "minirocket"
+            clf.linear = LinearPath.load(folder, clf.multilabel, clf.scaler, clf.max_length, minirocket)
         clf.model.eval()
         clf.metrics = read_json(folder / "metrics.json") if (folder / "metrics.json").exists() else {}
         return clf

@@ -1,5 +1,5 @@
 """The classifier's linear model: a logistic regression on fixed features (the raw values, one per
-step and channel, or character n-gram counts of SMILES).
+step and channel, character n-gram counts of SMILES, or MiniRocket's features of the values).
 
 Every run fits it as the baseline the network must beat. With `linear_weight` w > 0 it is also a
 path of the model, fused with the network's prediction (Wide & Deep, Cheng et al. 2016; LSTNet's
@@ -16,11 +16,18 @@ its own; the fusion only changes the prediction.
 
 from __future__ import annotations
 
+import dataclasses
+import pathlib
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..config import LstmkitError
+from ..data.scaling import Standardizer
+from ..data.sequences import Sequences, pad
+from ..data.smiles import NGrams
 from ..evaluate import fit_logistic, logistic_proba
+from .minirocket import MiniRocket
 
 L2_GRID = (0.1, 1.0, 10.0, 100.0, 1000.0)  # L2 strengths tried on validation
 
@@ -82,3 +89,76 @@ def fuse(proba: np.ndarray, linear_logits: np.ndarray, weight: float, multilabel
     z -= z.max(1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(1, keepdims=True)
+
+
+@dataclass
+class LinearPath:
+    """A logistic regression with the features it reads: n-gram counts of SMILES (`ngrams`), the
+    scaled values zero-padded to `max_length` steps (one column per step and channel), or
+    MiniRocket's features of the scaled values (`rocket`). Saved as linear.safetensors (W, b and
+    MiniRocket's tensors) + linear.json (penalty, n-gram vocabulary, MiniRocket dilations)."""
+
+    model: LinearModel
+    scaler: Standardizer | None = None  # the classifier's channel scaler (values)
+    max_length: int = 0  # raw values: steps per channel
+    ngrams: NGrams | None = None
+    rocket: MiniRocket | None = None
+
+    @classmethod
+    def fit(cls, kind: str, train: Sequences, val: Sequences, y_train, y_val, n_classes: int, criterion,
+            scaler=None, max_length: int = 0, seed: int = 0) -> LinearPath:  # fmt: skip
+        """kind: "ngrams" | "values" | "minirocket"; the penalty chosen on `val` by `criterion`."""
+        path = cls(None, scaler, max_length)
+        if kind == "ngrams":
+            path.ngrams = NGrams.fit(train.smiles)
+            x_train = path.features(train)
+        elif kind == "minirocket":
+            path.rocket, x_train = MiniRocket.fit_transform(path._scaled(train), seed=seed)
+        else:
+            x_train = path.features(train)
+        path.model = LinearModel.fit(x_train, y_train, path.features(val), y_val, n_classes, criterion)
+        return path
+
+    def features(self, seqs: Sequences) -> np.ndarray:
+        if self.ngrams is not None:
+            return self.ngrams.transform(seqs.smiles)
+        if self.rocket is not None:
+            return self.rocket.transform(self._scaled(seqs))
+        padded, _ = pad([v.astype(np.float32) for v in self._scaled(seqs)], self.max_length)
+        return padded.reshape(len(seqs), -1)
+
+    def _scaled(self, seqs: Sequences) -> list[np.ndarray]:
+        return [self.scaler.transform(v) for v in seqs.values]
+
+    def save(self, folder) -> None:
+        import torch
+
+        from ..runs import save_tensors, write_json
+
+        folder = pathlib.Path(folder)
+        tensors = self.model.tensors() | (self.rocket.tensors("minirocket.") if self.rocket is not None else {})
+        save_tensors(folder / "linear.safetensors", {k: torch.as_tensor(v) for k, v in tensors.items()})
+        write_json(folder / "linear.json", {
+            "l2": self.model.l2,
+            "ngrams": dataclasses.asdict(self.ngrams) if self.ngrams is not None else None,
+            "minirocket_dilations": self.rocket.dilations if self.rocket is not None else None,
+        })  # fmt: skip
+
+    @classmethod
+    def load(cls, folder, multilabel: bool, scaler=None, max_length: int = 0, minirocket: bool = False) -> LinearPath:
+        from safetensors.numpy import load_file
+
+        from ..runs import read_json
+
+        folder = pathlib.Path(folder)
+        if not (folder / "linear.safetensors").is_file():
+            raise LstmkitError(f"--run: {folder} has linear_weight > 0 but no linear.safetensors")
+        saved, tensors = read_json(folder / "linear.json"), load_file(folder / "linear.safetensors")
+        path = cls(LinearModel.from_tensors(tensors, saved["l2"], multilabel), scaler, max_length)
+        if saved["ngrams"] is not None:
+            path.ngrams = NGrams(**saved["ngrams"])
+        if minirocket:
+            if not saved.get("minirocket_dilations"):
+                raise LstmkitError(f"--run: {folder}/linear.json lacks the MiniRocket dilations")
+            path.rocket = MiniRocket.from_tensors(tensors, saved["minirocket_dilations"], "minirocket.")
+        return path
