@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/forecast.py
 	$(BIN)/python benchmarks/horizon.py
 	$(BIN)/python benchmarks/scale.py
+	$(BIN)/python benchmarks/series.py
 	$(BIN)/python benchmarks/classify.py
 	$(BIN)/python benchmarks/explain.py
 

@@ -56,3 +56,19 @@ def test_scale_benchmark_times_a_fresh_forecast_on_a_synthetic_csv(tmp_path):
     r = json.loads((tmp_path / "s.json").read_text())["result"]
     assert r["rows"] + r["missing_hours"] == int(0.05 * 365.25 * 24) and r["wall_seconds"] > r["train_seconds"] > 0
     assert set(r["rmse"]) == {"model", "persistence", "seasonal_naive", "linear_ar"} and r["peak_memory_mb"] > 0
+
+
+def test_series_benchmark_scores_every_kind_with_and_without_the_gate(tmp_path, monkeypatch):
+    series = load_script("series")
+    kinds = series.synthetic_kinds()
+    assert len(kinds) == 8 and all(len(y) >= 144 and np.isfinite(y).all() for _, y in kinds.values())
+    small = {k: kinds[k] for k in ("white noise, hourly", "short weekly (400)")}
+    monkeypatch.setattr(series, "synthetic_kinds", lambda: small)
+    monkeypatch.setattr(series, "Forecaster", lambda **kw: Forecaster(epochs=1, hidden_size=4, **kw))
+    assert series.main(["--quick", "--json", str(tmp_path / "s.json")]) == 0
+    out = json.loads((tmp_path / "s.json").read_text())
+    assert [r["series"] for r in out["rows"]] == list(small)
+    for r in out["rows"]:
+        assert r["test"]["lstm"]["gate"] == "test" and r["off"]["lstm"]["gate"] == "off" and r["off"]["lstm"]["kept"]
+        assert r["ar_form"] in ("levels", "differences") and r["test"]["vs_ar"] > 0
+    assert out["worst_vs_best"] == max(r["test"]["vs_best"] for r in out["rows"])

@@ -75,6 +75,8 @@ def test_forecast_and_predict_end_to_end(tmp_path):
     assert r.exit_code == 0, r.output
     assert "linear_ar" in r.output and "report:" in r.output
     metrics = json.loads((out / "metrics.json").read_text())
+    said = "LSTM correction kept" if metrics["lstm"]["kept"] else "LSTM correction dropped"
+    assert f"linear AR: {metrics['ar_order']} lags, {metrics['ar_form']}" in r.output and said in r.output
     assert set(metrics["test"]) == {"model", "persistence", "seasonal_naive", "linear_ar"}
     assert (out / "checkpoint" / "progress.json").is_file()
     r = run("predict", "--run", str(out), "--data", str(data), "--out", str(tmp_path / "f.csv"))
@@ -97,6 +99,9 @@ BAD_FORECASTS = [
     (["--horizon", "0"], "error: --horizon: expected a positive integer, got 0"),
     (["--window", "0"], "error: --window: expected a positive integer, got 0"),
     (["--cell", "lsmt"], "error: cell: unknown cell 'lsmt'"),
+    (["--lstm-gate", "maybe"], "error: Invalid value for '--lstm-gate': 'maybe' is not one of 'test', 'off'."),
+    (["--scheme", "bogus"], "error: Invalid value for '--scheme': 'bogus' is not one of 'every-step', 'windows'."),
+    (["--no-such-option"], "error: No such option '--no-such-option'."),
 ]
 
 
@@ -161,10 +166,10 @@ BAD_CLASSIFY = [
     (["ONECLASS"], "error: --data: column 'label' has a single class 'a'"),
     (["SHORTROW"], "error: --data: rows 2 are shorter than the header's 12 values"),
     (["TEXT"], "error: --data: column 't4' is not numeric (row 1: 'high')"),
-    (["--pooling", "sum"], "Error: Invalid value for '--pooling'"),
+    (["--pooling", "sum"], "error: Invalid value for '--pooling'"),
     (["--cell", "lsmt"], "error: cell: unknown cell 'lsmt'"),
     (["--linear-weight", "1.5"], "error: --linear-weight: expected a value in [0, 1), got 1.5"),
-    (["--linear-features", "fft"], "Error: Invalid value for '--linear-features'"),
+    (["--linear-features", "fft"], "error: Invalid value for '--linear-features'"),
     (["--group-col", "ward"], "error: --group-col: no column 'ward' in"),
 ]
 
@@ -181,8 +186,8 @@ def test_bad_classify_input_is_one_line(tmp_path, args, message):
     base = [] if "--data" in args else ["--data", str(path)]
     r = run("classify", *base, *args, "--epochs", "1", "--quiet", "--out", str(tmp_path / "run"))
     assert r.exit_code == 2, r.output
-    assert message in r.output and "Traceback" not in r.output, r.output
-    assert len([line for line in r.output.splitlines() if line.startswith("error")]) <= 1
+    assert r.output.strip().startswith(message) and "Traceback" not in r.output, r.output
+    assert len(r.output.strip().splitlines()) == 1, r.output
 
 
 def test_predict_with_unseen_classes_or_empty_smiles_is_one_line(tmp_path):

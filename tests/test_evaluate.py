@@ -5,7 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lstmkit.evaluate import coverage, fit_least_squares, mase_scale, metrics, persistence, pinball, seasonal_naive
+from lstmkit.evaluate import (
+    ADF_CRITICAL_5,
+    adf_statistic,
+    coverage,
+    diebold_mariano,
+    fit_ar_forms,
+    fit_least_squares,
+    mase_scale,
+    metrics,
+    persistence,
+    pinball,
+    seasonal_naive,
+)
 
 
 def test_metrics_by_hand():
@@ -33,6 +45,62 @@ def test_least_squares_recovers_an_ar2():
     design = np.stack([y[1:-1], y[:-2], np.ones(len(y) - 2)], 1)
     W = fit_least_squares(design, y[2:, None])
     np.testing.assert_allclose(W[:, 0], [0.6, -0.3, 0.0], atol=0.03)
+
+
+def _lags(y, p):
+    """(T, p + 2): y_t .. y_{t-p+1}, a covariate column and a constant; NaN before the start."""
+    X = np.full((len(y), p), np.nan)
+    for k in range(p):
+        X[k:, k] = y[: len(y) - k]
+    return np.column_stack([X, np.sin(np.arange(len(y)) / 5), np.ones(len(y))])
+
+
+def test_the_differences_form_is_the_constrained_least_squares_fit():
+    rng = np.random.default_rng(1)
+    y = np.cumsum(rng.normal(0.05, 1, 800))
+    p, H = 4, 3
+    X = _lags(y, p)
+    Y = np.column_stack([np.r_[y[h:], [np.nan] * h] for h in range(1, H + 1)])
+    forms = fit_ar_forms(X, Y, p, ridge=0.0)
+    np.testing.assert_allclose(forms["levels"], fit_least_squares(X, Y, ridge=0.0))
+    W = forms["differences"]
+    np.testing.assert_allclose(W[:p].sum(0), 1.0, atol=1e-10)  # the lag coefficients sum to one
+    # the same fit written out: y_{t+h} - y_t on (y_{t-j} - y_t), the covariate and the constant
+    ok = ~np.isnan(X).any(1) & ~np.isnan(Y).any(1)
+    Xd = np.column_stack([X[ok, 1:p] - X[ok, :1], X[ok, p:]])
+    direct, *_ = np.linalg.lstsq(Xd, Y[ok] - X[ok, :1], rcond=None)
+    np.testing.assert_allclose(W[1:], direct, atol=1e-8)
+    np.testing.assert_allclose(W[0], 1 - direct[: p - 1].sum(0), atol=1e-8)
+    # on a random walk with drift the constrained fit is persistence plus the drift
+    assert fit_ar_forms(X[:, [0, p + 1]], Y[:, :1], 1, ridge=0.0)["differences"][0, 0] == pytest.approx(1.0)
+
+
+def test_adf_rejects_a_unit_root_about_five_percent_of_the_time_on_random_walks():
+    rng = np.random.default_rng(0)
+    walks = [adf_statistic(np.cumsum(rng.normal(size=250)), lags=2) for _ in range(400)]
+    rate = np.mean(np.array(walks) < ADF_CRITICAL_5)
+    assert 0.02 < rate < 0.09  # the critical value is the 5% point of the Dickey-Fuller law
+    ar = np.zeros(250)
+    for t in range(1, 250):
+        ar[t] = 0.5 * ar[t - 1] + rng.normal()
+    assert adf_statistic(ar) < ADF_CRITICAL_5 - 1  # a stationary AR(1) is rejected with room
+    calendar = np.column_stack([np.sin(2 * np.pi * np.arange(250) / 50), np.cos(2 * np.pi * np.arange(250) / 50)])
+    assert adf_statistic(ar + 5 * calendar[:, 0], exog=calendar) < ADF_CRITICAL_5 - 1  # a seasonal swing is no trend
+    with pytest.raises(ValueError, match="too few"):
+        adf_statistic(np.arange(10.0))
+
+
+def test_diebold_mariano_sees_a_real_gain_and_not_noise():
+    rng = np.random.default_rng(0)
+    noise = [diebold_mariano(rng.normal(size=500)) for _ in range(300)]
+    assert abs(np.mean(noise)) < 0.2 and 0.8 < np.std(noise) < 1.2  # ~ N(0, 1) under no difference
+    assert diebold_mariano(rng.normal(-0.3, 1, 500)) < -4
+    # autocorrelated differences (overlapping 12-step errors): the Newey-West variance is larger,
+    # so the same mean is less significant than an iid reading would say
+    d = np.convolve(rng.normal(size=600), np.ones(12) / 12, mode="valid") - 0.05
+    iid_t = d.mean() / (d.std() / np.sqrt(len(d)))
+    assert abs(diebold_mariano(d, horizon=12)) < abs(iid_t) / 2
+    assert diebold_mariano(np.zeros(50)) == 0.0
 
 
 def test_pinball_and_coverage():

@@ -19,10 +19,15 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "ADF_CRITICAL_5",
+    "DM_CRITICAL_5",
+    "adf_statistic",
     "average_precision",
     "classification_metrics",
     "confusion_matrix",
     "coverage",
+    "diebold_mariano",
+    "fit_ar_forms",
     "fit_least_squares",
     "fit_logistic",
     "logistic_proba",
@@ -78,10 +83,88 @@ def fit_least_squares(design: np.ndarray, targets: np.ndarray, ridge: float = 1e
     The tiny ridge only keeps collinear regressors (sin/cos pairs, a constant covariate)
     from blowing up; it changes nothing measurable otherwise.
     """
+    return fit_ar_forms(design, targets, 0, ridge)["levels"]
+
+
+def fit_ar_forms(design: np.ndarray, targets: np.ndarray, p: int, ridge: float = 1e-6) -> dict[str, np.ndarray]:
+    """The least-squares AR in levels and, when the first p columns of `design` are the target's
+    lags y_t, ..., y_{t-p+1}, on differences too (ARIMA's d = 1), both as (D, H) coefficients
+    of the same design, from one Gram matrix:
+
+        levels       y_{t+h} = sum_j a_j y_{t-j} + b . other columns
+        differences  y_{t+h} - y_t = sum_{j>=1} a_j (y_{t-j} - y_t) + b . other columns
+
+    The second is the first with the lag coefficients constrained to sum to 1: written in levels
+    its coefficient of y_t is 1 - sum_{j>=1} a_j. It cannot drift back to the training mean, so
+    it holds on a random walk or a trend where the levels fit loses even to persistence (with
+    p = 1 it *is* persistence plus a drift and the covariates' effects)."""
     ok = ~np.isnan(design).any(1) & ~np.isnan(targets).any(1)
     X, Y = design[ok], targets[ok]
-    A = X.T @ X + ridge * len(X) * np.eye(X.shape[1])
-    return np.linalg.solve(A, X.T @ Y)
+    G, B, eye = X.T @ X, X.T @ Y, ridge * len(X)
+    out = {"levels": np.linalg.solve(G + eye * np.eye(len(G)), B)}
+    if p < 1:
+        return out
+    # X' = X M drops y_t and subtracts it from the other lags; the target becomes Y - y_t
+    D = len(G)
+    M = np.delete(np.eye(D), 0, axis=1)
+    M[0, : p - 1] = -1.0
+    Gm = M.T @ G @ M
+    Bm = M.T @ (B - G[:, :1])  # X'^T (Y - X e_0) for every horizon
+    Wm = np.linalg.solve(Gm + eye * np.eye(D - 1), Bm)
+    W = M @ Wm
+    W[0] += 1.0
+    out["differences"] = W
+    return out
+
+
+# Dickey-Fuller critical value at 5% for a regression with a constant (Fuller 1976, large
+# samples); periodic terms such as sin/cos of the calendar leave the zero-frequency statistic's
+# distribution unchanged (Dickey, Hasza & Fuller 1984), so the same value holds with them.
+ADF_CRITICAL_5 = -2.86
+
+
+def adf_statistic(y: np.ndarray, lags: int | None = None, exog: np.ndarray | None = None) -> float:
+    """The augmented Dickey-Fuller t statistic of rho in
+
+        dy_t = c + rho * y_{t-1} + sum_{j=1..k} g_j dy_{t-j} + b . exog_t + e_t
+
+    (Said & Dickey 1984); a unit root (rho = 0) is rejected at 5% when it is below ADF_CRITICAL_5.
+    k defaults to Schwert's rule, floor(12 (n / 100)^(1/4)); exog (n, E) rows align with y."""
+    y = np.asarray(y, float)
+    k = int(12 * (len(y) / 100) ** 0.25) if lags is None else lags
+    dy = np.diff(y)
+    n = len(dy) - k
+    if n < 2 * (k + 3 + (0 if exog is None else exog.shape[1])):
+        raise ValueError(f"adf_statistic: {len(y)} values are too few for {k} lags")
+    cols = [np.ones(n), y[k:-1]] + [dy[k - j : len(dy) - j] for j in range(1, k + 1)]
+    X = np.column_stack(cols if exog is None else [*cols, exog[k + 1 :]])
+    beta, *_ = np.linalg.lstsq(X, dy[k:], rcond=None)
+    resid = dy[k:] - X @ beta
+    s2 = resid @ resid / (n - X.shape[1])
+    return float(beta[1] / np.sqrt(s2 * np.linalg.pinv(X.T @ X)[1, 1]))
+
+
+DM_CRITICAL_5 = 1.645  # one-sided 5% point of the standard normal
+
+
+def diebold_mariano(loss_diff: np.ndarray, horizon: int = 1) -> float:
+    """Diebold & Mariano (1995): the t statistic of the mean of a loss difference (model minus
+    reference, one value per forecast origin in time order), with a Newey-West (Bartlett) long-run
+    variance over max(horizon - 1, floor(4 (n / 100)^(2/9))) lags, since overlapping h-step
+    errors and slow weather are autocorrelated. Negative: the model's loss is lower. 0 when the
+    differences are all zero (nothing to tell apart)."""
+    d = np.asarray(loss_diff, float)
+    n = len(d)
+    if n < 2:
+        return 0.0
+    u = d - d.mean()
+    lags = min(n - 1, max(horizon - 1, int(4 * (n / 100) ** (2 / 9))))
+    var = u @ u / n
+    for k in range(1, lags + 1):
+        var += 2 * (1 - k / (lags + 1)) * (u[k:] @ u[:-k]) / n
+    if var <= 0:
+        return 0.0
+    return float(d.mean() / np.sqrt(var / n))
 
 
 def pinball(actual: np.ndarray, predicted: np.ndarray, q: float) -> float:

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from lstmkit import LstmkitError
+from lstmkit.tasks import autoregression
 from lstmkit.tasks.forecast import Forecaster
 
 FAST = dict(epochs=2, hidden_size=8)
@@ -103,6 +104,70 @@ def test_backtest_folds_refit():
     assert set(out["mean_rmse"]) == {"model", "persistence", "seasonal_naive", "linear_ar"}
 
 
+def _series(y, freq="h"):
+    return pd.DataFrame({"t": pd.date_range("2020-01-01", periods=len(y), freq=freq), "y": y})
+
+
+def test_a_random_walk_takes_differences_and_does_not_lose_to_persistence(monkeypatch):
+    """A drifting walk leaves its training range; an AR in levels pulls back towards the training
+    mean. Validation, right after training, cannot see it: only the unit-root rule does."""
+    y = np.cumsum(np.random.default_rng(0).normal(0.1, 1, 2000)) + 50
+
+    def fit():
+        return Forecaster(horizon=12, **FAST).fit(_series(y, "D"), time="t", target="y", quiet=True)
+
+    fc = fit()
+    m = fc.metrics
+    assert m["ar_form"] == "differences" and m["unit_root"]["integrated"]
+    assert m["test"]["linear_ar"]["rmse"] <= 1.03 * m["test"]["persistence"]["rmse"]
+    assert m["test"]["model"]["rmse"] <= 1.03 * m["test"]["persistence"]["rmse"]
+    W = fc.ar_coefficients  # written in levels: the target lags' coefficients sum to one
+    assert np.allclose(W[: fc.ar_order].sum(0), 1.0)
+    monkeypatch.setattr(autoregression, "LEVELS_MARGIN", 0.0)  # the form by validation alone
+    m = fit().metrics
+    assert m["ar_form"] == "levels" and m["test"]["linear_ar"]["rmse"] > 1.1 * m["test"]["persistence"]["rmse"]
+
+
+def test_a_stationary_series_keeps_levels():
+    rng = np.random.default_rng(3)
+    u = np.zeros(2000)
+    for t in range(1, 2000):
+        u[t] = 0.7 * u[t - 1] + rng.normal()
+    y = 10 + 3 * np.sin(2 * np.pi * np.arange(2000) / 24) + u
+    m = Forecaster(**FAST).fit(_series(y), time="t", target="y", quiet=True).metrics
+    assert m["ar_form"] == "levels" and not m["unit_root"]["integrated"] and m["unit_root"]["adf"] < -5
+
+
+def test_the_lstm_gate_keeps_the_ar_when_the_gain_is_within_chance(tmp_path):
+    y = np.random.default_rng(0).normal(5, 1, 1500)  # white noise: nothing for the LSTM to find
+    settings = dict(hidden_size=16, quantiles=[0.1, 0.9], epochs=15, patience=15)
+    off = Forecaster(lstm_gate="off", **settings).fit(_series(y), time="t", target="y", quiet=True)
+    assert off.metrics["lstm"]["kept"] and off.metrics["best_epoch"] > 0
+    assert off.metrics["test"]["model"]["rmse"] != pytest.approx(off.metrics["test"]["linear_ar"]["rmse"], rel=1e-4)
+    fc = Forecaster(**settings).fit(_series(y), time="t", target="y", quiet=True)
+    gate = fc.metrics["lstm"]
+    assert not gate["kept"] and gate["dm_t"] > -1.645 and gate["val_origins"] > 100
+    test = fc.metrics["test"]
+    assert test["model"]["rmse"] == pytest.approx(test["linear_ar"]["rmse"], rel=1e-6)  # the AR, exactly
+    head = fc.model.head.weight.view(1, 3, -1)
+    assert head[:, 1].abs().max() == 0 and head[:, 0].abs().max() > 0  # the median dropped, q0.1 kept
+    assert fc.metrics["interval"] == off.metrics["interval"]  # the same training: only the median changed
+    fc.save(tmp_path)
+    assert json.loads((tmp_path / "config.json").read_text())["ar_form"] == fc.ar_form
+    new = _series(y).iloc[:1000]
+    pd.testing.assert_frame_equal(fc.predict(new), Forecaster.load(tmp_path).predict(new))
+    assert "dropped, the forecast is the AR" in (tmp_path / "report.html").read_text()
+
+
+def test_the_lstm_gate_needs_enough_validation_origins():
+    rng = np.random.default_rng(1)  # 144 months: 14 validation origins, 3 at horizon 12
+    t = np.arange(144)
+    y = 100 * np.exp(0.01 * t) * (1 + 0.2 * np.sin(2 * np.pi * t / 12)) + rng.normal(0, 3, 144)
+    m = Forecaster(horizon=12, **FAST).fit(_series(y, "MS"), time="t", target="y", quiet=True).metrics
+    assert m["lstm"]["val_origins"] < 20 * 12 and not m["lstm"]["kept"]
+    assert m["test"]["model"]["rmse"] == pytest.approx(m["test"]["linear_ar"]["rmse"], rel=1e-6)
+
+
 @pytest.mark.parametrize(
     "settings, data, message",
     [
@@ -110,6 +175,7 @@ def test_backtest_folds_refit():
         (dict(window=-1), None, "--window: expected a positive integer"),
         (dict(cell="lsmt"), None, "cell: unknown cell 'lsmt'"),
         (dict(scaling="local"), synthetic(), "--scaling: expected 'series' or 'pooled'"),
+        (dict(lstm_gate="maybe"), None, "--lstm-gate: expected 'test' or 'off'"),
         (dict(), synthetic(30, series=("a",)), "--data: too short for window + horizon + the split"),
         (dict(), synthetic(20, series=("a",)), "--data: every series is shorter than window + horizon + 1"),
     ],
@@ -125,7 +191,9 @@ def test_bad_settings(settings, data, message):
 
 @pytest.mark.slow
 def test_default_forecast_beats_persistence_and_the_linear_ar():
-    m = Forecaster().fit("weather-nyc-hourly", quiet=True).metrics["test"]
+    metrics = Forecaster().fit("weather-nyc-hourly", quiet=True).metrics
+    assert metrics["lstm"]["kept"] and metrics["ar_form"] == "levels"
+    m = metrics["test"]
     assert m["model"]["rmse"] <= 0.85 * m["persistence"]["rmse"]
     assert m["model"]["rmse"] <= m["linear_ar"]["rmse"]
 

@@ -42,7 +42,20 @@ def _set_threads(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _OneLineUsage(click.Group):
+    """Click's usage errors (an unknown option, a value outside a choice, a missing argument) in one
+    line too, as every other bad input: `error: <what click says> (see <command> --help)`."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as err:
+            where = err.ctx.command_path if err.ctx is not None else ctx.command_path
+            click.echo(f"error: {err.format_message()} (see {where} --help)", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_OneLineUsage, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lstmkit")
 def main():
     """lstmkit: LSTM networks, correct to the last equation.

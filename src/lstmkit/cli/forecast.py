@@ -63,6 +63,14 @@ from . import _csv_list, _one_line_errors, console, main
 @click.option(
     "--season", type=int, help="Season of the seasonal-naive baseline and MASE; from the frequency if not given."
 )
+@click.option(
+    "--lstm-gate",
+    type=click.Choice(["test", "off"]),
+    default="test",
+    show_default=True,
+    help="test: keep the LSTM's correction of the linear AR only if it beats the AR on validation beyond "
+    "chance (Diebold-Mariano, 5%); off: whenever early stopping found it better at all.",
+)
 @click.option("--backtest", type=int, default=0, help="K > 0: rolling-origin evaluation over K folds as well.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
@@ -93,6 +101,7 @@ def forecast(
     lr,
     quantiles,
     season,
+    lstm_gate,
     backtest,
     seed,
     threads,
@@ -133,6 +142,7 @@ def forecast(
         lr=lr,
         quantiles=q,
         season=season,
+        lstm_gate=lstm_gate,
         seed=seed,
         threads=threads,
     )
@@ -184,6 +194,22 @@ def _print_forecast(metrics, target):
         iv = metrics["interval"]
         extra += f"; interval coverage {iv['coverage']:.3f} (nominal {iv['nominal']:.2f})"
     console.print(extra)
+    console.print(_what_was_kept(metrics))
+
+
+def _what_was_kept(metrics) -> str:
+    """One line: the AR's order and form, and whether the LSTM's correction was kept."""
+    ar = f"linear AR: {metrics['ar_order']} lags, {metrics.get('ar_form', 'levels')}"
+    if metrics.get("unit_root", {}).get("integrated"):
+        ar += " (a unit root: the ADF test did not reject one)"
+    lstm = metrics.get("lstm")
+    if not lstm:
+        return ar
+    if lstm["kept"]:
+        how = f"Diebold-Mariano t {lstm['dm_t']:.2f}" if lstm["gate"] == "test" else "--lstm-gate off"
+        return f"{ar}; LSTM correction kept (validation MSE {lstm['val_mse_ratio']:.3f}x the AR's, {how})"
+    return (f"{ar}; LSTM correction dropped: validation MSE {lstm['val_mse_ratio']:.3f}x the AR's is within "
+            f"chance (t {lstm['dm_t']:.2f}, {lstm['val_origins']} origins), so the model is the AR")  # fmt: skip
 
 
 def _print_backtest(folds):

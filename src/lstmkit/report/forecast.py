@@ -99,7 +99,10 @@ def forecast_report(folder, metrics: dict, predictions: pd.DataFrame, config: di
         "training time": f"{metrics.get('train_seconds', 0):.1f} s, {metrics.get('epochs')} epochs, "
         f"best {metrics.get('best_epoch')}",
         "scheme": metrics.get("scheme"),
-        "AR lag order (chosen on validation)": metrics.get("ar_order"),
+        "AR lag order and form (chosen on validation)": f"{metrics.get('ar_order')}, "
+        f"{metrics.get('ar_form', 'levels')}",
+        "unit root (ADF with the calendar, median t over series)": _unit_root(metrics.get("unit_root")),
+        "LSTM correction of the AR": _lstm(metrics.get("lstm")),
         "season": metrics.get("season"),
         "frequency": data.get("freq"),
         "series": ", ".join(map(str, data.get("series", []))),
@@ -130,3 +133,20 @@ Lower is better; the last column is RMSE relative to persistence (the last value
     path = folder / "report.html"
     atomic_write(path, lambda tmp: pathlib.Path(tmp).write_text(page))
     return path
+
+
+def _unit_root(u) -> str:
+    if not u or u.get("adf") is None:
+        return "not tested (series too short)"
+    verdict = "not rejected: the AR prefers differences" if u["integrated"] else "rejected"
+    return f"t = {u['adf']:.2f}, {verdict}"
+
+
+def _lstm(lstm) -> str:
+    if not lstm:
+        return "kept"
+    ratio = "n/a" if lstm["val_mse_ratio"] is None else f"{lstm['val_mse_ratio']:.3f}"
+    test = f"validation MSE {ratio}x the AR's, Diebold-Mariano t {lstm['dm_t']:.2f} over {lstm['val_origins']} origins"
+    if lstm["kept"]:
+        return f"kept ({test})" if lstm["gate"] == "test" else f"kept (--lstm-gate off; {test})"
+    return f"dropped, the forecast is the AR's ({test}: within chance)"

@@ -25,16 +25,13 @@ from ..config import LstmkitError, require_positive, settings_of
 from ..data.io import default_season, prepare, read_table, series_id
 from ..data.scaling import SeriesScalers
 from ..data.windows import TEST, TRAIN, VAL, Splits, build_arrays, cut_times, lag_design
-from ..evaluate import coverage, fit_least_squares, mase_scale, metrics, persistence, seasonal_naive
+from ..evaluate import coverage, mase_scale, metrics, persistence, seasonal_naive
 from ..models import ForecastNet
 from ..train import fit
+from .autoregression import choose_ar, gate_lstm, lag_grid
 from .schemes import EveryStep, Windows, forecast, forecast_all, loss_of
 
 __all__ = ["ForecastConfig", "Forecaster"]
-
-# AR lag orders tried (with one, two and three seasons, and the largest allowed): short lags, a day
-# to a week of hourly steps, a week to a year of daily ones.
-LAG_GRID = (1, 2, 3, 6, 7, 12, 14, 24, 28, 48, 56, 72, 91, 96, 120, 168, 182, 365)
 
 
 @dataclass
@@ -65,6 +62,8 @@ class ForecastConfig:
     batch_size: int = 32  # the article's
     lr: float = 1e-3  # Adam, the article's
     chunk: int = 16  # every-step: steps per truncated-BPTT chunk (state carries on; see docs/forecasting.md)
+    lstm_gate: str = "test"  # test: keep the LSTM's correction only if it beats the AR on validation
+    # beyond chance (a Diebold-Mariano test); off: whenever early stopping found it better at all
     season: int | None = None  # seasonal naive and MASE; None: from the frequency
     max_lag: int | None = None  # largest AR lag tried; None: a week of sub-daily data, a year of daily
     seed: int = 0
@@ -82,6 +81,8 @@ def _check(cfg: ForecastConfig) -> None:
         raise LstmkitError(f"split: train={cfg.train} and val={cfg.val} must be in (0, 1) with a sum below 1")
     if any(not 0 < q < 1 for q in cfg.quantiles):
         raise LstmkitError(f"--quantiles: each must be in (0, 1), got {cfg.quantiles}")
+    if cfg.lstm_gate not in ("test", "off"):
+        raise LstmkitError(f"--lstm-gate: expected 'test' or 'off', got {cfg.lstm_gate!r}")
     from ..cells import get_cell
 
     get_cell(cfg.cell)
@@ -185,7 +186,9 @@ class Forecaster:
                 raise LstmkitError(
                     f"--data: the {name} period holds no complete forecast (horizon {cfg.horizon}); give more data"
                 )
-        self._choose_ar(arrays)
+        ar = choose_ar(arrays, lambda p: self._designs(arrays, p), lag_grid(self._max_lag(), self.season, arrays))
+        self.ar_order, self.ar_form, self.ar_coefficients = ar["order"], ar["form"], ar["coefficients"]
+        self.unit_root = ar["unit_root"]
         designs = self._designs(arrays, self.ar_order)
         self._add_ar_errors(arrays, designs)
         self.model = self._build_model(arrays[0].x.shape[1], designs[0].shape[1])
@@ -206,7 +209,10 @@ class Forecaster:
             resume=resume,
             quiet=quiet,
         )
-        self._evaluate(arrays, designs)
+        preds = forecast_all(self.model, arrays, designs, cfg.scheme, cfg.window)
+        self.lstm_check = gate_lstm(self.model, arrays, designs, preds, self.ar_coefficients, self._median_index(),
+                                    cfg.lstm_gate)  # fmt: skip
+        self._evaluate(arrays, designs, preds if self.lstm_check["kept"] else None)  # dropped: forecast again
         return self
 
     def _fit_scalers(self, train_rows, min_rows: int) -> None:
@@ -307,6 +313,18 @@ class Forecaster:
         mean = {n: float(np.mean([r["test"][n]["rmse"] for r in results])) for n in names}
         return {"folds": results, "mean_rmse": mean}
 
+    def _max_lag(self) -> int:
+        """The largest AR lag tried: --max-lag, else a week of sub-daily steps, a year of daily ones,
+        or three seasons."""
+        step = pd.Timedelta(pd.tseries.frequencies.to_offset(self.freq)) if _fixed(self.freq) else None
+        if self.config.max_lag:
+            return self.config.max_lag
+        if step is not None and step < pd.Timedelta("1D"):
+            return int(pd.Timedelta("7D") / step)
+        if step == pd.Timedelta("1D"):
+            return 365
+        return 3 * self.season
+
     def _build_model(self, n_features: int, design_size: int) -> ForecastNet:
         cfg = self.config
         n_quantiles = max(1, len(cfg.quantiles))
@@ -320,42 +338,14 @@ class Forecaster:
             return Windows(arrays, designs, cfg.window, cfg.batch_size, cfg.quantiles, gen)
         return EveryStep(arrays, designs, cfg.window, cfg.batch_size, cfg.chunk, cfg.quantiles, gen)
 
-    def _choose_ar(self, arrays):
-        """Least-squares AR on the training origins for each lag order; keep the best on validation."""
-        cfg = self.config
-        step = pd.Timedelta(pd.tseries.frequencies.to_offset(self.freq)) if _fixed(self.freq) else None
-        if cfg.max_lag:
-            max_lag = cfg.max_lag
-        elif step is not None and step < pd.Timedelta("1D"):
-            max_lag = int(pd.Timedelta("7D") / step)  # a week of sub-daily lags
-        elif step == pd.Timedelta("1D"):
-            max_lag = 365  # a year of daily lags
-        else:
-            max_lag = 3 * self.season
-        n_train = min(int((a.split == TRAIN).sum()) for a in arrays if (a.split == TRAIN).any())
-        max_lag = max(1, min(max_lag, n_train // 4))
-        seasons = (self.season, 2 * self.season, 3 * self.season)
-        grid = sorted({p for p in (*LAG_GRID, *seasons) if p <= max_lag} | {max_lag})
-        scores = {}
-        for p in grid:
-            designs = self._designs(arrays, p)
-            train = [(d[a.split == TRAIN], a.y[a.split == TRAIN]) for a, d in zip(arrays, designs, strict=True)]
-            W = fit_least_squares(np.concatenate([t[0] for t in train]), np.concatenate([t[1] for t in train]))
-            errs = [
-                ((d @ W) - a.y)[(a.split == VAL) & ~np.isnan(d).any(1)] for a, d in zip(arrays, designs, strict=True)
-            ]
-            scores[p] = (float(np.mean(np.concatenate(errs) ** 2)), W)
-        self.ar_order = min(scores, key=lambda p: scores[p][0])
-        self.ar_coefficients = scores[self.ar_order][1]
-        self.ar_scores = {p: v[0] for p, v in scores.items()}
-
     # ---- evaluate ----------------------------------------------------------------------------
 
-    def _evaluate(self, arrays, designs):
+    def _evaluate(self, arrays, designs, preds=None):
         cfg = self.config
         rows, pooled = [], {k: [] for k in ("actual", "model", "persistence", "seasonal_naive", "linear_ar")}
         quant = []
-        preds = forecast_all(self.model, arrays, designs, cfg.scheme, cfg.window)
+        if preds is None:
+            preds = forecast_all(self.model, arrays, designs, cfg.scheme, cfg.window)
         for a, d, pred in zip(arrays, designs, preds, strict=True):  # pred (T, H, Q)
             inv = self.scaler_y.get(series_id(a.series)).inverse
             base = {
@@ -403,6 +393,9 @@ class Forecaster:
             "best_epoch": self.history.best_epoch,
             "stopped_early": self.history.stopped_early,
             "ar_order": self.ar_order,
+            "ar_form": self.ar_form,
+            "unit_root": self.unit_root,
+            "lstm": self.lstm_check,
             "season": self.season,
             "scheme": cfg.scheme,
             "data": self.report,
@@ -447,6 +440,7 @@ class Forecaster:
                 "freq": self.freq,
                 "season": self.season,
                 "ar_order": self.ar_order,
+                "ar_form": self.ar_form,
                 "past_covariates": self.past_covariates,
                 "n_features": self.model.lstm.input_size,
                 "design_size": self.model.skip.in_features,
@@ -476,6 +470,7 @@ class Forecaster:
         fc = cls(**saved["config"])
         fc.dataset, fc.freq, fc.season = saved["dataset"], saved["freq"], saved["season"]
         fc.ar_order, fc.past_covariates = saved["ar_order"], saved["past_covariates"]
+        fc.ar_form = saved.get("ar_form", "levels")  # runs saved before the form was chosen: levels
         fc.source = saved.get("source")
         split = saved["split"]
         fc.splits = Splits(pd.Timestamp(split["val_start"]), pd.Timestamp(split["test_start"]))

@@ -1,0 +1,120 @@
+"""The forecaster's linear autoregression: which one (lag order, levels or differences) and whether
+the LSTM's correction of it is worth keeping. Both decisions are made on the training and
+validation parts only; docs/forecasting.md ("Any series") has the measurements behind them.
+
+    choose_ar    least squares on the training origins for every lag order of the grid, in levels
+                 and on differences (evaluate.fit_ar_forms); the order and form best on validation,
+                 except that a series with a unit root (ADF, unit_root) takes differences unless
+                 levels are clearly better there
+    gate_lstm    after training: keep the LSTM's correction of the point forecast only if it beats
+                 the AR on validation beyond chance (Diebold-Mariano); otherwise the forecast is
+                 the AR's, exactly
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from ..data.windows import TRAIN, VAL
+from ..evaluate import ADF_CRITICAL_5, DM_CRITICAL_5, adf_statistic, diebold_mariano, fit_ar_forms
+
+# AR lag orders tried (with one, two and three seasons, and the largest allowed): short lags, a day
+# to a week of hourly steps, a week to a year of daily ones.
+LAG_GRID = (1, 2, 3, 6, 7, 12, 14, 24, 28, 48, 56, 72, 91, 96, 120, 168, 182, 365)
+FORMS = ("levels", "differences")
+# On a series with a unit root, levels are kept only with a validation MSE this much below the
+# differences' (the airline passengers' exponential trend: 3x; a random walk's levels: 1-4%).
+LEVELS_MARGIN = 1.1
+# The LSTM's validation gain is tested only on at least this many validation origins per horizon
+# step (about that many independent errors); with fewer there is no telling, and the AR is kept.
+MIN_INDEPENDENT_ORIGINS = 20
+
+
+def lag_grid(max_lag: int, season: int, arrays) -> list[int]:
+    """The lag orders tried: LAG_GRID and one to three seasons up to max_lag, which is also capped
+    at a quarter of the shortest series' training origins (least squares needs rows)."""
+    n_train = min(int((a.split == TRAIN).sum()) for a in arrays if (a.split == TRAIN).any())
+    max_lag = max(1, min(max_lag, n_train // 4))
+    seasons = (season, 2 * season, 3 * season)
+    return sorted({p for p in (*LAG_GRID, *seasons) if p <= max_lag} | {max_lag})
+
+
+def choose_ar(arrays, designs_of: Callable[[int], list], grid: list[int]) -> dict:
+    """The AR for these series: {"order", "form", "coefficients" (D, H), "unit_root"}.
+
+    Each form keeps its order best on validation; then the form best on validation, except that
+    series the ADF test finds integrated take differences unless levels beat them by
+    LEVELS_MARGIN. Validation comes right after training, where the levels fit of a random walk
+    has not yet drifted back towards the training mean; further out, on test, it loses even to
+    persistence (24% on a drifting walk at 12 steps ahead, before this rule)."""
+    scores = {}
+    for p in grid:
+        designs = designs_of(p)
+        train = [(d[a.split == TRAIN], a.y[a.split == TRAIN]) for a, d in zip(arrays, designs, strict=True)]
+        forms = fit_ar_forms(np.concatenate([t[0] for t in train]), np.concatenate([t[1] for t in train]), p)
+        for form, W in forms.items():
+            errs = [
+                ((d @ W) - a.y)[(a.split == VAL) & ~np.isnan(d).any(1)] for a, d in zip(arrays, designs, strict=True)
+            ]
+            scores[p, form] = (float(np.mean(np.concatenate(errs) ** 2)), W)
+    best = {form: min((k for k in scores if k[1] == form), key=lambda k: scores[k][0]) for form in FORMS}
+    root = unit_root(arrays)
+    levels, differences = (scores[best[form]][0] for form in FORMS)
+    if root["integrated"] and levels * LEVELS_MARGIN > differences:
+        chosen = best["differences"]
+    else:
+        chosen = min(best.values(), key=lambda k: scores[k][0])
+    return {"order": chosen[0], "form": chosen[1], "coefficients": scores[chosen][1], "unit_root": root}
+
+
+def unit_root(arrays) -> dict:
+    """The ADF test on each series' training part, with the calendar as deterministic terms
+    (evaluate.adf_statistic; without them a year of temperatures, whose seasonal swing looks like
+    a trend, is not rejected). Integrated: the unit root is not rejected for series holding at
+    least half of the training steps; series too short to test are left out."""
+    stats, weights = [], []
+    for a in arrays:
+        idx = np.flatnonzero(a.split == TRAIN)
+        idx = idx[idx >= 1]
+        try:  # calendar_next[t - 1] is the calendar of step t
+            stats.append(adf_statistic(a.target[idx], exog=a.calendar_next[idx - 1]))
+        except ValueError:
+            continue
+        weights.append(len(idx))
+    if not stats:
+        return {"adf": None, "integrated": False}
+    not_rejected = sum(w for s, w in zip(stats, weights, strict=True) if not s < ADF_CRITICAL_5)
+    return {"adf": float(np.median(stats)), "integrated": bool(not_rejected >= sum(weights) / 2)}
+
+
+def gate_lstm(model, arrays, designs, preds, coefficients, median: int, gate: str) -> dict:
+    """Keep the LSTM's correction of the point forecast only if it beats the AR alone on
+    validation beyond chance: a one-sided Diebold-Mariano test (5%) on the per-origin squared
+    errors, with a Newey-West variance for their autocorrelation. Otherwise the head's median
+    rows are zeroed in `model`, which makes the point forecast the AR exactly (the untrained
+    model); the other quantiles keep their trained spread. Early stopping alone picks the best
+    validation epoch even when the gain is noise (white noise, a random walk, 144 months of
+    airline passengers: 1.5-3.6% worse than the AR on test). gate "off": always kept.
+
+    preds: the trained model's forecasts (T, H, Q) per series, as schemes.forecast_all gives."""
+    diffs, model_se, ar_se = [], 0.0, 0.0
+    for a, d, pred in zip(arrays, designs, preds, strict=True):
+        point, ar = pred[..., median], d @ coefficients
+        ok = (a.split == VAL) & ~np.isnan(point).any(1) & ~np.isnan(ar).any(1)
+        e_model, e_ar = ((point[ok] - a.y[ok]) ** 2).mean(1), ((ar[ok] - a.y[ok]) ** 2).mean(1)
+        diffs.append(e_model - e_ar)
+        model_se, ar_se = model_se + e_model.sum(), ar_se + e_ar.sum()
+    diffs = np.concatenate(diffs)
+    horizon = model.horizon
+    t = diebold_mariano(diffs, horizon)
+    enough = len(diffs) / horizon >= MIN_INDEPENDENT_ORIGINS  # overlapping h-step errors: ~n / h independent
+    kept = bool(enough and t < -DM_CRITICAL_5) if gate == "test" else True
+    if not kept:
+        with torch.no_grad():
+            model.head.weight.view(horizon, model.n_quantiles, -1)[:, median] = 0.0
+            model.head.bias.view(horizon, model.n_quantiles)[:, median] = 0.0
+    ratio = float(model_se / ar_se) if ar_se > 0 else None
+    return {"kept": kept, "gate": gate, "dm_t": t, "val_origins": len(diffs), "val_mse_ratio": ratio}
