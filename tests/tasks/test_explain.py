@@ -45,6 +45,11 @@ def test_forecast_explain_writes_json_plots_and_report_section(forecast_run):
     explain(forecast_run, index=6)  # again: the section is replaced, not added
     assert (forecast_run / "report.html").read_text().count("<section id='explain'>") == 1
     assert any("linear AR" in line for line in result["summary"])
+    kept = json.loads((forecast_run / "metrics.json").read_text())["lstm"]["kept"]
+    line = next(line for line in result["summary"] if "linear AR path" in line)
+    assert ("dropped by the LSTM gate" in line) is not kept
+    if not kept:  # the gate zeroed the median head: the LSTM moves the point forecast by nothing
+        assert att["lstm"] == pytest.approx(0.0, abs=1e-9)
 
 
 def test_forecast_explain_by_time_and_bad_choices(forecast_run):

@@ -383,7 +383,8 @@ def _forecaster(fc: Forecaster, index, time_at, data, steps) -> dict:
         + (f" (actual {actual:.2f})" if actual is not None else "")
         + f" {cfg.target}.",
         f"Against an all-average input ({fb + mean:.2f}), the linear AR path moves it by {ad.sum():+.2f} and "
-        f"the LSTM by {ax.sum():+.2f}.",
+        f"the LSTM by {ax.sum():+.2f}"
+        + (" (its correction was dropped by the LSTM gate: the forecast is the AR's)." if not _lstm_kept(fc) else "."),
         f"The last {recent} step(s) carry {_share(per_step, lag < recent):.0%} of the attribution over the "
         f"{span} steps shown"
         + (
@@ -468,3 +469,9 @@ def _forecaster_units(net, arrays, cell) -> list[dict]:
     merged = {name: v[:, torch.as_tensor(test)].numpy() for name, v in traces.items()}  # (layers*D, S, H)
     per = [unit_statistics({k: v[j] for k, v in merged.items()}, cell) for j in range(len(merged["h"]))]
     return _layers(per, net.lstm.num_directions)
+
+
+def _lstm_kept(fc) -> bool:
+    """Whether the run kept the LSTM's correction of the point forecast (runs saved before the
+    gate: kept)."""
+    return bool((getattr(fc, "metrics", None) or {}).get("lstm", {}).get("kept", True))
