@@ -215,3 +215,30 @@ def test_explain_prints_what_it_found_and_refuses_bad_rows(tmp_path):
     assert r.exit_code == 2 and r.output.startswith("error: --index: expected 0 to"), r.output
     r = run("explain", "--run", str(tmp_path / "nothing"))
     assert r.exit_code == 2 and "not a run directory" in r.output, r.output
+
+
+@pytest.mark.parametrize(
+    "lstm, said",
+    [
+        (dict(kept=True, gate="test", dm_t=-2.57, val_mse_ratio=0.972), "kept (validation MSE 0.972x the AR's, "
+                                                                        "Diebold-Mariano t -2.57)"),
+        (dict(kept=True, gate="off", dm_t=-1.0, val_mse_ratio=0.99),
+         "kept (validation MSE 0.990x the AR's, --lstm-gate off)"),
+        (dict(kept=False, gate="test", dm_t=-1.12, val_mse_ratio=0.972, val_origins=2550, enough_origins=True),
+         "dropped: validation MSE 0.972x the AR's, within chance (t -1.12, 2550 origins), so the model is the AR"),
+        (dict(kept=False, gate="test", dm_t=-16.5, val_mse_ratio=0.84, val_origins=3, enough_origins=False),
+         "dropped: validation MSE 0.840x the AR's, but 3 validation origins are too few to tell"),
+        (dict(kept=False, gate="test", dm_t=0.0, val_mse_ratio=None, val_origins=30, enough_origins=True),
+         "dropped: validation MSE n/a the AR's, within chance"),
+        (None, None),  # a run saved before the gate: the AR line alone
+    ],
+)  # fmt: skip
+def test_the_forecast_says_what_it_kept(lstm, said):
+    from lstmkit.cli.forecast import _what_was_kept
+
+    metrics = {"ar_order": 24, "ar_form": "differences", "unit_root": {"adf": -1.0, "integrated": True}}
+    if lstm is not None:
+        metrics["lstm"] = lstm
+    line = _what_was_kept(metrics)
+    assert line.startswith("linear AR: 24 lags, differences (a unit root: the ADF test did not reject one)")
+    assert (said in line) if said else (";" not in line)

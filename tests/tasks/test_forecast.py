@@ -164,7 +164,7 @@ def test_the_lstm_gate_needs_enough_validation_origins():
     t = np.arange(144)
     y = 100 * np.exp(0.01 * t) * (1 + 0.2 * np.sin(2 * np.pi * t / 12)) + rng.normal(0, 3, 144)
     m = Forecaster(horizon=12, **FAST).fit(_series(y, "MS"), time="t", target="y", quiet=True).metrics
-    assert m["lstm"]["val_origins"] < 20 * 12 and not m["lstm"]["kept"]
+    assert m["lstm"]["val_origins"] < 20 * 12 and not m["lstm"]["kept"] and not m["lstm"]["enough_origins"]
     assert m["test"]["model"]["rmse"] == pytest.approx(m["test"]["linear_ar"]["rmse"], rel=1e-6)
 
 

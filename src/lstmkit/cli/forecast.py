@@ -205,11 +205,15 @@ def _what_was_kept(metrics) -> str:
     lstm = metrics.get("lstm")
     if not lstm:
         return ar
+    ratio = "n/a" if lstm["val_mse_ratio"] is None else f"{lstm['val_mse_ratio']:.3f}x"
     if lstm["kept"]:
         how = f"Diebold-Mariano t {lstm['dm_t']:.2f}" if lstm["gate"] == "test" else "--lstm-gate off"
-        return f"{ar}; LSTM correction kept (validation MSE {lstm['val_mse_ratio']:.3f}x the AR's, {how})"
-    return (f"{ar}; LSTM correction dropped: validation MSE {lstm['val_mse_ratio']:.3f}x the AR's is within "
-            f"chance (t {lstm['dm_t']:.2f}, {lstm['val_origins']} origins), so the model is the AR")  # fmt: skip
+        return f"{ar}; LSTM correction kept (validation MSE {ratio} the AR's, {how})"
+    if not lstm.get("enough_origins", True):
+        why = f"but {lstm['val_origins']} validation origins are too few to tell"
+    else:
+        why = f"within chance (t {lstm['dm_t']:.2f}, {lstm['val_origins']} origins)"
+    return f"{ar}; LSTM correction dropped: validation MSE {ratio} the AR's, {why}, so the model is the AR"
 
 
 def _print_backtest(folds):

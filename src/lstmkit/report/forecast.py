@@ -149,4 +149,5 @@ def _lstm(lstm) -> str:
     test = f"validation MSE {ratio}x the AR's, Diebold-Mariano t {lstm['dm_t']:.2f} over {lstm['val_origins']} origins"
     if lstm["kept"]:
         return f"kept ({test})" if lstm["gate"] == "test" else f"kept (--lstm-gate off; {test})"
-    return f"dropped, the forecast is the AR's ({test}: within chance)"
+    why = "within chance" if lstm.get("enough_origins", True) else "too few validation origins to tell"
+    return f"dropped, the forecast is the AR's ({test}: {why})"

@@ -117,4 +117,5 @@ def gate_lstm(model, arrays, designs, preds, coefficients, median: int, gate: st
             model.head.weight.view(horizon, model.n_quantiles, -1)[:, median] = 0.0
             model.head.bias.view(horizon, model.n_quantiles)[:, median] = 0.0
     ratio = float(model_se / ar_se) if ar_se > 0 else None
-    return {"kept": kept, "gate": gate, "dm_t": t, "val_origins": len(diffs), "val_mse_ratio": ratio}
+    return {"kept": kept, "gate": gate, "dm_t": t, "val_origins": len(diffs), "enough_origins": enough,
+            "val_mse_ratio": ratio}  # fmt: skip
