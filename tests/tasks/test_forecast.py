@@ -219,3 +219,23 @@ def test_the_lstm_finds_what_a_linear_model_cannot():
     df = pd.DataFrame({"t": pd.date_range("2024", periods=n, freq="h"), "y": y, "u": u})
     m = Forecaster().fit(df, time="t", target="y", quiet=True).metrics["test"]
     assert m["model"]["rmse"] < 0.7 * m["linear_ar"]["rmse"]
+
+
+@pytest.mark.slow
+def test_on_series_of_every_kind_the_model_never_loses_to_the_linear_ar():
+    """The eight synthetic kinds of benchmarks/series.py at one and twelve steps, default settings:
+    at most 1% above the linear AR, and (the random walk's drift aside) at or below persistence."""
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "series.py"
+    spec = importlib.util.spec_from_file_location("bench_series", path)
+    series = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(series)
+    for name, (freq, y) in series.synthetic_kinds().items():
+        df = pd.DataFrame({"time": pd.date_range("2000-01-01", periods=len(y), freq=freq), "y": y})
+        for horizon in (1, 12):
+            m = Forecaster(horizon=horizon).fit(df, time="time", target="y", quiet=True).metrics["test"]
+            where = f"{name}, horizon {horizon}"
+            assert m["model"]["rmse"] <= 1.01 * m["linear_ar"]["rmse"], where
+            assert m["model"]["rmse"] <= 1.03 * m["persistence"]["rmse"], where
