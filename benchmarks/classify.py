@@ -29,8 +29,7 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
-from lstmkit.bench import environment
-from lstmkit.runs import write_json
+from lstmkit.bench import write_results
 from lstmkit.tasks.classify import SequenceClassifier
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -96,7 +95,7 @@ def main(argv=None) -> int:
             secs = [f"{s[k]['mean']:.1f}" if who == "model" else "" for k in ("train_seconds", "wall_seconds")]
             table.add_row(res["data"], who, *cells, *secs)
     Console(width=140).print(table)
-    write_json(args.json, {"environment": environment(), "results": results})
+    write_results(args.json, {"results": results})
     print(f"wrote {args.json}")
     return 0
 

@@ -24,8 +24,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from lstmkit.bench import environment
-from lstmkit.runs import write_json
+from lstmkit.bench import write_results
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LSTMKIT = [sys.executable, "-m", "lstmkit.cli"]
@@ -70,7 +69,7 @@ def main(argv=None) -> int:
         target = "< 10 s" if r["run"].startswith("forecast") else ""
         table.add_row(r["run"], f"{r['median_command_seconds']:.1f}", f"{np.median(r['explain_seconds']):.1f}", target)
     Console().print(table)
-    write_json(args.json, {"environment": environment(), "results": rows})
+    write_results(args.json, {"results": rows})
     print(f"wrote {args.json}")
     return 0
 

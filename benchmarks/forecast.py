@@ -24,9 +24,8 @@ from rich.console import Console
 from torch.utils.data import DataLoader, TensorDataset
 
 from lstmkit import datasets
-from lstmkit.bench import environment
+from lstmkit.bench import write_results
 from lstmkit.data.io import prepare, read_table
-from lstmkit.runs import write_json
 from lstmkit.tasks.forecast import Forecaster
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -128,10 +127,9 @@ def main(argv=None) -> int:
         f"{'PASS' if ok else 'MISS'}  lstmkit default reaches RMSE <= recipe's, >= 5x faster: "
         f"{best['rmse']:.4f} vs {recipe['rmse']:.4f}, {recipe['seconds'] / best['seconds']:.1f}x"
     )
-    write_json(
+    write_results(
         args.out,
         {
-            "environment": environment(),
             "data": args.data,
             "command": "python benchmarks/forecast.py " + " ".join(argv or sys.argv[1:]),
             "results": rows,

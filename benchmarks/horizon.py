@@ -29,9 +29,8 @@ from rich.console import Console
 from rich.table import Table
 
 from lstmkit import Forecaster
-from lstmkit.bench import environment
+from lstmkit.bench import write_results
 from lstmkit.data.windows import TEST, TRAIN, VAL
-from lstmkit.runs import write_json
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = "weather-nyc-hourly"
@@ -131,7 +130,7 @@ def main(argv=None) -> int:
         table.add_row(label, "", *(ratio(ceiling[h][key], ceiling[h]["ar"]) for h in STEPS))
     table.add_row("persistence", f"{first['baselines']['persistence']:.3f}", *([""] * len(STEPS)))
     Console(width=140).print(table)
-    write_json(args.json, {"environment": environment(), "data": DATA, "runs": runs, "trees": ceiling})
+    write_results(args.json, {"data": DATA, "runs": runs, "trees": ceiling})
     print(f"wrote {args.json}")
     return 0
 

@@ -27,8 +27,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from lstmkit.bench import environment
-from lstmkit.runs import write_json
+from lstmkit.bench import write_results
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TARGET_SECONDS = 120
@@ -102,7 +101,7 @@ def main(argv=None) -> int:
                   f"{r['rmse']['linear_ar']:.3f}", f"{r['rmse']['persistence']:.3f}",
                   "PASS" if r["meets_target"] else "FAIL")  # fmt: skip
     Console(width=160).print(table)
-    write_json(args.json, {"environment": environment(), "result": r})
+    write_results(args.json, {"result": r})
     print(f"wrote {args.json}")
     return 0
 

@@ -27,8 +27,7 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
-from lstmkit.bench import environment
-from lstmkit.runs import write_json
+from lstmkit.bench import write_results
 from lstmkit.tasks.forecast import Forecaster
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -113,8 +112,7 @@ def main(argv=None) -> int:
     worst = max(r["test"]["vs_best"] for r in rows)
     worst_off = max(r["off"]["vs_best"] for r in rows)
     print(f"worst model / best baseline: {worst:.3f} (gate off: {worst_off:.3f}) over {len(rows)} series x horizons")
-    write_json(args.json, {"environment": environment(), "rows": rows, "worst_vs_best": worst,
-                           "worst_vs_best_gate_off": worst_off})  # fmt: skip
+    write_results(args.json, {"rows": rows, "worst_vs_best": worst, "worst_vs_best_gate_off": worst_off})
     print(f"wrote {args.json}")
     return 0
 

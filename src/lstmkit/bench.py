@@ -8,17 +8,16 @@ repeats is reported. Throughput is time steps x batch per second.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import statistics
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from functools import partial
 
 import torch
 
+from . import runs
 from .cells import CELLS
 from .config import LstmkitError
 from .layers import LSTM
@@ -149,12 +148,11 @@ def environment() -> dict:
     }
 
 
+def write_results(path, payload: dict) -> None:
+    """A benchmark's JSON: the environment, then `payload`; written atomically (runs.write_json),
+    so a reader never sees half a file and a crash keeps the old one."""
+    runs.write_json(path, {"environment": environment(), **payload})
+
+
 def write_json(path: str, rows: list[BenchRow], extra: dict | None = None) -> None:
-    """Write atomically: a reader never sees half a file, and a crash keeps the old one."""
-    data = {"environment": environment(), **(extra or {}), "results": [asdict(r) for r in rows]}
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=2)
-    os.replace(tmp, path)
+    write_results(path, {**(extra or {}), "results": [asdict(r) for r in rows]})

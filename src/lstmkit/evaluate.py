@@ -28,7 +28,6 @@ __all__ = [
     "coverage",
     "diebold_mariano",
     "fit_ar_forms",
-    "fit_least_squares",
     "fit_logistic",
     "logistic_proba",
     "metrics",
@@ -77,15 +76,6 @@ def seasonal_naive(target: np.ndarray, horizon: int, season: int) -> np.ndarray:
     return out
 
 
-def fit_least_squares(design: np.ndarray, targets: np.ndarray, ridge: float = 1e-6) -> np.ndarray:
-    """W (D, H) minimising |design W - targets|² + ridge·n·|W|² over rows without NaN.
-
-    The tiny ridge only keeps collinear regressors (sin/cos pairs, a constant covariate)
-    from blowing up; it changes nothing measurable otherwise.
-    """
-    return fit_ar_forms(design, targets, 0, ridge)["levels"]
-
-
 def fit_ar_forms(design: np.ndarray, targets: np.ndarray, p: int, ridge: float = 1e-6) -> dict[str, np.ndarray]:
     """The least-squares AR in levels and, when the first p columns of `design` are the target's
     lags y_t, ..., y_{t-p+1}, on differences too (ARIMA's d = 1), both as (D, H) coefficients
@@ -97,7 +87,9 @@ def fit_ar_forms(design: np.ndarray, targets: np.ndarray, p: int, ridge: float =
     The second is the first with the lag coefficients constrained to sum to 1: written in levels
     its coefficient of y_t is 1 - sum_{j>=1} a_j. It cannot drift back to the training mean, so
     it holds on a random walk or a trend where the levels fit loses even to persistence (with
-    p = 1 it *is* persistence plus a drift and the covariates' effects)."""
+    p = 1 it *is* persistence plus a drift and the covariates' effects). The tiny ridge
+    (ridge * n * |W|^2) only keeps collinear regressors (sin/cos pairs, a constant covariate) from
+    blowing up; it changes nothing measurable otherwise."""
     ok = ~np.isnan(design).any(1) & ~np.isnan(targets).any(1)
     X, Y = design[ok], targets[ok]
     G, B, eye = X.T @ X, X.T @ Y, ridge * len(X)

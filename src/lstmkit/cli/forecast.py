@@ -199,21 +199,13 @@ def _print_forecast(metrics, target):
 
 def _what_was_kept(metrics) -> str:
     """One line: the AR's order and form, and whether the LSTM's correction was kept."""
+    from ..report.forecast import lstm_verdict  # here: the report module loads matplotlib
+
     ar = f"linear AR: {metrics['ar_order']} lags, {metrics.get('ar_form', 'levels')}"
     if metrics.get("unit_root", {}).get("integrated"):
         ar += " (a unit root: the ADF test did not reject one)"
-    lstm = metrics.get("lstm")
-    if not lstm:
-        return ar
-    ratio = "n/a" if lstm["val_mse_ratio"] is None else f"{lstm['val_mse_ratio']:.3f}x"
-    if lstm["kept"]:
-        how = f"Diebold-Mariano t {lstm['dm_t']:.2f}" if lstm["gate"] == "test" else "--lstm-gate off"
-        return f"{ar}; LSTM correction kept (validation MSE {ratio} the AR's, {how})"
-    if not lstm.get("enough_origins", True):
-        why = f"but {lstm['val_origins']} validation origins are too few to tell"
-    else:
-        why = f"within chance (t {lstm['dm_t']:.2f}, {lstm['val_origins']} origins)"
-    return f"{ar}; LSTM correction dropped: validation MSE {ratio} the AR's, {why}, so the model is the AR"
+    verdict = lstm_verdict(metrics.get("lstm"))
+    return f"{ar}; LSTM correction {verdict}" if verdict else ar
 
 
 def _print_backtest(folds):

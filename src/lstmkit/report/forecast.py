@@ -102,7 +102,7 @@ def forecast_report(folder, metrics: dict, predictions: pd.DataFrame, config: di
         "AR lag order and form (chosen on validation)": f"{metrics.get('ar_order')}, "
         f"{metrics.get('ar_form', 'levels')}",
         "unit root (ADF with the calendar, median t over series)": _unit_root(metrics.get("unit_root")),
-        "LSTM correction of the AR": _lstm(metrics.get("lstm")),
+        "LSTM correction of the AR": lstm_verdict(metrics.get("lstm")) or "kept",
         "season": metrics.get("season"),
         "frequency": data.get("freq"),
         "series": ", ".join(map(str, data.get("series", []))),
@@ -142,12 +142,17 @@ def _unit_root(u) -> str:
     return f"t = {u['adf']:.2f}, {verdict}"
 
 
-def _lstm(lstm) -> str:
+def lstm_verdict(lstm: dict | None) -> str | None:
+    """What the LSTM gate decided, in words (the command's line and the report say the same);
+    None for a run saved before the gate existed."""
     if not lstm:
-        return "kept"
-    ratio = "n/a" if lstm["val_mse_ratio"] is None else f"{lstm['val_mse_ratio']:.3f}"
-    test = f"validation MSE {ratio}x the AR's, Diebold-Mariano t {lstm['dm_t']:.2f} over {lstm['val_origins']} origins"
+        return None
+    ratio = "n/a" if lstm["val_mse_ratio"] is None else f"{lstm['val_mse_ratio']:.3f}x"
     if lstm["kept"]:
-        return f"kept ({test})" if lstm["gate"] == "test" else f"kept (--lstm-gate off; {test})"
-    why = "within chance" if lstm.get("enough_origins", True) else "too few validation origins to tell"
-    return f"dropped, the forecast is the AR's ({test}: {why})"
+        how = f"Diebold-Mariano t {lstm['dm_t']:.2f}" if lstm["gate"] == "test" else "--lstm-gate off"
+        return f"kept (validation MSE {ratio} the AR's, {how})"
+    if not lstm.get("enough_origins", True):
+        why = f"but {lstm['val_origins']} validation origins are too few to tell"
+    else:
+        why = f"within chance (t {lstm['dm_t']:.2f}, {lstm['val_origins']} origins)"
+    return f"dropped: validation MSE {ratio} the AR's, {why}, so the model is the AR"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import pathlib
 import time
 from dataclasses import dataclass
@@ -41,6 +42,14 @@ __all__ = ["ClassifyConfig", "SequenceClassifier"]
 MONITORS = ("loss", "roc_auc", "balanced_accuracy", "accuracy")
 LINEAR_FEATURES = ("raw", "minirocket")
 MIN_BATCHES = 10  # per epoch (ClassifierNet training): smaller data sets are passed over several times
+
+
+def passes_per_epoch(rows: int, batch_size: int) -> int:
+    """An epoch is at least MIN_BATCHES batches: a small training set is passed over several times
+    per epoch, so that the default epochs and patience mean enough optimizer steps on 30 rows too
+    (on a 30-beat UCR-style set one batch per epoch left the network at 0.58 accuracy after 40
+    steps; docs/classify.md)."""
+    return math.ceil(MIN_BATCHES / math.ceil(rows / batch_size))
 
 
 @dataclass
@@ -263,7 +272,7 @@ class SequenceClassifier:
             "best_epoch": [h.best_epoch for h in self.histories] if cfg.ensemble > 1 else self.histories[0].best_epoch,
             "history": {"train_loss": self.histories[0].train_loss, "val_loss": self.histories[0].val_loss},
             "monitor": cfg.monitor,
-            "passes_per_epoch": self.passes,
+            "passes_per_epoch": passes_per_epoch(len(train_seqs), cfg.batch_size),
             "classes": [str(c) for c in self.classes],
             "multilabel": self.multilabel,
             "split": self.split_sizes,
@@ -331,14 +340,10 @@ class SequenceClassifier:
         lengths = nt.reshape(-1, len(y)).max(0).values  # per row, its longest variant
         bucket = bool((lengths.min() < lengths.max()).item())
 
-        # An epoch is at least MIN_BATCHES batches: a small data set is passed over several times
-        # per epoch, so that the default epochs and patience mean enough optimizer steps on 30
-        # rows too (on a 30-beat UCR-style set one batch per epoch left the network at 0.58
-        # accuracy after 40 steps; docs/classify.md).
-        self.passes = -(-MIN_BATCHES // -(-len(y) // cfg.batch_size))
+        passes = passes_per_epoch(len(y), cfg.batch_size)
 
         def batches():
-            order = torch.cat([torch.randperm(len(y), generator=gen) for _ in range(self.passes)])
+            order = torch.cat([torch.randperm(len(y), generator=gen) for _ in range(passes)])
             if bucket:
                 stretch = 32 * cfg.batch_size
                 order = torch.cat([part[lengths[part].argsort()] for part in order.split(stretch)])
