@@ -143,7 +143,11 @@ def wide_csv(path, rows=None, n=60, L=12):
     return path
 
 
-@pytest.mark.parametrize("extra", [[], ["--linear-weight", "0.5", "--linear-features", "minirocket"]])
+@pytest.mark.parametrize(
+    "extra",
+    [[], ["--linear-weight", "0.5", "--linear-features", "minirocket"],
+     ["--linear-weight", "0.5", "--linear-features", "minirocket", "--linear-model", "ridge"]],
+)  # fmt: skip
 def test_classify_and_predict_end_to_end(tmp_path, extra):
     data, out = wide_csv(tmp_path / "beats.csv"), tmp_path / "run"
     r = run("classify", "--data", str(data), "--epochs", "2", "--hidden-size", "8", "--out", str(out), "--quiet",
@@ -153,6 +157,7 @@ def test_classify_and_predict_end_to_end(tmp_path, extra):
     if extra:  # the fused model, the network alone and MiniRocket's logistic regression alone
         assert "model (fused)" in r.output and "network alone" in r.output and "MiniRocket " in r.output
     metrics = json.loads((out / "metrics.json").read_text())
+    assert (metrics["ridge_alpha"] is not None) == ("ridge" in extra)
     assert {"accuracy", "balanced_accuracy", "macro_f1", "roc_auc"} <= set(metrics["test"]["model"])
     assert "train_seconds" in metrics and (out / "plots" / "confusion.png").is_file()
     r = run("predict", "--run", str(out), "--data", str(data), "--out", str(tmp_path / "p.csv"))
@@ -170,6 +175,7 @@ BAD_CLASSIFY = [
     (["--cell", "lsmt"], "error: cell: unknown cell 'lsmt'"),
     (["--linear-weight", "1.5"], "error: --linear-weight: expected a value in [0, 1), got 1.5"),
     (["--linear-features", "fft"], "error: Invalid value for '--linear-features'"),
+    (["--linear-model", "svm"], "error: Invalid value for '--linear-model'"),
     (["--group-col", "ward"], "error: --group-col: no column 'ward' in"),
 ]
 

@@ -178,3 +178,69 @@ def test_logistic_regression_matches_scikit_learn():
     known = ~np.isnan(yl[:, 1])
     ref1 = lm.LogisticRegression(C=1.0, tol=1e-10, max_iter=10000).fit(X[known], yl[known, 1])
     np.testing.assert_allclose(logistic_proba(X, W, b, True)[:, 1], ref1.predict_proba(X)[:, 1], atol=2e-4)
+
+
+def test_ridge_classifier_matches_scikit_learn_ridge_cv():
+    lm = pytest.importorskip("sklearn.linear_model")
+    from lstmkit.evaluate import RIDGE_ALPHAS, fit_ridge_classifier
+
+    rng = np.random.default_rng(3)
+    for N, D in ((60, 200), (300, 20)):  # more features than rows, and fewer
+        X = rng.normal(size=(N, D)) + 3.0  # not centred: the intercept is the fit's job
+        y = (X[:, :3] @ [1.0, -1.0, 0.5] - 1.5 + rng.normal(0, 1, N) > 0).astype(int) + (X[:, 3] > 4)
+        W, b, alpha = fit_ridge_classifier(X, y, 3)
+        Y = -np.ones((N, 3))
+        Y[np.arange(N), y] = 1
+        ref = lm.RidgeCV(alphas=N * RIDGE_ALPHAS).fit(X, Y)  # exact leave-one-out over the same grid
+        assert alpha * N == pytest.approx(ref.alpha_)
+        scores = X @ W + b  # = T * the ridge's scores: one positive temperature, the fit itself unchanged
+        T = float((scores * ref.predict(X)).sum() / (ref.predict(X) ** 2).sum())
+        assert T > 0
+        np.testing.assert_allclose(scores, T * ref.predict(X), atol=1e-8)
+
+
+def test_ridge_leave_one_out_is_the_refit_without_the_row_and_the_temperature_its_best_log_loss():
+    from lstmkit.evaluate import fit_ridge_classifier, logistic_proba
+
+    rng = np.random.default_rng(4)
+    N, D = 40, 80
+    X = rng.normal(size=(N, D))
+    y = (X[:, 0] + rng.normal(0, 0.5, N) > 0).astype(int) + (X[:, 1] > 1)
+    grid = np.array([0.1])  # one penalty: what is left to check is leave-one-out and the temperature
+    W, _, _ = fit_ridge_classifier(X, y, 3, grid)
+    loo = np.empty((N, 3))
+    for i in range(N):  # leave row i out, refit the ridge from scratch (centred, intercept free)
+        keep = np.arange(N) != i
+        Xk, Yk = X[keep], -np.ones((N - 1, 3))
+        Yk[np.arange(N - 1), y[keep]] = 1
+        xm, ym = Xk.mean(0), Yk.mean(0)
+        Wk = np.linalg.solve((Xk - xm).T @ (Xk - xm) + N * 0.1 * np.eye(D), (Xk - xm).T @ (Yk - ym))
+        loo[i] = (X[i] - xm) @ Wk + ym
+
+    def log_loss(T):
+        p = logistic_proba(loo, T * np.eye(3), np.zeros(3), False)
+        return -np.mean(np.log(p[np.arange(N), y]))
+
+    Y = -np.ones((N, 3))
+    Y[np.arange(N), y] = 1
+    xm, ym = X.mean(0), Y.mean(0)
+    W1 = np.linalg.solve((X - xm).T @ (X - xm) + N * 0.1 * np.eye(D), (X - xm).T @ (Y - ym))
+    T = float(np.linalg.norm(W) / np.linalg.norm(W1))  # the temperature the fit folded into W
+    np.testing.assert_allclose(W, T * W1, atol=1e-10)
+    assert log_loss(T) <= min(log_loss(t) for t in np.linspace(0.5 * T, 2 * T, 41)) + 1e-9
+
+
+def test_ridge_classifier_labels_each_on_its_known_rows():
+    from lstmkit.evaluate import fit_ridge_classifier, logistic_proba
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(150, 10))
+    yl = np.stack([X[:, 0] > 0, X[:, 1] + rng.normal(0, 0.5, 150) > 0], 1).astype(float)
+    yl[::5, 1] = np.nan
+    W, b, _ = fit_ridge_classifier(X, yl, 2)
+    known = ~np.isnan(yl[:, 1])
+    W1, b1, _ = fit_ridge_classifier(X[known], yl[known, 1].astype(int), 2)  # label 1 alone, as 2 classes
+    two = logistic_proba(X, W1, b1, False)[:, 1]
+    np.testing.assert_allclose(logistic_proba(X, W, b, True)[:, 1], two, atol=1e-10)
+    p = logistic_proba(X, W, b, True)
+    assert ((p[:, 0] > 0.5) == (X[:, 0] > 0)).mean() > 0.9  # and it has learnt something

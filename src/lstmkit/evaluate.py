@@ -302,6 +302,69 @@ def fit_logistic(
     return W.detach().numpy(), b.detach().numpy()
 
 
+RIDGE_ALPHAS = np.logspace(-3, 3, 13)  # per row: RidgeClassifierCV's grid on unit-norm columns
+
+
+def fit_ridge_classifier(
+    X: np.ndarray, y: np.ndarray, n_classes: int, alphas=RIDGE_ALPHAS
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Ridge regression on ±1 class indicators, as scikit-learn's RidgeClassifierCV (MiniRocket's own
+    classifier, Dempster et al. 2021), its penalty chosen by the exact leave-one-out error, its
+    scores made probabilities by one temperature fitted to the leave-one-out scores (softmax(T *
+    scores), Guo et al. 2017; a label is fitted as two classes, so its logit is 2 T * score).
+
+    With X centred, X_c = U S V^T, and the intercept unpenalised, the fit is
+        Y_hat = mean(Y) + U diag(s^2 / (s^2 + a)) U^T Y_c,   h_ii = 1/N + sum_j U_ij^2 s_j^2 / (s_j^2 + a)
+    and row i's leave-one-out prediction is (Y_hat_i - h_ii Y_i) / (1 - h_ii): every penalty from
+    one SVD, in N, not D, dimensions when features outnumber rows. alphas are per row (a = N alpha),
+    as scikit-learn's grid on columns scaled to unit norm is on standardised ones.
+    y: (N,) class indices, or (N, K) 0/1 with NaN for missing labels (each label on its known rows).
+    Returns W (D, K), b (K,) with the calibration folded in (probabilities: logistic_proba), and a."""
+    if y.ndim == 2:
+        parts = []
+        for k in range(y.shape[1]):
+            known = ~np.isnan(y[:, k])
+            W, b, a = fit_ridge_classifier(X[known], y[known, k].astype(np.int64), 2, alphas)
+            parts.append((W[:, 1] - W[:, 0], b[1] - b[0], a))  # two softmax columns = one logit
+        W = np.stack([p[0] for p in parts], 1)
+        return W, np.array([p[1] for p in parts]), float(np.median([p[2] for p in parts]))
+    X = np.asarray(X, np.float64)
+    N = len(X)
+    Y = -np.ones((N, n_classes))
+    Y[np.arange(N), y] = 1.0
+    x_mean, y_mean = X.mean(0), Y.mean(0)
+    U, s, Vt = np.linalg.svd(X - x_mean, full_matrices=False)
+    UtY = U.T @ (Y - y_mean)
+    best = None
+    for a in N * np.asarray(alphas, np.float64):
+        shrink = s**2 / (s**2 + a)
+        fitted = y_mean + U @ (shrink[:, None] * UtY)
+        h = 1.0 / N + (U**2) @ shrink
+        loo = (fitted - h[:, None] * Y) / np.maximum(1 - h, 1e-12)[:, None]
+        error = float(np.mean((loo - Y) ** 2))
+        if best is None or error < best[0]:
+            best = (error, a, loo)
+    _, a, loo = best
+    W = Vt.T @ ((s / (s**2 + a))[:, None] * UtY)
+    b = y_mean - x_mean @ W
+    T = _temperature(loo, y)
+    return T * W, T * b, float(a / N)
+
+
+def _temperature(scores: np.ndarray, y: np.ndarray) -> float:
+    """The T > 0 minimising the log loss of softmax(T * scores): a grid in log T, then refined."""
+
+    def log_loss(T):
+        z = T * scores
+        z = z - z.max(1, keepdims=True)
+        return float(np.mean(np.log(np.exp(z).sum(1)) - z[np.arange(len(y)), y]))
+
+    grid = np.logspace(-2, 3, 51)
+    k = int(np.argmin([log_loss(T) for T in grid]))
+    fine = np.logspace(np.log10(grid[max(k - 1, 0)]), np.log10(grid[min(k + 1, len(grid) - 1)]), 41)
+    return float(fine[np.argmin([log_loss(T) for T in fine])])
+
+
 def logistic_proba(X: np.ndarray, W: np.ndarray, b: np.ndarray, multilabel: bool) -> np.ndarray:
     logits = X @ W + b
     if multilabel:

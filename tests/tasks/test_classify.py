@@ -148,21 +148,30 @@ def test_smiles_single_and_multi_label(augment):
     assert list(proba.columns[-2:]) == ["p_acid", "p_ring"]
 
 
-@pytest.mark.parametrize("smiles, features", [(False, "raw"), (True, "raw"), (False, "minirocket")])
-def test_the_linear_path_is_fused_into_the_prediction_and_saved(tmp_path, smiles, features):
+@pytest.mark.parametrize(
+    "smiles, features, model",
+    [(False, "raw", "logistic"), (True, "raw", "logistic"), (False, "minirocket", "logistic"),
+     (False, "raw", "ridge"), (False, "minirocket", "ridge")],
+)  # fmt: skip
+def test_the_linear_path_is_fused_into_the_prediction_and_saved(tmp_path, smiles, features, model):
     df = smiles_table() if smiles else waves()
     settings = {**FAST, "label_col": "acid", "smiles_col": "smiles"} if smiles else FAST
-    clf = SequenceClassifier(**settings, linear_weight=0.4, linear_features=features).fit(df, quiet=True)
+    clf = SequenceClassifier(**settings, linear_weight=0.4, linear_features=features, linear_model=model)
+    clf.fit(df, quiet=True)
     test = clf.metrics["test"]
-    rocket = features == "minirocket"
-    assert set(test) == {"model", "network", "majority", "logistic"} | ({"minirocket"} if rocket else set())
+    rocket, ridge = features == "minirocket", model == "ridge"
+    own_row = {"minirocket"} if rocket else {"ridge"} if ridge else set()  # the path, when not the baseline
+    assert set(test) == {"model", "network", "majority", "logistic"} | own_row
+    assert (clf.metrics["ridge_alpha"] == clf.linear.model.l2) if ridge else clf.metrics["ridge_alpha"] is None
     # model = the fusion of the network's probabilities (re-derived here) and the linear path's logits
     x, n = clf._encode(clf.test_sequences, clf.config.tta, clf.config.seed + 1)
     network = clf._proba(x, n)
     if rocket:  # MiniRocket's features of the scaled values; the raw logistic stays a baseline row
         inputs = clf.linear.rocket.transform([clf.scaler.transform(v) for v in clf.test_sequences.values])
         assert inputs.shape[1] == 9996 and clf.linear.model.W.shape == (9996, 3)
-        assert clf.metrics["minirocket_l2"] == clf.linear.model.l2 and clf.metrics["logistic_l2"] is not None
+        assert clf.metrics["logistic_l2"] is not None
+        logistic_l2 = None if ridge else clf.linear.model.l2  # the ridge's penalty is ridge_alpha
+        assert clf.metrics["minirocket_l2"] == logistic_l2
     elif smiles:
         inputs = clf.linear.ngrams.transform(clf.test_sequences.smiles)
     else:  # the scaled values, one column per step
@@ -175,6 +184,8 @@ def test_the_linear_path_is_fused_into_the_prediction_and_saved(tmp_path, smiles
     page = (tmp_path / "run" / "report.html").read_text()
     assert "model (fused)" in page and "network alone" in page and "0.6 x the network" in page
     assert ("on the MiniRocket features" in page and "MiniRocket</td>" in page) == rocket
+    assert ("ridge classifier&#x27;s (calibrated)" in page and "chosen by leave-one-out" in page) == ridge
+    assert ("ridge classifier</td>" in page) == (ridge and not rocket)
     pd.testing.assert_frame_equal(clf.predict_proba(df), SequenceClassifier.load(tmp_path / "run").predict_proba(df))
     (tmp_path / "run" / "linear.safetensors").unlink()
     with pytest.raises(LstmkitError, match=r"no linear\.safetensors"):
@@ -200,6 +211,7 @@ def test_an_embedded_data_sets_settings_fill_only_what_the_user_left_open():
         (dict(cell="nope"), "unknown cell"),
         (dict(linear_weight=1.0), r"--linear-weight: expected a value in \[0, 1\)"),
         (dict(linear_features="fft"), "--linear-features: expected raw or minirocket, got 'fft'"),
+        (dict(linear_model="svm"), "--linear-model: expected logistic or ridge, got 'svm'"),
         (dict(split_by="ring"), "--split-by: expected molecule or scaffold, got 'ring'"),
         (dict(nope=1), "unknown setting"),
     ],
@@ -260,9 +272,13 @@ def test_ecg5000_beats_the_logistic_regression_where_the_rare_classes_are():
     wall = time.perf_counter() - start
     test = clf.metrics["test"]
     assert clf.split_sizes == {"train": 449, "val": 51, "test": 4500, "given_test_file": True, "groups": None}
-    assert clf.config.linear_features == "minirocket" and clf.config.linear_weight == 0.5
-    assert test["network"]["accuracy"] > 0.935 and test["minirocket"]["accuracy"] > 0.935  # each part alone
-    assert test["model"]["accuracy"] > max(test["network"]["accuracy"], test["minirocket"]["accuracy"])
+    assert clf.config.linear_features == "minirocket" and clf.config.linear_model == "ridge"
+    assert clf.config.linear_weight == 0.5
+    assert test["network"]["accuracy"] > 0.935 and test["minirocket"]["accuracy"] > 0.94  # each part alone
+    # the fusion: above the network (6 of 6 seeds in the benchmark), and the better ranking of both
+    # (ROC-AUC 6 of 6); its accuracy against MiniRocket's ridge alone is a toss-up (2 of 6)
+    assert test["model"]["accuracy"] > test["network"]["accuracy"] and test["model"]["accuracy"] > 0.944
+    assert test["model"]["roc_auc"] > max(test["network"]["roc_auc"], test["minirocket"]["roc_auc"])
     assert test["model"]["balanced_accuracy"] > test["logistic"]["balanced_accuracy"]
     assert wall < 150  # network, features, baselines and scoring; the network alone trains in about 60 s
     assert clf.metrics["train_seconds"] < 120

@@ -52,3 +52,21 @@ def test_fuse_weighs_the_two_paths_logits():
     q = rng.uniform(0.05, 0.95, (5, 2))  # labels: log-odds are blended
     expected = 1 / (1 + np.exp(-(0.7 * np.log(q / (1 - q)) + 0.3 * z[:, :2])))
     np.testing.assert_allclose(fuse(q, z[:, :2], 0.3, True), expected, atol=1e-12)
+
+
+def test_the_ridge_path_learns_from_training_and_validation_rows_together():
+    from lstmkit.evaluate import fit_ridge_classifier
+
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(120, 300))
+    y = (X[:, :2] @ np.array([1.0, -1.0]) > 0).astype(int)
+    tr, va = slice(0, 90), slice(90, 120)
+    model = LinearModel.fit(X[tr], y[tr], X[va], y[va], 2, log_loss, model="ridge")
+    W, b, alpha = fit_ridge_classifier(X, y, 2)  # all 120 rows: no row is held out from the ridge
+    np.testing.assert_allclose(model.W, W)
+    np.testing.assert_allclose(model.b, b)
+    assert model.l2 == alpha
+    only_train = LinearModel.fit(X[tr], y[tr], X[tr][:0], y[tr][:0], 2, log_loss, model="ridge")
+    assert np.abs(only_train.W - model.W).max() > 1e-3  # the validation rows changed the fit
+    again = LinearModel.from_tensors(model.tensors(), model.l2, False)
+    np.testing.assert_array_equal(again.proba(X), model.proba(X))

@@ -51,6 +51,10 @@ from . import _csv_list, _one_line_errors, _set_threads, console, main
 @click.option("--linear-features", type=click.Choice(["raw", "minirocket"]), default="raw", show_default=True,
               help="What the logistic regression of the linear path reads: the values, or MiniRocket's 10,000 "
                    "random-convolution features (numeric sequences; reported as a baseline row too).")  # fmt: skip
+@click.option("--linear-model", type=click.Choice(["logistic", "ridge"]), default="logistic", show_default=True,
+              help="The linear path's classifier: the logistic regression (penalty chosen on validation), or a "
+                   "ridge classifier fitted on training + validation rows, its penalty and calibration chosen by "
+                   "leave-one-out (MiniRocket's own protocol; the logistic baseline row stays).")  # fmt: skip
 @click.option("--epochs", type=int, default=40, show_default=True, help="At most; early stopping decides.")
 @click.option("--patience", type=int, default=10, show_default=True)
 @click.option("--batch-size", type=int, default=32, show_default=True)
@@ -74,8 +78,8 @@ from . import _csv_list, _one_line_errors, _set_threads, console, main
 def classify(data, test_file, label_col, smiles_col, id_col, time_col, value_cols, ragged, cell, hidden_size,
              num_layers, unidirectional, pooling, conv_channels, conv_kernel, conv_layers, fcn_channels, embed_dim,
              conv_stride, dropout, class_weights, augment, tta, no_canonical, ensemble, linear_weight, linear_features,
-             epochs, patience, batch_size, lr, weight_decay, monitor, group_col, split_by, val_fraction, test_fraction,
-             seed, threads, out, resume, quiet):  # fmt: skip
+             linear_model, epochs, patience, batch_size, lr, weight_decay, monitor, group_col, split_by, val_fraction,
+             test_fraction, seed, threads, out, resume, quiet):  # fmt: skip
     """Train and evaluate a sequence classifier against majority-class and logistic baselines.
 
     On an embedded data set (ecg5000, clintox) the settings measured best there (docs/classify.md)
@@ -98,9 +102,9 @@ def classify(data, test_file, label_col, smiles_col, id_col, time_col, value_col
         conv_kernel=conv_kernel, conv_layers=conv_layers, fcn_channels=fcn_channels, embed_dim=embed_dim,
         conv_stride=conv_stride, dropout=dropout, class_weights=class_weights, weight_decay=weight_decay,
         augment=augment, tta=tta, canonical=not no_canonical, ensemble=ensemble, linear_weight=linear_weight,
-        linear_features=linear_features, epochs=epochs, patience=patience, batch_size=batch_size, lr=lr,
-        monitor=monitor, group_col=group_col, split_by=split_by, val=val_fraction, test=test_fraction, seed=seed,
-        threads=threads,
+        linear_features=linear_features, linear_model=linear_model, epochs=epochs, patience=patience,
+        batch_size=batch_size, lr=lr, monitor=monitor, group_col=group_col, split_by=split_by, val=val_fraction,
+        test=test_fraction, seed=seed, threads=threads,
     )  # fmt: skip
     # Pass on only what the user set: an embedded data set's measured settings fill the rest.
     ctx = click.get_current_context()

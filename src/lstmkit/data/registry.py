@@ -144,6 +144,7 @@ DATASETS: dict[str, DatasetInfo] = {
                 "class_weights": "none",
                 "patience": 40,
                 "linear_features": "minirocket",
+                "linear_model": "ridge",
                 "linear_weight": 0.5,
             },
         ),

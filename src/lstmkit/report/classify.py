@@ -75,7 +75,9 @@ def _examples_plot(examples: list[dict], classes, path) -> str:
 def method_label(name: str, test: dict) -> str:
     """A row's name for people: with a linear path, say what "model" and "network" are."""
     if name == "minirocket":
-        return "MiniRocket"  # its features under the logistic regression
+        return "MiniRocket"  # its features under the linear path's classifier
+    if name == "ridge":
+        return "ridge classifier"  # the logistic baseline's features
     if "network" in test:
         return {"model": "model (fused)", "network": "network alone"}.get(name, name)
     return name
@@ -140,12 +142,13 @@ def classify_report(folder, metrics: dict, predictions: pd.DataFrame, examples: 
         facts["kept together in the split"] = f"{split['groups']} {what}"
     if metrics.get("minirocket_l2") is not None:
         facts["MiniRocket logistic L2 (chosen on validation)"] = metrics["minirocket_l2"]
+    if metrics.get("ridge_alpha") is not None:
+        facts["ridge penalty per row (chosen by leave-one-out)"] = metrics["ridge_alpha"]
     w = config.get("linear_weight") or 0
     if w:
         reads = {"minirocket": "the MiniRocket features"}.get(config.get("linear_features"), "the baseline's features")
-        facts["linear path (model = fused)"] = (
-            f"logits = {1 - w:g} x the network's + {w:g} x the logistic regression's (on {reads})"
-        )
+        how = "ridge classifier's (calibrated)" if config.get("linear_model") == "ridge" else "logistic regression's"
+        facts["linear path (model = fused)"] = f"logits = {1 - w:g} x the network's + {w:g} x the {how} (on {reads})"
     if metrics.get("vocabulary"):
         facts["SMILES vocabulary"] = (
             f"{metrics['vocabulary']} tokens; unknown in validation + test: {metrics['unknown_tokens']}"

@@ -35,7 +35,7 @@ from ..data.smiles import Vocabulary, canonicalize, randomize, scaffolds, tokeni
 from ..evaluate import classification_metrics
 from ..models import ClassifierNet
 from ..train import fit
-from .linear import LinearPath, fuse
+from .linear import LINEAR_MODELS, LinearPath, fuse
 
 __all__ = ["ClassifyConfig", "SequenceClassifier"]
 
@@ -93,6 +93,7 @@ class ClassifyConfig:
     ensemble: int = 1  # members trained from seeds seed, seed+1, ...; probabilities averaged
     linear_weight: float = 0.0  # > 0: the logistic regression fused into the prediction (tasks/linear.py)
     linear_features: str = "raw"  # raw | minirocket: what the linear path reads (SMILES: n-gram counts)
+    linear_model: str = "logistic"  # logistic | ridge: the linear path's classifier (the baseline stays logistic)
     seed: int = 0
     threads: int = 1
 
@@ -113,6 +114,8 @@ def _check(cfg: ClassifyConfig) -> None:
         raise LstmkitError(f"--split-by: expected molecule or scaffold, got {cfg.split_by!r}")
     if cfg.linear_features not in LINEAR_FEATURES:
         raise LstmkitError(f"--linear-features: expected raw or minirocket, got {cfg.linear_features!r}")
+    if cfg.linear_model not in LINEAR_MODELS:
+        raise LstmkitError(f"--linear-model: expected logistic or ridge, got {cfg.linear_model!r}")
     if cfg.monitor not in MONITORS:
         raise LstmkitError(f"--monitor: expected one of {', '.join(MONITORS)}, got {cfg.monitor!r}")
     for name in ("dropout", "linear_weight"):
@@ -241,6 +244,7 @@ class SequenceClassifier:
         self.max_length = int(n_train.max())
 
         what = "logistic regression" + (", MiniRocket features" if cfg.linear_features == "minirocket" else "")
+        what += ", ridge classifier" if cfg.linear_model == "ridge" else ""
         with contextlib.nullcontext() if quiet else rich.get_console().status(f"baselines: {what}"):
             self.baselines = self._baselines(train_seqs, val_seqs, test_seqs, y_train, y_val)
         self.model, self.histories = torch.nn.ModuleList(), []
@@ -254,6 +258,7 @@ class SequenceClassifier:
             )
             self.model.append(net)
         seconds = time.perf_counter() - start
+        ridge = cfg.linear_model == "ridge"
 
         proba = self._proba(x_test, n_test)
         network = classification_metrics(y_test, proba)
@@ -277,7 +282,8 @@ class SequenceClassifier:
             "multilabel": self.multilabel,
             "split": self.split_sizes,
             "logistic_l2": self.logistic_l2,
-            "minirocket_l2": self.linear.model.l2 if self.linear.rocket is not None else None,
+            "minirocket_l2": self.linear.model.l2 if self.linear.rocket is not None and not ridge else None,
+            "ridge_alpha": self.linear.model.l2 if ridge else None,  # per row, chosen by leave-one-out
             "unknown_tokens": self.vocab.unknown_seen if self.vocab else None,  # in validation + test
             "vocabulary": len(self.vocab) if self.vocab else None,
             "dataset": self.dataset,
@@ -398,15 +404,16 @@ class SequenceClassifier:
     def _baselines(self, train, val, test, y_train, y_val) -> dict:
         """The majority class and the logistic regression on the baseline's features (n-grams or
         the values), fitted on the training rows with the penalty chosen on validation and scored
-        on the test rows; it is the linear path too, unless MiniRocket's logistic regression is
-        (then a baseline row of its own)."""
+        on the test rows; it is the linear path too, unless the path reads MiniRocket's features
+        or is a ridge classifier (then a baseline row of its own: "minirocket" or "ridge")."""
         cfg = self.config
+        kind = "ngrams" if self.vocab is not None else "values"
 
-        def fit_path(kind):
+        def fit_path(kind, model="logistic"):
             return LinearPath.fit(kind, train, val, y_train, y_val, len(self.classes), self._score_proba,
-                                  self.scaler, self.max_length, cfg.seed)  # fmt: skip
+                                  self.scaler, self.max_length, cfg.seed, model)  # fmt: skip
 
-        logistic = fit_path("ngrams" if self.vocab is not None else "values")
+        logistic = fit_path(kind)
         self.linear, self.logistic_l2 = logistic, logistic.model.l2
         x_test = logistic.features(test)
         if self.multilabel:
@@ -418,9 +425,12 @@ class SequenceClassifier:
         if cfg.linear_features == "minirocket":
             if self.vocab is not None:
                 raise LstmkitError("--linear-features minirocket: reads numeric sequences, not SMILES; use raw")
-            self.linear = fit_path("minirocket")
+            self.linear = fit_path("minirocket", cfg.linear_model)
             x_test = self.linear.features(test)
             out["minirocket"] = self.linear.model.proba(x_test)
+        elif cfg.linear_model == "ridge":
+            self.linear = fit_path(kind, "ridge")  # the same features as the logistic baseline
+            out["ridge"] = self.linear.model.proba(x_test)
         return {"test_proba": out, "test_features": x_test}  # the linear path's, for the fusion
 
     def _fused(self, proba: np.ndarray, seqs, features: np.ndarray | None = None) -> np.ndarray:
