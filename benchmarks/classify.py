@@ -12,8 +12,9 @@ stratified 70/10/20 split, and the model and the logistic regression are scored 
 Reported: test accuracy, balanced accuracy, ROC-AUC (mean ± sd over seeds) of the model, the
 majority class and the logistic regression, the network's training time and the whole fit's wall
 time (data, features, baselines, network); with a linear path (linear_weight > 0, both data sets'
-setting) also the network alone ("network"), and with MiniRocket features (ECG5000's) their
-logistic regression alone ("minirocket"). One intra-op thread.
+setting) also the network alone ("network"), with MiniRocket features (ECG5000's) the linear
+path's classifier on them alone ("minirocket"; a ridge classifier there), and with a ridge path on
+the baseline's features that ridge alone ("ridge"). One intra-op thread.
 """
 
 from __future__ import annotations
@@ -87,8 +88,8 @@ def main(argv=None) -> int:
         table.add_column(col, justify="left" if col in ("data", "method") else "right")
     for res in results:
         s = res["summary"]
-        for who in ("model", "network", "minirocket", "logistic", "majority"):
-            if f"{who}_accuracy" not in s:  # "network", "minirocket": only with a linear path / its features
+        for who in ("model", "network", "minirocket", "ridge", "logistic", "majority"):
+            if f"{who}_accuracy" not in s:  # "network", "minirocket", "ridge": only with a linear path of that kind
                 continue
             cells = [f"{s[f'{who}_{k}']['mean']:.4f} ± {s[f'{who}_{k}']['sd']:.4f}"
                      for k in ("accuracy", "balanced_accuracy", "roc_auc")]  # fmt: skip
