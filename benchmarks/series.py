@@ -10,7 +10,8 @@ airline passengers, daily minimum temperatures, a sunspot-like cycle, a drifting
 half-hourly load with daily and weekly cycles, white noise, an hourly series with a downward trend,
 a short weekly series), then the embedded series other than the default, at horizons 1 and 12
 (24 for hourly data). Each row: test RMSE of the model over the best baseline, over the linear AR
-and over persistence; the AR's order and form; whether the LSTM's correction was kept; and the same
+and over persistence; the AR's order and form; its weight where it is averaged with seasonal naive
+(too few validation origins to choose on); whether the LSTM's correction was kept; and the same
 with `lstm_gate="off"` (the model as early stopping left it). One intra-op thread.
 """
 
@@ -79,7 +80,7 @@ def score(data, horizon: int, **columns) -> dict:
                      "vs_persistence": rmse["model"] / rmse["persistence"], "lstm": fc.metrics["lstm"]}  # fmt: skip
     m = fc.metrics
     row.update(ar_order=m["ar_order"], ar_form=m["ar_form"], unit_root=m["unit_root"],
-               seconds=time.perf_counter() - start)  # fmt: skip
+               ar_combination=m["ar_combination"], seconds=time.perf_counter() - start)  # fmt: skip
     return row
 
 
@@ -99,13 +100,15 @@ def main(argv=None) -> int:
             for horizon in (1, h):
                 rows.append({"series": name, "horizon": horizon, **score(name, horizon)})
     table = Table(title="test RMSE ratios of the default model (lstm_gate test | off)")
-    for col in ("series", "h", "AR", "unit root", "LSTM", "/ best baseline", "/ linear AR", "/ persistence",
-                "/ best, gate off"):  # fmt: skip
+    for col in ("series", "h", "AR", "unit root", "AR weight", "LSTM", "/ best baseline", "/ linear AR",
+                "/ persistence", "/ best, gate off"):  # fmt: skip
         table.add_column(col, justify="left" if col == "series" else "right")
     for r in rows:
         on, off = r["test"], r["off"]
         table.add_row(r["series"], str(r["horizon"]), f"{r['ar_order']} {r['ar_form']}",
-                      "yes" if r["unit_root"]["integrated"] else "no", "kept" if on["lstm"]["kept"] else "dropped",
+                      "yes" if r["unit_root"]["integrated"] else "no",
+                      f"{r['ar_combination']['weight']:.2f}" if r["ar_combination"] else "-",
+                      "kept" if on["lstm"]["kept"] else "dropped",
                       f"{on['vs_best']:.3f}", f"{on['vs_ar']:.3f}", f"{on['vs_persistence']:.3f}",
                       f"{off['vs_best']:.3f}")  # fmt: skip
     Console(width=160).print(table)

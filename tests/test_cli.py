@@ -248,3 +248,13 @@ def test_the_forecast_says_what_it_kept(lstm, said):
     line = _what_was_kept(metrics)
     assert line.startswith("linear AR: 24 lags, differences (a unit root: the ADF test did not reject one)")
     assert (said in line) if said else (";" not in line)
+
+
+def test_the_forecast_says_when_the_ar_is_averaged_with_seasonal_naive():
+    from lstmkit.cli.forecast import _what_was_kept
+
+    metrics = {"ar_order": 6, "ar_form": "levels", "ar_combination": {"weight": 0.585, "val_origins": 7}}
+    assert _what_was_kept(metrics) == (
+        "linear AR: 6 lags, levels; averaged with seasonal naive, weights 0.58 / 0.42 "
+        "from their validation errors (7 validation origins are too few to choose on)"
+    )

@@ -199,11 +199,13 @@ def _print_forecast(metrics, target):
 
 def _what_was_kept(metrics) -> str:
     """One line: the AR's order and form, and whether the LSTM's correction was kept."""
-    from ..report.forecast import lstm_verdict  # here: the report module loads matplotlib
+    from ..report.forecast import combination_words, lstm_verdict  # here: the report module loads matplotlib
 
     ar = f"linear AR: {metrics['ar_order']} lags, {metrics.get('ar_form', 'levels')}"
     if metrics.get("unit_root", {}).get("integrated"):
         ar += " (a unit root: the ADF test did not reject one)"
+    combined = combination_words(metrics.get("ar_combination"))
+    ar += f"; {combined}" if combined else ""
     verdict = lstm_verdict(metrics.get("lstm"))
     return f"{ar}; LSTM correction {verdict}" if verdict else ar
 

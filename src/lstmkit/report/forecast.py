@@ -102,6 +102,7 @@ def forecast_report(folder, metrics: dict, predictions: pd.DataFrame, config: di
         "AR lag order and form (chosen on validation)": f"{metrics.get('ar_order')}, "
         f"{metrics.get('ar_form', 'levels')}",
         "unit root (ADF with the calendar, median t over series)": _unit_root(metrics.get("unit_root")),
+        "the AR in the model": combination_words(metrics.get("ar_combination")) or "as fitted",
         "LSTM correction of the AR": lstm_verdict(metrics.get("lstm")) or "kept",
         "season": metrics.get("season"),
         "frequency": data.get("freq"),
@@ -140,6 +141,15 @@ def _unit_root(u) -> str:
         return "not tested (series too short)"
     verdict = "not rejected: the AR prefers differences" if u["integrated"] else "rejected"
     return f"t = {u['adf']:.2f}, {verdict}"
+
+
+def combination_words(combination: dict | None) -> str | None:
+    """The AR averaged with seasonal naive (tasks/autoregression.combine_seasonal), in words."""
+    if not combination:
+        return None
+    w = round(combination["weight"], 2)  # so that the two shown add to 1
+    return (f"averaged with seasonal naive, weights {w:.2f} / {1 - w:.2f} from their validation errors "
+            f"({combination['val_origins']} validation origins are too few to choose on)")  # fmt: skip
 
 
 def lstm_verdict(lstm: dict | None) -> str | None:

@@ -28,7 +28,7 @@ from ..data.windows import TEST, TRAIN, VAL, Splits, build_arrays, cut_times, la
 from ..evaluate import coverage, mase_scale, metrics, persistence, seasonal_naive
 from ..models import ForecastNet
 from ..train import fit
-from .autoregression import choose_ar, gate_lstm, lag_grid
+from .autoregression import choose_ar, combine_seasonal, gate_lstm, lag_grid, widen
 from .schemes import EveryStep, Windows, forecast, forecast_all, loss_of
 
 __all__ = ["ForecastConfig", "Forecaster"]
@@ -186,9 +186,16 @@ class Forecaster:
                 raise LstmkitError(
                     f"--data: the {name} period holds no complete forecast (horizon {cfg.horizon}); give more data"
                 )
-        ar = choose_ar(arrays, lambda p: self._designs(arrays, p), lag_grid(self._max_lag(), self.season, arrays))
+        designs_of, grid = (lambda p: self._designs(arrays, p)), lag_grid(self._max_lag(), self.season, arrays)
+        ar = choose_ar(arrays, designs_of, grid)
         self.ar_order, self.ar_form, self.ar_coefficients = ar["order"], ar["form"], ar["coefficients"]
         self.unit_root = ar["unit_root"]
+        # the linear_ar baseline stays the least-squares AR; the model's linear path may average it
+        self.baseline_ar = (ar["order"], ar["coefficients"])
+        combined = combine_seasonal(arrays, designs_of, ar, self.season, len(self.past_covariates))
+        self.ar_combination = {k: combined[k] for k in ("weight", "val_origins")} if combined else None
+        if combined:
+            self.ar_order, self.ar_coefficients = combined["order"], combined["coefficients"]
         designs = self._designs(arrays, self.ar_order)
         self._add_ar_errors(arrays, designs)
         self.model = self._build_model(arrays[0].x.shape[1], designs[0].shape[1])
@@ -274,6 +281,11 @@ class Forecaster:
 
         return validate
 
+    def _baseline_coefficients(self) -> np.ndarray:
+        """The least-squares AR (the linear_ar baseline) on the design of the model's order."""
+        p, W = getattr(self, "baseline_ar", (self.ar_order, self.ar_coefficients))
+        return widen(W, p, self.ar_order, self.season, len(self.past_covariates))
+
     def _add_ar_errors(self, arrays, designs):
         """Give the LSTM the AR's own one-step errors as an input, e[t] = y[t] - AR forecast of
         y[t] made at t-1: the moving-average term ARMA adds to AR. Only past values enter."""
@@ -351,7 +363,7 @@ class Forecaster:
             base = {
                 "persistence": persistence(a.target, cfg.horizon),
                 "seasonal_naive": seasonal_naive(a.target, cfg.horizon, self.season),
-                "linear_ar": d @ self.ar_coefficients,
+                "linear_ar": d @ self._baseline_coefficients(),
             }
             point = pred[..., self._median_index()]
             ok = (a.split == TEST) & ~np.isnan(point).any(1)
@@ -392,8 +404,9 @@ class Forecaster:
             "epochs": self.history.epochs,
             "best_epoch": self.history.best_epoch,
             "stopped_early": self.history.stopped_early,
-            "ar_order": self.ar_order,
+            "ar_order": self.baseline_ar[0],  # the least-squares AR's (the model's design may hold a season more)
             "ar_form": self.ar_form,
+            "ar_combination": self.ar_combination,
             "unit_root": self.unit_root,
             "lstm": self.lstm_check,
             "season": self.season,
@@ -441,6 +454,7 @@ class Forecaster:
                 "season": self.season,
                 "ar_order": self.ar_order,
                 "ar_form": self.ar_form,
+                "ar_combination": self.ar_combination,
                 "past_covariates": self.past_covariates,
                 "n_features": self.model.lstm.input_size,
                 "design_size": self.model.skip.in_features,
@@ -471,6 +485,7 @@ class Forecaster:
         fc.dataset, fc.freq, fc.season = saved["dataset"], saved["freq"], saved["season"]
         fc.ar_order, fc.past_covariates = saved["ar_order"], saved["past_covariates"]
         fc.ar_form = saved.get("ar_form", "levels")  # runs saved before the form was chosen: levels
+        fc.ar_combination = saved.get("ar_combination")
         fc.source = saved.get("source")
         split = saved["split"]
         fc.splits = Splits(pd.Timestamp(split["val_start"]), pd.Timestamp(split["test_start"]))
