@@ -388,8 +388,10 @@ def _forecaster(fc: Forecaster, index, time_at, data, steps) -> dict:
         f"The last {recent} step(s) carry {_share(per_step, lag < recent):.0%} of the attribution over the "
         f"{span} steps shown"
         + (
-            f"; the step one season back ({fc.season} steps) {_share(per_step, lag == fc.season):.0%}"
-            if fc.season < span
+            # the forecast is one step ahead: a season before it is season - 1 steps back from the origin
+            f"; the step a season before the forecast's ({fc.season - 1} back) "
+            f"{_share(per_step, lag == fc.season - 1):.0%}"
+            if fc.season <= span
             else ""
         )
         + ".",
