@@ -93,6 +93,8 @@ def combine_seasonal(arrays, designs_of: Callable[[int], list], ar: dict, season
     AR's coefficients widened to at least `season` lags, plus one-hot seasonal rows. The model's
     frozen skip path, save/load and explain take it as they take any AR."""
     horizon = arrays[0].y.shape[1]
+    if sum(int((a.split == VAL).sum()) for a in arrays) / horizon >= MIN_INDEPENDENT_ORIGINS:
+        return None  # enough to trust the AR (no design built: on years of hourly data it costs)
     order = max(ar["order"], season)
     n_train = min(int((a.split == TRAIN).sum()) for a in arrays if (a.split == TRAIN).any())
     if season < 2 or order > n_train // 2:
