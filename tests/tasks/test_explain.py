@@ -120,3 +120,15 @@ def test_explain_runs_the_fused_model_through_the_loop(tmp_path):
     result = explain(clf, index=0, data=str(data))
     assert np.isfinite(result["attribution"]["f_x"])
     assert all(m.kernel == "fused" for net in clf.model for m in net.modules() if hasattr(m, "kernel"))
+
+
+def test_the_season_before_the_forecast_is_counted_season_minus_one_steps_back(tmp_path):
+    """Lung deaths, one step ahead: the model's linear path averages the AR with seasonal naive,
+    which reads y[t + 1 - 12], 11 steps back from the origin; the summary must credit that step."""
+    fc = Forecaster().fit("uk-lung-deaths", quiet=True)
+    assert fc.metrics["ar_combination"] is not None and fc.baseline_ar[0] < 11  # lag 11: seasonal naive's only
+    fc.save(tmp_path / "run")
+    result = explain(tmp_path / "run")
+    line = next(line for line in result["summary"] if "a season before the forecast" in line)
+    share = line.split("a season before the forecast's (11 back) ")[1].split("%")[0]
+    assert int(share) > 0, line

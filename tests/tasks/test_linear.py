@@ -70,3 +70,15 @@ def test_the_ridge_path_learns_from_training_and_validation_rows_together():
     assert np.abs(only_train.W - model.W).max() > 1e-3  # the validation rows changed the fit
     again = LinearModel.from_tensors(model.tensors(), model.l2, False)
     np.testing.assert_array_equal(again.proba(X), model.proba(X))
+
+
+def test_the_ridge_path_takes_labels_with_missing_values():
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(100, 40))
+    y = np.stack([X[:, 0] > 0, X[:, 1] > 0], 1).astype(float)
+    y[::4, 1] = np.nan  # a missing label leaves only that label's fit
+    model = LinearModel.fit(X[:80], y[:80], X[80:], y[80:], 2, log_loss, model="ridge")
+    assert model.multilabel and model.W.shape == (40, 2)
+    p = model.proba(X)
+    assert p.shape == (100, 2) and ((p > 0) & (p < 1)).all()
+    assert ((p[:, 0] > 0.5) == (X[:, 0] > 0)).mean() > 0.85
