@@ -282,7 +282,8 @@ class Forecaster:
         return validate
 
     def _baseline_coefficients(self) -> np.ndarray:
-        """The least-squares AR (the linear_ar baseline) on the design of the model's order."""
+        """The least-squares AR (the linear_ar baseline) on the design of the model's order. A
+        loaded run keeps only the model's own (skip path) coefficients, so it stands in there."""
         p, W = getattr(self, "baseline_ar", (self.ar_order, self.ar_coefficients))
         return widen(W, p, self.ar_order, self.season, len(self.past_covariates))
 
