@@ -104,17 +104,16 @@ def combine_seasonal(arrays, designs_of: Callable[[int], list], ar: dict, season
     W_sn = np.zeros_like(W_ar)
     for h in range(1, horizon + 1):
         W_sn[season * -(-h // season) - h, h - 1] = 1.0  # y_{t+h-s*ceil(h/s)}: lag column j = that offset
-    errs = {}
-    for name, W in (("ar", W_ar), ("seasonal", W_sn)):
-        e = [((d @ W) - a.y)[(a.split == VAL) & ~np.isnan(d).any(1)] for a, d in zip(arrays, designs, strict=True)]
-        errs[name] = np.concatenate(e).ravel()
-    n = len(errs["ar"]) // horizon
-    if n / horizon >= MIN_INDEPENDENT_ORIGINS or not n:
+    rows = [(a.split == VAL) & ~np.isnan(d).any(1) for a, d in zip(arrays, designs, strict=True)]
+    n = int(sum(r.sum() for r in rows))  # validation origins with a complete design
+    if not n:
         return None
+    a, b = (
+        np.concatenate([((d @ W) - s.y)[r] for s, d, r in zip(arrays, designs, rows, strict=True)]).ravel()
+        for W in (W_ar, W_sn)
+    )
     # Bates & Granger's weights with the errors' covariance: where both err on the same shock (white
     # noise: seasonal naive's error is the AR's plus another), the worse one gets nothing
-    ok = ~np.isnan(errs["ar"]) & ~np.isnan(errs["seasonal"])
-    a, b = errs["ar"][ok], errs["seasonal"][ok]
     va, vb, c = float(np.mean(a * a)), float(np.mean(b * b)), float(np.mean(a * b))
     weight = float(np.clip((vb - c) / (va + vb - 2 * c), 0.0, 1.0)) if va + vb - 2 * c > 0 else 1.0
     if weight == 1.0:  # the AR alone, on its own (shorter) design

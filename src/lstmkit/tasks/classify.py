@@ -91,7 +91,7 @@ class ClassifyConfig:
     cosine: bool = True  # cosine learning-rate decay over `epochs`
     monitor: str = "loss"  # validation criterion for early stopping (and the logistic's L2)
     ensemble: int = 1  # members trained from seeds seed, seed+1, ...; probabilities averaged
-    linear_weight: float = 0.0  # > 0: the logistic regression fused into the prediction (tasks/linear.py)
+    linear_weight: float = 0.0  # > 0: the linear path fused into the prediction (tasks/linear.py)
     linear_features: str = "raw"  # raw | minirocket: what the linear path reads (SMILES: n-gram counts)
     linear_model: str = "logistic"  # logistic | ridge: the linear path's classifier (the baseline stays logistic)
     seed: int = 0

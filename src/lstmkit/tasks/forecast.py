@@ -282,9 +282,8 @@ class Forecaster:
         return validate
 
     def _baseline_coefficients(self) -> np.ndarray:
-        """The least-squares AR (the linear_ar baseline) on the design of the model's order. A
-        loaded run keeps only the model's own (skip path) coefficients, so it stands in there."""
-        p, W = getattr(self, "baseline_ar", (self.ar_order, self.ar_coefficients))
+        """The least-squares AR (the linear_ar baseline, set by fit) on the design of the model's order."""
+        p, W = self.baseline_ar
         return widen(W, p, self.ar_order, self.season, len(self.past_covariates))
 
     def _add_ar_errors(self, arrays, designs):
@@ -359,12 +358,13 @@ class Forecaster:
         quant = []
         if preds is None:
             preds = forecast_all(self.model, arrays, designs, cfg.scheme, cfg.window)
+        baseline_ar = self._baseline_coefficients()
         for a, d, pred in zip(arrays, designs, preds, strict=True):  # pred (T, H, Q)
             inv = self.scaler_y.get(series_id(a.series)).inverse
             base = {
                 "persistence": persistence(a.target, cfg.horizon),
                 "seasonal_naive": seasonal_naive(a.target, cfg.horizon, self.season),
-                "linear_ar": d @ self._baseline_coefficients(),
+                "linear_ar": d @ baseline_ar,
             }
             point = pred[..., self._median_index()]
             ok = (a.split == TEST) & ~np.isnan(point).any(1)
