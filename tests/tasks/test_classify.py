@@ -98,10 +98,11 @@ def test_given_test_file_and_ragged_long_and_multichannel(tmp_path):
     with pytest.raises(LstmkitError, match=r"channels \['a', 'c'\]; the model was trained on \['a', 'b'\]"):
         clf.predict_proba(pd.concat(long).rename(columns={"b": "c"}))
     assert clf.channels == ["a", "b"] and clf.metrics["test"]["model"]["n"] == 8
-    # ... and MiniRocket's features of ragged two-channel sequences, fused, saved and loaded
-    settings = {**FAST, "label_col": "y", "linear_features": "minirocket", "linear_weight": 0.5}
+    # ... and MiniRocket's features of ragged two-channel sequences and their differences, fused, saved, loaded
+    settings = {**FAST, "label_col": "y", "linear_features": "minirocket+diff", "linear_weight": 0.5}
     clf = SequenceClassifier(**settings, id_col="sid", time_col="step").fit(pd.concat(long), quiet=True)
     assert clf.linear.rocket.channels[0].shape == (84, 2) and "minirocket" in clf.metrics["test"]
+    assert clf.linear.rocket_diff.channels[0].shape == (84, 2)
     clf.save(tmp_path / "run")
     pd.testing.assert_frame_equal(
         clf.predict_proba(pd.concat(long)), SequenceClassifier.load(tmp_path / "run").predict_proba(pd.concat(long))
@@ -151,7 +152,7 @@ def test_smiles_single_and_multi_label(augment):
 @pytest.mark.parametrize(
     "smiles, features, model",
     [(False, "raw", "logistic"), (True, "raw", "logistic"), (False, "minirocket", "logistic"),
-     (False, "raw", "ridge"), (False, "minirocket", "ridge")],
+     (False, "raw", "ridge"), (False, "minirocket", "ridge"), (False, "minirocket+diff", "ridge")],
 )  # fmt: skip
 def test_the_linear_path_is_fused_into_the_prediction_and_saved(tmp_path, smiles, features, model):
     df = smiles_table() if smiles else waves()
@@ -159,7 +160,7 @@ def test_the_linear_path_is_fused_into_the_prediction_and_saved(tmp_path, smiles
     clf = SequenceClassifier(**settings, linear_weight=0.4, linear_features=features, linear_model=model)
     clf.fit(df, quiet=True)
     test = clf.metrics["test"]
-    rocket, ridge = features == "minirocket", model == "ridge"
+    rocket, ridge = features.startswith("minirocket"), model == "ridge"
     own_row = {"minirocket"} if rocket else {"ridge"} if ridge else set()  # the path, when not the baseline
     assert set(test) == {"model", "network", "majority", "logistic"} | own_row
     assert (clf.metrics["ridge_alpha"] == clf.linear.model.l2) if ridge else clf.metrics["ridge_alpha"] is None
@@ -167,8 +168,13 @@ def test_the_linear_path_is_fused_into_the_prediction_and_saved(tmp_path, smiles
     x, n = clf._encode(clf.test_sequences, clf.config.tta, clf.config.seed + 1)
     network = clf._proba(x, n)
     if rocket:  # MiniRocket's features of the scaled values; the raw logistic stays a baseline row
-        inputs = clf.linear.rocket.transform([clf.scaler.transform(v) for v in clf.test_sequences.values])
-        assert inputs.shape[1] == 9996 and clf.linear.model.W.shape == (9996, 3)
+        scaled = [clf.scaler.transform(v) for v in clf.test_sequences.values]
+        inputs = clf.linear.rocket.transform(scaled)
+        if features == "minirocket+diff":  # a second bank on the differences, written out here
+            inputs = np.hstack([inputs, clf.linear.rocket_diff.transform([v[1:] - v[:-1] for v in scaled])])
+        assert (clf.linear.rocket_diff is not None) == (features == "minirocket+diff")
+        width = 9996 * (2 if features == "minirocket+diff" else 1)
+        assert inputs.shape[1] == width and clf.linear.model.W.shape == (width, 3)
         assert clf.metrics["logistic_l2"] is not None
         logistic_l2 = None if ridge else clf.linear.model.l2  # the ridge's penalty is ridge_alpha
         assert clf.metrics["minirocket_l2"] == logistic_l2
@@ -184,6 +190,7 @@ def test_the_linear_path_is_fused_into_the_prediction_and_saved(tmp_path, smiles
     page = (tmp_path / "run" / "report.html").read_text()
     assert "model (fused)" in page and "network alone" in page and "0.6 x the network" in page
     assert ("on the MiniRocket features" in page and "MiniRocket</td>" in page) == rocket
+    assert ("and of their first differences" in page) == (features == "minirocket+diff")
     assert ("ridge classifier&#x27;s (calibrated)" in page and "chosen by leave-one-out" in page) == ridge
     assert ("ridge classifier</td>" in page) == (ridge and not rocket)
     pd.testing.assert_frame_equal(clf.predict_proba(df), SequenceClassifier.load(tmp_path / "run").predict_proba(df))
@@ -210,7 +217,7 @@ def test_an_embedded_data_sets_settings_fill_only_what_the_user_left_open():
         (dict(val=0.6, test=0.5), "split:"),
         (dict(cell="nope"), "unknown cell"),
         (dict(linear_weight=1.0), r"--linear-weight: expected a value in \[0, 1\)"),
-        (dict(linear_features="fft"), "--linear-features: expected raw or minirocket, got 'fft'"),
+        (dict(linear_features="fft"), r"--linear-features: expected one of raw, minirocket, minirocket\+diff, got"),
         (dict(linear_model="svm"), "--linear-model: expected logistic or ridge, got 'svm'"),
         (dict(split_by="ring"), "--split-by: expected molecule or scaffold, got 'ring'"),
         (dict(nope=1), "unknown setting"),
@@ -272,7 +279,7 @@ def test_ecg5000_beats_the_logistic_regression_where_the_rare_classes_are():
     wall = time.perf_counter() - start
     test = clf.metrics["test"]
     assert clf.split_sizes == {"train": 449, "val": 51, "test": 4500, "given_test_file": True, "groups": None}
-    assert clf.config.linear_features == "minirocket" and clf.config.linear_model == "ridge"
+    assert clf.config.linear_features == "minirocket+diff" and clf.config.linear_model == "ridge"
     assert clf.config.linear_weight == 0.5
     assert test["network"]["accuracy"] > 0.935 and test["minirocket"]["accuracy"] > 0.94  # each part alone
     # the fusion: above the network (6 of 6 seeds in the benchmark), and the better ranking of both

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from lstmkit.evaluate import fit_logistic, logistic_proba
-from lstmkit.tasks.linear import L2_GRID, LinearModel, fuse
+from lstmkit.tasks.linear import L2_GRID, LinearModel, differences, fuse
 
 
 def log_loss(y, p):
@@ -82,3 +82,11 @@ def test_the_ridge_path_takes_labels_with_missing_values():
     p = model.proba(X)
     assert p.shape == (100, 2) and ((p > 0) & (p < 1)).all()
     assert ((p[:, 0] > 0.5) == (X[:, 0] > 0)).mean() > 0.85
+
+
+def test_differences_are_per_channel_steps_and_a_one_step_sequence_keeps_one_zero_step():
+    a = np.array([[1.0, 10.0], [3.0, 7.0], [6.0, 7.5]])
+    one = np.array([[2.0, -1.0]])
+    d_a, d_one = differences([a, one])
+    np.testing.assert_array_equal(d_a, [[2.0, -3.0], [3.0, 0.5]])
+    np.testing.assert_array_equal(d_one, [[0.0, 0.0]])

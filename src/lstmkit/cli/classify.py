@@ -48,9 +48,11 @@ from . import _csv_list, _one_line_errors, _set_threads, console, main
 @click.option("--ensemble", type=int, default=1, show_default=True, help="Members from consecutive seeds, averaged.")
 @click.option("--linear-weight", type=float, default=0.0, show_default=True,
               help="Fuse the logistic regression into the prediction with this weight in [0, 1).")  # fmt: skip
-@click.option("--linear-features", type=click.Choice(["raw", "minirocket"]), default="raw", show_default=True,
-              help="What the logistic regression of the linear path reads: the values, or MiniRocket's 10,000 "
-                   "random-convolution features (numeric sequences; reported as a baseline row too).")  # fmt: skip
+@click.option("--linear-features", type=click.Choice(["raw", "minirocket", "minirocket+diff"]), default="raw",
+              show_default=True,
+              help="What the linear path reads: the values, MiniRocket's 10,000 random-convolution features, or "
+                   "those and 10,000 more of the first differences (numeric sequences; reported as a baseline "
+                   "row too).")  # fmt: skip
 @click.option("--linear-model", type=click.Choice(["logistic", "ridge"]), default="logistic", show_default=True,
               help="The linear path's classifier: the logistic regression (penalty chosen on validation), or a "
                    "ridge classifier fitted on training + validation rows, its penalty and calibration chosen by "

@@ -143,7 +143,7 @@ DATASETS: dict[str, DatasetInfo] = {
                 "pooling": "mean+max",
                 "class_weights": "none",
                 "patience": 40,
-                "linear_features": "minirocket",
+                "linear_features": "minirocket+diff",
                 "linear_model": "ridge",
                 "linear_weight": 0.5,
             },

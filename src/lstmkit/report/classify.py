@@ -146,7 +146,9 @@ def classify_report(folder, metrics: dict, predictions: pd.DataFrame, examples: 
         facts["ridge penalty per row (chosen by leave-one-out)"] = metrics["ridge_alpha"]
     w = config.get("linear_weight") or 0
     if w:
-        reads = {"minirocket": "the MiniRocket features"}.get(config.get("linear_features"), "the baseline's features")
+        reads = {"minirocket": "the MiniRocket features",
+                 "minirocket+diff": "the MiniRocket features of the values and of their first differences"
+                 }.get(config.get("linear_features"), "the baseline's features")  # fmt: skip
         how = "ridge classifier's (calibrated)" if config.get("linear_model") == "ridge" else "logistic regression's"
         facts["linear path (model = fused)"] = f"logits = {1 - w:g} x the network's + {w:g} x the {how} (on {reads})"
     if metrics.get("vocabulary"):

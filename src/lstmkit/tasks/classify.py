@@ -40,7 +40,7 @@ from .linear import LINEAR_MODELS, LinearPath, fuse
 __all__ = ["ClassifyConfig", "SequenceClassifier"]
 
 MONITORS = ("loss", "roc_auc", "balanced_accuracy", "accuracy")
-LINEAR_FEATURES = ("raw", "minirocket")
+LINEAR_FEATURES = ("raw", "minirocket", "minirocket+diff")
 MIN_BATCHES = 10  # per epoch (ClassifierNet training): smaller data sets are passed over several times
 
 
@@ -92,7 +92,7 @@ class ClassifyConfig:
     monitor: str = "loss"  # validation criterion for early stopping (and the logistic's L2)
     ensemble: int = 1  # members trained from seeds seed, seed+1, ...; probabilities averaged
     linear_weight: float = 0.0  # > 0: the linear path fused into the prediction (tasks/linear.py)
-    linear_features: str = "raw"  # raw | minirocket: what the linear path reads (SMILES: n-gram counts)
+    linear_features: str = "raw"  # raw | minirocket | minirocket+diff: what the linear path reads (SMILES: n-grams)
     linear_model: str = "logistic"  # logistic | ridge: the linear path's classifier (the baseline stays logistic)
     seed: int = 0
     threads: int = 1
@@ -113,7 +113,8 @@ def _check(cfg: ClassifyConfig) -> None:
     if cfg.split_by not in ("molecule", "scaffold"):
         raise LstmkitError(f"--split-by: expected molecule or scaffold, got {cfg.split_by!r}")
     if cfg.linear_features not in LINEAR_FEATURES:
-        raise LstmkitError(f"--linear-features: expected raw or minirocket, got {cfg.linear_features!r}")
+        choices = ", ".join(LINEAR_FEATURES)
+        raise LstmkitError(f"--linear-features: expected one of {choices}, got {cfg.linear_features!r}")
     if cfg.linear_model not in LINEAR_MODELS:
         raise LstmkitError(f"--linear-model: expected logistic or ridge, got {cfg.linear_model!r}")
     if cfg.monitor not in MONITORS:
@@ -243,7 +244,7 @@ class SequenceClassifier:
         x_test, n_test = self._encode(test_seqs, cfg.tta, cfg.seed + 1)
         self.max_length = int(n_train.max())
 
-        what = "logistic regression" + (", MiniRocket features" if cfg.linear_features == "minirocket" else "")
+        what = "logistic regression" + (", MiniRocket features" if cfg.linear_features != "raw" else "")
         what += ", ridge classifier" if cfg.linear_model == "ridge" else ""
         with contextlib.nullcontext() if quiet else rich.get_console().status(f"baselines: {what}"):
             self.baselines = self._baselines(train_seqs, val_seqs, test_seqs, y_train, y_val)
@@ -422,10 +423,11 @@ class SequenceClassifier:
             prior = np.bincount(y_train, minlength=len(self.classes)) / len(y_train)
         majority = np.repeat(prior[None], len(test), 0)  # argmax: the majority class; AUC 0.5
         out = {"majority": majority, "logistic": logistic.model.proba(x_test)}
-        if cfg.linear_features == "minirocket":
+        if cfg.linear_features != "raw":  # MiniRocket, on the values (and their differences)
             if self.vocab is not None:
-                raise LstmkitError("--linear-features minirocket: reads numeric sequences, not SMILES; use raw")
-            self.linear = fit_path("minirocket", cfg.linear_model)
+                what = f"--linear-features {cfg.linear_features}"
+                raise LstmkitError(f"{what}: reads numeric sequences, not SMILES; use raw")
+            self.linear = fit_path(cfg.linear_features, cfg.linear_model)
             x_test = self.linear.features(test)
             out["minirocket"] = self.linear.model.proba(x_test)
         elif cfg.linear_model == "ridge":
@@ -558,8 +560,8 @@ class SequenceClassifier:
         clf.model = torch.nn.ModuleList(clf._build_model() for _ in range(clf.config.ensemble))
         clf.model.load_state_dict(load_file(folder / "model.safetensors"))
         if clf.config.linear_weight:
-            minirocket = clf.config.linear_features == "minirocket"
-            clf.linear = LinearPath.load(folder, clf.multilabel, clf.scaler, clf.max_length, minirocket)
+            features = clf.config.linear_features
+            clf.linear = LinearPath.load(folder, clf.multilabel, clf.scaler, clf.max_length, features)
         clf.model.eval()
         clf.metrics = read_json(folder / "metrics.json") if (folder / "metrics.json").exists() else {}
         return clf

@@ -110,26 +110,32 @@ def fuse(proba: np.ndarray, linear_logits: np.ndarray, weight: float, multilabel
 class LinearPath:
     """A logistic regression with the features it reads: n-gram counts of SMILES (`ngrams`), the
     scaled values zero-padded to `max_length` steps (one column per step and channel), or
-    MiniRocket's features of the scaled values (`rocket`). Saved as linear.safetensors (W, b and
-    MiniRocket's tensors) + linear.json (penalty, n-gram vocabulary, MiniRocket dilations)."""
+    MiniRocket's features of the scaled values (`rocket`) and of their first differences
+    (`rocket_diff`). Saved as linear.safetensors (W, b and MiniRocket's tensors) + linear.json
+    (penalty, n-gram vocabulary, MiniRocket dilations)."""
 
     model: LinearModel
     scaler: Standardizer | None = None  # the classifier's channel scaler (values)
     max_length: int = 0  # raw values: steps per channel
     ngrams: NGrams | None = None
     rocket: MiniRocket | None = None
+    rocket_diff: MiniRocket | None = None  # "minirocket+diff": a second bank on the first differences
 
     @classmethod
     def fit(cls, kind: str, train: Sequences, val: Sequences, y_train, y_val, n_classes: int, criterion,
             scaler=None, max_length: int = 0, seed: int = 0, model: str = "logistic") -> LinearPath:  # fmt: skip
-        """kind: "ngrams" | "values" | "minirocket"; model: "logistic" (the penalty chosen on `val` by
-        `criterion`) | "ridge" (LinearModel.fit)."""
+        """kind: "ngrams" | "values" | "minirocket" | "minirocket+diff"; model: "logistic" (the penalty
+        chosen on `val` by `criterion`) | "ridge" (LinearModel.fit)."""
         path = cls(None, scaler, max_length)
         if kind == "ngrams":
             path.ngrams = NGrams.fit(train.smiles)
             x_train = path.features(train)
-        elif kind == "minirocket":
-            path.rocket, x_train = MiniRocket.fit_transform(path._scaled(train), seed=seed)
+        elif kind in ("minirocket", "minirocket+diff"):
+            scaled = path._scaled(train)
+            path.rocket, x_train = MiniRocket.fit_transform(scaled, seed=seed)
+            if kind == "minirocket+diff":  # its own biases: another stream of random training picks
+                path.rocket_diff, x_diff = MiniRocket.fit_transform(differences(scaled), seed=seed + 1)
+                x_train = np.hstack([x_train, x_diff])
         else:
             x_train = path.features(train)
         path.model = LinearModel.fit(x_train, y_train, path.features(val), y_val, n_classes, criterion, model)
@@ -139,7 +145,11 @@ class LinearPath:
         if self.ngrams is not None:
             return self.ngrams.transform(seqs.smiles)
         if self.rocket is not None:
-            return self.rocket.transform(self._scaled(seqs))
+            scaled = self._scaled(seqs)
+            x = self.rocket.transform(scaled)
+            if self.rocket_diff is not None:
+                x = np.hstack([x, self.rocket_diff.transform(differences(scaled))])
+            return x
         padded, _ = pad([v.astype(np.float32) for v in self._scaled(seqs)], self.max_length)
         return padded.reshape(len(seqs), -1)
 
@@ -152,16 +162,20 @@ class LinearPath:
         from ..runs import save_tensors, write_json
 
         folder = pathlib.Path(folder)
-        tensors = self.model.tensors() | (self.rocket.tensors("minirocket.") if self.rocket is not None else {})
+        tensors = self.model.tensors()
+        for prefix, rocket in (("minirocket.", self.rocket), ("minirocket_diff.", self.rocket_diff)):
+            tensors |= rocket.tensors(prefix) if rocket is not None else {}
         save_tensors(folder / "linear.safetensors", {k: torch.as_tensor(v) for k, v in tensors.items()})
         write_json(folder / "linear.json", {
             "l2": self.model.l2,
             "ngrams": dataclasses.asdict(self.ngrams) if self.ngrams is not None else None,
             "minirocket_dilations": self.rocket.dilations if self.rocket is not None else None,
+            "minirocket_diff_dilations": self.rocket_diff.dilations if self.rocket_diff is not None else None,
         })  # fmt: skip
 
     @classmethod
-    def load(cls, folder, multilabel: bool, scaler=None, max_length: int = 0, minirocket: bool = False) -> LinearPath:
+    def load(cls, folder, multilabel: bool, scaler=None, max_length: int = 0, features: str = "raw") -> LinearPath:
+        """features: the classifier's linear_features ("raw", "minirocket" or "minirocket+diff")."""
         from safetensors.numpy import load_file
 
         from ..runs import read_json
@@ -173,8 +187,18 @@ class LinearPath:
         path = cls(LinearModel.from_tensors(tensors, saved["l2"], multilabel), scaler, max_length)
         if saved["ngrams"] is not None:
             path.ngrams = NGrams(**saved["ngrams"])
-        if minirocket:
-            if not saved.get("minirocket_dilations"):
-                raise LstmkitError(f"--run: {folder}/linear.json lacks the MiniRocket dilations")
-            path.rocket = MiniRocket.from_tensors(tensors, saved["minirocket_dilations"], "minirocket.")
+        banks = {"minirocket": ("minirocket",), "minirocket+diff": ("minirocket", "minirocket_diff")}
+        for name in banks.get(features, ()):
+            if not saved.get(f"{name}_dilations"):
+                raise LstmkitError(f"--run: {folder}/linear.json lacks the {name} dilations")
+            rocket = MiniRocket.from_tensors(tensors, saved[f"{name}_dilations"], f"{name}.")
+            setattr(path, "rocket" if name == "minirocket" else "rocket_diff", rocket)
         return path
+
+
+def differences(values: list[np.ndarray]) -> list[np.ndarray]:
+    """Each sequence's first differences along time, (L - 1, C): MultiRocket's second
+    representation (Tan et al. 2022). MiniRocket's kernels sum to zero, so they already ignore the
+    level; on the differences they read the slope's shape, which on the values is smoothed over
+    nine steps. A one-step sequence has no difference: one zero step, so that it still has features."""
+    return [np.diff(v, axis=0) if len(v) > 1 else np.zeros_like(v) for v in values]
