@@ -107,6 +107,10 @@ def test_given_test_file_and_ragged_long_and_multichannel(tmp_path):
     pd.testing.assert_frame_equal(
         clf.predict_proba(pd.concat(long)), SequenceClassifier.load(tmp_path / "run").predict_proba(pd.concat(long))
     )
+    saved = json.loads((tmp_path / "run" / "linear.json").read_text())
+    (tmp_path / "run" / "linear.json").write_text(json.dumps({**saved, "minirocket_diff_dilations": None}))
+    with pytest.raises(LstmkitError, match=r"linear\.json lacks the minirocket_diff dilations"):
+        SequenceClassifier.load(tmp_path / "run")
 
 
 def test_ensemble_averages_its_members():

@@ -187,12 +187,16 @@ class LinearPath:
         path = cls(LinearModel.from_tensors(tensors, saved["l2"], multilabel), scaler, max_length)
         if saved["ngrams"] is not None:
             path.ngrams = NGrams(**saved["ngrams"])
-        banks = {"minirocket": ("minirocket",), "minirocket+diff": ("minirocket", "minirocket_diff")}
-        for name in banks.get(features, ()):
+
+        def bank(name: str) -> MiniRocket:  # "minirocket" (the values) or "minirocket_diff"
             if not saved.get(f"{name}_dilations"):
                 raise LstmkitError(f"--run: {folder}/linear.json lacks the {name} dilations")
-            rocket = MiniRocket.from_tensors(tensors, saved[f"{name}_dilations"], f"{name}.")
-            setattr(path, "rocket" if name == "minirocket" else "rocket_diff", rocket)
+            return MiniRocket.from_tensors(tensors, saved[f"{name}_dilations"], f"{name}.")
+
+        if features in ("minirocket", "minirocket+diff"):
+            path.rocket = bank("minirocket")
+        if features == "minirocket+diff":
+            path.rocket_diff = bank("minirocket_diff")
         return path
 
 
