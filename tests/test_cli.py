@@ -146,7 +146,7 @@ def wide_csv(path, rows=None, n=60, L=12):
 @pytest.mark.parametrize(
     "extra",
     [[], ["--linear-weight", "0.5", "--linear-features", "minirocket"],
-     ["--linear-weight", "0.5", "--linear-features", "minirocket", "--linear-model", "ridge"]],
+     ["--linear-weight", "0.5", "--linear-features", "minirocket+diff", "--linear-model", "ridge"]],
 )  # fmt: skip
 def test_classify_and_predict_end_to_end(tmp_path, extra):
     data, out = wide_csv(tmp_path / "beats.csv"), tmp_path / "run"
