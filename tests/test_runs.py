@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 import pytest
 import torch
@@ -60,3 +61,15 @@ def test_read_run_config_names_a_missing_run_and_a_run_of_another_task(tmp_path)
         read_run_config(tmp_path, "forecast")
     write_json(tmp_path / "config.json", {"config": {}})  # saved before runs named their task
     assert read_run_config(tmp_path)["task"] == "forecast"
+
+
+def test_atomic_write_gives_the_permissions_open_would_and_keeps_an_existing_files(tmp_path):
+    old = os.umask(0o022)
+    try:
+        write_json(tmp_path / "metrics.json", {"a": 1})
+        assert (tmp_path / "metrics.json").stat().st_mode & 0o777 == 0o644  # not mkstemp's private 0600
+        os.chmod(tmp_path / "metrics.json", 0o640)
+        write_json(tmp_path / "metrics.json", {"a": 2})
+        assert (tmp_path / "metrics.json").stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)

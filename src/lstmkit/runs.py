@@ -28,17 +28,25 @@ __all__ = ["atomic_write", "load_checkpoint", "read_json", "read_run_config", "s
 
 
 def atomic_write(path, write) -> None:
-    """Call write(tmp_path), then rename tmp_path onto path."""
+    """Call write(tmp_path), then rename tmp_path onto path, with the permissions a plain open()
+    would have given it (mkstemp makes its files private, 0600: a report nobody else could read)."""
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0)  # reading the umask means setting it; put it back at once
+    os.umask(mask)
+    return mask
 
 
 def _clean(value):
