@@ -54,6 +54,21 @@ def test_integrated_gradients_are_complete_and_exact_for_a_linear_function():
     assert abs(float(a0.sum() + a1.sum()) - (fx - fb)) <= 0.01 * abs(fx - fb) and err <= 0.01
 
 
+def test_integrated_gradients_refine_a_steep_stretch_of_the_path_that_equal_steps_miss():
+    # f swings by 20 within about 0.001 of the path (a softmax switching class does this)
+    w = torch.tensor([0.5, 1.5, -1.0], dtype=torch.double)
+    x = torch.tensor([1.0, 0.6, 0.3], dtype=torch.double)  # w . x = 1.1
+    f = lambda xs: 10 * torch.tanh(2000 * (xs[0] @ w - 0.37))  # noqa: E731
+    b = torch.zeros(3, dtype=torch.double)
+    alphas = (torch.arange(512, dtype=torch.double) + 0.5) / 512  # the uniform midpoint rule, 512 steps
+    uniform = float((10 * 2000 * (1 - torch.tanh(2000 * (alphas * 1.1 - 0.37)) ** 2) * 1.1).mean())
+    (a,), fx, fb, err, used = integrated_gradients(f, [x], [b], steps=64, max_steps=512)
+    assert abs(uniform - (fx - fb)) > 0.05 * abs(fx - fb)  # equal steps are off by more than 5%
+    assert err <= 0.01 and used <= 512 and abs(float(a.sum()) - (fx - fb)) <= 0.01 * abs(fx - fb)
+    # a function of w . x: the gradient keeps its direction, so the shares are exactly w_j x_j / w . x
+    torch.testing.assert_close(a / a.sum(), w * x / (w @ x))
+
+
 def test_integrated_gradients_complete_on_a_classifier_through_the_loop_kernel():
     torch.manual_seed(1)
     net = ClassifierNet(3, input_size=2, hidden_size=8, conv_channels=4).double().eval()

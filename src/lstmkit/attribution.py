@@ -60,33 +60,73 @@ def integrated_gradients(
     max_steps: int = 512,
 ):
     """Attributions for one example. inputs and baselines: unbatched tensors (any shapes); f maps
-    a list of batched tensors (n, *shape) to (n,). The path integral uses the midpoint rule; the
-    number of steps doubles until the attributions add up to f(x) - f(b) within `tolerance` (or
-    max_steps is reached). Returns (attributions, f(x), f(b), relative completeness error, steps)."""
+    a list of batched tensors (n, *shape) to (n,). Returns (attributions, f(x), f(b), relative
+    completeness error, gradients taken).
+
+    The path integral is the midpoint rule on `steps` equal segments of the path, then refined
+    where it is wrong: f is known exactly at every segment's ends, so each segment has its own
+    completeness error |sum_j (x_j - b_j) g_j * length - (f(end) - f(start))|, and the total error
+    is at most their sum. The worst segments are halved, `batch` gradients at a time, until the
+    attributions add up to f(x) - f(b) within `tolerance` or `max_steps` gradients are taken. Why
+    not more equal steps: a trained classifier's log-probability can swing by 4 within 0.3% of
+    the path (a ReLU conv front end switching class; ECG5000), which 512 equal steps missed by
+    8-25%. On a smooth path no segment is refined and this is the plain midpoint rule."""
     inputs = [x.detach().double() for x in inputs]
     baselines = [b.detach().double() for b in baselines]
-    with torch.no_grad():
-        fx = float(f([x[None] for x in inputs])[0])
-        fb = float(f([b[None] for b in baselines])[0])
-    while True:
-        grads = [torch.zeros_like(x) for x in inputs]
-        alphas = (torch.arange(steps, dtype=torch.float64, device=inputs[0].device) + 0.5) / steps
-        for start in range(0, steps, batch):
+    deltas = [x - b for x, b in zip(inputs, baselines, strict=True)]
+
+    def at(alphas: torch.Tensor, grad: bool):
+        """f at b + alpha (x - b) for each alpha, and (grad) df/dx there, per input: (n, *shape)."""
+        values, grads = [], [[] for _ in inputs]
+        for start in range(0, len(alphas), batch):
             a = alphas[start : start + batch]
             path = []
-            for x, b in zip(inputs, baselines, strict=True):
-                shape = (len(a),) + (1,) * x.dim()
-                point = _expand(b, len(a)) + a.view(shape) * _expand(x - b, len(a))
-                path.append(point.requires_grad_(True))
-            out = f(path).sum()
-            for g, d in zip(grads, torch.autograd.grad(out, path), strict=True):
-                g += d.sum(0)
-        attributions = [(x - b) * g / steps for x, b, g in zip(inputs, baselines, grads, strict=True)]
-        total = sum(float(a.sum()) for a in attributions)
-        error = abs(total - (fx - fb)) / max(abs(fx - fb), 1e-12)
-        if error <= tolerance or steps >= max_steps:
-            return attributions, fx, fb, error, steps
-        steps *= 2
+            for b, d in zip(baselines, deltas, strict=True):
+                point = _expand(b, len(a)) + a.view((len(a),) + (1,) * b.dim()) * _expand(d, len(a))
+                path.append(point.requires_grad_(grad))
+            with torch.enable_grad() if grad else torch.no_grad():
+                out = f(path)
+                if grad:
+                    for g, d in zip(grads, torch.autograd.grad(out.sum(), path), strict=True):
+                        g.append(d)
+            values.append(out.detach())
+        return torch.cat(values), [torch.cat(g) for g in grads] if grad else None
+
+    ends, _ = at(torch.linspace(0, 1, steps + 1, dtype=torch.float64, device=inputs[0].device), grad=False)
+    fb, fx = float(ends[0]), float(ends[-1])
+    lo = torch.linspace(0, 1, steps + 1, dtype=torch.float64)[:-1].tolist()
+    width = [1.0 / steps] * steps
+    f_lo, f_hi = ends[:-1].tolist(), ends[1:].tolist()
+    parts, f_mid = _segments(at, deltas, lo, width)
+    while True:
+        estimate = [sum(float(p.sum()) for p in ps) for ps in parts]
+        error = abs(sum(estimate) - (fx - fb)) / max(abs(fx - fb), 1e-12)
+        room = (max_steps - len(parts)) // 2  # halving a segment takes two gradients
+        if error <= tolerance or room <= 0:
+            attributions = [sum(ps[i] for ps in parts) for i in range(len(inputs))]
+            return attributions, fx, fb, error, len(parts)
+        local = [abs(e - (h - l)) for e, h, l in zip(estimate, f_hi, f_lo, strict=True)]
+        worst = sorted(np.argsort(local)[::-1][: min(max(batch // 2, 1), room)].tolist())
+        halves_lo, halves_w = [], []
+        for s in worst:
+            halves_lo += [lo[s], lo[s] + width[s] / 2]
+            halves_w += [width[s] / 2] * 2
+        new_parts, new_mid = _segments(at, deltas, halves_lo, halves_w)
+        for j, s in reversed(list(enumerate(worst))):  # from the back, so indices stay valid
+            mid = f_mid[s]  # the old midpoint is where the two halves meet
+            lo[s : s + 1], width[s : s + 1] = halves_lo[2 * j : 2 * j + 2], halves_w[2 * j : 2 * j + 2]
+            f_lo[s : s + 1], f_hi[s : s + 1] = [f_lo[s], mid], [mid, f_hi[s]]
+            parts[s : s + 1], f_mid[s : s + 1] = new_parts[2 * j : 2 * j + 2], new_mid[2 * j : 2 * j + 2]
+
+
+def _segments(at, deltas, lo: list[float], width: list[float]):
+    """Each segment's midpoint-rule share of the attributions, (x - b) * df/dx(mid) * width, per
+    input, and f at its midpoint."""
+    device = deltas[0].device
+    mids = torch.tensor([a + w / 2 for a, w in zip(lo, width, strict=True)], dtype=torch.float64, device=device)
+    values, grads = at(mids, grad=True)
+    parts = [[d * g[k] * w for d, g in zip(deltas, grads, strict=True)] for k, w in enumerate(width)]
+    return parts, values.tolist()
 
 
 @torch.no_grad()

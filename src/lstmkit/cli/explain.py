@@ -12,8 +12,9 @@ from . import _one_line_errors, _set_threads, console, main
 @click.option("--index", type=int, help="Classifier: the test row to explain. Forecaster: the k-th test origin.")
 @click.option("--time", "time_at", help="Forecaster: the forecast origin to explain, e.g. '2013-11-02 14:00'.")
 @click.option("--data", help="Explain rows of this file instead of the run's own test data.")
-@click.option("--steps", type=int, default=64, show_default=True, help="Integrated-gradients steps (doubled "
-              "until the attributions add up to within 1%).")  # fmt: skip
+@click.option("--steps", type=int, default=64, show_default=True, help="Integrated gradients: equal segments of "
+              "the path to start from; the steep ones are halved until the attributions add up to within 1% "
+              "(at most 512 gradients).")  # fmt: skip
 @click.option("--threads", type=int, default=1, show_default=True)
 @_one_line_errors
 def explain(run_dir, index, time_at, data, steps, threads):

@@ -46,6 +46,8 @@ def explain(
     SequenceClassifier. index: a test row (classifier) or the k-th test origin of the first series
     (forecaster; default 0); time_at: a forecast origin by time. data: other data to explain."""
     start = time.perf_counter()
+    if not (isinstance(steps, int) and steps >= 1):
+        raise LstmkitError(f"--steps: expected a positive integer, got {steps!r}")
     folder = None
     if isinstance(run, str | pathlib.Path):
         from ..runs import read_run_config
