@@ -102,6 +102,13 @@ BAD_FORECASTS = [
     (["--lstm-gate", "maybe"], "error: Invalid value for '--lstm-gate': 'maybe' is not one of 'test', 'off'."),
     (["--scheme", "bogus"], "error: Invalid value for '--scheme': 'bogus' is not one of 'every-step', 'windows'."),
     (["--no-such-option"], "error: No such option '--no-such-option'."),
+    (["--lr", "-1"], "error: --lr: expected a positive number, got -1.0"),  # once from inside torch.optim
+    (["--lr", "0"], "error: --lr: expected a positive number, got 0.0"),
+    (["--season", "0"], "error: --season: expected a positive integer, got 0"),
+    (["--season", "-2"], "error: --season: expected a positive integer, got -2"),  # once a NumPy traceback
+    (["--quantiles", "0.1,0.9,0.1"], "error: --quantiles: each at most once, got 0.1 more than once"),
+    (["--threads", "0"], "error: --threads: expected a positive integer, got 0"),
+    (["--backtest", "-1"], "error: --backtest: expected a positive number of folds, got -1"),  # before the fit
 ]
 
 
@@ -123,6 +130,7 @@ def test_bad_forecast_input_is_one_line_exit_2(tmp_path, args, message):
     assert r.exit_code == 2, r.output
     assert r.output.strip().startswith(message), r.output
     assert len(r.output.strip().splitlines()) == 1 and "Traceback" not in r.output
+    assert not (tmp_path / "run" / "config.json").exists()  # refused before anything was fitted or saved
 
 
 # ---- classify -------------------------------------------------------------------------------
@@ -177,6 +185,9 @@ BAD_CLASSIFY = [
     (["--linear-features", "fft"], "error: Invalid value for '--linear-features'"),
     (["--linear-model", "svm"], "error: Invalid value for '--linear-model'"),
     (["--group-col", "ward"], "error: --group-col: no column 'ward' in"),
+    (["--lr", "-1"], "error: --lr: expected a positive number, got -1.0"),  # once from inside torch.optim
+    (["--weight-decay", "-1"], "error: --weight-decay: expected a number of 0 or more, got -1.0"),
+    (["--threads", "0"], "error: --threads: expected a positive integer, got 0"),  # once torch's RuntimeError
 ]
 
 
@@ -260,3 +271,9 @@ def test_the_forecast_says_when_the_ar_is_averaged_with_seasonal_naive():
         "linear AR: 6 lags, levels; averaged with seasonal naive, weights 0.58 / 0.42 "
         "from their validation errors (7 validation origins are too few to choose on)"
     )
+
+
+@pytest.mark.parametrize("args", [["--lr", "-1"], ["--scale", "0"]])
+def test_experiment_refuses_a_non_positive_rate_or_scale_in_one_line(args):
+    r = run("experiment", "temporal", *args)
+    assert r.exit_code == 2 and "is not in the range x>0" in r.output and len(r.output.strip().splitlines()) == 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +58,17 @@ def require_positive(config, names) -> None:
         value = getattr(config, name)
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise LstmkitError(f"--{name.replace('_', '-')}: expected a positive integer, got {value!r}")
+
+
+def require_number(config, names, *, zero_allowed: bool = False) -> None:
+    """Each named field must be a finite number above zero (or at least zero); the error names the
+    command-line option (a negative learning rate would otherwise surface from inside torch.optim)."""
+    for name in names:
+        value = getattr(config, name)
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        if not ok or value < 0 or (value == 0 and not zero_allowed):
+            expected = "a number of 0 or more" if zero_allowed else "a positive number"
+            raise LstmkitError(f"--{name.replace('_', '-')}: expected {expected}, got {value!r}")
 
 
 def to_json(config) -> str:

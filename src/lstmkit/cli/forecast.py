@@ -148,6 +148,8 @@ def forecast(
     )
     if window is not None:
         settings["window"] = window
+    if backtest < 0:  # before the fit, not after it
+        raise LstmkitError(f"--backtest: expected a positive number of folds, got {backtest}")
     name = pathlib.Path(data).name.split(".")[0] if pathlib.Path(data).suffix else data
     folder = pathlib.Path(out or f"runs/{name}")
     fc = Forecaster(**settings)

@@ -95,14 +95,16 @@ def bench(sizes, cell_names, repeats, threads, device, json_path, quick):
 @main.command()
 @click.argument("task", type=click.Choice(["adding", "adding1997", "temporal", "copy"]))
 @click.option("--length", default="100", show_default=True, help="Comma-separated T values (temporal: 100 = Exp. 6a).")
-@click.option("--scale", type=float, help="temporal only: the paper's lengths times this (0.5 = length 50).")
+@click.option("--scale", type=click.FloatRange(0, min_open=True),
+              help="temporal only: the paper's lengths times this (0.5 = length 50).")  # fmt: skip
 @click.option("--cells", "cell_names", default="lstm,rnn", show_default=True, help="Comma-separated cells, or 'all'.")
 @click.option("--seeds", default=3, show_default=True, type=click.IntRange(1))
 @click.option("--steps", default=2000, show_default=True, type=click.IntRange(1), help="Training steps (batches).")
 @click.option("--forget-bias", default=1.0, show_default=True, type=float)
 @click.option("--hidden-size", default=64, show_default=True, type=click.IntRange(1))
 @click.option("--batch-size", default=64, show_default=True, type=click.IntRange(1))
-@click.option("--lr", default=1e-2, show_default=True, type=float, help="Adam; gradients clipped to norm 1.")
+@click.option("--lr", default=1e-2, show_default=True, type=click.FloatRange(0, min_open=True),
+              help="Adam; gradients clipped to norm 1.")  # fmt: skip
 @click.option("--eval-every", default=100, show_default=True, type=click.IntRange(1))
 @click.option("--stop-when-solved", is_flag=True, help="End a run once two evaluations in a row hold the solved level.")
 @click.option(

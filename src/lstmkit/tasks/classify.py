@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import data as datasets
-from ..config import LstmkitError, require_positive, settings_of
+from ..config import LstmkitError, require_number, require_positive, settings_of
 from ..data.scaling import Standardizer
 from ..data.sequences import encode_labels, pad, read_labelled_table, sequences_from_table, stratified_split
 from ..data.smiles import Vocabulary, canonicalize, randomize, scaffolds, tokenize
@@ -101,6 +101,8 @@ class ClassifyConfig:
 def _check(cfg: ClassifyConfig) -> None:
     require_positive(cfg, ("hidden_size", "num_layers", "epochs", "patience", "batch_size", "embed_dim", "conv_kernel",
                            "conv_layers", "conv_stride", "ensemble", "threads"))  # fmt: skip
+    require_number(cfg, ("lr",))
+    require_number(cfg, ("weight_decay",), zero_allowed=True)
     for name in ("augment", "tta", "conv_channels", "fcn_channels"):
         if getattr(cfg, name) < 0:
             raise LstmkitError(f"--{name.replace('_', '-')}: expected 0 or more, got {getattr(cfg, name)!r}")
@@ -119,7 +121,7 @@ def _check(cfg: ClassifyConfig) -> None:
         raise LstmkitError(f"--linear-model: expected logistic or ridge, got {cfg.linear_model!r}")
     if cfg.monitor not in MONITORS:
         raise LstmkitError(f"--monitor: expected one of {', '.join(MONITORS)}, got {cfg.monitor!r}")
-    for name in ("dropout", "linear_weight"):
+    for name in ("dropout", "linear_weight", "label_smoothing"):
         if not 0 <= getattr(cfg, name) < 1:
             raise LstmkitError(f"--{name.replace('_', '-')}: expected a value in [0, 1), got {getattr(cfg, name)}")
     from ..cells import get_cell

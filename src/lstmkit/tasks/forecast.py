@@ -21,7 +21,7 @@ import pandas as pd
 import torch
 
 from .. import data as datasets
-from ..config import LstmkitError, require_positive, settings_of
+from ..config import LstmkitError, require_number, require_positive, settings_of
 from ..data.io import default_season, prepare, read_table, series_id
 from ..data.scaling import SeriesScalers
 from ..data.windows import TEST, TRAIN, VAL, Splits, build_arrays, cut_times, lag_design
@@ -72,7 +72,8 @@ class ForecastConfig:
 
 def _check(cfg: ForecastConfig) -> None:
     positive = ("window", "horizon", "hidden_size", "num_layers", "epochs", "batch_size", "chunk", "threads")
-    require_positive(cfg, positive)
+    require_positive(cfg, positive + (("season",) if cfg.season is not None else ()))  # None: from the frequency
+    require_number(cfg, ("lr",))
     if cfg.scaling not in ("series", "pooled"):
         raise LstmkitError(f"--scaling: expected 'series' or 'pooled', got {cfg.scaling!r}")
     if cfg.scheme not in ("windows", "every-step"):
@@ -81,6 +82,9 @@ def _check(cfg: ForecastConfig) -> None:
         raise LstmkitError(f"split: train={cfg.train} and val={cfg.val} must be in (0, 1) with a sum below 1")
     if any(not 0 < q < 1 for q in cfg.quantiles):
         raise LstmkitError(f"--quantiles: each must be in (0, 1), got {cfg.quantiles}")
+    twice = sorted({q for q in cfg.quantiles if cfg.quantiles.count(q) > 1})
+    if twice:  # two heads for one predictions.csv column
+        raise LstmkitError(f"--quantiles: each at most once, got {', '.join(map(str, twice))} more than once")
     if cfg.lstm_gate not in ("test", "off"):
         raise LstmkitError(f"--lstm-gate: expected 'test' or 'off', got {cfg.lstm_gate!r}")
     from ..cells import get_cell
