@@ -109,6 +109,7 @@ BAD_FORECASTS = [
     (["--quantiles", "0.1,0.9,0.1"], "error: --quantiles: each at most once, got 0.1 more than once"),
     (["--threads", "0"], "error: --threads: expected a positive integer, got 0"),
     (["--backtest", "-1"], "error: --backtest: expected a positive number of folds, got -1"),  # before the fit
+    (["INF"], "error: --target: column 'temp' must be finite; row 5 holds inf"),  # was "loss became nan; lower --lr"
 ]
 
 
@@ -119,7 +120,8 @@ def test_bad_forecast_input_is_one_line_exit_2(tmp_path, args, message):
     import pandas as pd
 
     edits = {"DROP": lambda df: df.drop(index=[5]), "DUP": lambda df: pd.concat([df, df.iloc[[3]]]),
-             "SHORT": lambda df: df.iloc[:20]}  # fmt: skip
+             "SHORT": lambda df: df.iloc[:20],
+             "INF": lambda df: df.assign(temp=df.temp.mask(df.index == 5, float("inf")))}  # fmt: skip
     chosen = {k: v for k, v in edits.items() if k in args}
     data = small_csv(tmp_path / "d.csv", **chosen)
     args = [a for a in args if a not in edits]
@@ -188,12 +190,14 @@ BAD_CLASSIFY = [
     (["--lr", "-1"], "error: --lr: expected a positive number, got -1.0"),  # once from inside torch.optim
     (["--weight-decay", "-1"], "error: --weight-decay: expected a number of 0 or more, got -1.0"),
     (["--threads", "0"], "error: --threads: expected a positive integer, got 0"),  # once torch's RuntimeError
+    (["INF"], "error: --data: column 't4' holds an infinite value (row 1); values must be finite"),
 ]
 
 
 @pytest.mark.parametrize("args, message", BAD_CLASSIFY, ids=[m[:40] for _, m in BAD_CLASSIFY])
 def test_bad_classify_input_is_one_line(tmp_path, args, message):
-    edits = {"ONECLASS": None, "SHORTROW": {2: "a,1,2,3"}, "TEXT": {1: "b,1,2,3,4,high,6,7,8,9,10,11,12"}}
+    edits = {"ONECLASS": None, "SHORTROW": {2: "a,1,2,3"}, "TEXT": {1: "b,1,2,3,4,high,6,7,8,9,10,11,12"},
+             "INF": {1: "b,1,2,3,4,inf,6,7,8,9,10,11,12"}}  # fmt: skip
     path = tmp_path / "d.csv"
     if "ONECLASS" in args:
         path.write_text("label,t0,t1\na,1,2\na,3,4\n")

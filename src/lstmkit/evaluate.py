@@ -133,7 +133,8 @@ def adf_statistic(y: np.ndarray, lags: int | None = None, exog: np.ndarray | Non
     beta, *_ = np.linalg.lstsq(X, dy[k:], rcond=None)
     resid = dy[k:] - X @ beta
     s2 = resid @ resid / (n - X.shape[1])
-    return float(beta[1] / np.sqrt(s2 * np.linalg.pinv(X.T @ X)[1, 1]))
+    with np.errstate(invalid="ignore", divide="ignore"):  # a perfect fit (a constant series): NaN, no verdict
+        return float(beta[1] / np.sqrt(s2 * np.linalg.pinv(X.T @ X)[1, 1]))
 
 
 DM_CRITICAL_5 = 1.645  # one-sided 5% point of the standard normal

@@ -40,11 +40,14 @@ def test_off_grid_times_snap_to_the_grid():
 def test_auto_covariates_say_why_they_skip():
     n = 100
     df = hourly(n, x=np.arange(n, dtype=float), hour=np.arange(n) % 24, label=["a"] * n,
-                sparse=[np.nan] * 50 + [1.0] * 50)  # fmt: skip
+                sparse=[np.nan] * 50 + [1.0] * 50, blowup=[1.0] * 99 + [np.inf])  # fmt: skip
     p = prepare(df, "t", "y")
     assert p.past_covariates == ["x"]
     skipped = p.report["covariates_skipped"]
     assert "calendar" in skipped["hour"] and skipped["label"] == "not numeric" and "missing" in skipped["sparse"]
+    assert skipped["blowup"] == "infinite values"
+    with pytest.raises(LstmkitError, match=r"--past-covariates: column 'blowup' must be finite; row 99 holds inf"):
+        prepare(df, "t", "y", past_covariates=["blowup"])  # chosen by name: refused, not skipped
 
 
 def test_long_format_many_series():

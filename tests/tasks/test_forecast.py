@@ -169,6 +169,19 @@ def test_the_lstm_gate_needs_enough_validation_origins():
     assert m["test"]["model"]["rmse"] == pytest.approx(m["test"]["linear_ar"]["rmse"], rel=1e-6)
 
 
+def test_a_constant_series_is_forecast_exactly_and_quietly(tmp_path):
+    import warnings
+
+    df = pd.DataFrame({"when": pd.date_range("2024-01-01", periods=500, freq="h"), "temp": 5.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a 0/0 in the unit-root test or a log axis of zeros once spoke here
+        fc = Forecaster(**FAST).fit(df, time="when", target="temp", quiet=True)
+        fc.save(tmp_path / "run")  # once a ZeroDivisionError: the report divided by persistence's RMSE of 0
+    assert all(fc.metrics["test"][name]["rmse"] == 0 for name in ("model", "persistence", "linear_ar"))
+    assert "<td>-</td>" in (tmp_path / "run" / "report.html").read_text()
+    np.testing.assert_allclose(fc.predictions["predicted"], 5.0)
+
+
 def test_a_short_seasonal_record_averages_the_ar_with_seasonal_naive_and_beats_it(tmp_path):
     """72 months of lung deaths: 7 validation origins one step ahead, 2 six steps ahead. The AR
     alone lost to seasonal naive by 1% and 10%; averaged with it, the model beats every baseline,

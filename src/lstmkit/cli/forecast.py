@@ -188,7 +188,7 @@ def _print_forecast(metrics, target):
             f"{m['mae']:.4f}",
             f"{m['mape']:.2f}",
             f"{m['mase']:.3f}",
-            f"{m['rmse'] / pers:.3f}",
+            f"{m['rmse'] / pers:.3f}" if pers else "-",  # 0: a constant test period, persistence exact
         )
     console.print(table)
     extra = f"trained {metrics['train_seconds']:.1f} s, {metrics['epochs']} epochs (best {metrics['best_epoch']})"

@@ -126,6 +126,10 @@ def _numeric(df: pd.DataFrame, column: str, flag: str) -> pd.Series:
     if bad.any():
         row = bad.idxmax()
         raise LstmkitError(f"{flag}: column {column!r} must be numeric; row {row} holds {df[column][row]!r}")
+    infinite = np.isinf(values.to_numpy(float))
+    if infinite.any():  # would reach training as a NaN loss, blamed on the learning rate
+        row = values.index[int(np.argmax(infinite))]
+        raise LstmkitError(f"{flag}: column {column!r} must be finite; row {row} holds {values[row]}")
     return values.astype(float)
 
 
@@ -140,6 +144,8 @@ def _auto_covariates(df, used, report) -> list[str]:
             skipped[col] = "not numeric"
         elif df[col].isna().mean() > 0.05:
             skipped[col] = f"{df[col].isna().mean():.0%} missing"
+        elif np.isinf(df[col].to_numpy(float)).any():
+            skipped[col] = "infinite values"
         else:
             chosen.append(col)
     report["covariates_skipped"] = skipped

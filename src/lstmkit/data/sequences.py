@@ -87,7 +87,12 @@ def _numeric(df: pd.DataFrame, cols: list, where: str) -> np.ndarray:
             raise LstmkitError(
                 f"{where}: column {c!r} is not numeric (row {row}: {df[c].iloc[row]!r}); values must be numbers"
             )
-    return df[cols].to_numpy(np.float32)
+    values = df[cols].to_numpy(np.float64)
+    infinite = np.isinf(values)
+    if infinite.any():  # would reach training as a NaN loss
+        row, col = (int(i[0]) for i in np.nonzero(infinite))
+        raise LstmkitError(f"{where}: column {cols[col]!r} holds an infinite value (row {row}); values must be finite")
+    return values.astype(np.float32)
 
 
 def _rows(rows: np.ndarray) -> str:

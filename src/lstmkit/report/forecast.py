@@ -73,7 +73,8 @@ def forecast_report(folder, metrics: dict, predictions: pd.DataFrame, config: di
         ax.plot(range(len(hist["val_loss"])), hist["val_loss"], label="validation (epoch 0: the linear AR)")
         ax.axvline(metrics.get("best_epoch", 0), color="gray", ls="--", lw=0.8, label="best epoch (kept)")
         ax.set_xlabel("epoch")
-        ax.set_yscale("log")
+        if min(hist["train_loss"] + hist["val_loss"]) > 0:  # a constant series trains to a loss of exactly 0
+            ax.set_yscale("log")
         ax.legend(fontsize=8)
         ax.set_title("training curves (scaled units)")
         images.append(("Training", _save(fig, plots / "training.png")))
@@ -88,10 +89,11 @@ def forecast_report(folder, metrics: dict, predictions: pd.DataFrame, config: di
 
     test = metrics["test"]
     pers = test["persistence"]["rmse"]
+    ratio = lambda v: f"{v / pers:.3f}" if pers else "-"  # noqa: E731  (0: a constant test period)
     rows = "".join(
         f"<tr><td>{html.escape(name)}</td>"
         + "".join(f"<td>{test[name][k]:.4g}</td>" for k in ("rmse", "mae", "mape", "mase"))
-        + f"<td>{test[name]['rmse'] / pers:.3f}</td></tr>"
+        + f"<td>{ratio(test[name]['rmse'])}</td></tr>"
         for name in ("model", *BASELINES)
     )
     data = metrics.get("data", {})
