@@ -113,6 +113,18 @@ def test_given_test_file_and_ragged_long_and_multichannel(tmp_path):
         SequenceClassifier.load(tmp_path / "run")
 
 
+def test_a_wide_tables_steps_are_read_by_name_at_test_and_predict_time():
+    df = waves(60)
+    clf = SequenceClassifier(**{**FAST, "label_col": "kind"}).fit(df, quiet=True)
+    assert clf.config.value_cols == [f"v{k}" for k in range(24)]  # resolved, saved with the run
+    shuffled = df[["kind", *reversed(clf.config.value_cols)]]  # the same beats, columns in another order
+    pd.testing.assert_frame_equal(clf.predict_proba(shuffled), clf.predict_proba(df))
+    with pytest.raises(LstmkitError, match=r"--value-cols: no column 'v20' in --data; available: kind, v0,"):
+        clf.predict_proba(df.iloc[:, :21])  # 20 steps where the model read 24: refused, not padded
+    with pytest.raises(LstmkitError, match=r"--value-cols: no column 'v20' in --test"):
+        SequenceClassifier(**{**FAST, "label_col": "kind"}).fit(df, test=df.iloc[:, :21], quiet=True)
+
+
 def test_ensemble_averages_its_members():
     clf = SequenceClassifier(**FAST, ensemble=2).fit(waves(), quiet=True)
     assert len(clf.model) == 2 and len(clf.metrics["epochs"]) == 2

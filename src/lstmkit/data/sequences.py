@@ -58,6 +58,7 @@ class Labelled:
     sequences: Sequences
     labels: pd.DataFrame  # the label column(s), raw values, one row per sequence
     groups: np.ndarray | None = None  # the group column's value per sequence (kept together in splits)
+    value_cols: list[str] | None = None  # wide tables: the value columns read, in order
 
 
 def read_labelled_table(source, where: str = "--data") -> pd.DataFrame:
@@ -181,7 +182,8 @@ def _wide(df, label_cols, present, value_cols, ragged, where, other) -> Labelled
     if (lengths == 0).any():
         raise LstmkitError(f"{where}: rows {_rows(np.flatnonzero(lengths == 0))} have no values")
     seqs = [values[r, : lengths[r], None] for r in range(len(df))]
-    return Labelled(Sequences(seqs, np.arange(len(df)), ["value"]), df[present].reset_index(drop=True))
+    return Labelled(Sequences(seqs, np.arange(len(df)), ["value"]), df[present].reset_index(drop=True),
+                    value_cols=list(cols))  # fmt: skip
 
 
 def _long(df, label_cols, present, id_col, time_col, value_cols, where, other) -> Labelled:

@@ -194,6 +194,9 @@ class SequenceClassifier:
         train_df, test_df = self._tables(data, test)
         labelled = self._sequences(train_df, "--data")
         cfg.label_col = list(labelled.labels.columns)  # as resolved ("label" when not named)
+        # a wide table's steps by name, as resolved: a test or predict file whose columns come in
+        # another order is read in the training order, and one that lacks a column is refused
+        cfg.value_cols = labelled.value_cols or cfg.value_cols
         y_all, found = encode_labels(labelled.labels, classes, "--data")
         test_lab = self._sequences(test_df, "--test") if test_df is not None else None
         if cfg.smiles_col and cfg.canonical:  # before splitting: one molecule, one string, one part
