@@ -119,9 +119,10 @@ def test_a_wide_tables_steps_are_read_by_name_at_test_and_predict_time():
     assert clf.config.value_cols == [f"v{k}" for k in range(24)]  # resolved, saved with the run
     shuffled = df[["kind", *reversed(clf.config.value_cols)]]  # the same beats, columns in another order
     pd.testing.assert_frame_equal(clf.predict_proba(shuffled), clf.predict_proba(df))
-    with pytest.raises(LstmkitError, match=r"--value-cols: no column 'v20' in --data; available: kind, v0,"):
+    said = r"--data: no value column 'v20' \(4 of the 24 read: v0, v1, v2, \.\.\., v23 \(24 columns\)\); "
+    with pytest.raises(LstmkitError, match=said + r"the file has kind, v0, v1, \.\.\., v19 \(21 columns\)$"):
         clf.predict_proba(df.iloc[:, :21])  # 20 steps where the model read 24: refused, not padded
-    with pytest.raises(LstmkitError, match=r"--value-cols: no column 'v20' in --test"):
+    with pytest.raises(LstmkitError, match=r"--test: no value column 'v20'"):
         SequenceClassifier(**{**FAST, "label_col": "kind"}).fit(df, test=df.iloc[:, :21], quiet=True)
 
 
