@@ -57,7 +57,7 @@ def integrated_gradients(
     steps: int = 64,
     batch: int = 64,
     tolerance: float = 0.01,
-    max_steps: int = 512,
+    max_steps: int = 1024,
 ):
     """Attributions for one example. inputs and baselines: unbatched tensors (any shapes); f maps
     a list of batched tensors (n, *shape) to (n,). Returns (attributions, f(x), f(b), relative
@@ -70,7 +70,8 @@ def integrated_gradients(
     attributions add up to f(x) - f(b) within `tolerance` or `max_steps` gradients are taken. Why
     not more equal steps: a trained classifier's log-probability can swing by 4 within 0.3% of
     the path (a ReLU conv front end switching class; ECG5000), which 512 equal steps missed by
-    8-25%. On a smooth path no segment is refined and this is the plain midpoint rule."""
+    8-25% (refined: within 1% in 192-832 gradients). On a smooth path no segment is refined and
+    this is the plain midpoint rule."""
     inputs = [x.detach().double() for x in inputs]
     baselines = [b.detach().double() for b in baselines]
     deltas = [x - b for x, b in zip(inputs, baselines, strict=True)]
@@ -98,13 +99,14 @@ def integrated_gradients(
     width = [1.0 / steps] * steps
     f_lo, f_hi = ends[:-1].tolist(), ends[1:].tolist()
     parts, f_mid = _segments(at, deltas, lo, width)
+    taken = steps
     while True:
         estimate = [sum(float(p.sum()) for p in ps) for ps in parts]
         error = abs(sum(estimate) - (fx - fb)) / max(abs(fx - fb), 1e-12)
-        room = (max_steps - len(parts)) // 2  # halving a segment takes two gradients
+        room = (max_steps - taken) // 2  # halving a segment takes two gradients (its old midpoint's is dropped)
         if error <= tolerance or room <= 0:
             attributions = [sum(ps[i] for ps in parts) for i in range(len(inputs))]
-            return attributions, fx, fb, error, len(parts)
+            return attributions, fx, fb, error, taken
         local = [abs(e - (h - l)) for e, h, l in zip(estimate, f_hi, f_lo, strict=True)]
         worst = sorted(np.argsort(local)[::-1][: min(max(batch // 2, 1), room)].tolist())
         halves_lo, halves_w = [], []
@@ -112,6 +114,7 @@ def integrated_gradients(
             halves_lo += [lo[s], lo[s] + width[s] / 2]
             halves_w += [width[s] / 2] * 2
         new_parts, new_mid = _segments(at, deltas, halves_lo, halves_w)
+        taken += len(halves_lo)
         for j, s in reversed(list(enumerate(worst))):  # from the back, so indices stay valid
             mid = f_mid[s]  # the old midpoint is where the two halves meet
             lo[s : s + 1], width[s : s + 1] = halves_lo[2 * j : 2 * j + 2], halves_w[2 * j : 2 * j + 2]

@@ -14,7 +14,7 @@ from . import _one_line_errors, _set_threads, console, main
 @click.option("--data", help="Explain rows of this file instead of the run's own test data.")
 @click.option("--steps", type=int, default=64, show_default=True, help="Integrated gradients: equal segments of "
               "the path to start from; the steep ones are halved until the attributions add up to within 1% "
-              "(at most 512 gradients).")  # fmt: skip
+              "(at most 1,024 gradients).")  # fmt: skip
 @click.option("--threads", type=int, default=1, show_default=True)
 @_one_line_errors
 def explain(run_dir, index, time_at, data, steps, threads):
