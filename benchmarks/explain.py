@@ -59,15 +59,19 @@ def main(argv=None) -> int:
                 start = time.perf_counter()
                 subprocess.run([*LSTMKIT, "explain", "--run", str(folder)], check=True, capture_output=True)
                 walls.append(time.perf_counter() - start)
-                inner.append(json.loads((folder / "explain.json").read_text())["seconds"])
+                result = json.loads((folder / "explain.json").read_text())
+                inner.append(result["seconds"])
+            att = result["attribution"]  # the same every time: how hard the path integral was
             rows.append({"run": name, "command_seconds": walls, "explain_seconds": inner,
-                         "median_command_seconds": float(np.median(walls))})  # fmt: skip
+                         "median_command_seconds": float(np.median(walls)), "gradients": att["steps"],
+                         "completeness_error": att["completeness_error"]})  # fmt: skip
     table = Table(title=f"lstmkit explain, fresh process each time, median of {args.repeats}")
-    for col in ("run", "command s", "explanation s", "target"):
+    for col in ("run", "command s", "explanation s", "IG gradients", "completeness", "target"):
         table.add_column(col)
     for r in rows:
         target = "< 10 s" if r["run"].startswith("forecast") else ""
-        table.add_row(r["run"], f"{r['median_command_seconds']:.1f}", f"{np.median(r['explain_seconds']):.1f}", target)
+        table.add_row(r["run"], f"{r['median_command_seconds']:.1f}", f"{np.median(r['explain_seconds']):.1f}",
+                      str(r["gradients"]), f"{r['completeness_error']:.2%}", target)  # fmt: skip
     Console().print(table)
     write_results(args.json, {"results": rows})
     print(f"wrote {args.json}")
