@@ -60,6 +60,8 @@ def test_forecast_explain_by_time_and_bad_choices(forecast_run):
         explain(forecast_run, index=10**6)
     with pytest.raises(LstmkitError, match="--time: 1999-01-01 is not a time step"):
         explain(forecast_run, time_at="1999-01-01")
+    with pytest.raises(LstmkitError, match="--time: expected a time like 2013-12-01 06:00, got 'noon'"):
+        explain(forecast_run, time_at="noon")  # once pandas' DateParseError, a traceback
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "nfg", "rnn", "cifg"])

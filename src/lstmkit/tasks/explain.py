@@ -301,7 +301,10 @@ def _forecaster(fc: Forecaster, index, time_at, data, steps) -> dict:
     cfg = fc.config
     arrays, designs = fc.series_arrays(data)
     if time_at is not None:
-        when = pd.Timestamp(time_at)
+        try:
+            when = pd.Timestamp(time_at)
+        except ValueError:  # pandas' DateParseError is one
+            raise LstmkitError(f"--time: expected a time like 2013-12-01 06:00, got {time_at!r}") from None
         hits = [
             (a, d, int(np.flatnonzero(a.times == when)[0]))
             for a, d in zip(arrays, designs, strict=True)
