@@ -141,9 +141,9 @@ def classify_report(folder, metrics: dict, predictions: pd.DataFrame, examples: 
                 else "Bemis-Murcko scaffolds" if config.get("split_by") == "scaffold" else "molecules")  # fmt: skip
         facts["kept together in the split"] = f"{split['groups']} {what}"
     if metrics.get("minirocket_l2") is not None:
-        facts["MiniRocket logistic L2 (chosen on validation)"] = metrics["minirocket_l2"]
+        facts["MiniRocket logistic L2 (chosen on validation)"] = f"{metrics['minirocket_l2']:.3g}"
     if metrics.get("ridge_alpha") is not None:
-        facts["ridge penalty per row (chosen by leave-one-out)"] = metrics["ridge_alpha"]
+        facts["ridge penalty per row (chosen by leave-one-out)"] = f"{metrics['ridge_alpha']:.3g}"
     w = config.get("linear_weight") or 0
     if w:
         reads = {"minirocket": "the MiniRocket features",
