@@ -281,3 +281,17 @@ def test_the_forecast_says_when_the_ar_is_averaged_with_seasonal_naive():
 def test_experiment_refuses_a_non_positive_rate_or_scale_in_one_line(args):
     r = run("experiment", "temporal", *args)
     assert r.exit_code == 2 and "is not in the range x>0" in r.output and len(r.output.strip().splitlines()) == 1
+
+
+def test_forecast_says_which_series_had_no_target_value(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    t = pd.date_range("2024-01-01", periods=300, freq="h").astype(str)
+    a = pd.DataFrame({"when": t, "site": "a", "temp": 10 + np.sin(np.arange(300) / 4.0)})
+    b = pd.DataFrame({"when": t, "site": "b", "temp": np.nan})
+    pd.concat([a, b]).to_csv(tmp_path / "d.csv", index=False)
+    r = run("forecast", "--data", str(tmp_path / "d.csv"), "--time-col", "when", "--target", "temp",
+            "--series-col", "site", "--epochs", "1", "--out", str(tmp_path / "run"))  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "left out, no target value at all: series b" in r.output

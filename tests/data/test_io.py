@@ -55,6 +55,10 @@ def test_long_format_many_series():
     a["s"], b["s"] = "a", "b"
     p = prepare(pd.concat([a, b]), "t", "y", series="s", past_covariates=None)
     assert [(s.series, len(s.target)) for s in p.segments] == [("a", 60), ("b", 40)]
+    assert p.report["series_without_target"] == []
+    b["y"] = np.nan  # a series with no target value at all: left out, and the report says which
+    p = prepare(pd.concat([a, b]), "t", "y", series="s", past_covariates=None)
+    assert [s.series for s in p.segments] == ["a"] and p.report["series_without_target"] == ["b"]
 
 
 @pytest.mark.parametrize(
@@ -66,6 +70,10 @@ def test_long_format_many_series():
         (lambda: pd.concat([hourly(), hourly(1)]), {}, "--time-col: duplicate timestamp 2024-01-01 00:00:00"),
         (lambda: hourly().drop(index=[3]), dict(fill="none"), "--fill none: series 'series' has 1 missing step(s)"),
         (lambda: hourly().assign(t="soon"), {}, "--time-col: column 't' is not a time"),
+        (lambda: hourly().assign(y=np.nan), {}, "--target: column 'y' has no values"),  # was max() of nothing
+        (lambda: hourly().assign(y=[1.0] * 99 + [np.inf]), {}, "--target: column 'y' must be finite; row 99"),
+        (lambda: hourly().assign(s=["a"] * 5 + [None] + ["a"] * 94), dict(series="s"),
+         "--series-col: column 's' is empty in row 5"),  # was read as a series called "nan"
     ],
 )
 def test_bad_tables(make, kwargs, message):

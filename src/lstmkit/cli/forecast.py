@@ -197,6 +197,9 @@ def _print_forecast(metrics, target):
         extra += f"; interval coverage {iv['coverage']:.3f} (nominal {iv['nominal']:.2f})"
     console.print(extra)
     console.print(_what_was_kept(metrics))
+    empty = metrics.get("data", {}).get("series_without_target")
+    if empty:
+        console.print(f"left out, no target value at all: series {', '.join(empty)}")
 
 
 def _what_was_kept(metrics) -> str:

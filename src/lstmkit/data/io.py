@@ -183,6 +183,9 @@ def prepare(
     values = pd.DataFrame({"__t": times, "__y": _numeric(df, target, "--target")})
     for c in covs:
         values[c] = _numeric(df, c, "--past-covariates")
+    if series and df[series].isna().any():  # astype(str) would make a series called "nan" of it
+        row = df[series].isna().to_numpy().argmax()
+        raise LstmkitError(f"--series-col: column {series!r} is empty in row {df.index[row]}")
     values["__s"] = df[series].astype(str) if series else "series"
     if values["__t"].isna().any():
         row = values["__t"].isna().idxmax()
@@ -206,8 +209,11 @@ def prepare(
     merged = values.groupby(["__s", "__t"], as_index=False).mean(numeric_only=True)
     report["merged_on_grid"] = len(values) - len(merged)
     values = merged
-    segments, filled_total, splits = [], 0, 0
+    segments, filled_total, splits, empty = [], 0, 0, []
     for sid, group in values.groupby("__s", sort=True):
+        if group["__y"].isna().all():  # nothing to learn from or score: left out, and said so
+            empty.append(str(sid))
+            continue
         group = group.set_index("__t").sort_index()
         grid = pd.date_range(group.index[0], group.index[-1], freq=freq)
         if len(grid) < len(group) or not group.index.isin(grid).all():
@@ -246,6 +252,8 @@ def prepare(
             segments.append(Segment(name, part.index, part["__y"].to_numpy(dtype=float), past, filled))
             kept += 1
         splits += max(0, kept - 1)
+    if not segments:
+        raise LstmkitError(f"--target: column {target!r} has no values" + (" in any series" if series else ""))
     report.update(
         freq=freq,
         max_gap=max_gap,
@@ -253,5 +261,6 @@ def prepare(
         long_gap_splits=splits,
         series=sorted({series_id(s.series) for s in segments}),
         segments=len(segments),
+        series_without_target=empty,
     )
     return Prepared(segments, freq, covs, report)

@@ -111,6 +111,7 @@ def forecast_report(folder, metrics: dict, predictions: pd.DataFrame, config: di
         "series": ", ".join(map(str, data.get("series", []))),
         "gaps interpolated (target values)": data.get("filled"),
         "series split at long gaps": data.get("long_gap_splits"),
+        "series left out (no target value at all)": ", ".join(data.get("series_without_target", [])) or "none",
         "covariates skipped": "; ".join(f"{k}: {v}" for k, v in data.get("covariates_skipped", {}).items()) or "none",
         "validation from": metrics.get("split", {}).get("val_start"),
         "test from": metrics.get("split", {}).get("test_start"),
