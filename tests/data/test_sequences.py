@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -75,6 +77,20 @@ def test_long_table_groups_by_id_in_time_order():
     df.loc[1, "dx"] = "y"
     with pytest.raises(LstmkitError, match="label changes within id 1"):
         sequences_from_table(df, ["dx"], id_col="pid", time_col="t")
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda df: df.assign(t=[2, 0, 0, 0, 1]), "--data: id 1 has time 0 twice; one row per id and time step"),
+        (lambda df: df.assign(pid=[1, None, 1, 2, 2]), "--data: column 'pid' is empty in row 1"),  # rows dropped, once
+        (lambda df: df.assign(t=[2, 0, None, 0, 1]), "--data: column 't' is empty in row 2"),  # sorted last, once
+    ],
+)
+def test_long_table_refuses_a_step_twice_or_a_blank_id_or_time(edit, message):
+    df = pd.DataFrame({"pid": [1, 1, 1, 2, 2], "t": [2, 0, 1, 0, 1], "hr": [3.0, 1, 2, 5, 6], "dx": list("xxxyy")})
+    with pytest.raises(LstmkitError, match=f"^{re.escape(message)}$"):
+        sequences_from_table(edit(df), ["dx"], id_col="pid", time_col="t")
 
 
 def test_empty_smiles_is_refused():

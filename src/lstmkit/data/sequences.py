@@ -204,7 +204,17 @@ def _long(df, label_cols, present, id_col, time_col, value_cols, where, other) -
     _need(df, cols, "--value-cols", where)
     if not cols:
         raise LstmkitError(f"{where}: no numeric channel columns besides id, time and label")
+    for col in [id_col] + ([time_col] if time_col else []):  # a blank id would drop its rows unseen
+        if df[col].isna().any():
+            row = df.index[df[col].isna().to_numpy().argmax()]
+            raise LstmkitError(f"{where}: column {col!r} is empty in row {row}")
     if time_col:
+        twice = df.duplicated([id_col, time_col])
+        if twice.any():  # two rows for one step would make the sequence one step longer
+            first = df[twice].iloc[0]
+            raise LstmkitError(
+                f"{where}: id {first[id_col]} has time {first[time_col]} twice; one row per id and time step"
+            )
         df = df.sort_values([id_col, time_col], kind="stable")
     values = _numeric(df, cols, where)
     if np.isnan(values).any():
