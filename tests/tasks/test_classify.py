@@ -225,26 +225,6 @@ def test_an_embedded_data_sets_settings_fill_only_what_the_user_left_open():
         SequenceClassifier()._tables("weather-nyc-hourly", None)
 
 
-@pytest.mark.parametrize(
-    "settings, message",
-    [
-        (dict(pooling="sum"), "--pooling: expected one of"),
-        (dict(class_weights="x"), "--class-weights"),
-        (dict(hidden_size=0), "--hidden-size: expected a positive integer"),
-        (dict(val=0.6, test=0.5), "split:"),
-        (dict(cell="nope"), "unknown cell"),
-        (dict(linear_weight=1.0), r"--linear-weight: expected a value in \[0, 1\)"),
-        (dict(linear_features="fft"), r"--linear-features: expected one of raw, minirocket, minirocket\+diff, got"),
-        (dict(linear_model="svm"), "--linear-model: expected logistic or ridge, got 'svm'"),
-        (dict(split_by="ring"), "--split-by: expected molecule or scaffold, got 'ring'"),
-        (dict(nope=1), "unknown setting"),
-    ],
-)
-def test_bad_settings_are_one_line_errors(settings, message):
-    with pytest.raises(LstmkitError, match=message):
-        SequenceClassifier(**settings)
-
-
 def test_groups_never_straddle_the_split(tmp_path):
     df = waves(120)
     df.insert(1, "patient", [f"p{k % 30}" for k in range(120)])  # 30 patients, 4 beats each

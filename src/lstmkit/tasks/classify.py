@@ -10,6 +10,7 @@ from train -> baselines (majority class; logistic regression on the raw values o
 n-gram counts, its L2 strength chosen on validation; tasks/linear.py) -> ClassifierNet -> train
 (train.fit, early stopping on the validation criterion) -> metrics of model and baselines on the
 same test rows, the model fused with its linear path when linear_weight > 0 (tasks/linear.py).
+Its settings and their checks: tasks/classify_config.py.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import dataclasses
 import math
 import pathlib
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -28,19 +28,18 @@ import torch
 import torch.nn.functional as F
 
 from .. import data as datasets
-from ..config import LstmkitError, require_number, require_positive, settings_of
+from ..config import LstmkitError, settings_of
 from ..data.scaling import Standardizer
 from ..data.sequences import encode_labels, pad, read_labelled_table, sequences_from_table, stratified_split
 from ..data.smiles import Vocabulary, canonicalize, randomize, scaffolds, tokenize
 from ..evaluate import classification_metrics
 from ..models import ClassifierNet
 from ..train import fit
-from .linear import LINEAR_MODELS, LinearPath, fuse
+from .classify_config import ClassifyConfig, check_config
+from .linear import LinearPath, fuse
 
 __all__ = ["ClassifyConfig", "SequenceClassifier"]
 
-MONITORS = ("loss", "roc_auc", "balanced_accuracy", "accuracy")
-LINEAR_FEATURES = ("raw", "minirocket", "minirocket+diff")
 MIN_BATCHES = 10  # per epoch (ClassifierNet training): smaller data sets are passed over several times
 
 
@@ -52,90 +51,13 @@ def passes_per_epoch(rows: int, batch_size: int) -> int:
     return math.ceil(MIN_BATCHES / math.ceil(rows / batch_size))
 
 
-@dataclass
-class ClassifyConfig:
-    """Every setting of a classifier. Defaults: measured on ECG5000 and ClinTox (docs/classify.md)."""
-
-    label_col: list[str] | None = None  # one column: classes; several: multi-label (blank = missing)
-    smiles_col: str | None = None  # SMILES input: canonicalise, tokenise, embed
-    id_col: str | None = None  # long tables: one row per time step of sequence `id`
-    time_col: str | None = None
-    value_cols: list[str] | None = None  # None: every other (numeric) column
-    ragged: bool = False  # wide tables: trailing blanks end a shorter sequence
-    canonical: bool = True  # SMILES: RDKit canonical form (needs the chem extra)
-    augment: int = 0  # SMILES: randomised variants per training molecule, one drawn per epoch
-    tta: int = 0  # SMILES: randomised variants averaged with the canonical one at prediction
-    val: float = 0.1  # stratified fractions (of the training file when a test file is given)
-    test: float = 0.2
-    group_col: str | None = None  # sequences sharing its value stay in one part (SMILES: identical molecules do)
-    split_by: str = "molecule"  # SMILES without group_col: molecule | scaffold (Bemis-Murcko) kept together
-    cell: str = "lstm"
-    hidden_size: int = 64
-    num_layers: int = 1
-    bidirectional: bool = True
-    pooling: str = "attention"
-    conv_channels: int = 0  # > 0: a causal Conv1d front end (CNN-LSTM)
-    conv_kernel: int = 7
-    conv_layers: int = 2
-    conv_stride: int = 1
-    fcn_channels: int = 0  # > 0: an FCN branch beside the LSTM (LSTM-FCN, Karim et al. 2017)
-    embed_dim: int = 64
-    dropout: float = 0.2
-    class_weights: str = "sqrt"  # none | sqrt | balanced: inverse class frequency, or its square root
-    label_smoothing: float = 0.0
-    epochs: int = 40
-    patience: int = 10
-    batch_size: int = 32
-    lr: float = 3e-3
-    weight_decay: float = 0.01
-    cosine: bool = True  # cosine learning-rate decay over `epochs`
-    monitor: str = "loss"  # validation criterion for early stopping (and the logistic's L2)
-    ensemble: int = 1  # members trained from seeds seed, seed+1, ...; probabilities averaged
-    linear_weight: float = 0.0  # > 0: the linear path fused into the prediction (tasks/linear.py)
-    linear_features: str = "raw"  # raw | minirocket | minirocket+diff: what the linear path reads (SMILES: n-grams)
-    linear_model: str = "logistic"  # logistic | ridge: the linear path's classifier (the baseline stays logistic)
-    seed: int = 0
-    threads: int = 1
-
-
-def _check(cfg: ClassifyConfig) -> None:
-    require_positive(cfg, ("hidden_size", "num_layers", "epochs", "patience", "batch_size", "embed_dim", "conv_kernel",
-                           "conv_layers", "conv_stride", "ensemble", "threads"))  # fmt: skip
-    require_number(cfg, ("lr",))
-    require_number(cfg, ("weight_decay",), zero_allowed=True)
-    for name in ("augment", "tta", "conv_channels", "fcn_channels"):
-        if getattr(cfg, name) < 0:
-            raise LstmkitError(f"--{name.replace('_', '-')}: expected 0 or more, got {getattr(cfg, name)!r}")
-    if not (0 < cfg.val < 1 and 0 <= cfg.test < 1 and cfg.val + cfg.test < 1):
-        raise LstmkitError(f"split: val={cfg.val} and test={cfg.test} must be fractions with a sum below 1")
-    if cfg.pooling not in ClassifierNet.POOLING:
-        raise LstmkitError(f"--pooling: expected one of {', '.join(ClassifierNet.POOLING)}, got {cfg.pooling!r}")
-    if cfg.class_weights not in ("none", "sqrt", "balanced"):
-        raise LstmkitError(f"--class-weights: expected none, sqrt or balanced, got {cfg.class_weights!r}")
-    if cfg.split_by not in ("molecule", "scaffold"):
-        raise LstmkitError(f"--split-by: expected molecule or scaffold, got {cfg.split_by!r}")
-    if cfg.linear_features not in LINEAR_FEATURES:
-        choices = ", ".join(LINEAR_FEATURES)
-        raise LstmkitError(f"--linear-features: expected one of {choices}, got {cfg.linear_features!r}")
-    if cfg.linear_model not in LINEAR_MODELS:
-        raise LstmkitError(f"--linear-model: expected logistic or ridge, got {cfg.linear_model!r}")
-    if cfg.monitor not in MONITORS:
-        raise LstmkitError(f"--monitor: expected one of {', '.join(MONITORS)}, got {cfg.monitor!r}")
-    for name in ("dropout", "linear_weight", "label_smoothing"):
-        if not 0 <= getattr(cfg, name) < 1:
-            raise LstmkitError(f"--{name.replace('_', '-')}: expected a value in [0, 1), got {getattr(cfg, name)}")
-    from ..cells import get_cell
-
-    get_cell(cfg.cell)
-
-
 class SequenceClassifier:
     def __init__(self, **settings):
         if isinstance(settings.get("label_col"), str):
             settings["label_col"] = [c.strip() for c in settings["label_col"].split(",")]
         self.config = settings_of(ClassifyConfig, settings, "SequenceClassifier")
         self._explicit = set(settings)  # what the user chose; an embedded data set's settings fill the rest
-        _check(self.config)
+        check_config(self.config)
         self.model: torch.nn.ModuleList | None = None
         self.dataset = None
 
@@ -152,7 +74,7 @@ class SequenceClassifier:
             for key, value in info.settings.items():
                 if key not in getattr(self, "_explicit", ()):
                     setattr(cfg, key, value)
-            _check(cfg)
+            check_config(cfg)
             cfg.label_col = cfg.label_col or info.label.split(",")
             cfg.smiles_col = cfg.smiles_col or info.smiles
             if test is None and info.test_file:
@@ -474,13 +396,10 @@ class SequenceClassifier:
         frame = pd.DataFrame({"id": ids})
         if actual is not None:
             frame["actual"] = [self.classes[k] for k in actual] if not self.multilabel else list(map(list, actual))
-        if self.multilabel:
-            for k, name in enumerate(names):
-                frame[f"p_{name}"] = proba[:, k]
-        else:
+        if not self.multilabel:
             frame["predicted"] = [self.classes[k] for k in proba.argmax(1)]
-            for k, name in enumerate(names):
-                frame[f"p_{name}"] = proba[:, k]
+        for k, name in enumerate(names):
+            frame[f"p_{name}"] = proba[:, k]
         return frame
 
     @property

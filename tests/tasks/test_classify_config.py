@@ -1,0 +1,38 @@
+"""tasks/classify_config.py: every bad setting is a one-line error naming its option, raised when the
+classifier is made, before any data is read."""
+
+from __future__ import annotations
+
+import pytest
+
+from lstmkit import LstmkitError
+from lstmkit.tasks.classify import SequenceClassifier
+from lstmkit.tasks.classify_config import ClassifyConfig, check_config
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        (dict(pooling="sum"), "--pooling: expected one of"),
+        (dict(class_weights="x"), "--class-weights"),
+        (dict(hidden_size=0), "--hidden-size: expected a positive integer"),
+        (dict(val=0.6, test=0.5), "split:"),
+        (dict(cell="nope"), "unknown cell"),
+        (dict(linear_weight=1.0), r"--linear-weight: expected a value in \[0, 1\)"),
+        (dict(linear_features="fft"), r"--linear-features: expected one of raw, minirocket, minirocket\+diff, got"),
+        (dict(linear_model="svm"), "--linear-model: expected logistic or ridge, got 'svm'"),
+        (dict(split_by="ring"), "--split-by: expected molecule or scaffold, got 'ring'"),
+        (dict(nope=1), "unknown setting"),
+        (dict(lr=0.0), "--lr: expected a positive number, got 0.0"),
+        (dict(weight_decay=-1.0), "--weight-decay: expected a number of 0 or more, got -1.0"),
+        (dict(label_smoothing=1.0), r"--label-smoothing: expected a value in \[0, 1\)"),
+        (dict(monitor="f1"), "--monitor: expected one of loss, roc_auc, balanced_accuracy, accuracy"),
+    ],
+)
+def test_bad_settings_are_one_line_errors(settings, message):
+    with pytest.raises(LstmkitError, match=message):
+        SequenceClassifier(**settings)
+
+
+def test_the_defaults_pass_their_own_checks():
+    check_config(ClassifyConfig())  # raises nothing
