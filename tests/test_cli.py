@@ -236,6 +236,8 @@ def test_explain_prints_what_it_found_and_refuses_bad_rows(tmp_path):
     assert r.exit_code == 2 and r.output.startswith("error: --index: expected 0 to"), r.output
     r = run("explain", "--run", str(tmp_path / "nothing"))
     assert r.exit_code == 2 and "not a run directory" in r.output, r.output
+    r = run("explain", "--run", str(out), "--threads", "0")  # once torch's RuntimeError
+    assert r.exit_code == 2 and "Invalid value for '--threads'" in r.output and len(r.output.splitlines()) == 1
     r = run("explain", "--run", str(out), "--steps", "0")  # once a loop that never ended
     assert r.exit_code == 2 and r.output == "error: --steps: expected a positive integer, got 0\n", r.output
 

@@ -39,8 +39,6 @@ def _one_line_errors(fn):
 def _set_threads(threads: int) -> None:
     # One intra-op thread is fastest for small recurrent models on this 2-core machine, and two
     # threads become 10-100x slower whenever anything else runs (oversubscription).
-    if threads < 1:  # checked here too: the commands set it before their settings are checked
-        raise LstmkitError(f"--threads: expected a positive integer, got {threads}")
     torch.set_num_threads(threads)
 
 

@@ -119,8 +119,8 @@ def classify(data, test_file, label_col, smiles_col, id_col, time_col, value_col
     }
     name = pathlib.Path(data).name.split(".")[0] if pathlib.Path(data).suffix else data
     folder = pathlib.Path(out or f"runs/{name}")
+    clf = SequenceClassifier(**settings)  # first: its checks refuse a bad --threads in one line
     _set_threads(threads)
-    clf = SequenceClassifier(**settings)
     if not quiet:
         console.print(f"lstmkit classify: {data}, {threads} thread(s), run directory {folder}")
     clf.fit(data, test=test_file, quiet=quiet, checkpoint_dir=folder / "checkpoint", resume=resume)

@@ -15,7 +15,7 @@ from . import _one_line_errors, _set_threads, console, main
 @click.option("--steps", type=int, default=64, show_default=True, help="Integrated gradients: equal segments of "
               "the path to start from; the steep ones are halved until the attributions add up to within 1% "
               "(at most 1,024 gradients).")  # fmt: skip
-@click.option("--threads", type=int, default=1, show_default=True)
+@click.option("--threads", type=click.IntRange(1), default=1, show_default=True)
 @_one_line_errors
 def explain(run_dir, index, time_at, data, steps, threads):
     """Show what the gates and the cell state did, and which inputs mattered.

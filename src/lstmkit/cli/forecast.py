@@ -177,6 +177,8 @@ def forecast(
 
 
 def _print_forecast(metrics, target):
+    from ..report.forecast import ratio  # here: the report module loads matplotlib
+
     table = Table(title=f"test period: {target}, {metrics['test']['model']['n']} forecasts")
     for col in ("method", "RMSE", "MAE", "MAPE %", "MASE", "RMSE / persistence"):
         table.add_column(col, justify="left" if col == "method" else "right")
@@ -188,7 +190,7 @@ def _print_forecast(metrics, target):
             f"{m['mae']:.4f}",
             f"{m['mape']:.2f}",
             f"{m['mase']:.3f}",
-            f"{m['rmse'] / pers:.3f}" if pers else "-",  # 0: a constant test period, persistence exact
+            ratio(m["rmse"], pers),
         )
     console.print(table)
     extra = f"trained {metrics['train_seconds']:.1f} s, {metrics['epochs']} epochs (best {metrics['best_epoch']})"

@@ -89,11 +89,10 @@ def forecast_report(folder, metrics: dict, predictions: pd.DataFrame, config: di
 
     test = metrics["test"]
     pers = test["persistence"]["rmse"]
-    ratio = lambda v: f"{v / pers:.3f}" if pers else "-"  # noqa: E731  (0: a constant test period)
     rows = "".join(
         f"<tr><td>{html.escape(name)}</td>"
         + "".join(f"<td>{test[name][k]:.4g}</td>" for k in ("rmse", "mae", "mape", "mase"))
-        + f"<td>{ratio(test[name]['rmse'])}</td></tr>"
+        + f"<td>{ratio(test[name]['rmse'], pers)}</td></tr>"
         for name in ("model", *BASELINES)
     )
     data = metrics.get("data", {})
@@ -144,6 +143,12 @@ def _unit_root(u) -> str:
         return "not tested (series too short)"
     verdict = "not rejected: the AR prefers differences" if u["integrated"] else "rejected"
     return f"t = {u['adf']:.2f}, {verdict}"
+
+
+def ratio(value: float, reference: float) -> str:
+    """value / reference to 3 decimals; "-" where the reference is 0 (a constant test period, which
+    persistence forecasts exactly)."""
+    return f"{value / reference:.3f}" if reference else "-"
 
 
 def combination_words(combination: dict | None) -> str | None:
