@@ -40,6 +40,16 @@ def test_horizon_ceiling_scores_trees_beside_the_ar():
     assert out[1]["ar"] == pytest.approx(float(np.sqrt(((ar.linear_ar - ar.actual) ** 2).mean())), rel=1e-6)
 
 
+def test_horizon_ensemble_averages_its_members():
+    settings = dict(epochs=2, hidden_size=8, lstm_gate="off")
+    out = load_script("horizon").ensemble(2, "seattle-weather", horizon=2, settings=settings)
+    assert out["settings"]["seeds"] == [0, 1] and len(out["members_rmse"]) == 2
+    assert len(set(out["members_rmse"])) == 2  # the seeds made different networks
+    # the mean forecast's RMSE is at most its members' mean RMSE (the triangle inequality)
+    assert out["rmse"] <= np.mean(out["members_rmse"]) + 1e-12
+    assert set(out["per_step"]) == {1, 2} and out["baselines"]["linear_ar"] > 0
+
+
 def test_layer_benchmark_quick_plan_writes_json(tmp_path, monkeypatch):
     layers = load_script("layers")
     monkeypatch.setattr(layers, "run_bench", lambda sizes, names, **kw: [])  # the wiring, not the timing
