@@ -14,82 +14,24 @@ from __future__ import annotations
 
 import dataclasses
 import pathlib
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import torch
 
 from .. import data as datasets
-from ..config import LstmkitError, require_number, require_positive, settings_of
+from ..config import LstmkitError, settings_of
 from ..data.io import default_season, prepare, read_table, series_id
 from ..data.scaling import SeriesScalers
 from ..data.windows import TEST, TRAIN, VAL, Splits, build_arrays, cut_times, lag_design
-from ..evaluate import coverage, mase_scale, metrics, persistence, seasonal_naive
 from ..models import ForecastNet
 from ..train import fit
 from .autoregression import choose_ar, combine_seasonal, gate_lstm, lag_grid, widen
-from .schemes import EveryStep, Windows, forecast, forecast_all, loss_of
+from .forecast_config import ForecastConfig, check_config
+from .forecast_scoring import score
+from .schemes import EveryStep, Windows, forecast, forecast_all, validation_loss
 
 __all__ = ["ForecastConfig", "Forecaster"]
-
-
-@dataclass
-class ForecastConfig:
-    """Every setting of a forecast; the defaults are the article's model unless a note says why."""
-
-    time: str | None = None  # column names; None: the embedded data set's defaults
-    target: str | None = None
-    series: str | None = None  # long format: many series, one global model
-    past_covariates: list[str] | str | None = "auto"  # auto: numeric columns with <= 5% missing
-    freq: str | None = None  # pandas alias; None: inferred
-    fill: str = "interpolate"  # or "none": refuse gaps
-    max_gap: int | None = None  # longest gap interpolated (steps); longer gaps split the series
-    duplicates: str = "error"  # or "mean"
-    scaling: str = "pooled"  # or "series": each series by its own training statistics (docs/forecasting.md)
-    train: float = 0.7  # chronological fractions of the time span; test is the rest
-    val: float = 0.1
-    window: int = 24  # the article's window; every-step: the burn-in before the loss counts
-    horizon: int = 1
-    hidden_size: int = 50  # the article's LSTM(50)
-    num_layers: int = 1
-    cell: str = "lstm"
-    dropout: float = 0.0
-    quantiles: list[float] = field(default_factory=list)  # e.g. [0.1, 0.5, 0.9]; 0.5 is added
-    scheme: str = "every-step"  # benchmarks/forecast.py: reaches a better RMSE faster than windows
-    epochs: int = 100  # at most; early stopping on validation decides
-    patience: int = 5  # epochs without a better validation loss before stopping (docs/forecasting.md)
-    batch_size: int = 32  # the article's
-    lr: float = 1e-3  # Adam, the article's
-    chunk: int = 16  # every-step: steps per truncated-BPTT chunk (state carries on; see docs/forecasting.md)
-    lstm_gate: str = "test"  # test: keep the LSTM's correction only if it beats the AR on validation
-    # beyond chance (a Diebold-Mariano test); off: whenever early stopping found it better at all
-    season: int | None = None  # seasonal naive and MASE; None: from the frequency
-    max_lag: int | None = None  # largest AR lag tried; None: a week of sub-daily data, a year of daily
-    seed: int = 0
-    threads: int = 1  # intra-op threads: 1 is fastest for small models on small machines
-
-
-def _check(cfg: ForecastConfig) -> None:
-    positive = ("window", "horizon", "hidden_size", "num_layers", "epochs", "batch_size", "chunk", "threads")
-    require_positive(cfg, positive + (("season",) if cfg.season is not None else ()))  # None: from the frequency
-    require_number(cfg, ("lr",))
-    if cfg.scaling not in ("series", "pooled"):
-        raise LstmkitError(f"--scaling: expected 'series' or 'pooled', got {cfg.scaling!r}")
-    if cfg.scheme not in ("windows", "every-step"):
-        raise LstmkitError(f"--scheme: expected 'windows' or 'every-step', got {cfg.scheme!r}")
-    if not (0 < cfg.train < 1 and 0 < cfg.val < 1 and cfg.train + cfg.val < 1):
-        raise LstmkitError(f"split: train={cfg.train} and val={cfg.val} must be in (0, 1) with a sum below 1")
-    if any(not 0 < q < 1 for q in cfg.quantiles):
-        raise LstmkitError(f"--quantiles: each must be in (0, 1), got {cfg.quantiles}")
-    twice = sorted({q for q in cfg.quantiles if cfg.quantiles.count(q) > 1})
-    if twice:  # two heads for one predictions.csv column
-        raise LstmkitError(f"--quantiles: each at most once, got {', '.join(map(str, twice))} more than once")
-    if cfg.lstm_gate not in ("test", "off"):
-        raise LstmkitError(f"--lstm-gate: expected 'test' or 'off', got {cfg.lstm_gate!r}")
-    from ..cells import get_cell
-
-    get_cell(cfg.cell)
 
 
 class Forecaster:
@@ -98,7 +40,7 @@ class Forecaster:
         self._explicit = set(settings)  # what the user chose; a data set's defaults fill the rest
         if self.config.quantiles and 0.5 not in self.config.quantiles:
             self.config.quantiles = sorted([*self.config.quantiles, 0.5])
-        _check(self.config)
+        check_config(self.config)
         self.model: ForecastNet | None = None
 
     # ---- data ------------------------------------------------------------------------------
@@ -206,7 +148,7 @@ class Forecaster:
         self.model.init_skip(self.ar_coefficients)
         scheme = self._scheme(arrays, designs)
 
-        validate = self._validator(arrays, designs)
+        validate = validation_loss(self.model, arrays, designs, cfg.scheme, cfg.window, cfg.quantiles)
 
         self.history = fit(
             self.model,
@@ -239,51 +181,6 @@ class Forecaster:
         xs = {k: np.concatenate(v) for k, v in xs.items()}
         self.scaler_y = SeriesScalers.fit(ys, [self.config.target], per_series, min_rows)
         self.scaler_x = SeriesScalers.fit(xs, self.past_covariates, per_series, min_rows)
-
-    def _validator(self, arrays, designs):
-        """The validation loss, as a function of the current weights. every-step: the series are
-        padded into batches once, cut after their last validation origin, and each call is one
-        forward pass (measured: rebuilding them every epoch took a quarter of the training time)."""
-        cfg = self.config
-        parts = []
-        for a, d in zip(arrays, designs, strict=True):
-            m = (a.split == VAL) & ~np.isnan(d).any(1)
-            if m.any():
-                end = int(np.flatnonzero(m)[-1]) + 1
-                parts.append((a, d, m, end))
-        if cfg.scheme != "every-step":
-
-            def validate_windows():
-                preds = forecast_all(self.model, [a for a, *_ in parts], [d for _, d, *_ in parts], cfg.scheme,
-                                     cfg.window)  # fmt: skip
-                p = torch.as_tensor(np.concatenate([pred[m] for pred, (_, _, m, _) in zip(preds, parts, strict=True)]))
-                y = torch.as_tensor(np.concatenate([a.y[m] for a, _, m, _ in parts]), dtype=p.dtype)
-                return float(loss_of(p, y, ~torch.isnan(p[..., 0, 0]), cfg.quantiles))
-
-            return validate_windows
-        groups = []
-        for k in range(0, len(parts), 64):
-            chunk = parts[k : k + 64]
-            T = max(end for *_, end in chunk)
-            x = np.zeros((len(chunk), T, chunk[0][0].x.shape[1]), np.float32)
-            dd = np.zeros((len(chunk), T, chunk[0][1].shape[1]), np.float32)
-            mask = np.zeros((len(chunk), T), bool)
-            y = np.zeros((len(chunk), T, cfg.horizon), np.float32)
-            for j, (a, d, m, end) in enumerate(chunk):
-                x[j, :end], dd[j, :end] = np.nan_to_num(a.x[:end]), np.nan_to_num(d[:end])
-                mask[j, :end], y[j, :end] = m[:end], np.nan_to_num(a.y[:end])
-            groups.append(tuple(torch.from_numpy(v) for v in (x, dd, mask, y)))
-
-        def validate():
-            total, count = 0.0, 0
-            for x, dd, mask, y in groups:
-                pred, _ = self.model(x, dd)  # the LSTM is causal: padding after a series changes nothing
-                n = int(mask.sum())
-                total += float(loss_of(pred[mask], y[mask], torch.ones(n, dtype=torch.bool), cfg.quantiles)) * n
-                count += n
-            return total / max(count, 1)
-
-        return validate
 
     def _baseline_coefficients(self) -> np.ndarray:
         """The least-squares AR (the linear_ar baseline, set by fit) on the design of the model's order."""
@@ -358,53 +255,14 @@ class Forecaster:
 
     def _evaluate(self, arrays, designs, preds=None):
         cfg = self.config
-        rows, pooled = [], {k: [] for k in ("actual", "model", "persistence", "seasonal_naive", "linear_ar")}
-        quant = []
         if preds is None:
             preds = forecast_all(self.model, arrays, designs, cfg.scheme, cfg.window)
-        baseline_ar = self._baseline_coefficients()
-        for a, d, pred in zip(arrays, designs, preds, strict=True):  # pred (T, H, Q)
-            inv = self.scaler_y.get(series_id(a.series)).inverse
-            base = {
-                "persistence": persistence(a.target, cfg.horizon),
-                "seasonal_naive": seasonal_naive(a.target, cfg.horizon, self.season),
-                "linear_ar": d @ baseline_ar,
-            }
-            point = pred[..., self._median_index()]
-            ok = (a.split == TEST) & ~np.isnan(point).any(1)
-            for b in base.values():
-                ok &= ~np.isnan(b).any(1)
-            idx = np.flatnonzero(ok)
-            pooled["actual"].append(inv(a.y[idx]))
-            pooled["model"].append(inv(point[idx]))
-            for name, b in base.items():
-                pooled[name].append(inv(b[idx]))
-            quant.append(inv(pred[idx]))
-            for h in range(cfg.horizon):
-                frame = {
-                    "time": a.times[idx] + (h + 1) * pd.tseries.frequencies.to_offset(self.freq),
-                    "series": a.series,
-                    "step": h + 1,
-                    "actual": inv(a.y[idx, h]),
-                    "predicted": inv(point[idx, h]),
-                }
-                for k, q in enumerate(cfg.quantiles):
-                    frame[f"q{q:g}"] = inv(pred[idx, h, k])
-                for name, b in base.items():
-                    frame[name] = inv(b[idx, h])
-                rows.append(pd.DataFrame(frame))
-        self.predictions = pd.concat(rows, ignore_index=True).sort_values(["series", "time", "step"])
-        flat = {k: np.concatenate(v) for k, v in pooled.items()}
-        train_targets = [self.scaler_y.get(series_id(a.series)).inverse(a.target[a.split == TRAIN]) for a in arrays]
-        scale = mase_scale(train_targets, self.season)
-        test = {
-            name: metrics(flat["actual"], flat[name], scale)
-            for name in ("model", "persistence", "seasonal_naive", "linear_ar")
-        }
-        per_step = [metrics(flat["actual"][:, h], flat["model"][:, h], scale) for h in range(cfg.horizon)]
+        scored = score(arrays, designs, preds, self._baseline_coefficients(), self.scaler_y, self.freq, self.season,
+                       cfg.quantiles, self._median_index())  # fmt: skip
+        self.predictions = scored.predictions
         self.metrics = {
-            "test": test,
-            "test_per_step": per_step,
+            "test": scored.test,
+            "test_per_step": scored.per_step,
             "train_seconds": self.history.seconds,
             "epochs": self.history.epochs,
             "best_epoch": self.history.best_epoch,
@@ -420,15 +278,8 @@ class Forecaster:
             "split": {"val_start": str(self.splits.val_start), "test_start": str(self.splits.test_start)},
             "history": {"train_loss": self.history.train_loss, "val_loss": self.history.val_loss},
         }
-        if len(cfg.quantiles) >= 2:
-            q = np.concatenate(quant)
-            lo, hi = cfg.quantiles[0], cfg.quantiles[-1]
-            self.metrics["interval"] = {
-                "lower": lo,
-                "upper": hi,
-                "nominal": hi - lo,
-                "coverage": coverage(flat["actual"], q[..., 0], q[..., -1]),
-            }
+        if scored.interval:
+            self.metrics["interval"] = scored.interval
 
     def evaluate(self) -> pd.DataFrame:
         """The held-out test metrics of the model and every baseline, one row per method."""

@@ -1,4 +1,4 @@
-"""The two ways to train a forecaster on the same arrays, and to run it.
+"""The two ways to train a forecaster on the same arrays, to score it on validation, and to run it.
 
 windows     the article's recipe: every training origin becomes a sample of the last `window`
             steps; the LSTM starts from zero state in each window; shuffled mini-batches.
@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..data.windows import TRAIN
+from ..data.windows import TRAIN, VAL
 
-__all__ = ["EveryStep", "Windows", "forecast", "forecast_all", "loss_of"]
+__all__ = ["EveryStep", "Windows", "forecast", "forecast_all", "loss_of", "validation_loss"]
 
 
 def loss_of(out: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, quantiles: list[float]) -> torch.Tensor:
@@ -158,3 +158,47 @@ def forecast(model, a, d, scheme: str, window: int) -> np.ndarray:
             pred, _ = model(_tensor(a.x[steps]), _tensor(d[part])[:, None, :])
         out[part] = pred[:, -1].numpy()
     return out
+
+
+def validation_loss(model, arrays, designs, scheme: str, window: int, quantiles: list[float]):
+    """The validation loss, as a function of the current weights. every-step: the series are
+    padded into batches once, cut after their last validation origin, and each call is one
+    forward pass (measured: rebuilding them every epoch took a quarter of the training time)."""
+    parts = []
+    for a, d in zip(arrays, designs, strict=True):
+        m = (a.split == VAL) & ~np.isnan(d).any(1)
+        if m.any():
+            end = int(np.flatnonzero(m)[-1]) + 1
+            parts.append((a, d, m, end))
+    if scheme != "every-step":
+
+        def validate_windows():
+            preds = forecast_all(model, [a for a, *_ in parts], [d for _, d, *_ in parts], scheme, window)
+            p = torch.as_tensor(np.concatenate([pred[m] for pred, (_, _, m, _) in zip(preds, parts, strict=True)]))
+            y = torch.as_tensor(np.concatenate([a.y[m] for a, _, m, _ in parts]), dtype=p.dtype)
+            return float(loss_of(p, y, ~torch.isnan(p[..., 0, 0]), quantiles))
+
+        return validate_windows
+    groups = []
+    for k in range(0, len(parts), 64):
+        chunk = parts[k : k + 64]
+        T = max(end for *_, end in chunk)
+        x = np.zeros((len(chunk), T, chunk[0][0].x.shape[1]), np.float32)
+        dd = np.zeros((len(chunk), T, chunk[0][1].shape[1]), np.float32)
+        mask = np.zeros((len(chunk), T), bool)
+        y = np.zeros((len(chunk), T, chunk[0][0].y.shape[1]), np.float32)
+        for j, (a, d, m, end) in enumerate(chunk):
+            x[j, :end], dd[j, :end] = np.nan_to_num(a.x[:end]), np.nan_to_num(d[:end])
+            mask[j, :end], y[j, :end] = m[:end], np.nan_to_num(a.y[:end])
+        groups.append(tuple(torch.from_numpy(v) for v in (x, dd, mask, y)))
+
+    def validate():
+        total, count = 0.0, 0
+        for x, dd, mask, y in groups:
+            pred, _ = model(x, dd)  # the LSTM is causal: padding after a series changes nothing
+            n = int(mask.sum())
+            total += float(loss_of(pred[mask], y[mask], torch.ones(n, dtype=torch.bool), quantiles)) * n
+            count += n
+        return total / max(count, 1)
+
+    return validate
