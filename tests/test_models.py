@@ -97,3 +97,28 @@ def test_pooling_weights_sum_to_one_over_valid_steps():
     _, w = net.pool(h, torch.tensor([3, 5]))
     torch.testing.assert_close(w.sum(1), torch.ones(2))
     assert w[0, 3:].abs().max() == 0
+
+
+def test_mean_proba_averages_members_and_variants_and_restores_their_modes():
+    from lstmkit.models import mean_proba
+
+    torch.manual_seed(0)
+    a = ClassifierNet(3, input_size=1, hidden_size=4, dropout=0.5)
+    b = ClassifierNet(3, input_size=1, hidden_size=4, dropout=0.5).eval()
+    rng = np.random.default_rng(0)
+    xs = rng.normal(size=(2, 700, 6, 1)).astype(np.float32)  # 2 variants of 700 rows: two 512-row chunks
+    ns = rng.integers(2, 7, size=(2, 700))
+    out = mean_proba([a, b], xs, ns, multilabel=False)
+    assert a.training and not b.training  # each member's mode as it was
+    by_hand = []
+    with torch.no_grad():
+        for m in (a, b):
+            m.eval()
+            for v in range(2):  # one row at a time, its own length: no padding, no chunks
+                rows = [m(torch.as_tensor(xs[v, i : i + 1, : ns[v, i]]), torch.as_tensor(ns[v, i : i + 1]))
+                        for i in range(700)]  # fmt: skip
+                by_hand.append(torch.softmax(torch.cat(rows), 1).double().numpy())
+    np.testing.assert_allclose(out, np.mean(by_hand, 0), atol=1e-6)
+    assert out.shape == (700, 3) and np.allclose(out.sum(1), 1)
+    labels = mean_proba([b], xs[:1], ns[:1], multilabel=True)  # a sigmoid per output
+    assert ((labels > 0) & (labels < 1)).all() and not np.allclose(labels.sum(1), 1)

@@ -20,7 +20,7 @@ from torch import Tensor, nn
 
 from .layers import LSTM
 
-__all__ = ["ClassifierNet", "ForecastNet", "MaskedEncoder", "flip_within_length"]
+__all__ = ["ClassifierNet", "ForecastNet", "MaskedEncoder", "flip_within_length", "mean_proba"]
 
 
 class ForecastNet(nn.Module):
@@ -300,3 +300,25 @@ class ClassifierNet(nn.Module):
         if wide is not None:
             pooled = torch.cat([pooled, wide], 1)
         return self.head(self.drop(pooled))
+
+
+@torch.no_grad()
+def mean_proba(members: list[ClassifierNet], xs: np.ndarray, ns: np.ndarray, multilabel: bool) -> np.ndarray:
+    """The probabilities averaged over ensemble members and input variants: xs (V, N, L[, C]) and
+    ns (V, N) hold V variants of the same N sequences (SMILES: the canonical string and randomised
+    ones). Sigmoid per label (multi-label) or softmax over classes; 512 rows at a time so that long
+    test sets need bounded memory. Each member's train/eval mode is restored afterwards."""
+    was = [m.training for m in members]
+    runs = []
+    for m in members:
+        m.eval()
+        for xv, nv in zip(xs, ns, strict=True):
+            chunks = []
+            for k in range(0, len(nv), 512):
+                nb = torch.as_tensor(nv[k : k + 512])
+                logits = m(torch.as_tensor(xv[k : k + 512, : int(nb.max())]), nb)
+                chunks.append((torch.sigmoid(logits) if multilabel else torch.softmax(logits, 1)).double())
+            runs.append(torch.cat(chunks).numpy())
+    for m, w in zip(members, was, strict=True):
+        m.train(w)
+    return np.mean(runs, 0)

@@ -7,7 +7,8 @@
 fit(): read (data.sequences) -> split (the given test file, else a stratified train/val/test split
 with a seed) -> scale channels on train only, or canonicalise + tokenise SMILES with a vocabulary
 from train -> baselines (majority class; logistic regression on the raw values or on character
-n-gram counts, its L2 strength chosen on validation; tasks/linear.py) -> ClassifierNet -> train
+n-gram counts, its L2 strength chosen on validation; tasks/classify_baselines.py, tasks/linear.py)
+-> ClassifierNet -> train
 (train.fit, early stopping on the validation criterion) -> metrics of model and baselines on the
 same test rows, the model fused with its linear path when linear_weight > 0 (tasks/linear.py).
 Its settings and their checks: tasks/classify_config.py.
@@ -33,8 +34,9 @@ from ..data.scaling import Standardizer
 from ..data.sequences import encode_labels, pad, read_labelled_table, sequences_from_table, stratified_split
 from ..data.smiles import Vocabulary, canonicalize, randomize, scaffolds, tokenize
 from ..evaluate import classification_metrics
-from ..models import ClassifierNet
+from ..models import ClassifierNet, mean_proba
 from ..train import fit
+from .classify_baselines import criterion, fit_baselines
 from .classify_config import ClassifyConfig, check_config
 from .linear import LinearPath, fuse
 
@@ -174,7 +176,9 @@ class SequenceClassifier:
         what = "logistic regression" + (", MiniRocket features" if cfg.linear_features != "raw" else "")
         what += ", ridge classifier" if cfg.linear_model == "ridge" else ""
         with contextlib.nullcontext() if quiet else rich.get_console().status(f"baselines: {what}"):
-            self.baselines = self._baselines(train_seqs, val_seqs, test_seqs, y_train, y_val)
+            base = fit_baselines(cfg, train_seqs, val_seqs, test_seqs, y_train, y_val, len(self.classes),
+                                 self.vocab is not None, self.scaler, self.max_length, self._score_proba)  # fmt: skip
+        self.linear, self.logistic_l2 = base.linear, base.logistic_l2
         self.model, self.histories = torch.nn.ModuleList(), []
         start = time.perf_counter()
         for member in range(cfg.ensemble):
@@ -190,13 +194,13 @@ class SequenceClassifier:
 
         proba = self._proba(x_test, n_test)
         network = classification_metrics(y_test, proba)
-        proba = self._fused(proba, test_seqs, self.baselines.pop("test_features"))
+        proba = self._fused(proba, test_seqs, base.test_features)
         self.test_ids, self.test_actual, self.test_proba = test_seqs.ids, y_test, proba
         self.test_sequences = test_seqs
         tests = {"model": classification_metrics(y_test, proba)}
         if cfg.linear_weight:  # the network alone, so that what the linear path adds is on record
             tests["network"] = network
-        for name, p in self.baselines["test_proba"].items():
+        for name, p in base.test_proba.items():
             tests[name] = classification_metrics(y_test, p)
         self.metrics = {
             "test": tests,
@@ -307,60 +311,12 @@ class SequenceClassifier:
         x, n, y = part
         return self._score_proba(y, self._proba(x, n, members))
 
-    @torch.no_grad()
     def _proba(self, x: np.ndarray, n: np.ndarray, members=None) -> np.ndarray:
         """Mean probabilities over ensemble members and (SMILES) test-time variants."""
-        members = list(self.model) if members is None else members
-        was = [m.training for m in members]
-        xs, ns = (x, n) if self.vocab is not None else (x[None], n[None])
-        runs = []
-        for m in members:
-            m.eval()
-            for xv, nv in zip(xs, ns, strict=True):
-                chunks = []
-                for k in range(0, len(nv), 512):  # bounded memory on long test sets
-                    nb = torch.as_tensor(nv[k : k + 512])
-                    logits = m(torch.as_tensor(xv[k : k + 512, : int(nb.max())]), nb)
-                    chunks.append((torch.sigmoid(logits) if self.multilabel else torch.softmax(logits, 1)).double())
-                runs.append(torch.cat(chunks).numpy())
-        for m, w in zip(members, was, strict=True):
-            m.train(w)
-        return np.mean(runs, 0)
+        xs, ns = (x, n) if self.vocab is not None else (x[None], n[None])  # values: one variant
+        return mean_proba(list(self.model) if members is None else members, xs, ns, self.multilabel)
 
-    # ---- baselines -------------------------------------------------------------------------
-
-    def _baselines(self, train, val, test, y_train, y_val) -> dict:
-        """The majority class and the logistic regression on the baseline's features (n-grams or
-        the values), fitted on the training rows with the penalty chosen on validation and scored
-        on the test rows; it is the linear path too, unless the path reads MiniRocket's features
-        or is a ridge classifier (then a baseline row of its own: "minirocket" or "ridge")."""
-        cfg = self.config
-        kind = "ngrams" if self.vocab is not None else "values"
-
-        def fit_path(kind, model="logistic"):
-            return LinearPath.fit(kind, train, val, y_train, y_val, len(self.classes), self._score_proba,
-                                  self.scaler, self.max_length, cfg.seed, model)  # fmt: skip
-
-        logistic = fit_path(kind)
-        self.linear, self.logistic_l2 = logistic, logistic.model.l2
-        x_test = logistic.features(test)
-        if self.multilabel:
-            prior = np.nanmean(y_train, 0)
-        else:
-            prior = np.bincount(y_train, minlength=len(self.classes)) / len(y_train)
-        majority = np.repeat(prior[None], len(test), 0)  # argmax: the majority class; AUC 0.5
-        out = {"majority": majority, "logistic": logistic.model.proba(x_test)}
-        if cfg.linear_features != "raw":  # MiniRocket, on the values (and their differences)
-            if self.vocab is not None:
-                what = f"--linear-features {cfg.linear_features}"
-                raise LstmkitError(f"{what}: reads numeric sequences, not SMILES; use raw")
-            self.linear = fit_path(cfg.linear_features, cfg.linear_model)
-            x_test = self.linear.features(test)
-            out["minirocket"] = self.linear.model.proba(x_test)
-        elif cfg.linear_model == "ridge":
-            self.linear = fit_path(kind, "ridge")  # the same features as the logistic baseline
-            out["ridge"] = self.linear.model.proba(x_test)
-        return {"test_proba": out, "test_features": x_test}  # the linear path's, for the fusion
+    # ---- fusion and the validation criterion -----------------------------------------------
 
     def _fused(self, proba: np.ndarray, seqs, features: np.ndarray | None = None) -> np.ndarray:
         """The network's probabilities, fused with the linear path's when linear_weight > 0
@@ -372,15 +328,7 @@ class SequenceClassifier:
         return fuse(proba, self.linear.model.logits(features), w, self.multilabel)
 
     def _score_proba(self, y, proba) -> float:
-        """The validation criterion, lower is better: log loss, or minus the monitored metric."""
-        if self.config.monitor == "loss":
-            p = np.clip(proba, 1e-7, 1 - 1e-7)
-            if self.multilabel:
-                yk, known = np.nan_to_num(y), ~np.isnan(y)
-                return float(-(yk * np.log(p) + (1 - yk) * np.log(1 - p))[known].mean())
-            return float(-np.mean(np.log(p[np.arange(len(y)), y])))
-        value = classification_metrics(y, proba)[self.config.monitor]
-        return -value if np.isfinite(value) else 0.0
+        return criterion(y, proba, self.config.monitor, self.multilabel)
 
     # ---- results, save, load, predict ------------------------------------------------------
 
@@ -441,28 +389,13 @@ class SequenceClassifier:
         write_json(folder / "metrics.json", self.metrics)
         atomic_write(folder / "predictions.csv", lambda tmp: self.predictions.to_csv(tmp, index=False))
         from ..report import classify_report
+        from ..report.classify import pick_examples
 
         what = self.dataset or "your data"
         title = f"lstmkit classify: {', '.join(self.config.label_col or [])} ({what})"
-        classify_report(
-            folder, self.metrics, self.predictions, self._examples(), dataclasses.asdict(self.config), title
-        )
-
-    def _examples(self, per_class: int = 3) -> list[dict]:
-        """A few test sequences of each class with their predicted probabilities, for the report."""
-        if self.multilabel:
-            return []
-        out = []
-        for k, cls in enumerate(self.classes):
-            rows = np.flatnonzero(self.test_actual == k)[:per_class]
-            for r in rows:
-                item = {"class": str(cls), "id": str(self.test_ids[r]), "proba": self.test_proba[r].tolist()}
-                if self.test_sequences.smiles is not None:
-                    item["smiles"] = self.test_sequences.smiles[r]
-                else:
-                    item["values"] = self.test_sequences.values[r][:, 0].tolist()
-                out.append(item)
-        return out
+        examples = pick_examples(self.classes, self.test_actual, self.test_ids, self.test_proba, self.test_sequences,
+                                 self.multilabel)  # fmt: skip
+        classify_report(folder, self.metrics, self.predictions, examples, dataclasses.asdict(self.config), title)
 
     @classmethod
     def load(cls, folder) -> SequenceClassifier:
