@@ -84,6 +84,27 @@ def test_forecast_and_predict_end_to_end(tmp_path):
     assert (tmp_path / "f.csv").read_text().startswith("series,origin,time,step,predicted")
 
 
+def test_every_forecast_setting_is_an_option(tmp_path):
+    import pandas as pd
+
+    data = small_csv(tmp_path / "d.csv", DUP=lambda df: pd.concat([df, df.iloc[[3]].assign(temp=99.0)]))
+    out = tmp_path / "run"
+    r = run("forecast", "--data", str(data), "--time-col", "when", "--target", "temp", "--epochs", "2",
+            "--hidden-size", "8", "--num-layers", "2", "--dropout", "0.1", "--patience", "1", "--chunk", "8",
+            "--max-lag", "12", "--duplicates", "mean", "--val-fraction", "0.2", "--test-fraction", "0.3",
+            "--out", str(out), "--quiet")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    cfg = json.loads((out / "config.json").read_text())["config"]
+    assert (cfg["dropout"], cfg["patience"], cfg["chunk"], cfg["max_lag"], cfg["duplicates"]) == (0.1, 1, 8, 12, "mean")
+    assert (cfg["train"], cfg["val"]) == (0.5, 0.2)
+    metrics = json.loads((out / "metrics.json").read_text())
+    start = pd.Timestamp("2024-01-01")  # 400 hours, 399 between the first and the last
+    assert pd.Timestamp(metrics["split"]["val_start"]) == start + pd.Timedelta(hours=200)  # ceil(0.5 * 399)
+    assert pd.Timestamp(metrics["split"]["test_start"]) == start + pd.Timedelta(hours=280)  # ceil(0.7 * 399)
+    assert metrics["data"]["duplicates_averaged"] == 1 and metrics["ar_order"] <= 12
+    assert metrics["epochs"] <= 2
+
+
 def test_datasets_lists_provenance():
     r = run("datasets")
     assert r.exit_code == 0 and "weather-nyc-hourly" in r.output and "CC0" in r.output
@@ -94,7 +115,19 @@ BAD_FORECASTS = [
     (["--target", "tmp"], "error: --target: no column 'tmp'; available: when, temp, wind"),
     (["--target", "when", "--time-col", "when"], "error: --target: column 'when' must be numeric"),
     (["--fill", "none", "DROP"], "error: --fill none: series 'series' has 1 missing step(s)"),
-    (["DUP"], "error: --time-col: duplicate timestamp"),
+    (
+        ["DUP"],
+        "error: --time-col: duplicate timestamp 2024-01-01 03:00:00; each time must appear once per series "
+        "(--duplicates mean averages the rows)",
+    ),
+    (
+        ["--val-fraction", "0.5", "--test-fraction", "0.6"],
+        "error: split (--val-fraction, --test-fraction): train=-0.1, val=0.5 and test=0.6 must each be in (0, 1)",
+    ),
+    (["--chunk", "0"], "error: --chunk: expected a positive integer, got 0"),
+    (["--patience", "0"], "error: --patience: expected a positive integer, got 0"),
+    (["--max-lag", "0"], "error: --max-lag: expected a positive integer, got 0"),
+    (["--dropout", "-0.5"], "error: --dropout: expected a value in [0, 1), got -0.5"),
     (["SHORT"], "error: --data: every series is shorter than window + horizon + 1"),
     (["--horizon", "0"], "error: --horizon: expected a positive integer, got 0"),
     (["--window", "0"], "error: --window: expected a positive integer, got 0"),

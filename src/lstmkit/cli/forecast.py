@@ -36,6 +36,22 @@ from . import _csv_list, _one_line_errors, console, main
 )
 @click.option("--max-gap", type=int, help="Longest gap to interpolate, in steps; longer gaps split a series.")
 @click.option(
+    "--duplicates",
+    type=click.Choice(["error", "mean"]),
+    help="A time given twice in a series: refuse it (error), or average the rows (mean). [default: error; "
+    "the embedded data sets say their own]",
+)
+@click.option(
+    "--val-fraction",
+    type=float,
+    default=0.1,
+    show_default=True,
+    help="Share of the time span for validation (early stopping, the AR's order, the LSTM gate).",
+)
+@click.option(
+    "--test-fraction", type=float, default=0.2, show_default=True, help="Share of the time span held out for test."
+)
+@click.option(
     "--scaling",
     type=click.Choice(["pooled", "series"]),
     default="pooled",
@@ -48,6 +64,7 @@ from . import _csv_list, _one_line_errors, console, main
 )
 @click.option("--hidden-size", type=int, default=50, show_default=True)
 @click.option("--num-layers", type=int, default=1, show_default=True)
+@click.option("--dropout", type=float, default=0.0, show_default=True, help="Between stacked LSTM layers.")
 @click.option("--cell", default="lstm", show_default=True, help="Any cell of `lstmkit cells`.")
 @click.option(
     "--scheme",
@@ -57,11 +74,23 @@ from . import _csv_list, _one_line_errors, console, main
     help="every-step: contiguous chunks, a loss at every step, state carried; windows: the article's recipe.",
 )
 @click.option("--epochs", type=int, default=100, show_default=True, help="At most; early stopping decides.")
+@click.option(
+    "--patience", type=int, default=5, show_default=True, help="Epochs without a better validation loss, then stop."
+)
+@click.option(
+    "--chunk", type=int, default=16, show_default=True, help="every-step: steps per truncated-BPTT chunk (state kept)."
+)
 @click.option("--batch-size", type=int, default=32, show_default=True)
 @click.option("--lr", type=float, default=1e-3, show_default=True)
 @click.option("--quantiles", help="e.g. 0.1,0.5,0.9: pinball loss and a prediction interval.")
 @click.option(
     "--season", type=int, help="Season of the seasonal-naive baseline and MASE; from the frequency if not given."
+)
+@click.option(
+    "--max-lag",
+    type=int,
+    help="Largest AR lag tried (the order is chosen on validation). [default: a week of sub-daily steps, a year "
+    "of daily ones, else three seasons]",
 )
 @click.option(
     "--lstm-gate",
@@ -89,18 +118,25 @@ def forecast(
     freq,
     fill,
     max_gap,
+    duplicates,
+    val_fraction,
+    test_fraction,
     scaling,
     window,
     horizon,
     hidden_size,
     num_layers,
+    dropout,
     cell,
     scheme,
     epochs,
+    patience,
+    chunk,
     batch_size,
     lr,
     quantiles,
     season,
+    max_lag,
     lstm_gate,
     backtest,
     seed,
@@ -111,7 +147,8 @@ def forecast(
 ):
     """Train and evaluate a forecaster against persistence, seasonal-naive and linear-AR baselines.
 
-    The split is chronological (70/10/20 by time); scalers are fitted on the training part only.
+    The split is chronological (70/10/20 of the time span by default); scalers are fitted on the training part
+    only.
     Writes a run directory with config.json, model.safetensors, scaler.json, metrics.json,
     predictions.csv and report.html.
     """
@@ -131,23 +168,31 @@ def forecast(
         freq=freq,
         fill=fill,
         max_gap=max_gap,
+        train=round(1.0 - val_fraction - test_fraction, 10),  # 1 - 0.1 - 0.2 is 0.7000000000000001
+        val=val_fraction,
         scaling=scaling,
         horizon=horizon,
         hidden_size=hidden_size,
         num_layers=num_layers,
+        dropout=dropout,
         cell=cell,
         scheme=scheme,
         epochs=epochs,
+        patience=patience,
+        chunk=chunk,
         batch_size=batch_size,
         lr=lr,
         quantiles=q,
         season=season,
+        max_lag=max_lag,
         lstm_gate=lstm_gate,
         seed=seed,
         threads=threads,
     )
     if window is not None:
         settings["window"] = window
+    if duplicates is not None:  # else the embedded data set's own, or "error"
+        settings["duplicates"] = duplicates
     if backtest < 0:  # before the fit, not after it
         raise LstmkitError(f"--backtest: expected a positive number of folds, got {backtest}")
     name = pathlib.Path(data).name.split(".")[0] if pathlib.Path(data).suffix else data

@@ -197,7 +197,8 @@ def prepare(
         row = values[dup].iloc[0]
         where = f" in series {row['__s']!r}" if series else ""
         raise LstmkitError(
-            f"--time-col: duplicate timestamp {row['__t']}{where}; each time must appear once per series"
+            f"--time-col: duplicate timestamp {row['__t']}{where}; each time must appear once per series "
+            "(--duplicates mean averages the rows)"
         )
     freq = freq or infer_freq(pd.DatetimeIndex(values["__t"]))
     max_gap = default_max_gap(freq) if max_gap is None else max_gap

@@ -58,7 +58,9 @@ class Forecaster:
             self.dataset = info.name
             cfg.time, cfg.target = cfg.time or info.time, cfg.target or info.target
             cfg.series = cfg.series or info.series
-            cfg.freq, cfg.duplicates = cfg.freq or info.frequency, info.duplicates
+            cfg.freq = cfg.freq or info.frequency
+            if "duplicates" not in self._explicit:
+                cfg.duplicates = info.duplicates
             cfg.season = cfg.season or info.season
             if info.window and "window" not in self._explicit:
                 cfg.window = info.window

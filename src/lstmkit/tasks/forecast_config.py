@@ -47,15 +47,27 @@ class ForecastConfig:
 
 
 def check_config(cfg: ForecastConfig) -> None:
-    positive = ("window", "horizon", "hidden_size", "num_layers", "epochs", "batch_size", "chunk", "threads")
-    require_positive(cfg, positive + (("season",) if cfg.season is not None else ()))  # None: from the frequency
+    positive = ("window", "horizon", "hidden_size", "num_layers", "epochs", "patience", "batch_size", "chunk",
+                "threads")  # fmt: skip
+    optional = tuple(name for name in ("season", "max_lag") if getattr(cfg, name) is not None)  # None: chosen
+    require_positive(cfg, positive + optional)
+    if cfg.max_gap is not None and (not isinstance(cfg.max_gap, int) or cfg.max_gap < 0):
+        raise LstmkitError(f"--max-gap: expected a number of steps, 0 or more, got {cfg.max_gap!r}")
+    if not 0 <= cfg.dropout < 1:
+        raise LstmkitError(f"--dropout: expected a value in [0, 1), got {cfg.dropout}")
     require_number(cfg, ("lr",))
     if cfg.scaling not in ("series", "pooled"):
         raise LstmkitError(f"--scaling: expected 'series' or 'pooled', got {cfg.scaling!r}")
     if cfg.scheme not in ("windows", "every-step"):
         raise LstmkitError(f"--scheme: expected 'windows' or 'every-step', got {cfg.scheme!r}")
     if not (0 < cfg.train < 1 and 0 < cfg.val < 1 and cfg.train + cfg.val < 1):
-        raise LstmkitError(f"split: train={cfg.train} and val={cfg.val} must be in (0, 1) with a sum below 1")
+        test = round(1 - cfg.train - cfg.val, 10)
+        raise LstmkitError(
+            f"split (--val-fraction, --test-fraction): train={cfg.train:g}, val={cfg.val:g} and test={test:g} must "
+            "each be in (0, 1)"
+        )
+    if cfg.duplicates not in ("error", "mean"):
+        raise LstmkitError(f"--duplicates: expected 'error' or 'mean', got {cfg.duplicates!r}")
     if any(not 0 < q < 1 for q in cfg.quantiles):
         raise LstmkitError(f"--quantiles: each must be in (0, 1), got {cfg.quantiles}")
     twice = sorted({q for q in cfg.quantiles if cfg.quantiles.count(q) > 1})
