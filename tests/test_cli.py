@@ -208,6 +208,15 @@ def test_classify_and_predict_end_to_end(tmp_path, extra):
     assert (tmp_path / "p.csv").read_text().startswith("id,actual,predicted,p_a,p_b")
 
 
+def test_classify_training_options_reach_the_config(tmp_path):
+    data, out = wide_csv(tmp_path / "beats.csv"), tmp_path / "run"
+    r = run("classify", "--data", str(data), "--epochs", "2", "--hidden-size", "8", "--no-cosine",
+            "--label-smoothing", "0.1", "--out", str(out), "--quiet")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    cfg = json.loads((out / "config.json").read_text())["config"]
+    assert cfg["cosine"] is False and cfg["label_smoothing"] == 0.1
+
+
 BAD_CLASSIFY = [
     (["--data", "nope.csv"], "error: --data: file not found: nope.csv"),
     (["--label-col", "diagnosis"], "error: --label-col: no column 'diagnosis'"),
@@ -223,6 +232,7 @@ BAD_CLASSIFY = [
     (["--lr", "-1"], "error: --lr: expected a positive number, got -1.0"),  # once from inside torch.optim
     (["--weight-decay", "-1"], "error: --weight-decay: expected a number of 0 or more, got -1.0"),
     (["--threads", "0"], "error: --threads: expected a positive integer, got 0"),  # once torch's RuntimeError
+    (["--label-smoothing", "1"], "error: --label-smoothing: expected a value in [0, 1), got 1.0"),
     (["INF"], "error: --data: column 't4' holds an infinite value (row 1); values must be finite"),
 ]
 

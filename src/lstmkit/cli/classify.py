@@ -62,6 +62,10 @@ from . import _csv_list, _one_line_errors, _set_threads, console, main
 @click.option("--batch-size", type=int, default=32, show_default=True)
 @click.option("--lr", type=float, default=3e-3, show_default=True)
 @click.option("--weight-decay", type=float, default=0.01, show_default=True, help="AdamW's decoupled weight decay.")
+@click.option("--cosine/--no-cosine", default=True, show_default=True,
+              help="Cosine decay of the learning rate over --epochs, or a constant rate.")  # fmt: skip
+@click.option("--label-smoothing", type=float, default=0.0, show_default=True,
+              help="Share of each target spread over the other classes (single-label).")  # fmt: skip
 @click.option("--monitor", type=click.Choice(["loss", "roc_auc", "balanced_accuracy", "accuracy"]), default="loss",
               show_default=True, help="Validation criterion for early stopping.")  # fmt: skip
 @click.option("--group-col", help="Sequences sharing this column's value (a patient, a recording) stay in one "
@@ -80,8 +84,8 @@ from . import _csv_list, _one_line_errors, _set_threads, console, main
 def classify(data, test_file, label_col, smiles_col, id_col, time_col, value_cols, ragged, cell, hidden_size,
              num_layers, unidirectional, pooling, conv_channels, conv_kernel, conv_layers, fcn_channels, embed_dim,
              conv_stride, dropout, class_weights, augment, tta, no_canonical, ensemble, linear_weight, linear_features,
-             linear_model, epochs, patience, batch_size, lr, weight_decay, monitor, group_col, split_by, val_fraction,
-             test_fraction, seed, threads, out, resume, quiet):  # fmt: skip
+             linear_model, epochs, patience, batch_size, lr, weight_decay, cosine, label_smoothing, monitor, group_col,
+             split_by, val_fraction, test_fraction, seed, threads, out, resume, quiet):  # fmt: skip
     """Train and evaluate a sequence classifier against majority-class and logistic baselines.
 
     On an embedded data set (ecg5000, clintox) the settings measured best there (docs/classify.md)
@@ -105,7 +109,8 @@ def classify(data, test_file, label_col, smiles_col, id_col, time_col, value_col
         conv_stride=conv_stride, dropout=dropout, class_weights=class_weights, weight_decay=weight_decay,
         augment=augment, tta=tta, canonical=not no_canonical, ensemble=ensemble, linear_weight=linear_weight,
         linear_features=linear_features, linear_model=linear_model, epochs=epochs, patience=patience,
-        batch_size=batch_size, lr=lr, monitor=monitor, group_col=group_col, split_by=split_by, val=val_fraction,
+        batch_size=batch_size, lr=lr, cosine=cosine, label_smoothing=label_smoothing, monitor=monitor,
+        group_col=group_col, split_by=split_by, val=val_fraction,
         test=test_fraction, seed=seed, threads=threads,
     )  # fmt: skip
     # Pass on only what the user set: an embedded data set's measured settings fill the rest.
