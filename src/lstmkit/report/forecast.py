@@ -12,6 +12,7 @@ from ..runs import atomic_write
 from . import _save
 
 BASELINES = ("persistence", "seasonal_naive", "linear_ar")
+NAMES = {"persistence": "persistence", "seasonal_naive": "seasonal naive", "linear_ar": "linear AR"}
 
 
 def _forecast_plot(pred: pd.DataFrame, title: str, path, quantiles) -> str:
@@ -34,6 +35,54 @@ def _forecast_plot(pred: pd.DataFrame, title: str, path, quantiles) -> str:
     ax.legend(loc="upper right", fontsize=8)
     fig.autofmt_xdate()
     return _save(fig, path)
+
+
+def rmse_by_step(predictions: pd.DataFrame) -> pd.DataFrame:
+    """Test RMSE of the model ("predicted") and of each baseline at each horizon step (rows)."""
+    err = predictions[["predicted", *BASELINES]].sub(predictions["actual"], axis=0) ** 2
+    return err.groupby(predictions["step"]).mean() ** 0.5
+
+
+def data_freq(metrics: dict) -> str | None:
+    return metrics.get("data", {}).get("freq")
+
+
+def forecast_paths(rows: pd.DataFrame, freq: str | None, span: int = 7 * 24, most: int = 8) -> list[pd.DataFrame]:
+    """One series' test forecasts, regrouped by origin: the whole H-step forecast made at each of
+    the first origins spaced H steps apart (so that the paths tile the time axis), at most `most`
+    of them and within `span` steps of the first. rows: predictions.csv's rows of one series."""
+    horizon = int(rows["step"].max())
+    if horizon < 2 or freq is None:
+        return []
+    offset = pd.tseries.frequencies.to_offset(freq)
+    times = pd.to_datetime(rows["time"])
+    origin = pd.Series(pd.NaT, index=rows.index, dtype=times.dtype)
+    for h, idx in rows.groupby("step").groups.items():
+        origin[idx] = times[idx] - int(h) * offset
+    starts = sorted(origin[rows["step"] == 1].unique())[:span:horizon][:most]
+    paths = [rows[origin == o].sort_values("step") for o in starts]
+    return [p for p in paths if len(p) == horizon]  # an origin whose later steps left the test period: none
+
+
+def _paths_plot(rows: pd.DataFrame, paths: list[pd.DataFrame], quantiles, plots) -> str:
+    fig, ax = plt.subplots(figsize=(11, 3.6))
+    start, end = paths[0]["time"].min(), max(p["time"].max() for p in paths)
+    seen = rows.drop_duplicates("time").sort_values("time")  # one actual per time, whichever step saw it
+    seen = seen[(seen["time"] >= start) & (seen["time"] <= end)]
+    ax.plot(seen["time"], seen["actual"], color="black", lw=1.0, label="actual")
+    for k, p in enumerate(paths):
+        first = k == 0
+        ax.plot(p["time"], p["predicted"], color="tab:blue", lw=1.2, label="lstmkit" if first else None)
+        ax.plot(p["time"], p["linear_ar"], color="tab:orange", lw=0.8, label="linear AR" if first else None)
+        if len(quantiles) >= 2:
+            lo, hi = f"q{quantiles[0]:g}", f"q{quantiles[-1]:g}"
+            ax.fill_between(p["time"], p[lo], p[hi], color="tab:blue", alpha=0.2,
+                            label=f"{quantiles[0]:g}-{quantiles[-1]:g} interval" if first else None)  # fmt: skip
+        ax.axvline(p["time"].iloc[0], color="gray", lw=0.5, ls=":")
+    ax.set_title(f"{len(paths)} forecasts of {len(paths[0])} steps each (dotted: each one's first step)")
+    ax.legend(loc="upper right", fontsize=8)
+    fig.autofmt_xdate()
+    return _save(fig, plots / "paths.png")
 
 
 def forecast_report(folder, metrics: dict, predictions: pd.DataFrame, config: dict, title: str) -> pathlib.Path:
@@ -78,14 +127,21 @@ def forecast_report(folder, metrics: dict, predictions: pd.DataFrame, config: di
         ax.legend(fontsize=8)
         ax.set_title("training curves (scaled units)")
         images.append(("Training", _save(fig, plots / "training.png")))
-    per_step = metrics.get("test_per_step", [])
-    if len(per_step) > 1:
-        fig, ax = plt.subplots(figsize=(7, 3.2))
-        ax.plot(range(1, len(per_step) + 1), [m["rmse"] for m in per_step], marker="o", ms=3)
+    if predictions["step"].max() > 1:
+        table = rmse_by_step(predictions)
+        fig, ax = plt.subplots(figsize=(7, 3.4))
+        ax.plot(table.index, table["predicted"], color="tab:blue", marker="o", ms=3, label="lstmkit")
+        for name, color in zip(BASELINES, ("gray", "tab:green", "tab:orange"), strict=True):
+            ax.plot(table.index, table[name], color=color, lw=1.0, label=NAMES[name])
         ax.set_xlabel("horizon step")
         ax.set_ylabel("test RMSE")
-        ax.set_title("error by horizon step")
+        ax.set_title("error by horizon step, model and baselines")
+        ax.legend(fontsize=8)
         images.append(("By horizon step", _save(fig, plots / "per_step.png")))
+        one = predictions[predictions["series"] == first["series"].iloc[0]]  # every step, the first series
+        paths = forecast_paths(one, data_freq(metrics))
+        if paths:
+            images.append(("Whole forecasts from a few origins", _paths_plot(one, paths, quantiles, plots)))
 
     test = metrics["test"]
     pers = test["persistence"]["rmse"]
