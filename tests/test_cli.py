@@ -84,6 +84,23 @@ def test_forecast_and_predict_end_to_end(tmp_path):
     assert (tmp_path / "f.csv").read_text().startswith("series,origin,time,step,predicted")
 
 
+def test_predict_says_what_it_interpolated_on_stderr(tmp_path):
+    data = small_csv(tmp_path / "d.csv")
+    out = tmp_path / "run"
+    r = run("forecast", "--data", str(data), "--time-col", "when", "--target", "temp", "--epochs", "1",
+            "--hidden-size", "4", "--out", str(out), "--quiet")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    every_other = small_csv(tmp_path / "two_hourly.csv", EVEN=lambda df: df.iloc[::2])  # 200 of 400 hours
+    r = run("predict", "--run", str(out), "--data", str(every_other))
+    assert r.exit_code == 0, r.output
+    assert r.stderr.strip() == (
+        "note: 199 of 399 target values were missing on the model's time grid (frequency 'h') and interpolated"
+    )
+    assert r.stdout.startswith("series,origin,time,step,predicted") and "note" not in r.stdout
+    r = run("predict", "--run", str(out), "--data", str(data))
+    assert r.exit_code == 0 and r.stderr == ""
+
+
 def test_every_forecast_setting_is_an_option(tmp_path):
     import pandas as pd
 

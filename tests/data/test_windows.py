@@ -43,6 +43,14 @@ def test_lag_design_holds_the_lags():
     assert np.isnan(d[1]).any() and not np.isnan(d[2]).any()
 
 
+def test_a_lag_longer_than_the_series_is_nan_not_a_crash():
+    y = np.arange(4, dtype=float)  # 4 steps, 6 lags: once "could not broadcast (3,) into (0,)"
+    d = lag_design(y, np.zeros((4, 0)), np.zeros((4, 0)), p=6, q=0)
+    assert d.shape == (4, 7)
+    np.testing.assert_array_equal(d[3, :4], [3, 2, 1, 0])
+    assert np.isnan(d[:, 4:6]).all() and (d[:, 6] == 1).all()
+
+
 def test_calendar_features_follow_the_clock():
     t = pd.date_range("2024-01-01", periods=48, freq="h")
     cal = calendar_features(t, "h")

@@ -74,6 +74,28 @@ def test_save_load_predicts_identically(tmp_path):
     assert (a["q0.1"] <= a["q0.9"]).all()
 
 
+def test_predict_starts_after_a_series_last_long_gap_and_refuses_a_short_stretch(tmp_path):
+    df = synthetic()
+    fc = Forecaster(horizon=2, **FAST).fit(df, time="when", target="temp", series="site", quiet=True)
+    need = max(fc.config.window, fc.ar_order) + 1
+    new = df[df["when"] < "2024-01-20"]
+    gap = new[(new["site"] == "a") & (new["when"] >= "2024-01-10") & (new["when"] < "2024-01-11")]
+    out = fc.predict(new.drop(index=gap.index))  # site a: a 24-hour gap, then 9 days
+    assert fc.predict_report["long_gap_splits"] == 1
+    assert list(out["series"]) == ["a", "a", "b", "b"]  # the series' names, not its stretches'
+    whole = fc.predict(new)
+    assert (out["origin"] == whole["origin"]).all()  # from the series' end, not the end of the stretch before
+    pd.testing.assert_frame_equal(out[out.series == "b"], whole[whole.series == "b"])  # b has no gap
+    late = new[(new["site"] == "a") & (new["when"] >= new["when"].max() - pd.Timedelta(hours=need - 3))]
+    cut = new[(new["site"] == "a") & (new["when"] == late["when"].min() - pd.Timedelta(hours=12))]
+    hole = new[(new["site"] == "a") & (new["when"] > cut["when"].iloc[0]) & (new["when"] < late["when"].min())]
+    with pytest.raises(LstmkitError, match=rf"series 'a' has {need - 2} steps after its last gap longer than 6 steps"):
+        fc.predict(new.drop(index=hole.index))
+    for n in (need - 1, 5):  # 5: fewer steps than AR lags, once a NumPy broadcasting error
+        with pytest.raises(LstmkitError, match=rf"--data: series 'b' has {n} steps; forecasting needs {need}$"):
+            fc.predict(new[(new["site"] == "b")].tail(n))
+
+
 def test_per_series_scaling_standardises_each_series_and_round_trips(tmp_path):
     df = synthetic()
     df.loc[df.site == "b", "temp"] = df.loc[df.site == "b", "temp"] * 100 + 5000  # another level and spread

@@ -302,7 +302,12 @@ def predict(run_dir, data, out):
     else:
         from ..tasks.forecast import Forecaster
 
-        result, what = Forecaster.load(run_dir).predict(data), "forecasts"
+        fc = Forecaster.load(run_dir)
+        result, what = fc.predict(data), "forecasts"
+        said = fc.predict_report
+        if said.get("filled"):  # to stderr: without --out, stdout is the CSV
+            click.echo(f"note: {said['filled']} of {said['steps']} target values were missing on the model's time "
+                       f"grid (frequency {fc.freq!r}) and interpolated", err=True)  # fmt: skip
     if out:
         from ..runs import atomic_write
 

@@ -77,7 +77,7 @@ def cut_times(segments, train: float, val: float) -> Splits:
 def _lags(v: np.ndarray, n: int) -> np.ndarray:
     """(T,) -> (T, n): column k holds v[t - k]; NaN before the series starts."""
     out = np.full((len(v), n), np.nan)
-    for k in range(n):
+    for k in range(min(n, len(v))):  # a lag longer than the series stays NaN throughout
         out[k:, k] = v[: len(v) - k]
     return out
 

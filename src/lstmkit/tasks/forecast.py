@@ -388,14 +388,22 @@ class Forecaster:
         arrays = self._arrays(prepared.segments, None)
         designs = self._designs(arrays, self.ar_order)
         self._add_ar_errors(arrays, designs)
-        rows, step = [], pd.tseries.frequencies.to_offset(self.freq)
+        self.predict_report = {**prepared.report, "steps": sum(len(a.times) for a in arrays)}
+        last = {}  # a long gap splits a series; its forecast starts from the stretch after the last gap
         for a, d in zip(arrays, designs, strict=True):
+            name = series_id(a.series)
+            if name not in last or a.times[-1] > last[name][0].times[-1]:
+                last[name] = (a, d)
+        rows, step = [], pd.tseries.frequencies.to_offset(self.freq)
+        for name, (a, d) in last.items():
             if len(a.times) < need:
-                raise LstmkitError(f"--data: series {a.series!r} has {len(a.times)} steps; forecasting needs {need}")
+                gap = prepared.report["max_gap"]
+                after = f" after its last gap longer than {gap} steps" if a.series != name else ""
+                raise LstmkitError(f"--data: series {name!r} has {len(a.times)} steps{after}; forecasting needs {need}")
             pred = forecast(self.model, a, d, cfg.scheme, cfg.window)[-1]  # (H, Q) from the last step
-            inv = self.scaler_y.get(series_id(a.series)).inverse  # a series unseen in training: pooled
+            inv = self.scaler_y.get(name).inverse  # a series unseen in training: pooled
             frame = {
-                "series": a.series,
+                "series": name,
                 "origin": a.times[-1],
                 "time": [a.times[-1] + h * step for h in range(1, cfg.horizon + 1)],
                 "step": np.arange(1, cfg.horizon + 1),
