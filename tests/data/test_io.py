@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from lstmkit import LstmkitError, data
-from lstmkit.data.io import default_season, infer_freq, prepare, read_table
+from lstmkit.data.io import column_span, default_season, infer_freq, prepare, read_table
 
 
 def hourly(n=100, start="2024-01-01", **cols):
@@ -92,6 +92,22 @@ def test_read_table_errors(tmp_path):
     (tmp_path / "x.json").write_text("{}")
     with pytest.raises(LstmkitError, match=r"is not \.csv"):
         read_table(tmp_path / "x.json")
+    # a header alone, or nothing: once an IndexError from deep inside the classifier's reader
+    (tmp_path / "head.csv").write_text("label," + ",".join(f"t{k}" for k in range(140)) + "\n")
+    with pytest.raises(
+        LstmkitError, match=r"head.csv has no rows \(columns: label, t0, t1, \.\.\., t139 \(141 columns\)\)$"
+    ):
+        read_table(tmp_path / "head.csv")
+    (tmp_path / "blank.csv").write_text("")
+    with pytest.raises(LstmkitError, match=r"--test: .*blank.csv is empty$"):
+        read_table(tmp_path / "blank.csv", where="--test")
+    with pytest.raises(LstmkitError, match="--data: the DataFrame has no rows"):
+        read_table(pd.DataFrame({"t": [], "y": []}))
+
+
+def test_column_span_shortens_long_lists():
+    assert column_span(["a", "b"]) == "a, b"
+    assert column_span(list(range(10))) == "0, 1, 2, ..., 9 (10 columns)"
 
 
 def test_parquet_and_csv_read_the_same(tmp_path):

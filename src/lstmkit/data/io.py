@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..config import LstmkitError
 
-__all__ = ["Prepared", "Segment", "default_season", "infer_freq", "prepare", "read_table"]
+__all__ = ["Prepared", "Segment", "column_span", "default_season", "infer_freq", "prepare", "read_table"]
 
 CALENDAR_COLUMNS = {"year", "month", "day", "hour", "minute", "weekday", "dayofweek"}
 
@@ -44,25 +44,40 @@ class Prepared:
     report: dict = field(default_factory=dict)  # what was filled, split, dropped, and why
 
 
+def column_span(names: list) -> str:
+    """Column names in a line: all of a few, the first three and the last of many."""
+    names = [str(c) for c in names]
+    return ", ".join(names) if len(names) <= 6 else f"{', '.join(names[:3])}, ..., {names[-1]} ({len(names)} columns)"
+
+
 def read_table(source, read_options: dict | None = None, where: str = "--data") -> pd.DataFrame:
     """A DataFrame from a DataFrame, a CSV (optionally .gz), a TSV or a Parquet file."""
     if isinstance(source, pd.DataFrame):
+        if source.empty:
+            raise LstmkitError(f"{where}: the DataFrame has no rows")
         return source.copy()
     path = pathlib.Path(source)
     if not path.is_file():
         raise LstmkitError(f"{where}: file not found: {path}")
     name = path.name.lower()
+    df = None
     try:
         if name.endswith((".parquet", ".pq")):
-            return pd.read_parquet(path)
-        if name.endswith((".csv", ".csv.gz", ".txt", ".txt.gz")):
-            return pd.read_csv(path, **(read_options or {}))
-        if name.endswith((".tsv", ".tsv.gz")):
-            return pd.read_csv(path, **{"sep": "\t", **(read_options or {})})
+            df = pd.read_parquet(path)
+        elif name.endswith((".csv", ".csv.gz", ".txt", ".txt.gz")):
+            df = pd.read_csv(path, **(read_options or {}))
+        elif name.endswith((".tsv", ".tsv.gz")):
+            df = pd.read_csv(path, **{"sep": "\t", **(read_options or {})})
+    except pd.errors.EmptyDataError:  # not even a header
+        raise LstmkitError(f"{where}: {path} is empty") from None
     except (ValueError, OSError, pd.errors.ParserError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise LstmkitError(f"{where}: could not read {path}: {first}") from None
-    raise LstmkitError(f"{where}: {path} is not .csv, .csv.gz, .tsv or .parquet")
+    if df is None:
+        raise LstmkitError(f"{where}: {path} is not .csv, .csv.gz, .tsv or .parquet")
+    if df.empty:  # a header alone: every later step would fail somewhere less clear
+        raise LstmkitError(f"{where}: {path} has no rows (columns: {column_span(list(df.columns)) or 'none'})")
+    return df
 
 
 def _need(df: pd.DataFrame, column: str | None, flag: str) -> None:

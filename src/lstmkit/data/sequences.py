@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import LstmkitError
-from .io import read_table
+from .io import column_span, read_table
 
 __all__ = [
     "Labelled",
@@ -96,12 +96,6 @@ def _numeric(df: pd.DataFrame, cols: list, where: str) -> np.ndarray:
     return values.astype(np.float32)
 
 
-def _span(names: list) -> str:
-    """Column names in a line: all of a few, the first three and the last of many."""
-    names = [str(c) for c in names]
-    return ", ".join(names) if len(names) <= 6 else f"{', '.join(names[:3])}, ..., {names[-1]} ({len(names)} columns)"
-
-
 def _rows(rows: np.ndarray) -> str:
     shown = ", ".join(str(r) for r in rows[:5])
     return shown + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
@@ -172,8 +166,8 @@ def _wide(df, label_cols, present, value_cols, ragged, where, other) -> Labelled
     absent = [c for c in cols if c not in df.columns]
     if absent:  # named or resolved on the training file: read by name, never by position
         raise LstmkitError(
-            f"{where}: no value column {absent[0]!r} ({len(absent)} of the {len(cols)} read: {_span(cols)}); "
-            f"the file has {_span(list(df.columns))}"
+            f"{where}: no value column {absent[0]!r} ({len(absent)} of the {len(cols)} read: {column_span(cols)}); "
+            f"the file has {column_span(list(df.columns))}"
         )
     if not cols:
         raise LstmkitError(f"{where}: no value columns besides the label column(s)")
