@@ -124,6 +124,9 @@ def test_frequency_and_season():
     assert infer_freq(pd.date_range("2024", periods=10, freq="MS")) == "MS"
     assert default_season("h") == 24 and default_season("5min") == 288
     assert default_season("D") == 7 and default_season("MS") == 12
+    assert default_season("B") == 5  # a trading week; once 1, which made seasonal naive persistence
+    assert default_season("BMS") == 12 and default_season("BQE") == 4 and default_season("W-SUN") == 52
+    assert infer_freq(pd.bdate_range("2024-01-01", periods=30)) == "B"
 
 
 @pytest.mark.parametrize("info", [d for d in data.list_datasets() if d.task == "forecast"], ids=lambda d: d.name)

@@ -59,3 +59,12 @@ def test_calendar_features_follow_the_clock():
     np.testing.assert_allclose(cal[0, 4:], cal[24, 4:], atol=0.02)  # day of year: one day apart
     assert cal.shape[1] == 6 and np.allclose(cal[:, 0] ** 2 + cal[:, 1] ** 2, 1)
     assert calendar_features(pd.date_range("2024", periods=3, freq="MS"), "MS").shape == (3, 2)
+
+
+def test_business_days_keep_day_of_week_and_of_year():
+    t = pd.bdate_range("2024-01-01", periods=10)  # Monday 1 January to Friday 12 January
+    cal = calendar_features(t, "B")
+    assert cal.shape[1] == 4  # day of week, day of year (once only the month of year)
+    np.testing.assert_allclose(cal[0, :2], cal[5, :2], atol=1e-12)  # Mondays alike
+    np.testing.assert_allclose(cal[0, :2], [np.sin(0), np.cos(0)])
+    assert not np.allclose(cal[0, 2:], cal[5, 2:])  # a week apart in the year

@@ -96,6 +96,16 @@ def test_predict_starts_after_a_series_last_long_gap_and_refuses_a_short_stretch
             fc.predict(new[(new["site"] == "b")].tail(n))
 
 
+def test_business_days_have_a_weekly_season():
+    rng = np.random.default_rng(0)
+    t = pd.bdate_range("2020-01-01", periods=600)
+    df = pd.DataFrame({"day": t, "close": 100 + np.cumsum(rng.normal(0, 1, len(t)))})
+    fc = Forecaster(**FAST).fit(df, time="day", target="close", quiet=True)
+    assert fc.freq == "B" and fc.metrics["season"] == 5
+    p = fc.predictions  # seasonal naive is a week of trading days back, not yesterday
+    assert not np.allclose(p["seasonal_naive"], p["persistence"])
+
+
 def test_per_series_scaling_standardises_each_series_and_round_trips(tmp_path):
     df = synthetic()
     df.loc[df.site == "b", "temp"] = df.loc[df.site == "b", "temp"] * 100 + 5000  # another level and spread

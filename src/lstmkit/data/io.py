@@ -102,14 +102,17 @@ def infer_freq(times: pd.DatetimeIndex) -> str:
 
 
 def default_season(freq: str) -> int:
-    """24 for hourly, 7 for daily, 12 for monthly, ...: one natural cycle in steps."""
+    """24 for hourly, 7 for daily, 5 for business days, 12 for monthly, ...: one natural cycle in steps."""
     offset = pd.tseries.frequencies.to_offset(freq)
-    if isinstance(offset, pd.offsets.MonthBegin | pd.offsets.MonthEnd):
+    o = pd.offsets
+    if isinstance(offset, o.MonthBegin | o.MonthEnd | o.BusinessMonthBegin | o.BusinessMonthEnd):
         return 12
-    if isinstance(offset, pd.offsets.QuarterBegin | pd.offsets.QuarterEnd):
+    if isinstance(offset, o.QuarterBegin | o.QuarterEnd | o.BQuarterBegin | o.BQuarterEnd):
         return 4
-    if isinstance(offset, pd.offsets.Week):
+    if isinstance(offset, o.Week):
         return 52
+    if isinstance(offset, o.BusinessDay | o.CustomBusinessDay):
+        return 5  # a trading or working week
     try:
         step = pd.Timedelta(offset)
     except ValueError:

@@ -47,10 +47,12 @@ def calendar_features(times: pd.DatetimeIndex, freq: str) -> np.ndarray:
     """sin/cos of the cycles a frequency can show: hour of day (sub-daily), day of week (daily
     and finer), day of year (daily and finer), month of year (monthly). Shape (T, C)."""
     step = None
+    offset = pd.tseries.frequencies.to_offset(freq)
     try:
-        step = pd.Timedelta(pd.tseries.frequencies.to_offset(freq))
+        step = pd.Timedelta(offset)
     except ValueError:
-        pass
+        if isinstance(offset, pd.offsets.BusinessDay | pd.offsets.CustomBusinessDay):
+            step = pd.Timedelta("1D")  # days with the weekends left out: still day of week and of year
     cols = []
 
     def cycle(value, period):

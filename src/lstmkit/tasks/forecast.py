@@ -229,15 +229,18 @@ class Forecaster:
         return {"folds": results, "mean_rmse": mean}
 
     def _max_lag(self) -> int:
-        """The largest AR lag tried: --max-lag, else a week of sub-daily steps, a year of daily ones,
-        or three seasons."""
-        step = pd.Timedelta(pd.tseries.frequencies.to_offset(self.freq)) if _fixed(self.freq) else None
+        """The largest AR lag tried: --max-lag, else a week of sub-daily steps, a year of daily ones
+        (260 business days), or three seasons."""
+        offset = pd.tseries.frequencies.to_offset(self.freq)
+        step = pd.Timedelta(offset) if _fixed(self.freq) else None
         if self.config.max_lag:
             return self.config.max_lag
         if step is not None and step < pd.Timedelta("1D"):
             return int(pd.Timedelta("7D") / step)
         if step == pd.Timedelta("1D"):
             return 365
+        if isinstance(offset, pd.offsets.BusinessDay | pd.offsets.CustomBusinessDay):
+            return 260
         return 3 * self.season
 
     def _build_model(self, n_features: int, design_size: int) -> ForecastNet:
