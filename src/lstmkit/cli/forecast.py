@@ -90,7 +90,7 @@ from . import _csv_list, _one_line_errors, console, main
     "--max-lag",
     type=int,
     help="Largest AR lag tried (the order is chosen on validation). [default: a week of sub-daily steps, a year "
-    "of daily ones, else three seasons]",
+    "of daily ones (260 business days), else three seasons]",
 )
 @click.option(
     "--lstm-gate",
