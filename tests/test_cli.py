@@ -67,12 +67,18 @@ def small_csv(path, n=400, **edits):
     return path
 
 
+def small_forecast(data, out, *options):
+    """`lstmkit forecast` on small_csv's columns, small and quiet; asserts that it ran."""
+    r = run("forecast", "--data", str(data), "--time-col", "when", "--target", "temp", "--epochs", "2",
+            "--hidden-size", "8", *options, "--out", str(out), "--quiet")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    return r
+
+
 def test_forecast_and_predict_end_to_end(tmp_path):
     data = small_csv(tmp_path / "d.csv")
     out = tmp_path / "run"
-    r = run("forecast", "--data", str(data), "--time-col", "when", "--target", "temp", "--epochs", "2",
-            "--hidden-size", "8", "--out", str(out), "--quiet")  # fmt: skip
-    assert r.exit_code == 0, r.output
+    r = small_forecast(data, out)
     assert "linear_ar" in r.output and "report:" in r.output
     metrics = json.loads((out / "metrics.json").read_text())
     said = "LSTM correction kept" if metrics["lstm"]["kept"] else "LSTM correction dropped"
@@ -87,9 +93,7 @@ def test_forecast_and_predict_end_to_end(tmp_path):
 def test_predict_says_what_it_interpolated_on_stderr(tmp_path):
     data = small_csv(tmp_path / "d.csv")
     out = tmp_path / "run"
-    r = run("forecast", "--data", str(data), "--time-col", "when", "--target", "temp", "--epochs", "1",
-            "--hidden-size", "4", "--out", str(out), "--quiet")  # fmt: skip
-    assert r.exit_code == 0, r.output
+    small_forecast(data, out)
     every_other = small_csv(tmp_path / "two_hourly.csv", EVEN=lambda df: df.iloc[::2])  # 200 of 400 hours
     r = run("predict", "--run", str(out), "--data", str(every_other))
     assert r.exit_code == 0, r.output
@@ -106,11 +110,8 @@ def test_every_forecast_setting_is_an_option(tmp_path):
 
     data = small_csv(tmp_path / "d.csv", DUP=lambda df: pd.concat([df, df.iloc[[3]].assign(temp=99.0)]))
     out = tmp_path / "run"
-    r = run("forecast", "--data", str(data), "--time-col", "when", "--target", "temp", "--epochs", "2",
-            "--hidden-size", "8", "--num-layers", "2", "--dropout", "0.1", "--patience", "1", "--chunk", "8",
-            "--max-lag", "12", "--duplicates", "mean", "--val-fraction", "0.2", "--test-fraction", "0.3",
-            "--out", str(out), "--quiet")  # fmt: skip
-    assert r.exit_code == 0, r.output
+    small_forecast(data, out, "--num-layers", "2", "--dropout", "0.1", "--patience", "1", "--chunk", "8", "--max-lag",
+                   "12", "--duplicates", "mean", "--val-fraction", "0.2", "--test-fraction", "0.3")  # fmt: skip
     cfg = json.loads((out / "config.json").read_text())["config"]
     assert (cfg["dropout"], cfg["patience"], cfg["chunk"], cfg["max_lag"], cfg["duplicates"]) == (0.1, 1, 8, 12, "mean")
     assert (cfg["train"], cfg["val"]) == (0.5, 0.2)

@@ -43,10 +43,6 @@ def rmse_by_step(predictions: pd.DataFrame) -> pd.DataFrame:
     return err.groupby(predictions["step"]).mean() ** 0.5
 
 
-def data_freq(metrics: dict) -> str | None:
-    return metrics.get("data", {}).get("freq")
-
-
 def forecast_paths(rows: pd.DataFrame, freq: str | None, span: int = 7 * 24, most: int = 8) -> list[pd.DataFrame]:
     """One series' test forecasts, regrouped by origin: the whole H-step forecast made at each of
     the first origins spaced H steps apart (so that the paths tile the time axis), at most `most`
@@ -139,7 +135,7 @@ def forecast_report(folder, metrics: dict, predictions: pd.DataFrame, config: di
         ax.legend(fontsize=8)
         images.append(("By horizon step", _save(fig, plots / "per_step.png")))
         one = predictions[predictions["series"] == first["series"].iloc[0]]  # every step, the first series
-        paths = forecast_paths(one, data_freq(metrics))
+        paths = forecast_paths(one, metrics.get("data", {}).get("freq"))
         if paths:
             images.append(("Whole forecasts from a few origins", _paths_plot(one, paths, quantiles, plots)))
 

@@ -388,21 +388,24 @@ class Forecaster:
         df = datasets.load(self.dataset) if data is None and self.dataset else read_table(data)
         prepared = self._prepare(df, self.past_covariates, self.freq)  # the columns it was trained on
         need = max(cfg.window, self.ar_order) + 1
-        arrays = self._arrays(prepared.segments, None)
+        segments = prepared.segments
+        self.predict_report = {**prepared.report, "steps": sum(len(s.times) for s in segments)}
+        last = {}  # a long gap splits a series; its forecast starts from the stretch after the last gap
+        for seg in segments:
+            name = series_id(seg.series)
+            if name not in last or seg.times[-1] > last[name].times[-1]:
+                last[name] = seg
+        for name, seg in last.items():
+            if len(seg.times) < need:
+                gap = prepared.report["max_gap"]
+                after = f" after its last gap longer than {gap} steps" if seg.series != name else ""
+                n = len(seg.times)
+                raise LstmkitError(f"--data: series {name!r} has {n} steps{after}; forecasting needs {need}")
+        arrays = self._arrays(list(last.values()), None)
         designs = self._designs(arrays, self.ar_order)
         self._add_ar_errors(arrays, designs)
-        self.predict_report = {**prepared.report, "steps": sum(len(a.times) for a in arrays)}
-        last = {}  # a long gap splits a series; its forecast starts from the stretch after the last gap
-        for a, d in zip(arrays, designs, strict=True):
-            name = series_id(a.series)
-            if name not in last or a.times[-1] > last[name][0].times[-1]:
-                last[name] = (a, d)
         rows, step = [], pd.tseries.frequencies.to_offset(self.freq)
-        for name, (a, d) in last.items():
-            if len(a.times) < need:
-                gap = prepared.report["max_gap"]
-                after = f" after its last gap longer than {gap} steps" if a.series != name else ""
-                raise LstmkitError(f"--data: series {name!r} has {len(a.times)} steps{after}; forecasting needs {need}")
+        for name, a, d in zip(last, arrays, designs, strict=True):
             pred = forecast(self.model, a, d, cfg.scheme, cfg.window)[-1]  # (H, Q) from the last step
             inv = self.scaler_y.get(name).inverse  # a series unseen in training: pooled
             frame = {
