@@ -65,9 +65,9 @@ def read_table(source, read_options: dict | None = None, where: str = "--data") 
         if name.endswith((".parquet", ".pq")):
             df = pd.read_parquet(path)
         elif name.endswith((".csv", ".csv.gz", ".txt", ".txt.gz")):
-            df = pd.read_csv(path, **(read_options or {}))
+            df = pd.read_csv(path, **{"float_precision": "round_trip", **(read_options or {})})
         elif name.endswith((".tsv", ".tsv.gz")):
-            df = pd.read_csv(path, **{"sep": "\t", **(read_options or {})})
+            df = pd.read_csv(path, **{"sep": "\t", "float_precision": "round_trip", **(read_options or {})})
     except pd.errors.EmptyDataError:  # not even a header
         raise LstmkitError(f"{where}: {path} is empty") from None
     except (ValueError, OSError, pd.errors.ParserError) as err:

@@ -81,7 +81,7 @@ class SequenceClassifier:
             cfg.smiles_col = cfg.smiles_col or info.smiles
             if test is None and info.test_file:
                 with info.test_path.open("rb") as f:
-                    test = pd.read_csv(f, compression="gzip" if info.test_file.endswith(".gz") else None)
+                    test = pd.read_csv(f, compression="gzip" if info.test_file.endswith(".gz") else None, float_precision="round_trip")
             return datasets.load(info.name), test
         train = read_labelled_table(data, "--data")
         return train, (None if test is None else read_labelled_table(test, "--test"))
