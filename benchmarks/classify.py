@@ -5,16 +5,17 @@
     python benchmarks/classify.py --data clintox --seeds 5 --set ensemble=2
     python benchmarks/classify.py --data clintox --seeds 5 --first-seed 5   # five other splits
 
-Each data set runs with its own measured settings (`lstmkit datasets`), plus any --set.
-ECG5000 uses its official split (500 train, 4,500 test); each seed changes the validation rows
-drawn from the 500 and the initialisation. ClinTox has no official split: each seed draws its own
-stratified 70/10/20 split, and the model and the logistic regression are scored on the same rows.
-Reported: test accuracy, balanced accuracy, ROC-AUC (mean ± sd over seeds) of the model, the
-majority class and the logistic regression, the network's training time and the whole fit's wall
-time (data, features, baselines, network); with a linear path (linear_weight > 0, both data sets'
-setting) also the network alone ("network"), with MiniRocket features (ECG5000's) the linear
-path's classifier on them alone ("minirocket"; a ridge classifier there), and with a ridge path on
-the baseline's features that ridge alone ("ridge"). One intra-op thread.
+Each data set runs with its own measured network settings (`lstmkit datasets`), plus any --set;
+what the model is (the network, a linear path, their fusion) is chosen by the run itself unless a
+--set names it (e.g. --set linear_weight=0.5). ECG5000 uses its official split (500 train, 4,500
+test); each seed changes the validation rows drawn from the 500 and the initialisation. ClinTox has
+no official split: each seed draws its own stratified 70/10/20 split, and the model and the
+baselines are scored on the same rows. Reported: test accuracy, balanced accuracy, ROC-AUC (mean ±
+sd over seeds) of the model, the network alone, every linear path the run fitted (the logistic
+regression; for numeric sequences ridge classifiers on MiniRocket's features, "minirocket", and on
+those of the values and differences, "minirocket+diff"; "ridge" on the baseline's features when
+named) and the majority class; what the model chose per seed; the network's training time and
+the whole fit's wall time (data, features, baselines, network). One intra-op thread.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ def run(data: str, seeds: int, extra: dict, first: int = 0) -> dict:
         test = clf.metrics["test"]
         rows.append({
             "seed": seed,
+            "chosen": clf.metrics["selection"]["chosen"],
             "train_seconds": clf.metrics["train_seconds"],
             "wall_seconds": wall,
             **{f"{who}_{k}": test[who][k] for who in test for k in ("accuracy", "balanced_accuracy", "roc_auc")},
@@ -63,8 +65,9 @@ def run(data: str, seeds: int, extra: dict, first: int = 0) -> dict:
         print(f"  {data} seed {seed}: model acc {test['model']['accuracy']:.4f} bal "
               f"{test['model']['balanced_accuracy']:.4f} auc {test['model']['roc_auc']:.4f} | logistic acc "
               f"{test['logistic']['accuracy']:.4f} bal {test['logistic']['balanced_accuracy']:.4f} auc "
-              f"{test['logistic']['roc_auc']:.4f} | {clf.metrics['train_seconds']:.1f} s", flush=True)  # fmt: skip
-    keys = [k for k in rows[0] if k != "seed"]
+              f"{test['logistic']['roc_auc']:.4f} | {clf.metrics['train_seconds']:.1f} s | "
+              f"{clf.metrics['selection']['chosen']}", flush=True)  # fmt: skip
+    keys = [k for k in rows[0] if k not in ("seed", "chosen")]
     summary = {k: {"mean": float(np.mean([r[k] for r in rows])), "sd": float(np.std([r[k] for r in rows], ddof=1))
                    if len(rows) > 1 else 0.0} for k in keys}  # fmt: skip
     return {"data": data, "settings": settings, "config": config, "seeds": rows, "summary": summary}
@@ -88,8 +91,8 @@ def main(argv=None) -> int:
         table.add_column(col, justify="left" if col in ("data", "method") else "right")
     for res in results:
         s = res["summary"]
-        for who in ("model", "network", "minirocket", "ridge", "logistic", "majority"):
-            if f"{who}_accuracy" not in s:  # "network", "minirocket", "ridge": only with a linear path of that kind
+        for who in ("model", "network", "minirocket", "minirocket+diff", "ridge", "logistic", "majority"):
+            if f"{who}_accuracy" not in s:  # only the paths the run fitted
                 continue
             cells = [f"{s[f'{who}_{k}']['mean']:.4f} ± {s[f'{who}_{k}']['sd']:.4f}"
                      for k in ("accuracy", "balanced_accuracy", "roc_auc")]  # fmt: skip

@@ -215,10 +215,13 @@ def test_classify_and_predict_end_to_end(tmp_path, extra):
             *extra)  # fmt: skip
     assert r.exit_code == 0, r.output
     assert "logistic" in r.output and "majority" in r.output and "report:" in r.output
-    if extra:  # the fused model, the network alone and MiniRocket's logistic regression alone
-        assert "model (fused)" in r.output and "network alone" in r.output and "MiniRocket " in r.output
+    assert "network alone" in r.output and "model: " in r.output and "chosen by 5-fold cross-validation" in r.output
+    if extra:  # the fused model as set, and the named path's row
+        assert "model: the network fused with the MiniRocket" in r.output and "path (w = 0.5)" in r.output
     metrics = json.loads((out / "metrics.json").read_text())
-    assert (metrics["ridge_alpha"] is not None) == ("ridge" in extra)
+    named = extra[extra.index("--linear-features") + 1] if extra else None
+    assert set(metrics["paths"]) == ({"logistic", named} if extra else {"logistic", "minirocket", "minirocket+diff"})
+    assert all(p["classifier"] == ("logistic" if n == "logistic" else "ridge") for n, p in metrics["paths"].items())
     assert {"accuracy", "balanced_accuracy", "macro_f1", "roc_auc"} <= set(metrics["test"]["model"])
     assert "train_seconds" in metrics and (out / "plots" / "confusion.png").is_file()
     r = run("predict", "--run", str(out), "--data", str(data), "--out", str(tmp_path / "p.csv"))
@@ -243,7 +246,8 @@ BAD_CLASSIFY = [
     (["TEXT"], "error: --data: column 't4' is not numeric (row 1: 'high')"),
     (["--pooling", "sum"], "error: Invalid value for '--pooling'"),
     (["--cell", "lsmt"], "error: cell: unknown cell 'lsmt'"),
-    (["--linear-weight", "1.5"], "error: --linear-weight: expected a value in [0, 1), got 1.5"),
+    (["--linear-weight", "1.5"], "error: Invalid value for '--linear-weight': expected auto or a number in [0, 1]"),
+    (["--cv-folds", "1"], "error: Invalid value for '--cv-folds'"),
     (["--linear-features", "fft"], "error: Invalid value for '--linear-features'"),
     (["--linear-model", "svm"], "error: Invalid value for '--linear-model'"),
     (["--group-col", "ward"], "error: --group-col: no column 'ward' in"),

@@ -188,7 +188,7 @@ def test_ridge_classifier_matches_scikit_learn_ridge_cv():
     for N, D in ((60, 200), (300, 20)):  # more features than rows, and fewer
         X = rng.normal(size=(N, D)) + 3.0  # not centred: the intercept is the fit's job
         y = (X[:, :3] @ [1.0, -1.0, 0.5] - 1.5 + rng.normal(0, 1, N) > 0).astype(int) + (X[:, 3] > 4)
-        W, b, alpha = fit_ridge_classifier(X, y, 3)
+        W, b, alpha, _ = fit_ridge_classifier(X, y, 3)
         Y = -np.ones((N, 3))
         Y[np.arange(N), y] = 1
         ref = lm.RidgeCV(alphas=N * RIDGE_ALPHAS).fit(X, Y)  # exact leave-one-out over the same grid
@@ -207,7 +207,8 @@ def test_ridge_leave_one_out_is_the_refit_without_the_row_and_the_temperature_it
     X = rng.normal(size=(N, D))
     y = (X[:, 0] + rng.normal(0, 0.5, N) > 0).astype(int) + (X[:, 1] > 1)
     grid = np.array([0.1])  # one penalty: what is left to check is leave-one-out and the temperature
-    W, _, _ = fit_ridge_classifier(X, y, 3, grid)
+    fit = fit_ridge_classifier(X, y, 3, grid)
+    W = fit.W
     loo = np.empty((N, 3))
     for i in range(N):  # leave row i out, refit the ridge from scratch (centred, intercept free)
         keep = np.arange(N) != i
@@ -228,6 +229,7 @@ def test_ridge_leave_one_out_is_the_refit_without_the_row_and_the_temperature_it
     T = float(np.linalg.norm(W) / np.linalg.norm(W1))  # the temperature the fit folded into W
     np.testing.assert_allclose(W, T * W1, atol=1e-10)
     assert log_loss(T) <= min(log_loss(t) for t in np.linspace(0.5 * T, 2 * T, 41)) + 1e-9
+    np.testing.assert_allclose(fit.loo, T * loo, atol=1e-8)  # the returned out-of-sample logits: each refit's
 
 
 def test_ridge_classifier_labels_each_on_its_known_rows():
@@ -237,10 +239,29 @@ def test_ridge_classifier_labels_each_on_its_known_rows():
     X = rng.normal(size=(150, 10))
     yl = np.stack([X[:, 0] > 0, X[:, 1] + rng.normal(0, 0.5, 150) > 0], 1).astype(float)
     yl[::5, 1] = np.nan
-    W, b, _ = fit_ridge_classifier(X, yl, 2)
+    W, b, _, loo = fit_ridge_classifier(X, yl, 2)
     known = ~np.isnan(yl[:, 1])
-    W1, b1, _ = fit_ridge_classifier(X[known], yl[known, 1].astype(int), 2)  # label 1 alone, as 2 classes
+    W1, b1, _, loo1 = fit_ridge_classifier(X[known], yl[known, 1].astype(int), 2)  # label 1 alone, as 2 classes
+    np.testing.assert_allclose(loo[known, 1], loo1[:, 1] - loo1[:, 0])  # its logit, on its known rows only
+    assert np.isnan(loo[~known, 1]).all() and not np.isnan(loo[:, 0]).any()
     two = logistic_proba(X, W1, b1, False)[:, 1]
     np.testing.assert_allclose(logistic_proba(X, W, b, True)[:, 1], two, atol=1e-10)
     p = logistic_proba(X, W, b, True)
     assert ((p[:, 0] > 0.5) == (X[:, 0] > 0)).mean() > 0.9  # and it has learnt something
+
+
+def test_paired_t_and_each_rows_log_loss_by_hand():
+    from lstmkit.evaluate import paired_t, row_log_loss
+
+    d = np.array([-0.2, -0.1, 0.0, -0.3])
+    mean, sd = -0.15, np.sqrt(((d + 0.15) ** 2).sum() / 3)
+    assert paired_t(d) == pytest.approx(mean / (sd / 2))
+    assert paired_t(np.array([0.1])) == 0.0 and paired_t(np.zeros(5)) == 0.0
+    y = np.array([0, 2])
+    p = np.array([[0.5, 0.3, 0.2], [0.1, 0.1, 0.8]])
+    np.testing.assert_allclose(row_log_loss(y, p), [-np.log(0.5), -np.log(0.8)])
+    labels = np.array([[1.0, np.nan], [0.0, 1.0], [np.nan, np.nan]])
+    q = np.array([[0.9, 0.5], [0.2, 0.6], [0.5, 0.5]])
+    out = row_log_loss(labels, q)
+    np.testing.assert_allclose(out[:2], [-np.log(0.9), -(np.log(0.8) + np.log(0.6)) / 2])
+    assert np.isnan(out[2])  # no known label

@@ -16,11 +16,14 @@ Classification (scores are probabilities; ties in ROC-AUC count one half, as Man
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 __all__ = [
     "ADF_CRITICAL_5",
     "DM_CRITICAL_5",
+    "RidgeFit",
     "adf_statistic",
     "average_precision",
     "classification_metrics",
@@ -29,12 +32,16 @@ __all__ = [
     "diebold_mariano",
     "fit_ar_forms",
     "fit_logistic",
+    "fit_ridge_classifier",
     "logistic_proba",
     "metrics",
+    "paired_t",
     "persistence",
     "pinball",
+    "proba_of_logits",
     "roc_auc",
     "roc_curve",
+    "row_log_loss",
     "seasonal_naive",
 ]
 
@@ -158,6 +165,29 @@ def diebold_mariano(loss_diff: np.ndarray, horizon: int = 1) -> float:
     if var <= 0:
         return 0.0
     return float(d.mean() / np.sqrt(var / n))
+
+
+def paired_t(diff: np.ndarray) -> float:
+    """The t statistic of the mean of paired differences of independent rows (one per row, e.g. a
+    model's log loss minus another's): mean / (sd / sqrt(n)). Negative: the first is lower. 0 when
+    there are fewer than two rows or the differences do not vary."""
+    d = np.asarray(diff, float)
+    if len(d) < 2:
+        return 0.0
+    sd = d.std(ddof=1)
+    return float(d.mean() / (sd / np.sqrt(len(d)))) if sd > 0 else 0.0
+
+
+def row_log_loss(y: np.ndarray, proba: np.ndarray) -> np.ndarray:
+    """Each row's log loss (probabilities clipped to [1e-7, 1 - 1e-7]); a multi-label row's is the
+    mean over its known labels (NaN when it has none)."""
+    p = np.clip(proba, 1e-7, 1 - 1e-7)
+    if y.ndim == 2:
+        yk, known = np.nan_to_num(y), ~np.isnan(y)
+        loss = np.where(known, -(yk * np.log(p) + (1 - yk) * np.log(1 - p)), 0.0)
+        with np.errstate(invalid="ignore"):
+            return loss.sum(1) / known.sum(1)
+    return -np.log(p[np.arange(len(y)), y])
 
 
 def pinball(actual: np.ndarray, predicted: np.ndarray, q: float) -> float:
@@ -306,9 +336,18 @@ def fit_logistic(
 RIDGE_ALPHAS = np.logspace(-3, 3, 13)  # per row: RidgeClassifierCV's grid on unit-norm columns
 
 
-def fit_ridge_classifier(
-    X: np.ndarray, y: np.ndarray, n_classes: int, alphas=RIDGE_ALPHAS
-) -> tuple[np.ndarray, np.ndarray, float]:
+class RidgeFit(NamedTuple):
+    """A fitted ridge classifier: logits X @ W + b (the calibration folded in), its penalty per row,
+    and every training row's leave-one-out logits (N, K): what the row would have been given by
+    the fit without it, at the chosen penalty and temperature (NaN where a label is missing)."""
+
+    W: np.ndarray
+    b: np.ndarray
+    alpha: float
+    loo: np.ndarray
+
+
+def fit_ridge_classifier(X: np.ndarray, y: np.ndarray, n_classes: int, alphas=RIDGE_ALPHAS) -> RidgeFit:
     """Ridge regression on ±1 class indicators, as scikit-learn's RidgeClassifierCV (MiniRocket's own
     classifier, Dempster et al. 2021), its penalty chosen by the exact leave-one-out error, its
     scores made probabilities by one temperature fitted to the leave-one-out scores (softmax(T *
@@ -320,15 +359,17 @@ def fit_ridge_classifier(
     one SVD, in N, not D, dimensions when features outnumber rows. alphas are per row (a = N alpha),
     as scikit-learn's grid on columns scaled to unit norm is on standardised ones.
     y: (N,) class indices, or (N, K) 0/1 with NaN for missing labels (each label on its known rows).
-    Returns W (D, K), b (K,) with the calibration folded in (probabilities: logistic_proba), and a."""
+    Probabilities: logistic_proba(X, W, b); the leave-one-out logits are what model selection
+    reads (tasks/classify_select.py): an out-of-sample prediction of every row, for free."""
     if y.ndim == 2:
-        parts = []
+        parts, loo = [], np.full(y.shape, np.nan)
         for k in range(y.shape[1]):
             known = ~np.isnan(y[:, k])
-            W, b, a = fit_ridge_classifier(X[known], y[known, k].astype(np.int64), 2, alphas)
-            parts.append((W[:, 1] - W[:, 0], b[1] - b[0], a))  # two softmax columns = one logit
+            fit = fit_ridge_classifier(X[known], y[known, k].astype(np.int64), 2, alphas)
+            parts.append((fit.W[:, 1] - fit.W[:, 0], fit.b[1] - fit.b[0], fit.alpha))  # two columns = one logit
+            loo[known, k] = fit.loo[:, 1] - fit.loo[:, 0]
         W = np.stack([p[0] for p in parts], 1)
-        return W, np.array([p[1] for p in parts]), float(np.median([p[2] for p in parts]))
+        return RidgeFit(W, np.array([p[1] for p in parts]), float(np.median([p[2] for p in parts])), loo)
     X = np.asarray(X, np.float64)
     N = len(X)
     Y = -np.ones((N, n_classes))
@@ -349,7 +390,7 @@ def fit_ridge_classifier(
     W = Vt.T @ ((s / (s**2 + a))[:, None] * UtY)
     b = y_mean - x_mean @ W
     T = _temperature(loo, y)
-    return T * W, T * b, float(a / N)
+    return RidgeFit(T * W, T * b, float(a / N), T * loo)
 
 
 def _temperature(scores: np.ndarray, y: np.ndarray) -> float:
@@ -367,7 +408,12 @@ def _temperature(scores: np.ndarray, y: np.ndarray) -> float:
 
 
 def logistic_proba(X: np.ndarray, W: np.ndarray, b: np.ndarray, multilabel: bool) -> np.ndarray:
-    logits = X @ W + b
+    return proba_of_logits(X @ W + b, multilabel)
+
+
+def proba_of_logits(logits: np.ndarray, multilabel: bool) -> np.ndarray:
+    """Softmax over classes, or a sigmoid per label (NaN logits, a missing label's, stay NaN)."""
+    logits = np.array(logits, np.float64)
     if multilabel:
         return 1 / (1 + np.exp(-logits))
     logits -= logits.max(1, keepdims=True)

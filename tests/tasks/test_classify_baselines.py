@@ -9,7 +9,7 @@ import pytest
 from lstmkit import LstmkitError
 from lstmkit.data.scaling import Standardizer
 from lstmkit.tasks.classify import SequenceClassifier
-from lstmkit.tasks.classify_baselines import criterion, fit_baselines
+from lstmkit.tasks.classify_baselines import criterion, fit_baselines, linear_candidates
 from lstmkit.tasks.classify_config import ClassifyConfig
 
 from .test_classify import smiles_table, waves
@@ -30,34 +30,51 @@ def parts(df, **settings):
     clf = SequenceClassifier(label_col="kind" if "kind" in df else "acid", **settings)
     split = clf.split(df)
     (train, y_train), (val, y_val), (test, y_test) = split["parts"].values()
-    return split["classes"], train, y_train, val, y_val, test, y_test
+    return split["classes"], train.concat(val), np.concatenate([y_train, y_val]), split["folds"], test, y_test
 
 
-@pytest.mark.parametrize("model", ["logistic", "ridge"])
-def test_majority_logistic_and_the_linear_paths_row(model):
-    classes, train, y_train, val, y_val, test, y_test = parts(waves(90))
-    scaler = Standardizer.fit(np.concatenate(train.values), train.channels)
-    cfg = ClassifyConfig(linear_model=model)
-    base = fit_baselines(cfg, train, val, test, y_train, y_val, len(classes), False, scaler, 24,
-                         lambda y, p: criterion(y, p, "loss", False))  # fmt: skip
-    prior = np.bincount(y_train, minlength=3) / len(y_train)
+def log_loss(y, p):
+    return criterion(y, p, "loss", False)
+
+
+@pytest.mark.parametrize(
+    "features, model, paths",
+    [("auto", "auto", {"logistic": ("values", "logistic"), "minirocket": ("minirocket", "ridge"),
+                       "minirocket+diff": ("minirocket+diff", "ridge")}),
+     ("raw", "auto", {"logistic": ("values", "logistic")}),
+     ("raw", "ridge", {"logistic": ("values", "logistic"), "ridge": ("values", "ridge")}),
+     ("minirocket", "logistic", {"logistic": ("values", "logistic"), "minirocket": ("minirocket", "logistic")})],
+)  # fmt: skip
+def test_the_linear_paths_a_run_fits(features, model, paths):
+    assert linear_candidates(features, model, smiles=False) == paths
+    assert linear_candidates("auto", "auto", smiles=True) == {"logistic": ("ngrams", "logistic")}
+
+
+def test_majority_and_every_linear_path_with_its_out_of_sample_logits():
+    classes, rows, y, folds, test, y_test = parts(waves(90))
+    assert len(rows) == 72 and set(folds) == {0, 1, 2, 3, 4}  # small data: no validation part; 5 folds
+    scaler = Standardizer.fit(np.concatenate(rows.values), rows.channels)
+    base = fit_baselines(ClassifyConfig(), rows, y, folds, test, len(classes), False, scaler, 24, log_loss)
+    prior = np.bincount(y, minlength=3) / len(y)
     np.testing.assert_allclose(base.test_proba["majority"], np.repeat(prior[None], len(test), 0))
-    logistic = base.test_proba["logistic"]
-    assert logistic.shape == (len(test), 3) and np.allclose(logistic.sum(1), 1)
-    assert (logistic.argmax(1) == y_test).mean() > 0.6  # three shapes: far above chance (1/3)
-    assert base.logistic_l2 > 0
-    if model == "ridge":  # its own row; the fusion reads its features (the baseline's: the values)
-        assert set(base.test_proba) == {"majority", "logistic", "ridge"} and base.linear.model.l2 != base.logistic_l2
-        np.testing.assert_allclose(base.linear.model.proba(base.test_features), base.test_proba["ridge"])
-    else:  # the logistic regression is the linear path
-        assert set(base.test_proba) == {"majority", "logistic"} and base.linear.model.l2 == base.logistic_l2
-        np.testing.assert_allclose(base.linear.model.proba(base.test_features), logistic)
+    assert set(base.paths) == {"logistic", "minirocket", "minirocket+diff"} == set(base.oof)
+    for name, path in base.paths.items():
+        x = path.features(test)  # each path's own features of the test rows
+        np.testing.assert_allclose(base.test_logits[name], path.model.logits(x), atol=1e-9)
+        np.testing.assert_allclose(base.test_proba[name], path.model.proba(x), atol=1e-9)
+        assert base.oof[name].shape == (72, 3) and np.isfinite(base.oof[name]).all()
+        assert (base.test_proba[name].argmax(1) == y_test).mean() > 0.6  # three shapes: far above chance (1/3)
+    # the MiniRocket path is the first half of the one that adds the differences: one bank, shared
+    assert base.paths["minirocket"].rocket is base.paths["minirocket+diff"].rocket
+    assert (
+        base.paths["minirocket"].model.W.shape == (9996, 3) and base.paths["minirocket+diff"].model.W.shape[0] == 19992
+    )
+    assert base.logistic_l2 == base.paths["logistic"].model.l2 > 0
 
 
 def test_minirocket_on_smiles_is_a_one_line_error():
     df = smiles_table()[["acid", "smiles"]]
-    classes, train, y_train, val, y_val, test, _ = parts(df, smiles_col="smiles")
+    classes, rows, y, folds, test, _ = parts(df, smiles_col="smiles")
     cfg = ClassifyConfig(linear_features="minirocket")
     with pytest.raises(LstmkitError, match="--linear-features minirocket: reads numeric sequences, not SMILES"):
-        fit_baselines(cfg, train, val, test, y_train, y_val, len(classes), True, None, 0,
-                      lambda y, p: criterion(y, p, "loss", False))  # fmt: skip
+        fit_baselines(cfg, rows, y, folds, test, len(classes), True, None, 0, log_loss)

@@ -109,8 +109,10 @@ def test_a_linear_path_is_named_and_its_fused_probability_given(tmp_path, featur
     table.to_csv(new, index=False)
     first = explain(tmp_path / "run", index=2, data=str(new))["summary"][0]
     fused = SequenceClassifier.load(tmp_path / "run").predict_proba(table).iloc[2]
-    assert "the network gives" in first and "With its linear path (weight 0.5) the model gives" in first
-    probability = float(first.split("the model gives ")[1].split(";")[0])  # of the class the network picks
+    path = "MiniRocket" if features == "minirocket" else "logistic regression"
+    said = f"The model (the network fused with the {path} path (w = 0.5)) gives "
+    assert "the network gives" in first and said in first and first.endswith("what follows explains the network.")
+    probability = float(first.split(said)[1].split(";")[0])  # of the class the network picks
     assert probability in {round(float(fused[c]), 3) for c in fused.index if str(c).startswith("p_")}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from lstmkit.evaluate import fit_logistic, logistic_proba
+from lstmkit.tasks.classify_baselines import criterion
 from lstmkit.tasks.linear import L2_GRID, LinearModel, differences, fuse
 
 
@@ -12,16 +13,31 @@ def log_loss(y, p):
     return float(-np.mean(np.log(np.clip(p[np.arange(len(y)), y], 1e-12, None))))
 
 
-def test_the_penalty_is_the_one_best_on_validation():
+def folds(n, k=5):
+    return np.arange(n) % k
+
+
+def test_the_penalty_is_the_one_best_out_of_fold_and_the_model_is_refitted_on_every_row():
     rng = np.random.default_rng(1)
-    X = rng.normal(size=(240, 30))
-    y = (X[:, :3] @ np.array([1.5, -1.0, 0.5]) + rng.normal(0, 1, 240) > 0).astype(int)
-    tr, va = slice(0, 80), slice(80, 240)
-    model = LinearModel.fit(X[tr], y[tr], X[va], y[va], 2, log_loss)
-    chosen = log_loss(y[va], model.proba(X[va]))
-    for l2 in L2_GRID:  # no other penalty of the grid does better on validation
-        W, b = fit_logistic(X[tr], y[tr], 2, l2)
-        assert chosen <= log_loss(y[va], logistic_proba(X[va], W, b, False)) + 1e-6
+    X = rng.normal(size=(150, 30))
+    y = (X[:, :3] @ np.array([1.5, -1.0, 0.5]) + rng.normal(0, 1, 150) > 0).astype(int)
+    f = folds(150)
+    model, oof = LinearModel.fit(X, y, 2, log_loss, f)
+
+    def out_of_fold(l2):  # each fold's logits from the fit on the other four, written out here
+        z = np.empty((150, 2))
+        for k in range(5):
+            W, b = fit_logistic(X[f != k], y[f != k], 2, l2)
+            z[f == k] = X[f == k] @ W + b
+        return z
+
+    chosen = out_of_fold(model.l2)
+    np.testing.assert_allclose(oof, chosen, atol=2e-4)  # warm starts along the path: the same optimum
+    p = lambda z: np.exp(z) / np.exp(z).sum(1, keepdims=True)  # noqa: E731
+    for l2 in L2_GRID:  # no other penalty of the grid does better out of fold
+        assert log_loss(y, p(chosen)) <= log_loss(y, p(out_of_fold(l2))) + 1e-4
+    W, b = fit_logistic(X, y, 2, model.l2)  # and the model is the fit on all 150 rows at that penalty
+    np.testing.assert_allclose(model.logits(X), X @ W + b, atol=2e-4)
     np.testing.assert_allclose(model.proba(X), logistic_proba(X, model.W, model.b, False))
     again = LinearModel.from_tensors(model.tensors(), model.l2, False)
     np.testing.assert_array_equal(again.logits(X), model.logits(X))
@@ -29,15 +45,42 @@ def test_the_penalty_is_the_one_best_on_validation():
 
 def test_more_features_than_rows_is_solved_in_the_rows_span_with_the_same_optimum():
     rng = np.random.default_rng(2)
-    X, Xv = rng.normal(size=(50, 400)), rng.normal(size=(30, 400))
-    y, yv = rng.integers(0, 3, 50), rng.integers(0, 3, 30)
-    model = LinearModel.fit(X, y, Xv, yv, 3, log_loss)
+    X = rng.normal(size=(50, 400))
+    y = rng.integers(0, 3, 50)
+    model, _ = LinearModel.fit(X, y, 3, log_loss, folds(50))
     W, b = fit_logistic(X, y, 3, model.l2, max_iter=3000)  # directly, in all 400 dimensions
     np.testing.assert_allclose(model.W, W, atol=1e-5)
     np.testing.assert_allclose(model.b, b, atol=1e-5)
-    for l2 in L2_GRID:  # and the penalty is still the one best on validation
-        Wd, bd = fit_logistic(X, y, 3, l2, max_iter=3000)
-        assert log_loss(yv, model.proba(Xv)) <= log_loss(yv, logistic_proba(Xv, Wd, bd, False)) + 1e-6
+
+
+def test_the_ridge_learns_from_every_row_and_its_out_of_sample_logits_are_leave_one_out():
+    from lstmkit.evaluate import fit_ridge_classifier
+
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(120, 300))
+    y = (X[:, :2] @ np.array([1.0, -1.0]) > 0).astype(int)
+    model, oof = LinearModel.fit(X, y, 2, log_loss, folds(120), model="ridge")  # folds: not its business
+    W, b, alpha, loo = fit_ridge_classifier(X, y, 2)  # all 120 rows: no row is held out from the ridge
+    np.testing.assert_allclose(model.W, W)
+    np.testing.assert_allclose(model.b, b)
+    np.testing.assert_allclose(oof, loo)
+    assert model.l2 == alpha
+    again = LinearModel.from_tensors(model.tensors(), model.l2, False)
+    np.testing.assert_array_equal(again.proba(X), model.proba(X))
+
+
+def test_linear_models_take_labels_with_missing_values():
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(100, 40))
+    y = np.stack([X[:, 0] > 0, X[:, 1] > 0], 1).astype(float)
+    y[::4, 1] = np.nan  # a missing label leaves only that label's fit
+    for kind in ("ridge", "logistic"):
+        model, oof = LinearModel.fit(X, y, 2, lambda t, p: criterion(t, p, "loss", True), folds(100), model=kind)
+        assert model.multilabel and model.W.shape == (40, 2) and oof.shape == (100, 2)
+        assert np.isfinite(oof[:, 0]).all()
+        p = model.proba(X)
+        assert p.shape == (100, 2) and ((p > 0) & (p < 1)).all()
+        assert ((p[:, 0] > 0.5) == (X[:, 0] > 0)).mean() > 0.85
 
 
 def test_fuse_weighs_the_two_paths_logits():
@@ -52,36 +95,6 @@ def test_fuse_weighs_the_two_paths_logits():
     q = rng.uniform(0.05, 0.95, (5, 2))  # labels: log-odds are blended
     expected = 1 / (1 + np.exp(-(0.7 * np.log(q / (1 - q)) + 0.3 * z[:, :2])))
     np.testing.assert_allclose(fuse(q, z[:, :2], 0.3, True), expected, atol=1e-12)
-
-
-def test_the_ridge_path_learns_from_training_and_validation_rows_together():
-    from lstmkit.evaluate import fit_ridge_classifier
-
-    rng = np.random.default_rng(6)
-    X = rng.normal(size=(120, 300))
-    y = (X[:, :2] @ np.array([1.0, -1.0]) > 0).astype(int)
-    tr, va = slice(0, 90), slice(90, 120)
-    model = LinearModel.fit(X[tr], y[tr], X[va], y[va], 2, log_loss, model="ridge")
-    W, b, alpha = fit_ridge_classifier(X, y, 2)  # all 120 rows: no row is held out from the ridge
-    np.testing.assert_allclose(model.W, W)
-    np.testing.assert_allclose(model.b, b)
-    assert model.l2 == alpha
-    only_train = LinearModel.fit(X[tr], y[tr], X[tr][:0], y[tr][:0], 2, log_loss, model="ridge")
-    assert np.abs(only_train.W - model.W).max() > 1e-3  # the validation rows changed the fit
-    again = LinearModel.from_tensors(model.tensors(), model.l2, False)
-    np.testing.assert_array_equal(again.proba(X), model.proba(X))
-
-
-def test_the_ridge_path_takes_labels_with_missing_values():
-    rng = np.random.default_rng(7)
-    X = rng.normal(size=(100, 40))
-    y = np.stack([X[:, 0] > 0, X[:, 1] > 0], 1).astype(float)
-    y[::4, 1] = np.nan  # a missing label leaves only that label's fit
-    model = LinearModel.fit(X[:80], y[:80], X[80:], y[80:], 2, log_loss, model="ridge")
-    assert model.multilabel and model.W.shape == (40, 2)
-    p = model.proba(X)
-    assert p.shape == (100, 2) and ((p > 0) & (p < 1)).all()
-    assert ((p[:, 0] > 0.5) == (X[:, 0] > 0)).mean() > 0.85
 
 
 def test_differences_are_per_channel_steps_and_a_one_step_sequence_keeps_one_zero_step():

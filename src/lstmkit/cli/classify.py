@@ -10,10 +10,26 @@ from rich.table import Table
 from . import _csv_list, _one_line_errors, _set_threads, console, main
 
 
+class _Weight(click.ParamType):
+    """--linear-weight: auto, or a number in [0, 1]."""
+
+    name = "auto|W"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float) or value == "auto":
+            return value
+        try:
+            w = float(value)
+        except ValueError:
+            self.fail(f"expected auto or a number in [0, 1], got {value!r}", param, ctx)
+        if not 0 <= w <= 1:
+            self.fail(f"expected auto or a number in [0, 1], got {value!r}", param, ctx)
+        return w
+
+
 @main.command()
-@click.option(
-    "--data", required=True, help="An embedded data set (ecg5000, clintox) or a CSV / Parquet / UCR .tsv file."
-)
+@click.option("--data", required=True, help="An embedded data set (ecg5000, clintox) or a CSV / Parquet / UCR .tsv / "
+              "UCR-UEA .ts file (multivariate, variable length; needs the ts extra: aeon).")  # fmt: skip
 @click.option("--test", "test_file", help="A separate test file (e.g. UCR's _TEST.tsv); else a stratified split.")
 @click.option("--label-col", help="Label column; several, comma-separated: multi-label (blank = missing). "
               "UCR .tsv files: 'label'.")  # fmt: skip
@@ -46,17 +62,25 @@ from . import _csv_list, _one_line_errors, _set_threads, console, main
 )
 @click.option("--no-canonical", is_flag=True, help="SMILES: use the strings as written (not recommended).")
 @click.option("--ensemble", type=int, default=1, show_default=True, help="Members from consecutive seeds, averaged.")
-@click.option("--linear-weight", type=float, default=0.0, show_default=True,
-              help="Fuse the logistic regression into the prediction with this weight in [0, 1).")  # fmt: skip
-@click.option("--linear-features", type=click.Choice(["raw", "minirocket", "minirocket+diff"]), default="raw",
-              show_default=True,
-              help="What the linear path reads: the values, MiniRocket's 10,000 random-convolution features, or "
-                   "those and 10,000 more of the first differences (numeric sequences; reported as a baseline "
-                   "row too).")  # fmt: skip
-@click.option("--linear-model", type=click.Choice(["logistic", "ridge"]), default="logistic", show_default=True,
-              help="The linear path's classifier: the logistic regression (penalty chosen on validation), or a "
-                   "ridge classifier fitted on training + validation rows, its penalty and calibration chosen by "
-                   "leave-one-out (MiniRocket's own protocol; the logistic baseline row stays).")  # fmt: skip
+@click.option("--linear-weight", type=_Weight(), default="auto", show_default=True,
+              help="The linear path's share of the model's logits: auto (chosen on the training data: the linear "
+                   "path alone, fused with the network at 0.75/0.5/0.25, or the network alone, the network only "
+                   "where it wins beyond chance), or a number in [0, 1] (0: the network alone, 1: the path "
+                   "alone, no network trained).")  # fmt: skip
+@click.option("--linear-features", type=click.Choice(["auto", "raw", "minirocket", "minirocket+diff"]),
+              default="auto", show_default=True,
+              help="The linear paths: auto (numeric: the values' logistic regression and ridge classifiers on "
+                   "MiniRocket's 10,000 random-convolution features, and on those plus 10,000 of the first "
+                   "differences, the best by cross-validation; SMILES: n-grams), or name one to use it.")  # fmt: skip
+@click.option("--linear-model", type=click.Choice(["auto", "logistic", "ridge"]), default="auto", show_default=True,
+              help="The named path's classifier (auto: ridge on MiniRocket's features, logistic otherwise): a "
+                   "logistic regression (penalty by k-fold), or a ridge classifier (penalty and calibration by "
+                   "leave-one-out: MiniRocket's protocol). The logistic baseline row stays.")  # fmt: skip
+@click.option("--cv-folds", type=click.IntRange(2), default=5, show_default=True,
+              help="Folds of the training rows: the linear paths' penalties and, on small data, the networks.")
+@click.option("--cv-max-rows", type=click.IntRange(0), default=300, show_default=True,
+              help="Small data: up to this many training sequences train one network per fold (an ensemble) "
+                   "instead of setting a validation part apart (--val-fraction; 0: never).")  # fmt: skip
 @click.option("--epochs", type=int, default=40, show_default=True, help="At most; early stopping decides.")
 @click.option("--patience", type=int, default=10, show_default=True)
 @click.option("--batch-size", type=int, default=32, show_default=True)
@@ -67,7 +91,8 @@ from . import _csv_list, _one_line_errors, _set_threads, console, main
 @click.option("--label-smoothing", type=float, default=0.0, show_default=True,
               help="Share of each target spread over the other classes (single-label).")  # fmt: skip
 @click.option("--monitor", type=click.Choice(["loss", "roc_auc", "balanced_accuracy", "accuracy"]), default="loss",
-              show_default=True, help="Validation criterion for early stopping.")  # fmt: skip
+              show_default=True, help="The criterion out of sample: early stopping, the penalties, the choice of "
+              "the model.")  # fmt: skip
 @click.option("--group-col", help="Sequences sharing this column's value (a patient, a recording) stay in one "
               "part of the split. SMILES: identical canonical molecules always do.")  # fmt: skip
 @click.option("--split-by", type=click.Choice(["molecule", "scaffold"]), default="molecule", show_default=True,
@@ -84,17 +109,22 @@ from . import _csv_list, _one_line_errors, _set_threads, console, main
 def classify(data, test_file, label_col, smiles_col, id_col, time_col, value_cols, ragged, cell, hidden_size,
              num_layers, unidirectional, pooling, conv_channels, conv_kernel, conv_layers, fcn_channels, embed_dim,
              conv_stride, dropout, class_weights, augment, tta, no_canonical, ensemble, linear_weight, linear_features,
-             linear_model, epochs, patience, batch_size, lr, weight_decay, cosine, label_smoothing, monitor, group_col,
-             split_by, val_fraction, test_fraction, seed, threads, out, resume, quiet):  # fmt: skip
-    """Train and evaluate a sequence classifier against majority-class and logistic baselines.
+             linear_model, cv_folds, cv_max_rows, epochs, patience, batch_size, lr, weight_decay, cosine,
+             label_smoothing, monitor, group_col, split_by, val_fraction, test_fraction, seed, threads, out, resume,
+             quiet):  # fmt: skip
+    """Train and evaluate a sequence classifier against the majority class and its linear paths.
 
-    On an embedded data set (ecg5000, clintox) the settings measured best there (docs/classify.md)
-    replace the defaults below unless you give them; `lstmkit datasets` lists them.
+    What the model is (the network, a linear path on MiniRocket's features or the values, or their
+    fusion) is chosen on the training data alone: 5-fold cross-validation for up to --cv-max-rows
+    training sequences, the validation part beyond (docs/classify.md, "How the model decides").
+    On an embedded data set (ecg5000, clintox) the network settings measured best there replace
+    the defaults below unless you give them; `lstmkit datasets` lists them.
 
     \b
     lstmkit classify --data ecg5000                 # its measured settings
     lstmkit classify --data clintox --ensemble 3    # ... and one of your own
     lstmkit classify --data TRAIN.tsv --test TEST.tsv --label-col label
+    lstmkit classify --data X_TRAIN.ts --test X_TEST.ts      # UEA: multivariate, variable length
     lstmkit classify --data tox.csv --smiles-col smiles --label-col NR-AR,NR-AhR,SR-p53
     """
     import pathlib
@@ -108,7 +138,8 @@ def classify(data, test_file, label_col, smiles_col, id_col, time_col, value_col
         conv_kernel=conv_kernel, conv_layers=conv_layers, fcn_channels=fcn_channels, embed_dim=embed_dim,
         conv_stride=conv_stride, dropout=dropout, class_weights=class_weights, weight_decay=weight_decay,
         augment=augment, tta=tta, canonical=not no_canonical, ensemble=ensemble, linear_weight=linear_weight,
-        linear_features=linear_features, linear_model=linear_model, epochs=epochs, patience=patience,
+        linear_features=linear_features, linear_model=linear_model, cv_folds=cv_folds, cv_max_rows=cv_max_rows,
+        epochs=epochs, patience=patience,
         batch_size=batch_size, lr=lr, cosine=cosine, label_smoothing=label_smoothing, monitor=monitor,
         group_col=group_col, split_by=split_by, val=val_fraction,
         test=test_fraction, seed=seed, threads=threads,
@@ -146,7 +177,12 @@ def _print_classify(metrics):
         table.add_column(col.replace("_", " "), justify="right")
     for name, m in test.items():
         cells = (f"{m[c]:.4f}" if m.get(c) is not None and math.isfinite(m[c]) else "" for c in cols)
-        table.add_row(method_label(name, test), *cells)
+        table.add_row(method_label(name, metrics.get("selection")), *cells)
     console.print(table)
+    chosen = metrics["selection"]
+    console.print(f"model: {chosen['chosen']}, chosen by {chosen['how']}", soft_wrap=True)
+    for note in chosen["notes"]:
+        console.print(f"  {note}", soft_wrap=True)
     seconds, epochs, kept = metrics["train_seconds"], metrics["epochs"], metrics["best_epoch"]
-    console.print(f"trained {seconds:.1f} s, epochs {epochs} (kept {kept})")
+    if chosen["members"]:
+        console.print(f"network: {chosen['members']} member(s), {seconds:.1f} s, epochs {epochs} (kept {kept})")

@@ -143,9 +143,6 @@ DATASETS: dict[str, DatasetInfo] = {
                 "pooling": "mean+max",
                 "class_weights": "none",
                 "patience": 40,
-                "linear_features": "minirocket+diff",
-                "linear_model": "ridge",
-                "linear_weight": 0.5,
             },
         ),
         DatasetInfo(
@@ -162,7 +159,7 @@ DATASETS: dict[str, DatasetInfo] = {
             task="classify",
             label="target",
             smiles="canonical_smiles",
-            settings={"augment": 20, "tta": 20, "monitor": "roc_auc", "linear_weight": 0.5},
+            settings={"augment": 20, "tta": 20, "monitor": "roc_auc"},
         ),
     )
 }

@@ -21,6 +21,7 @@ from ..config import LstmkitError
 from .io import column_span, read_table
 
 __all__ = [
+    "TS_COLUMNS",
     "Labelled",
     "Sequences",
     "encode_labels",
@@ -52,6 +53,11 @@ class Sequences:
         smiles = [self.smiles[r] for r in rows] if self.smiles is not None else None
         return Sequences([self.values[r] for r in rows], self.ids[rows], self.channels, smiles)
 
+    def concat(self, other: Sequences) -> Sequences:
+        """These sequences, then `other`'s (same channels)."""
+        smiles = self.smiles + other.smiles if self.smiles is not None else None
+        return Sequences(self.values + other.values, np.concatenate([self.ids, other.ids]), self.channels, smiles)
+
 
 @dataclass
 class Labelled:
@@ -61,15 +67,51 @@ class Labelled:
     value_cols: list[str] | None = None  # wide tables: the value columns read, in order
 
 
+TS_COLUMNS = ("id", "step")  # the long table a .ts file becomes: id, step, dim_0, dim_1, ..., label
+
+
 def read_labelled_table(source, where: str = "--data") -> pd.DataFrame:
     """As data.io.read_table, except that .tsv / .txt files are the UCR archive's: no header,
-    the label first, then the values (whitespace-separated in .txt)."""
+    the label first, then the values (whitespace-separated in .txt); and .ts files (the UCR/UEA
+    archive's own format: multivariate, of varying length) are read by aeon's loader into a long
+    table, one row per step (TS_COLUMNS, a column per channel, the label)."""
     name = str(source).lower() if not isinstance(source, pd.DataFrame) else ""
+    if name.endswith(".ts"):
+        return read_ts(source, where)
     if not name.endswith((".tsv", ".tsv.gz", ".txt", ".txt.gz")):
         return read_table(source, where=where)
     sep = r"\s+" if ".txt" in name else "\t"
     df = read_table(source, read_options={"sep": sep, "header": None}, where=where)
     return df.rename(columns={0: "label", **{k: f"t{k - 1:03d}" for k in df.columns[1:]}})
+
+
+def read_ts(path, where: str = "--data") -> pd.DataFrame:
+    """A .ts file as a long table (see read_labelled_table); labels as written (strings)."""
+    import pathlib
+
+    try:
+        from aeon.datasets import load_from_ts_file
+    except ImportError:
+        raise LstmkitError(f"{where}: .ts files are read with aeon: pip install 'lstmkit[ts]'") from None
+    if not pathlib.Path(path).is_file():
+        raise LstmkitError(f"{where}: no such file {path}")
+    try:
+        X, y = load_from_ts_file(str(path))
+    except Exception as err:  # aeon's own messages name the line; keep the first line of it
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise LstmkitError(f"{where}: could not read {path}: {first}") from None
+    frames = []
+    for k, x in enumerate(X):
+        x = np.asarray(x, np.float64)  # (channels, steps)
+        frame = pd.DataFrame(x.T, columns=[f"dim_{c}" for c in range(x.shape[0])])
+        frame.insert(0, TS_COLUMNS[1], np.arange(x.shape[1]))
+        frame.insert(0, TS_COLUMNS[0], k)
+        if y is not None and len(y):
+            frame["label"] = y[k]
+        frames.append(frame)
+    if not frames:
+        raise LstmkitError(f"{where}: {path} holds no series")
+    return pd.concat(frames, ignore_index=True)
 
 
 def _need(df: pd.DataFrame, cols: list[str], option: str, where: str) -> None:

@@ -72,15 +72,35 @@ def _examples_plot(examples: list[dict], classes, path) -> str:
     return _save(fig, path)
 
 
-def method_label(name: str, test: dict) -> str:
-    """A row's name for people: with a linear path, say what "model" and "network" are."""
-    if name == "minirocket":
-        return "MiniRocket"  # its features under the linear path's classifier
-    if name == "ridge":
-        return "ridge classifier"  # the logistic baseline's features
-    if "network" in test:
-        return {"model": "model (fused)", "network": "network alone"}.get(name, name)
-    return name
+def method_label(name: str, selection: dict | None = None) -> str:
+    """A row's name for people; "model" says what was chosen (the network, a path, their fusion);
+    the linear paths' names come with the run (metrics.json: selection.labels)."""
+    labels = (selection or {}).get("labels", {})
+    if name == "model" and selection:
+        path = labels.get(selection["linear"], selection["linear"])
+        w = selection["weight"]
+        return "model: " + (path if w == 1 else "the network" if w == 0 else f"network + {path}, w = {w:g}")
+    return "network alone" if name == "network" else labels.get(name, name)
+
+
+def _selection_section(selection: dict) -> str:
+    """How the model was chosen: every candidate's out-of-sample score, what won, what was dropped."""
+    cols = ("criterion", "accuracy", "balanced_accuracy", "rows")
+    rows = "".join(
+        f"<tr><td>{html.escape(method_label(name, selection))}</td>"
+        + "".join(f"<td>{v[k]:.4f}</td>" if isinstance(v.get(k), float) else f"<td>{v.get(k, '')}</td>" for k in cols)
+        + "</tr>"
+        for name, v in selection["judged"].items()
+    )
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in selection["notes"])
+    return f"""<h2>How the model was chosen</h2>
+<p>Chosen: <b>{html.escape(selection["chosen"])}</b>, by {html.escape(selection["how"])}. Every
+candidate below was scored on rows it had not been fitted on (lower criterion is better:
+{html.escape(selection["criterion"])}; the linear paths on every row, the network and its fusions on
+the rows it held out). The network enters only where it beats the best linear path beyond chance
+(a paired t test of the rows' log losses at 5%).</p>
+<table><tr><th>candidate</th>{"".join(f"<th>{c}</th>" for c in cols)}</tr>{rows}</table>
+{f"<ul>{notes}</ul>" if notes else ""}"""
 
 
 def pick_examples(classes, actual, ids, proba, sequences, multilabel: bool, per_class: int = 3) -> list[dict]:
@@ -113,7 +133,7 @@ def classify_report(folder, metrics: dict, predictions: pd.DataFrame, examples: 
         if examples and "values" in examples[0]:
             images.append(("Example test sequences of each class, with the model's probability",
                            _examples_plot(examples, classes, plots / "examples.png")))  # fmt: skip
-    hist = metrics.get("history", {})
+    hist = metrics.get("history") or {}
     if hist.get("val_loss"):
         fig, ax = plt.subplots(figsize=(7, 3.2))
         ax.plot(range(1, len(hist["train_loss"]) + 1), hist["train_loss"], label="train loss")
@@ -122,10 +142,11 @@ def classify_report(folder, metrics: dict, predictions: pd.DataFrame, examples: 
         ax.axvline(best[0] if isinstance(best, list) else best, color="gray", ls="--", lw=0.8, label="kept")
         ax.set_xlabel("epoch")
         ax.legend(fontsize=8)
-        ax.set_title("training curves (first ensemble member)", fontsize=9)
+        ax.set_title("training curves (the first network)", fontsize=9)
         images.append(("Training", _save(fig, plots / "training.png")))
+    selection = metrics.get("selection")
     rows = "".join(
-        f"<tr><td>{html.escape(method_label(name, test))}</td>"
+        f"<tr><td>{html.escape(method_label(name, selection))}</td>"
         + "".join(f"<td>{m[k]:.4f}</td>" if m.get(k) is not None else "<td></td>" for k in CLASSIFY_COLUMNS)
         + "</tr>"
         for name, m in test.items()
@@ -148,37 +169,37 @@ def classify_report(folder, metrics: dict, predictions: pd.DataFrame, examples: 
         "classes": ", ".join(classes),
         "rows (train / validation / test)": f"{split.get('train')} / {split.get('val')} / {split.get('test')}"
         + (" (test: the given test file)" if split.get("given_test_file") else " (stratified, seeded)"),
-        "training time": f"{metrics.get('train_seconds', 0):.1f} s, epochs {metrics.get('epochs')}, "
+        "network training": f"{metrics.get('train_seconds', 0):.1f} s, epochs {metrics.get('epochs')}, "
         f"kept {metrics.get('best_epoch')}",
-        "early stopping on": metrics.get("monitor"),
-        "logistic L2 (chosen on validation)": metrics.get("logistic_l2"),
+        "criterion (early stopping, penalties, the choice)": metrics.get("monitor"),
     }
+    for name, path in (metrics.get("paths") or {}).items():
+        how = "per row, by leave-one-out" if path["classifier"] == "ridge" else "L2, by k-fold"
+        facts[f"{method_label(name, selection)}: {path['classifier']} on {path['reads']}, penalty ({how})"] = (
+            f"{path['penalty']:.3g}"
+        )
     if split.get("groups") is not None:
         what = (f"groups of {config['group_col']}" if config.get("group_col")
                 else "Bemis-Murcko scaffolds" if config.get("split_by") == "scaffold" else "molecules")  # fmt: skip
         facts["kept together in the split"] = f"{split['groups']} {what}"
-    if metrics.get("minirocket_l2") is not None:
-        facts["MiniRocket logistic L2 (chosen on validation)"] = f"{metrics['minirocket_l2']:.3g}"
-    if metrics.get("ridge_alpha") is not None:
-        facts["ridge penalty per row (chosen by leave-one-out)"] = f"{metrics['ridge_alpha']:.3g}"
-    w = config.get("linear_weight") or 0
-    if w:
-        reads = {"minirocket": "the MiniRocket features",
-                 "minirocket+diff": "the MiniRocket features of the values and of their first differences"
-                 }.get(config.get("linear_features"), "the baseline's features")  # fmt: skip
-        how = "ridge classifier's (calibrated)" if config.get("linear_model") == "ridge" else "logistic regression's"
-        facts["linear path (model = fused)"] = f"logits = {1 - w:g} x the network's + {w:g} x the {how} (on {reads})"
+    if selection and 0 < selection["weight"] < 1:
+        w = selection["weight"]
+        facts["fusion"] = (f"logits = {1 - w:g} x the network's log-probabilities + {w:g} x the "
+                           f"{method_label(selection['linear'], selection)}'s logits")  # fmt: skip
     if metrics.get("vocabulary"):
         facts["SMILES vocabulary"] = (
             f"{metrics['vocabulary']} tokens; unknown in validation + test: {metrics['unknown_tokens']}"
         )
     fact_rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in facts.items())
     figs = "".join(f"<h3>{html.escape(t)}</h3><img src='{src}' alt='{html.escape(t)}'>" for t, src in images)
-    body = f"""<p>Test metrics of the model and two baselines on the same rows: the majority class (it
-predicts the training class frequencies), and a logistic regression on the raw values (sequences) or
-on character 1-4-gram counts (SMILES). Higher is better. Balanced accuracy is the mean recall over
-classes: where classes are rare it, not accuracy, shows whether they are found.</p>
+    body = f"""<p>Test metrics of the model, the network alone and the baselines on the same rows: the
+majority class (it predicts the training class frequencies), a logistic regression on the raw values
+(sequences) or on character 1-4-gram counts (SMILES) and, for numeric sequences, ridge classifiers
+on MiniRocket's random-convolution features (of the values, and of the values and their first
+differences). Higher is better. Balanced accuracy is the mean recall over classes: where classes
+are rare it, not accuracy, shows whether they are found.</p>
 <table><tr><th>method</th>{"".join(f"<th>{c}</th>" for c in CLASSIFY_COLUMNS)}</tr>{rows}</table>
+{_selection_section(selection) if selection else ""}
 <h2>Run</h2><table>{fact_rows}</table>
 <h2>Plots</h2>{figs}{smiles_rows}
 <h2>Settings</h2><pre>{html.escape(pd.Series(config).to_string())}</pre>"""

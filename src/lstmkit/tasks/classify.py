@@ -1,16 +1,18 @@
 """SequenceClassifier: diagnosis from physiological sequences, toxicity from SMILES strings.
 
-    clf = SequenceClassifier(conv_channels=32).fit("ecg5000")   # embedded; official 500/4500 split
-    clf.metrics["test"]                                          # model beside majority and logistic
+    clf = SequenceClassifier().fit("ecg5000")      # embedded; official 500/4500 split
+    clf.metrics["test"]                             # model beside the network, majority, linear paths
+    clf.metrics["selection"]                        # what it chose to be, judged on which rows
     clf.save("runs/ecg"); SequenceClassifier.load("runs/ecg").predict_proba(new_df)
 
-fit(): read (data.sequences) -> split (the given test file, else a stratified train/val/test split
-with a seed) -> scale channels on train only, or canonicalise + tokenise SMILES with a vocabulary
-from train -> baselines (majority class; logistic regression on the raw values or on character
-n-gram counts, its L2 strength chosen on validation; tasks/classify_baselines.py, tasks/linear.py)
--> ClassifierNet -> train
-(train.fit, early stopping on the validation criterion) -> metrics of model and baselines on the
-same test rows, the model fused with its linear path when linear_weight > 0 (tasks/linear.py).
+fit(): read (data.sequences) -> split (the given test file, else a stratified split with a seed;
+small data: k folds of the training rows, large data: a validation part) -> scale channels on
+train only, or canonicalise + tokenise SMILES with a vocabulary from train -> the linear paths
+(logistic regression on the raw values or n-grams, ridge on MiniRocket's features), each judged
+out of sample (tasks/classify_baselines.py, tasks/linear.py) -> ClassifierNet, one per fold or one
+early-stopped on validation (tasks/classify_network.py) -> the choice among the linear paths, the
+network and their fusion on those out-of-sample predictions (tasks/classify_select.py) -> metrics
+of the model, the network alone and every baseline on the same test rows.
 Its settings and their checks: tasks/classify_config.py.
 """
 
@@ -18,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import math
 import pathlib
 import time
 
@@ -26,32 +27,28 @@ import numpy as np
 import pandas as pd
 import rich
 import torch
-import torch.nn.functional as F
 
 from .. import data as datasets
 from ..config import LstmkitError, settings_of
 from ..data.scaling import Standardizer
-from ..data.sequences import encode_labels, pad, read_labelled_table, sequences_from_table, stratified_split
+from ..data.sequences import (
+    TS_COLUMNS,
+    encode_labels,
+    pad,
+    read_labelled_table,
+    sequences_from_table,
+    stratified_split,
+)
 from ..data.smiles import Vocabulary, canonicalize, randomize, scaffolds, tokenize
-from ..evaluate import classification_metrics
-from ..models import ClassifierNet, mean_proba
-from ..train import fit
+from ..evaluate import classification_metrics, proba_of_logits
+from ..models import ClassifierNet
+from . import classify_network
 from .classify_baselines import criterion, fit_baselines
 from .classify_config import ClassifyConfig, check_config
+from .classify_select import PATH_LABELS, Choice, choose, folds_of, label_of, promising
 from .linear import LinearPath, fuse
 
 __all__ = ["ClassifyConfig", "SequenceClassifier"]
-
-MIN_BATCHES = 10  # per epoch (ClassifierNet training): smaller data sets are passed over several times
-
-
-def passes_per_epoch(rows: int, batch_size: int) -> int:
-    """An epoch is at least MIN_BATCHES batches: a small training set is passed over several times
-    per epoch, so that the default epochs and patience mean enough optimizer steps on 30 rows too
-    (on a 30-beat UCR-style set one batch per epoch left the network at 0.58 accuracy after 40
-    steps; docs/classify.md)."""
-    return math.ceil(MIN_BATCHES / math.ceil(rows / batch_size))
-
 
 class SequenceClassifier:
     def __init__(self, **settings):
@@ -81,9 +78,12 @@ class SequenceClassifier:
             cfg.smiles_col = cfg.smiles_col or info.smiles
             if test is None and info.test_file:
                 with info.test_path.open("rb") as f:
-                    test = pd.read_csv(f, compression="gzip" if info.test_file.endswith(".gz") else None, float_precision="round_trip")
+                    gz = "gzip" if info.test_file.endswith(".gz") else None
+                    test = pd.read_csv(f, compression=gz, float_precision="round_trip")
             return datasets.load(info.name), test
         train = read_labelled_table(data, "--data")
+        if str(data).lower().endswith(".ts") and cfg.id_col is None:  # read as a long table
+            cfg.id_col, cfg.time_col = TS_COLUMNS
         return train, (None if test is None else read_labelled_table(test, "--test"))
 
     def _sequences(self, df, where, labels_required=True):
@@ -112,8 +112,9 @@ class SequenceClassifier:
     def split(self, data, test=None, classes=None) -> dict:
         """Read and split as fit() does: the same rows in the same parts for the same data and
         seed (explain() re-derives a saved run's test rows this way). Returns the sequences and
-        targets of train, val and test; SMILES canonicalised. Rows of one group (--group-col;
-        for SMILES without it, one canonical molecule) never straddle two parts."""
+        targets of train, val and test (SMILES canonicalised) and, for small data, the fold of
+        each training row (val then empty: tasks/classify_select.py). Rows of one group
+        (--group-col; for SMILES without it, one canonical molecule) never straddle two parts."""
         cfg = self.config
         train_df, test_df = self._tables(data, test)
         labelled = self._sequences(train_df, "--data")
@@ -131,13 +132,17 @@ class SequenceClassifier:
             smiles = labelled.sequences.smiles
             groups = np.asarray(scaffolds(smiles) if cfg.split_by == "scaffold" else smiles)
         n_groups = len(np.unique(groups.astype(str))) if groups is not None else None
+        n_fit = len(y_all) - (0 if test_lab is not None else round(cfg.test * len(y_all)))
+        small = n_fit <= cfg.cv_max_rows  # k-fold instead of a validation part
+        val_fraction = () if small else (cfg.val,)
         if test_lab is not None:
             y_test, _ = encode_labels(test_lab.labels, found, "--test")
-            val_rows, train_rows = stratified_split(y_all, (cfg.val,), cfg.seed, groups)
+            *val_rows, train_rows = stratified_split(y_all, val_fraction, cfg.seed, groups)
             test_seqs = test_lab.sequences
         else:
-            val_rows, test_rows, train_rows = stratified_split(y_all, (cfg.val, cfg.test), cfg.seed, groups)
+            *val_rows, test_rows, train_rows = stratified_split(y_all, (*val_fraction, cfg.test), cfg.seed, groups)
             test_seqs, y_test = labelled.sequences.subset(test_rows), y_all[test_rows]
+        val_rows = val_rows[0] if val_rows else np.zeros(0, np.int64)
         if len(test_seqs) == 0:
             raise LstmkitError("--test: no test rows; use a larger data set or --test-fraction")
         parts = {
@@ -145,7 +150,10 @@ class SequenceClassifier:
             "val": (labelled.sequences.subset(val_rows), y_all[val_rows]),
             "test": (test_seqs, y_test),
         }
-        return {"parts": parts, "classes": found, "given_test_file": test_df is not None, "groups": n_groups}
+        fit_rows = np.concatenate([train_rows, val_rows])  # the linear paths' rows, in fit()'s order
+        folds = folds_of(y_all[fit_rows], cfg.cv_folds, cfg.seed, None if groups is None else groups[fit_rows])
+        return {"parts": parts, "classes": found, "given_test_file": test_df is not None, "groups": n_groups,
+                "folds": folds, "small": small}  # fmt: skip
 
     def fit(self, data, test=None, quiet: bool = False, checkpoint_dir=None, resume: bool = False):
         cfg = self.config
@@ -154,9 +162,11 @@ class SequenceClassifier:
         self.source = {"data": datasets.source_of(data), "test": datasets.source_of(test)}
         self.classes = split["classes"]
         (train_seqs, y_train), (val_seqs, y_val), (test_seqs, y_test) = split["parts"].values()
+        folds, small = split["folds"], split["small"]
         self.multilabel = y_train.ndim == 2
         self.split_sizes = {"train": len(train_seqs), "val": len(val_seqs), "test": len(test_seqs),
-                            "given_test_file": split["given_test_file"], "groups": split["groups"]}  # fmt: skip
+                            "given_test_file": split["given_test_file"], "groups": split["groups"],
+                            "folds": int(folds.max()) + 1}  # fmt: skip
 
         if cfg.smiles_col:
             extra = randomize(train_seqs.smiles, cfg.augment, cfg.seed) if cfg.augment else []
@@ -169,64 +179,129 @@ class SequenceClassifier:
         x_train, n_train = self._encode(train_seqs, cfg.augment, cfg.seed)
         if self.vocab:  # count what validation and test hold that training did not
             self.vocab.unknown_seen = 0
-        x_val, n_val = self._encode(val_seqs)
+        x_val, n_val = self._encode(val_seqs) if len(val_seqs) else (None, None)
         x_test, n_test = self._encode(test_seqs, cfg.tta, cfg.seed + 1)
         self.max_length = int(n_train.max())
 
-        what = "logistic regression" + (", MiniRocket features" if cfg.linear_features != "raw" else "")
-        what += ", ridge classifier" if cfg.linear_model == "ridge" else ""
-        with contextlib.nullcontext() if quiet else rich.get_console().status(f"baselines: {what}"):
-            base = fit_baselines(cfg, train_seqs, val_seqs, test_seqs, y_train, y_val, len(self.classes),
-                                 self.vocab is not None, self.scaler, self.max_length, self._score_proba)  # fmt: skip
-        self.linear, self.logistic_l2 = base.linear, base.logistic_l2
-        self.model, self.histories = torch.nn.ModuleList(), []
-        start = time.perf_counter()
-        for member in range(cfg.ensemble):
-            torch.manual_seed(cfg.seed + member)
-            net = self._build_model()
-            folder = pathlib.Path(checkpoint_dir) / f"member{member}" if checkpoint_dir else None
-            self.histories.append(
-                self._train(net, (x_train, n_train, y_train), (x_val, n_val, y_val), quiet, folder, resume)
-            )
-            self.model.append(net)
-        seconds = time.perf_counter() - start
-        ridge = cfg.linear_model == "ridge"
+        # the linear paths, fitted on training and validation rows, judged out of sample on each
+        fit_seqs = train_seqs.concat(val_seqs)
+        y_fit = np.concatenate([y_train, y_val])
+        val_part = np.r_[np.zeros(len(train_seqs), bool), np.ones(len(val_seqs), bool)]
+        with contextlib.nullcontext() if quiet else rich.get_console().status("baselines: the linear paths"):
+            base = fit_baselines(cfg, fit_seqs, y_fit, folds, test_seqs, len(self.classes), self.vocab is not None,
+                                 self.scaler, self.max_length, self._score_proba)  # fmt: skip
+        named = self._named_path(base)
 
-        proba = self._proba(x_test, n_test)
-        network = classification_metrics(y_test, proba)
-        proba = self._fused(proba, test_seqs, base.test_features)
+        # the network: one per fold (small data) or one on the training rows, and its out-of-sample
+        # probabilities of the fit rows
+        self.model, self.histories = torch.nn.ModuleList(), []
+        network = None if cfg.linear_weight == 1 else np.full((len(y_fit), len(self.classes)), np.nan)
+        start, notes = time.perf_counter(), []
+        if network is not None and not small:
+            tokens = self.vocab is not None
+            members = self._train_members((x_train, n_train, y_train), (x_val, n_val, y_val), 0, quiet,
+                                          checkpoint_dir, resume)  # fmt: skip
+            network[val_part] = classify_network.proba(members, x_val, n_val, tokens, self.multilabel)
+        elif network is not None:
+            notes = self._train_folds(x_train, n_train, y_train, folds, base, named, network, quiet, checkpoint_dir,
+                                      resume)  # fmt: skip
+        seconds = time.perf_counter() - start
+        if network is not None and not len(self.model):
+            network = None
+        self.choice = choose(y_fit, base.oof, network, self._score_proba, cfg.linear_weight, named)
+        if notes:  # the first fold said why the network went no further; the rest would repeat it
+            self.choice.notes = notes
+        self.linear = base.paths[self.choice.linear]
+
+        net_proba = self._proba(x_test, n_test) if len(self.model) else None
+        proba = self._fused(net_proba, test_seqs, base.test_logits[self.choice.linear])
         self.test_ids, self.test_actual, self.test_proba = test_seqs.ids, y_test, proba
         self.test_sequences = test_seqs
         tests = {"model": classification_metrics(y_test, proba)}
-        if cfg.linear_weight:  # the network alone, so that what the linear path adds is on record
-            tests["network"] = network
+        if net_proba is not None:  # the network alone, so that what the linear path adds is on record
+            tests["network"] = classification_metrics(y_test, net_proba)
         for name, p in base.test_proba.items():
             tests[name] = classification_metrics(y_test, p)
+        first = self.histories[0] if self.histories else None
+        many = len(self.histories) > 1
         self.metrics = {
             "test": tests,
+            "selection": self._selection_record(small, folds, len(y_fit)),
             "train_seconds": seconds,
-            "epochs": [h.epochs for h in self.histories] if cfg.ensemble > 1 else self.histories[0].epochs,
-            "best_epoch": [h.best_epoch for h in self.histories] if cfg.ensemble > 1 else self.histories[0].best_epoch,
-            "history": {"train_loss": self.histories[0].train_loss, "val_loss": self.histories[0].val_loss},
+            "epochs": [h.epochs for h in self.histories] if many else (first.epochs if first else 0),
+            "best_epoch": [h.best_epoch for h in self.histories] if many else (first.best_epoch if first else 0),
+            "history": {"train_loss": first.train_loss, "val_loss": first.val_loss} if first else None,
             "monitor": cfg.monitor,
-            "passes_per_epoch": passes_per_epoch(len(train_seqs), cfg.batch_size),
+            "passes_per_epoch": classify_network.passes_per_epoch(len(train_seqs), cfg.batch_size),
             "classes": [str(c) for c in self.classes],
             "multilabel": self.multilabel,
             "split": self.split_sizes,
-            "logistic_l2": self.logistic_l2,
-            "minirocket_l2": self.linear.model.l2 if self.linear.rocket is not None and not ridge else None,
-            "ridge_alpha": self.linear.model.l2 if ridge else None,  # per row, chosen by leave-one-out
+            "logistic_l2": base.logistic_l2,
+            "paths": {  # what each linear path reads, its classifier and penalty (the ridge's: per row)
+                name: {"reads": path.kind, "classifier": base.classifiers[name], "penalty": path.model.l2}
+                for name, path in base.paths.items()
+            },
             "unknown_tokens": self.vocab.unknown_seen if self.vocab else None,  # in validation + test
             "vocabulary": len(self.vocab) if self.vocab else None,
             "dataset": self.dataset,
         }
         return self
 
+    def _named_path(self, base) -> str | None:
+        """The linear path the user named with --linear-features (else None: the best is chosen)."""
+        if self.config.linear_features == "auto":
+            return None
+        return next((name for name in base.paths if name != "logistic"), "logistic")
+
+    def _train_members(self, train, val, first: int, quiet, checkpoint_dir, resume) -> list:
+        """`ensemble` networks from seeds seed + first, ... on `train`, each early-stopped on `val`;
+        appended to the model and returned."""
+        cfg, members = self.config, []
+        for member in range(first, first + cfg.ensemble):
+            torch.manual_seed(cfg.seed + member)
+            net = self._build_model()
+            folder = pathlib.Path(checkpoint_dir) / f"member{member}" if checkpoint_dir else None
+            self.histories.append(classify_network.train(net, cfg, train, val, len(self.classes),
+                                                         self.vocab is not None, self._score_proba, quiet, folder,
+                                                         resume))  # fmt: skip
+            members.append(net)
+            self.model.append(net)
+        return members
+
+    def _train_folds(self, x, n, y, folds, base, named, network, quiet, checkpoint_dir, resume) -> list[str]:
+        """One network (or `ensemble`) per fold, trained on the other folds and early-stopped on its
+        own; its probabilities of the fold's rows go into `network`. With the weight chosen, a
+        network that does not beat the linear path on the first fold is not trained on the others."""
+        cfg, tokens, k = self.config, self.vocab is not None, int(folds.max()) + 1
+        for f in range(k):
+            out = folds == f
+            if not quiet:
+                rich.get_console().print(f"network, fold {f + 1} of {k}: {int((~out).sum())} sequences, "
+                                         f"{int(out.sum())} held out")  # fmt: skip
+            members = self._train_members((*classify_network.rows_of(x, n, ~out, tokens), y[~out]),
+                                          (*classify_network.rows_of(x, n, out, tokens, False), y[out]),
+                                          f * cfg.ensemble, quiet, checkpoint_dir, resume)  # fmt: skip
+            network[out] = classify_network.proba(members, *classify_network.rows_of(x, n, out, tokens, False),
+                                                   tokens, self.multilabel)  # fmt: skip
+            if f == 0 and k > 1 and cfg.linear_weight == "auto":
+                worth, why = promising(y, base.oof, network, self._score_proba, named)
+                if not worth:
+                    return [f"{why}; the network was not trained on the other {k - 1} folds"]
+        return []
+
+    def _selection_record(self, small: bool, folds, rows: int) -> dict:
+        c, k = self.choice, int(folds.max()) + 1
+        how = (f"{k}-fold cross-validation on the {rows} training sequences" if small else
+               f"the linear paths out of fold on the {rows} training and validation sequences, the network on the "
+               f"{self.split_sizes['val']} validation sequences")  # fmt: skip
+        return {"how": how, "criterion": self.config.monitor, "chosen": c.label(), "linear": c.linear,
+                "weight": c.weight, "members": len(self.model), "judged": c.judged, "notes": c.notes,
+                "labels": {name: label_of(name) for name in (*c.judged, *PATH_LABELS)}}  # fmt: skip
+
     def _build_model(self) -> ClassifierNet:
         cfg = self.config
-        n_out = len(self.classes)
         return ClassifierNet(
-            n_out,
+            len(self.classes),
             input_size=len(self.channels),
             vocab_size=len(self.vocab) if self.vocab else None,
             embed_dim=cfg.embed_dim,
@@ -243,89 +318,22 @@ class SequenceClassifier:
             dropout=cfg.dropout,
         )
 
-    def _loss_weights(self, y: np.ndarray) -> torch.Tensor | None:
-        """Class weights (single-label) or positive weights (multi-label) from training counts."""
-        mode = self.config.class_weights
-        if mode == "none":
-            return None
-        power = 0.5 if mode == "sqrt" else 1.0
-        if self.multilabel:
-            pos = np.nansum(y, 0)
-            neg = (~np.isnan(y)).sum(0) - pos
-            return torch.tensor((neg / np.maximum(pos, 1)) ** power, dtype=torch.float32)
-        counts = np.bincount(y, minlength=len(self.classes))
-        w = len(y) / (len(self.classes) * np.maximum(counts, 1))
-        return torch.tensor(w**power, dtype=torch.float32)
-
-    def _loss(self, logits, y, weights=None, smoothing=0.0):
-        if self.multilabel:
-            known = ~torch.isnan(y)  # missing labels leave the loss (Tox21 style)
-            loss = F.binary_cross_entropy_with_logits(logits, torch.nan_to_num(y), pos_weight=weights, reduction="none")
-            return loss[known].mean()
-        return F.cross_entropy(logits, y, weight=weights, label_smoothing=smoothing)
-
-    def _train(self, net, train, val, quiet, folder, resume):
-        cfg = self.config
-        x, n, y = train
-        xt, nt, yt = (torch.as_tensor(a) for a in (x, n, y))
-        weights = self._loss_weights(y)
-        gen = torch.Generator().manual_seed(cfg.seed)
-        smiles = self.vocab is not None
-
-        # Length buckets: sort each stretch of 32 batches by length, then shuffle the batches. A
-        # batch pads only to its own longest sequence, so similar lengths cost less: on ClinTox
-        # (9 to 250 tokens) an epoch took about 2.5x less time in one before/after run.
-        lengths = nt.reshape(-1, len(y)).max(0).values  # per row, its longest variant
-        bucket = bool((lengths.min() < lengths.max()).item())
-
-        passes = passes_per_epoch(len(y), cfg.batch_size)
-
-        def batches():
-            order = torch.cat([torch.randperm(len(y), generator=gen) for _ in range(passes)])
-            if bucket:
-                stretch = 32 * cfg.batch_size
-                order = torch.cat([part[lengths[part].argsort()] for part in order.split(stretch)])
-                cuts = list(order.split(cfg.batch_size))
-                order = torch.cat([cuts[k] for k in torch.randperm(len(cuts), generator=gen)])
-            for k in range(0, len(order), cfg.batch_size):
-                rows = order[k : k + cfg.batch_size]
-                if smiles:  # one variant per molecule per batch: canonical or a randomised one
-                    pick = torch.randint(0, xt.shape[0], (len(rows),), generator=gen) if cfg.augment else 0
-                    xb, nb = xt[pick, rows], nt[pick, rows]
-                else:
-                    xb, nb = xt[rows], nt[rows]
-                L = int(nb.max())
-                yield xb[:, :L], nb, yt[rows]
-
-        def loss_fn(batch):
-            xb, nb, yb = batch
-            return self._loss(net(xb, nb), yb, weights, cfg.label_smoothing)
-
-        def validate():
-            return self._criterion([net], val)
-
-        return fit(net, batches, loss_fn, validate, cfg.epochs, cfg.patience, cfg.lr, cfg.weight_decay, cfg.cosine,
-                   checkpoint_dir=folder, resume=resume, quiet=quiet)  # fmt: skip
-
-    def _criterion(self, members, part) -> float:
-        x, n, y = part
-        return self._score_proba(y, self._proba(x, n, members))
-
     def _proba(self, x: np.ndarray, n: np.ndarray, members=None) -> np.ndarray:
-        """Mean probabilities over ensemble members and (SMILES) test-time variants."""
-        xs, ns = (x, n) if self.vocab is not None else (x[None], n[None])  # values: one variant
-        return mean_proba(list(self.model) if members is None else members, xs, ns, self.multilabel)
+        """The network's mean probabilities over ensemble members and (SMILES) test-time variants."""
+        members = list(self.model) if members is None else members
+        return classify_network.proba(members, x, n, self.vocab is not None, self.multilabel)
 
-    # ---- fusion and the validation criterion -----------------------------------------------
-
-    def _fused(self, proba: np.ndarray, seqs, features: np.ndarray | None = None) -> np.ndarray:
-        """The network's probabilities, fused with the linear path's when linear_weight > 0
-        (features: the linear path's, when already computed)."""
-        w = self.config.linear_weight
-        if not w:
+    def _fused(self, proba: np.ndarray | None, seqs, linear_logits: np.ndarray | None = None) -> np.ndarray:
+        """The model's probabilities: the network's (proba), fused with the linear path's as chosen
+        (linear_logits: the path's logits of `seqs`, when already computed)."""
+        w = self.choice.weight
+        if w == 0:
             return proba
-        features = self.linear.features(seqs) if features is None else features
-        return fuse(proba, self.linear.model.logits(features), w, self.multilabel)
+        if linear_logits is None:
+            linear_logits = self.linear.model.logits(self.linear.features(seqs))
+        if w == 1:
+            return proba_of_logits(linear_logits, self.multilabel)
+        return fuse(proba, linear_logits, w, self.multilabel)
 
     def _score_proba(self, y, proba) -> float:
         return criterion(y, proba, self.config.monitor, self.multilabel)
@@ -377,10 +385,13 @@ class SequenceClassifier:
                 "max_length": self.max_length,
                 "split": self.split_sizes,
                 "source": self.source,
+                # what fit chose: the linear path, its weight, the network's members (see metrics.json)
+                "selection": {"linear": self.choice.linear, "kind": self.linear.kind, "weight": self.choice.weight,
+                              "members": len(self.model)},
             },
         )
         save_tensors(folder / "model.safetensors", self.model.state_dict())
-        if self.config.linear_weight:
+        if self.choice.weight > 0:
             self.linear.save(folder)
         if self.vocab is not None:
             write_json(folder / "vocabulary.json", self.vocab.to_dict())
@@ -414,11 +425,13 @@ class SequenceClassifier:
         else:
             clf.vocab = None
             clf.scaler = Standardizer.from_dict(read_json(folder / "scaler.json")["channels"])
-        clf.model = torch.nn.ModuleList(clf._build_model() for _ in range(clf.config.ensemble))
+        chosen = saved.get("selection") or _selection_before_choice(saved["config"])
+        clf.choice = Choice(chosen["linear"], float(chosen["weight"]))
+        clf.model = torch.nn.ModuleList(clf._build_model() for _ in range(int(chosen["members"])))
         clf.model.load_state_dict(load_file(folder / "model.safetensors"))
-        if clf.config.linear_weight:
-            features = clf.config.linear_features
-            clf.linear = LinearPath.load(folder, clf.multilabel, clf.scaler, clf.max_length, features)
+        clf.linear = None
+        if clf.choice.weight > 0:
+            clf.linear = LinearPath.load(folder, clf.multilabel, clf.scaler, clf.max_length, chosen["kind"])
         clf.model.eval()
         clf.metrics = read_json(folder / "metrics.json") if (folder / "metrics.json").exists() else {}
         return clf
@@ -444,7 +457,8 @@ class SequenceClassifier:
         if labelled.labels.shape[1] == len(cfg.label_col or []) and labelled.labels.shape[1]:
             actual, _ = encode_labels(labelled.labels, self.classes, "--data")
         x, n = self._encode(seqs, cfg.tta, cfg.seed + 1)
-        return self._frame(seqs.ids, self._fused(self._proba(x, n), seqs), actual)
+        network = self._proba(x, n) if len(self.model) else None
+        return self._frame(seqs.ids, self._fused(network, seqs), actual)
 
     def predict(self, data) -> np.ndarray:
         """The most probable class of each sequence (single-label), or 0/1 per label at 0.5."""
@@ -452,3 +466,10 @@ class SequenceClassifier:
         if self.multilabel:
             return (frame[[f"p_{c}" for c in self.classes]].to_numpy() >= 0.5).astype(int)
         return frame["predicted"].to_numpy()
+
+
+def _selection_before_choice(config: dict) -> dict:
+    """A run saved before the model chose: its linear path was the one its settings named."""
+    kind = {"raw": "values", None: "values"}.get(config.get("linear_features"), config.get("linear_features"))
+    return {"linear": kind, "kind": kind, "weight": config.get("linear_weight") or 0.0,
+            "members": config.get("ensemble", 1)}  # fmt: skip

@@ -1,8 +1,9 @@
-"""What a classifier is judged against, and by: the majority class and a logistic regression on the
-baseline's features (character n-gram counts for SMILES, the scaled values for sequences), fitted
-on the training rows with the penalty chosen on validation; the linear path the model may fuse with
-(the same logistic regression, or a MiniRocket or ridge path: tasks/linear.py); and the validation
-criterion every choice is made by."""
+"""What a classifier is judged against, and by: the majority class and the linear paths — a logistic
+regression on the baseline's features (character n-gram counts for SMILES, the scaled values for
+sequences) and, for numeric sequences, ridge classifiers on MiniRocket's features (tasks/linear.py)
+— each fitted on the training (and validation) rows and judged out of sample on every one of them;
+and the criterion every choice is made by. Each linear path is a baseline row of the report and a
+candidate the model may be (tasks/classify_select.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ import numpy as np
 
 from ..config import LstmkitError
 from ..evaluate import classification_metrics
-from .linear import LinearPath
+from .linear import LinearModel, LinearPath
 
-__all__ = ["Baselines", "criterion", "fit_baselines"]
+__all__ = ["Baselines", "criterion", "fit_baselines", "linear_candidates"]
 
 
 def criterion(y: np.ndarray, proba: np.ndarray, monitor: str, multilabel: bool) -> float:
@@ -30,40 +31,67 @@ def criterion(y: np.ndarray, proba: np.ndarray, monitor: str, multilabel: bool) 
     return -value if np.isfinite(value) else 0.0
 
 
+def linear_candidates(features: str, model: str, smiles: bool) -> dict[str, tuple[str, str]]:
+    """The linear paths a run fits: name -> (what it reads, its classifier). The logistic regression
+    on the baseline's features is always one ("logistic"). features / model "auto": for numeric
+    sequences the ridge classifier on MiniRocket's features of the values, and of the values and
+    their differences (MiniRocket's own protocol and MultiRocket's second representation); for
+    SMILES the n-gram logistic regression alone. A named choice adds that one path."""
+    base = "ngrams" if smiles else "values"
+    out = {"logistic": (base, "logistic")}
+    if features == "auto":
+        if not smiles:
+            out |= {"minirocket": ("minirocket", "ridge"), "minirocket+diff": ("minirocket+diff", "ridge")}
+        if model == "ridge":
+            out["ridge"] = (base, "ridge")
+        return out
+    if features != "raw" and smiles:
+        raise LstmkitError(f"--linear-features {features}: reads numeric sequences, not SMILES; use raw")
+    kind = base if features == "raw" else features
+    chosen = model if model != "auto" else ("logistic" if features == "raw" else "ridge")
+    if (kind, chosen) != out["logistic"]:
+        out["ridge" if features == "raw" else features] = (kind, chosen)
+    return out
+
+
 @dataclass
 class Baselines:
-    test_proba: dict  # name -> (N, K) test probabilities: majority, logistic[, minirocket | ridge]
-    logistic_l2: float  # the logistic regression's penalty, chosen on validation
-    linear: LinearPath  # the path the model fuses with: the logistic regression unless cfg names another
-    test_features: np.ndarray  # the linear path's features of the test rows (the fusion reuses them)
+    paths: dict  # name -> the fitted LinearPath (every row of the fit)
+    classifiers: dict  # name -> "logistic" | "ridge"
+    oof: dict  # name -> out-of-sample logits (N_fit, K) of the fit rows
+    test_logits: dict  # name -> (N_test, K) logits of the test rows
+    test_proba: dict  # name -> (N_test, K) probabilities: majority and every linear path
+
+    @property
+    def logistic_l2(self) -> float:
+        return self.paths["logistic"].model.l2
 
 
-def fit_baselines(cfg, train, val, test, y_train, y_val, n_classes: int, smiles: bool, scaler, max_length: int,
+def fit_baselines(cfg, rows, y, folds, test, n_classes: int, smiles: bool, scaler, max_length: int,
                   score) -> Baselines:  # fmt: skip
-    """cfg: the ClassifyConfig (linear_features, linear_model, seed); score(y, proba): the
-    validation criterion the penalties are chosen by. A MiniRocket path gets a baseline row of its
-    own ("minirocket"), as does a ridge path on the baseline's features ("ridge")."""
-    kind = "ngrams" if smiles else "values"
-
-    def fit_path(kind, model="logistic"):
-        return LinearPath.fit(kind, train, val, y_train, y_val, n_classes, score, scaler, max_length, cfg.seed, model)
-
-    logistic = fit_path(kind)
-    linear, x_test = logistic, logistic.features(test)
-    if y_train.ndim == 2:  # multi-label: each label's rate of positives among its known values
-        prior = np.nanmean(y_train, 0)
+    """cfg: the ClassifyConfig (linear_features, linear_model, seed); rows, y: the sequences the
+    paths are fitted on (training and validation rows); folds: a fold number per row, for the
+    logistic regression's out-of-fold predictions; score(y, proba): the criterion its penalty is
+    chosen by."""
+    banks: dict = {}  # MiniRocket's transforms of the fit rows, shared by the two MiniRocket paths
+    out = Baselines({}, {}, {}, {}, {})
+    for name, (kind, model) in linear_candidates(cfg.linear_features, cfg.linear_model, smiles).items():
+        path, x = LinearPath.reader(kind, rows, scaler, max_length, cfg.seed, banks)
+        path.model, out.oof[name] = LinearModel.fit(x, y, n_classes, score, folds, model)
+        out.paths[name], out.classifiers[name] = path, model
+    test_x: dict = {}  # per kind; the values' MiniRocket bank is the first half of the +diff features
+    for path in sorted(out.paths.values(), key=lambda p: p.kind != "minirocket+diff"):
+        if path.kind in test_x:
+            continue
+        both = test_x.get("minirocket+diff")
+        test_x[path.kind] = both[:, : path.rocket.n_features] if path.kind == "minirocket" and both is not None \
+            else path.features(test)  # fmt: skip
+    for name, path in out.paths.items():
+        out.test_logits[name] = path.model.logits(test_x[path.kind])
+        out.test_proba[name] = path.model.proba(test_x[path.kind])
+    if y.ndim == 2:  # multi-label: each label's rate of positives among its known values
+        prior = np.nanmean(y, 0)
     else:
-        prior = np.bincount(y_train, minlength=n_classes) / len(y_train)
-    majority = np.repeat(prior[None], len(test), 0)  # argmax: the majority class; AUC 0.5
-    out = {"majority": majority, "logistic": logistic.model.proba(x_test)}
-    if cfg.linear_features != "raw":  # MiniRocket, on the values (and their differences)
-        if smiles:
-            what = f"--linear-features {cfg.linear_features}"
-            raise LstmkitError(f"{what}: reads numeric sequences, not SMILES; use raw")
-        linear = fit_path(cfg.linear_features, cfg.linear_model)
-        x_test = linear.features(test)
-        out["minirocket"] = linear.model.proba(x_test)
-    elif cfg.linear_model == "ridge":
-        linear = fit_path(kind, "ridge")  # the same features as the logistic baseline
-        out["ridge"] = linear.model.proba(x_test)
-    return Baselines(out, logistic.model.l2, linear, x_test)
+        prior = np.bincount(y, minlength=n_classes) / len(y)
+    out.test_proba = {"majority": np.repeat(prior[None], len(test), 0), **out.test_proba}  # argmax: the majority
+    return out

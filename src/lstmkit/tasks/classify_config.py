@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from ..config import LstmkitError, require_number, require_positive
 from ..models import ClassifierNet
-from .linear import LINEAR_MODELS
 
-__all__ = ["LINEAR_FEATURES", "MONITORS", "ClassifyConfig", "check_config"]
+__all__ = ["LINEAR_FEATURES", "LINEAR_MODELS", "MONITORS", "ClassifyConfig", "check_config"]
 
 MONITORS = ("loss", "roc_auc", "balanced_accuracy", "accuracy")
-LINEAR_FEATURES = ("raw", "minirocket", "minirocket+diff")
+LINEAR_FEATURES = ("auto", "raw", "minirocket", "minirocket+diff")
+LINEAR_MODELS = ("auto", "logistic", "ridge")
 
 
 @dataclass
@@ -30,6 +30,8 @@ class ClassifyConfig:
     tta: int = 0  # SMILES: randomised variants averaged with the canonical one at prediction
     val: float = 0.1  # stratified fractions (of the training file when a test file is given)
     test: float = 0.2
+    cv_folds: int = 5  # small data: k-fold cross-validation on the training rows instead of a validation part
+    cv_max_rows: int = 300  # training sets of at most this many sequences are small (tasks/classify_select.py)
     group_col: str | None = None  # sequences sharing its value stay in one part (SMILES: identical molecules do)
     split_by: str = "molecule"  # SMILES without group_col: molecule | scaffold (Bemis-Murcko) kept together
     cell: str = "lstm"
@@ -54,9 +56,9 @@ class ClassifyConfig:
     cosine: bool = True  # cosine learning-rate decay over `epochs`
     monitor: str = "loss"  # validation criterion for early stopping (and the logistic's L2)
     ensemble: int = 1  # members trained from seeds seed, seed+1, ...; probabilities averaged
-    linear_weight: float = 0.0  # > 0: the linear path fused into the prediction (tasks/linear.py)
-    linear_features: str = "raw"  # raw | minirocket | minirocket+diff: what the linear path reads (SMILES: n-grams)
-    linear_model: str = "logistic"  # logistic | ridge: the linear path's classifier (the baseline stays logistic)
+    linear_weight: float | str = "auto"  # the linear path's share of the fused logits: "auto" (chosen), or 0-1
+    linear_features: str = "auto"  # auto | raw | minirocket | minirocket+diff: the linear paths (SMILES: n-grams)
+    linear_model: str = "auto"  # auto | logistic | ridge: the named path's classifier (the baseline stays logistic)
     seed: int = 0
     threads: int = 1
 
@@ -64,6 +66,10 @@ class ClassifyConfig:
 def check_config(cfg: ClassifyConfig) -> None:
     require_positive(cfg, ("hidden_size", "num_layers", "epochs", "patience", "batch_size", "embed_dim", "conv_kernel",
                            "conv_layers", "conv_stride", "ensemble", "threads"))  # fmt: skip
+    if not isinstance(cfg.cv_folds, int) or isinstance(cfg.cv_folds, bool) or cfg.cv_folds < 2:
+        raise LstmkitError(f"--cv-folds: expected 2 or more, got {cfg.cv_folds!r}")
+    if not isinstance(cfg.cv_max_rows, int) or isinstance(cfg.cv_max_rows, bool) or cfg.cv_max_rows < 0:
+        raise LstmkitError(f"--cv-max-rows: expected 0 or more, got {cfg.cv_max_rows!r}")
     require_number(cfg, ("lr",))
     require_number(cfg, ("weight_decay",), zero_allowed=True)
     for name in ("augment", "tta", "conv_channels", "fcn_channels"):
@@ -81,10 +87,13 @@ def check_config(cfg: ClassifyConfig) -> None:
         choices = ", ".join(LINEAR_FEATURES)
         raise LstmkitError(f"--linear-features: expected one of {choices}, got {cfg.linear_features!r}")
     if cfg.linear_model not in LINEAR_MODELS:
-        raise LstmkitError(f"--linear-model: expected logistic or ridge, got {cfg.linear_model!r}")
+        raise LstmkitError(f"--linear-model: expected one of {', '.join(LINEAR_MODELS)}, got {cfg.linear_model!r}")
+    w = cfg.linear_weight
+    if w != "auto" and not (isinstance(w, int | float) and not isinstance(w, bool) and 0 <= w <= 1):
+        raise LstmkitError(f"--linear-weight: expected auto or a value in [0, 1], got {w!r}")
     if cfg.monitor not in MONITORS:
         raise LstmkitError(f"--monitor: expected one of {', '.join(MONITORS)}, got {cfg.monitor!r}")
-    for name in ("dropout", "linear_weight", "label_smoothing"):
+    for name in ("dropout", "label_smoothing"):
         if not 0 <= getattr(cfg, name) < 1:
             raise LstmkitError(f"--{name.replace('_', '-')}: expected a value in [0, 1), got {getattr(cfg, name)}")
     from ..cells import get_cell

@@ -82,7 +82,7 @@ def explain_classifier(clf: SequenceClassifier, index, data, steps) -> dict:
     per_channel = {c: float(attr[:, j].sum()) for j, c in enumerate(clf.channels)} if not tokens else None
     name = str(clf.classes[k])
     truth = None if actual is None else (str(clf.classes[actual[row]]) if not clf.multilabel else None)
-    lw = clf.config.linear_weight  # with a linear path the attributions cover the network, not the fusion
+    lw = clf.choice.weight  # with a linear path the attributions cover the network, not the fusion
     summary = [
         f"Explained: {'test ' if data is None else ''}row {row} (id {seqs.ids[row]}); the "
         f"{'network' if lw else 'model'} gives {name} probability {proba[k]:.3f}"
@@ -91,7 +91,8 @@ def explain_classifier(clf: SequenceClassifier, index, data, steps) -> dict:
     if lw:
         fused = clf._fused(proba[None], seqs.subset(np.array([row])))[0]
         summary[0] += (
-            f" With its linear path (weight {lw:g}) the model gives {fused[k]:.3f}; what follows explains the network."
+            f" The model ({clf.choice.label()}) gives {fused[k]:.3f}; what follows explains the network"
+            + (", which it does not use." if lw == 1 else ".")
         )
     if tokens:
         top = np.argsort(-np.abs(per_step))[:5]
