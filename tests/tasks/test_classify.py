@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+import pathlib
 import re
-import time
 
 import numpy as np
 import pandas as pd
@@ -383,30 +383,49 @@ def test_unseen_class_at_predict_time_is_refused():
 
 
 @pytest.mark.slow
-def test_ecg5000_beats_the_logistic_regression_where_the_rare_classes_are():
-    start = time.perf_counter()
+def test_ecg5000_the_embedded_fusion_beats_its_parts_where_the_rare_classes_are():
     clf = SequenceClassifier(seed=0).fit("ecg5000", quiet=True)  # the data set's measured settings
-    wall = time.perf_counter() - start
-    test = clf.metrics["test"]
-    assert clf.split_sizes == {"train": 449, "val": 51, "test": 4500, "given_test_file": True, "groups": None}
-    assert clf.config.linear_features == "minirocket+diff" and clf.config.linear_model == "ridge"
-    assert clf.config.linear_weight == 0.5
-    assert test["network"]["accuracy"] > 0.935 and test["minirocket"]["accuracy"] > 0.94  # each part alone
-    # the fusion: above the network (6 of 6 seeds in the benchmark), and the better ranking of both
-    # (ROC-AUC 6 of 6); its accuracy against MiniRocket's ridge alone is a toss-up (2 of 6)
+    test, chosen = clf.metrics["test"], clf.metrics["selection"]
+    # 500 training beats: large data, one network early-stopped on a validation part
+    assert clf.split_sizes == {"train": 449, "val": 51, "test": 4500, "given_test_file": True, "groups": None,
+                               "folds": 5}  # fmt: skip
+    assert (clf.choice.linear, clf.choice.weight) == ("minirocket+diff", 0.5)  # set, not chosen: docs/classify.md
+    assert chosen["judged"]["minirocket+diff"]["rows"] == 500 and chosen["judged"]["network"]["rows"] == 51
+    assert test["network"]["accuracy"] > 0.935 and test["minirocket+diff"]["accuracy"] > 0.94  # each part alone
+    # the fusion: above the network (3 of 3 seeds in the benchmark), and the better ranking of both
     assert test["model"]["accuracy"] > test["network"]["accuracy"] and test["model"]["accuracy"] > 0.944
-    assert test["model"]["roc_auc"] > max(test["network"]["roc_auc"], test["minirocket"]["roc_auc"])
+    assert test["model"]["roc_auc"] > max(test["network"]["roc_auc"], test["minirocket+diff"]["roc_auc"])
     assert test["model"]["balanced_accuracy"] > test["logistic"]["balanced_accuracy"]
-    assert wall < 150  # network, features, baselines and scoring; the network alone trains in about 60 s
-    assert clf.metrics["train_seconds"] < 120
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not has_rdkit(), reason="canonical SMILES need RDKit")
-def test_clintox_on_canonical_smiles_in_under_two_minutes():
+def test_clintox_on_canonical_smiles():
     clf = SequenceClassifier(seed=1).fit("clintox", quiet=True)
     assert clf.config.smiles_col == "canonical_smiles" and clf.config.augment == 20
     test = clf.metrics["test"]
-    assert clf.config.linear_weight == 0.5 and test["network"]["roc_auc"] > 0.85  # the network alone
-    assert test["model"]["roc_auc"] > max(test["network"]["roc_auc"] - 0.01, test["logistic"]["roc_auc"])
-    assert clf.metrics["train_seconds"] < 120
+    assert test["network"]["roc_auc"] > 0.85  # the network alone
+    assert test["model"]["roc_auc"] > max(test["network"]["roc_auc"] - 0.01, test["logistic"]["roc_auc"] - 0.01)
+
+
+def aeon_split(name):
+    aeon = pytest.importorskip("aeon")
+    folder = pathlib.Path(aeon.__file__).parent / "datasets" / "data" / name
+    return str(folder / f"{name}_TRAIN.ts"), str(folder / f"{name}_TEST.ts")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "name, minirocket",  # MiniRocket on the official split: its authors' result file (GunPoint, ArrowHead),
+    [("GunPoint", 0.9933), ("ArrowHead", 0.8629), ("BasicMotions", 1.0)],  # aeon's MiniRocket measured here
+)
+def test_defaults_on_small_public_sets_beat_their_baselines_at_minirockets_level(name, minirocket):
+    """Data the classifier was never tuned on (UCR/UEA sets shipped inside aeon, official splits):
+    the defaults beat the logistic baseline and the majority class by a margin, within 0.01 of
+    MiniRocket (benchmarks/ucr.py has every set and the published tables)."""
+    train, test = aeon_split(name)
+    clf = SequenceClassifier().fit(train, test=test, quiet=True)
+    acc = {k: v["accuracy"] for k, v in clf.metrics["test"].items()}
+    assert acc["model"] >= acc["logistic"] + 0.05 and acc["model"] >= acc["majority"] + 0.4
+    assert acc["model"] >= minirocket - 0.01
+    assert clf.metrics["selection"]["how"].startswith("5-fold cross-validation on the")

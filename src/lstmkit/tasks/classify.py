@@ -45,7 +45,7 @@ from ..models import ClassifierNet
 from . import classify_network
 from .classify_baselines import criterion, fit_baselines
 from .classify_config import ClassifyConfig, check_config
-from .classify_select import PATH_LABELS, Choice, choose, folds_of, label_of, promising
+from .classify_select import Choice, choose, folds_of, promising
 from .linear import LinearPath, fuse
 
 __all__ = ["ClassifyConfig", "SequenceClassifier"]
@@ -202,13 +202,18 @@ class SequenceClassifier:
             members = self._train_members((x_train, n_train, y_train), (x_val, n_val, y_val), 0, quiet,
                                           checkpoint_dir, resume)  # fmt: skip
             network[val_part] = classify_network.proba(members, x_val, n_val, tokens, self.multilabel)
-        elif network is not None:
-            notes = self._train_folds(x_train, n_train, y_train, folds, base, named, network, quiet, checkpoint_dir,
-                                      resume)  # fmt: skip
+        elif network is not None:  # one network per fold; the first fold may show it is not worth the rest
+            screen = None
+            if cfg.linear_weight == "auto":
+                screen = lambda net: promising(y_train, base.oof, net, self._score_proba, named, cfg.monitor)  # noqa: E731
+            notes = classify_network.train_folds(
+                lambda part, held, first: self._train_members(part, held, first, quiet, checkpoint_dir, resume),
+                (x_train, n_train, y_train), folds, cfg.ensemble, self.vocab is not None, network, screen, quiet,
+            )  # fmt: skip
         seconds = time.perf_counter() - start
         if network is not None and not len(self.model):
             network = None
-        self.choice = choose(y_fit, base.oof, network, self._score_proba, cfg.linear_weight, named)
+        self.choice = choose(y_fit, base.oof, network, self._score_proba, cfg.linear_weight, named, cfg.monitor)
         if notes:  # the first fold said why the network went no further; the rest would repeat it
             self.choice.notes = notes
         self.linear = base.paths[self.choice.linear]
@@ -226,7 +231,7 @@ class SequenceClassifier:
         many = len(self.histories) > 1
         self.metrics = {
             "test": tests,
-            "selection": self._selection_record(small, folds, len(y_fit)),
+            "selection": self.choice.record(self._how(small, folds, len(y_fit)), cfg.monitor, len(self.model)),
             "train_seconds": seconds,
             "epochs": [h.epochs for h in self.histories] if many else (first.epochs if first else 0),
             "best_epoch": [h.best_epoch for h in self.histories] if many else (first.best_epoch if first else 0),
@@ -247,6 +252,12 @@ class SequenceClassifier:
         }
         return self
 
+    def _how(self, small: bool, folds, rows: int) -> str:
+        if small:
+            return f"{int(folds.max()) + 1}-fold cross-validation on the {rows} training sequences"
+        return (f"the linear paths out of fold on the {rows} training and validation sequences, the network on "
+                f"the {self.split_sizes['val']} validation sequences")  # fmt: skip
+
     def _named_path(self, base) -> str | None:
         """The linear path the user named with --linear-features (else None: the best is chosen)."""
         if self.config.linear_features == "auto":
@@ -254,49 +265,15 @@ class SequenceClassifier:
         return next((name for name in base.paths if name != "logistic"), "logistic")
 
     def _train_members(self, train, val, first: int, quiet, checkpoint_dir, resume) -> list:
-        """`ensemble` networks from seeds seed + first, ... on `train`, each early-stopped on `val`;
-        appended to the model and returned."""
-        cfg, members = self.config, []
-        for member in range(first, first + cfg.ensemble):
-            torch.manual_seed(cfg.seed + member)
-            net = self._build_model()
-            folder = pathlib.Path(checkpoint_dir) / f"member{member}" if checkpoint_dir else None
-            self.histories.append(classify_network.train(net, cfg, train, val, len(self.classes),
-                                                         self.vocab is not None, self._score_proba, quiet, folder,
-                                                         resume))  # fmt: skip
-            members.append(net)
-            self.model.append(net)
+        """`ensemble` networks from seeds seed + first, ... on `train`, each early-stopped on `val`
+        (checkpoints in checkpoint_dir/member<k>); appended to the model and returned."""
+        members, histories = classify_network.train_members(
+            self._build_model, self.config, train, val, first, len(self.classes), self.vocab is not None,
+            self._score_proba, quiet, checkpoint_dir, resume,
+        )  # fmt: skip
+        self.histories += histories
+        self.model.extend(members)
         return members
-
-    def _train_folds(self, x, n, y, folds, base, named, network, quiet, checkpoint_dir, resume) -> list[str]:
-        """One network (or `ensemble`) per fold, trained on the other folds and early-stopped on its
-        own; its probabilities of the fold's rows go into `network`. With the weight chosen, a
-        network that does not beat the linear path on the first fold is not trained on the others."""
-        cfg, tokens, k = self.config, self.vocab is not None, int(folds.max()) + 1
-        for f in range(k):
-            out = folds == f
-            if not quiet:
-                rich.get_console().print(f"network, fold {f + 1} of {k}: {int((~out).sum())} sequences, "
-                                         f"{int(out.sum())} held out")  # fmt: skip
-            members = self._train_members((*classify_network.rows_of(x, n, ~out, tokens), y[~out]),
-                                          (*classify_network.rows_of(x, n, out, tokens, False), y[out]),
-                                          f * cfg.ensemble, quiet, checkpoint_dir, resume)  # fmt: skip
-            network[out] = classify_network.proba(members, *classify_network.rows_of(x, n, out, tokens, False),
-                                                   tokens, self.multilabel)  # fmt: skip
-            if f == 0 and k > 1 and cfg.linear_weight == "auto":
-                worth, why = promising(y, base.oof, network, self._score_proba, named)
-                if not worth:
-                    return [f"{why}; the network was not trained on the other {k - 1} folds"]
-        return []
-
-    def _selection_record(self, small: bool, folds, rows: int) -> dict:
-        c, k = self.choice, int(folds.max()) + 1
-        how = (f"{k}-fold cross-validation on the {rows} training sequences" if small else
-               f"the linear paths out of fold on the {rows} training and validation sequences, the network on the "
-               f"{self.split_sizes['val']} validation sequences")  # fmt: skip
-        return {"how": how, "criterion": self.config.monitor, "chosen": c.label(), "linear": c.linear,
-                "weight": c.weight, "members": len(self.model), "judged": c.judged, "notes": c.notes,
-                "labels": {name: label_of(name) for name in (*c.judged, *PATH_LABELS)}}  # fmt: skip
 
     def _build_model(self) -> ClassifierNet:
         cfg = self.config
@@ -425,8 +402,7 @@ class SequenceClassifier:
         else:
             clf.vocab = None
             clf.scaler = Standardizer.from_dict(read_json(folder / "scaler.json")["channels"])
-        chosen = saved.get("selection") or _selection_before_choice(saved["config"])
-        clf.choice = Choice(chosen["linear"], float(chosen["weight"]))
+        clf.choice, chosen = Choice.saved(saved)
         clf.model = torch.nn.ModuleList(clf._build_model() for _ in range(int(chosen["members"])))
         clf.model.load_state_dict(load_file(folder / "model.safetensors"))
         clf.linear = None
@@ -467,9 +443,3 @@ class SequenceClassifier:
             return (frame[[f"p_{c}" for c in self.classes]].to_numpy() >= 0.5).astype(int)
         return frame["predicted"].to_numpy()
 
-
-def _selection_before_choice(config: dict) -> dict:
-    """A run saved before the model chose: its linear path was the one its settings named."""
-    kind = {"raw": "values", None: "values"}.get(config.get("linear_features"), config.get("linear_features"))
-    return {"linear": kind, "kind": kind, "weight": config.get("linear_weight") or 0.0,
-            "members": config.get("ensemble", 1)}  # fmt: skip

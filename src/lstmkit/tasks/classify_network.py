@@ -10,13 +10,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import rich
 import torch
 import torch.nn.functional as F
 
 from ..models import mean_proba
 from ..train import History, fit
 
-__all__ = ["MIN_BATCHES", "loss_weights", "passes_per_epoch", "proba", "rows_of", "train"]
+__all__ = ["MIN_BATCHES", "loss_weights", "passes_per_epoch", "proba", "rows_of", "train", "train_folds",
+           "train_members"]
 
 MIN_BATCHES = 10  # per epoch: smaller data sets are passed over several times
 
@@ -64,6 +66,44 @@ def _loss(logits, y, weights=None, smoothing=0.0):
         loss = F.binary_cross_entropy_with_logits(logits, torch.nan_to_num(y), pos_weight=weights, reduction="none")
         return loss[known].mean()
     return F.cross_entropy(logits, y, weight=weights, label_smoothing=smoothing)
+
+
+def train_folds(train_members, fit_rows, folds, per_fold: int, tokens: bool, network, screen, quiet) -> list[str]:
+    """One network (or `per_fold`) per fold: train_members(train part, held-out part, first member)
+    on the other folds, early-stopped on the fold, whose rows' probabilities go into `network`
+    (N_fit, K). screen(network) after the first fold -> (worth going on, why not), or None: never
+    stop. -> the notes (why the other folds were not trained)."""
+    x, n, y = fit_rows
+    k, multilabel = int(folds.max()) + 1, y.ndim == 2
+    for f in range(k):
+        out = folds == f
+        if not quiet:
+            said = f"network {f + 1} of {k}: {int((~out).sum())} sequences, {int(out.sum())} held out"
+            rich.get_console().print(said)
+        held = rows_of(x, n, out, tokens, spellings=False)
+        members = train_members((*rows_of(x, n, ~out, tokens), y[~out]), (*held, y[out]), f * per_fold)
+        network[out] = proba(members, *held, tokens, multilabel)
+        if f == 0 and k > 1 and screen is not None:
+            worth, why = screen(network)
+            if not worth:
+                return [f"{why}; the network was not trained on the other {k - 1} folds"]
+    return []
+
+
+def train_members(build, cfg, train_part, val_part, first: int, n_classes: int, tokens: bool, score, quiet,
+                  checkpoint_dir, resume) -> tuple[list, list[History]]:  # fmt: skip
+    """`cfg.ensemble` networks made by build(), from seeds cfg.seed + first, ..., each trained by
+    train() (checkpoints in checkpoint_dir/member<k>). -> (networks, histories)."""
+    import pathlib
+
+    members, histories = [], []
+    for member in range(first, first + cfg.ensemble):
+        torch.manual_seed(cfg.seed + member)
+        net = build()
+        folder = pathlib.Path(checkpoint_dir) / f"member{member}" if checkpoint_dir else None
+        histories.append(train(net, cfg, train_part, val_part, n_classes, tokens, score, quiet, folder, resume))
+        members.append(net)
+    return members, histories
 
 
 def train(net, cfg, train_part, val_part, n_classes: int, tokens: bool, score, quiet, folder, resume) -> History:

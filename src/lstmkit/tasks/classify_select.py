@@ -13,8 +13,9 @@ data alone, from out-of-sample predictions of the training rows.
 
 Then, on the rows the network was judged on: the linear path alone, the network fused with it at
 w = 0.75, 0.5, 0.25 (tasks/linear.fuse), the network alone. The network enters only if the best of
-these beats the linear path alone by the criterion and beyond chance (a paired t test of the rows'
-log losses, one-sided 5%: the forecaster's LSTM gate). So the chosen model is never below the
+these beats the linear path alone by the criterion and beyond chance, one-sided at 5% (log loss: a
+paired t test of the rows' log losses, the forecaster's LSTM gate; ROC-AUC and the other metrics:
+a paired bootstrap of the rows). So the chosen model is never below the
 logistic baseline or the MiniRocket paths out of sample, and where it is the linear path alone the
 report says why. A network at chance on its rows (collapsed to the majority class) is dropped and
 reported; with folds, one that does not pass the test on the first fold is not trained on the
@@ -61,6 +62,24 @@ class Choice:
     def network(self) -> bool:
         return self.weight < 1
 
+    @classmethod
+    def saved(cls, run_config: dict) -> tuple[Choice, dict]:
+        """From a run's config.json: the choice, and `selection` (linear, kind, weight, members). A
+        run saved before the model chose used the path its settings named."""
+        chosen = run_config.get("selection")
+        if chosen is None:
+            config = run_config["config"]
+            kind = {"raw": "values", None: "values"}.get(config.get("linear_features"), config.get("linear_features"))
+            chosen = {"linear": kind, "kind": kind, "weight": config.get("linear_weight") or 0.0,
+                      "members": config.get("ensemble", 1)}  # fmt: skip
+        return cls(chosen["linear"], float(chosen["weight"])), chosen
+
+    def record(self, how: str, criterion: str, members: int) -> dict:
+        """metrics.json's `selection`: what was chosen, how, every candidate's score, the notes."""
+        return {"how": how, "criterion": criterion, "chosen": self.label(), "linear": self.linear,
+                "weight": self.weight, "members": members, "judged": self.judged, "notes": self.notes,
+                "labels": {name: label_of(name) for name in (*self.judged, *PATH_LABELS)}}  # fmt: skip
+
     def label(self) -> str:
         path = label_of(self.linear)
         if self.weight == 1:
@@ -98,6 +117,23 @@ def collapsed(y: np.ndarray, proba: np.ndarray) -> bool:
     return m["balanced_accuracy"] <= 1 / proba.shape[1] + CHANCE_MARGIN
 
 
+BOOTSTRAP = 1000  # resamples of the rows for a criterion that is not a mean over rows (ROC-AUC, ...)
+
+
+def beyond_chance(y, candidate: np.ndarray, alone: np.ndarray, score, monitor: str) -> tuple[bool, str]:
+    """Is `candidate` better than `alone` on these rows beyond chance, one-sided at 5%? -> (yes, the
+    statistic in words). Log loss is a mean over rows: a paired t test of the rows' log losses
+    (evaluate.paired_t below -DM_CRITICAL_5, the forecaster's gate). Another criterion (ROC-AUC,
+    accuracy, balanced accuracy) is judged by itself: the share of BOOTSTRAP paired resamples of
+    the rows (seeded) in which the candidate is not better, below 0.05."""
+    if monitor == "loss":
+        t = paired_t(row_log_loss(y, candidate) - row_log_loss(y, alone))
+        return t < -DM_CRITICAL_5, f"t = {t:.2f}"
+    rows = np.random.default_rng(0).integers(len(y), size=(BOOTSTRAP, len(y)))
+    worse = np.mean([score(y[r], candidate[r]) >= score(y[r], alone[r]) for r in rows])
+    return worse < 0.05, f"bootstrap p = {worse:.3f}"
+
+
 def network_candidates(linear: str, linear_logits, network, multilabel: bool, weights=FUSION_WEIGHTS) -> dict:
     """name -> (weight, probabilities): the fusions at `weights` in their order, then the network alone."""
     out = {f"network + {linear} (w = {w:g})": (w, fuse(network, linear_logits, w, multilabel))
@@ -105,7 +141,7 @@ def network_candidates(linear: str, linear_logits, network, multilabel: bool, we
     return out | {"network": (0.0, network)}
 
 
-def choose(y, oof: dict, network: np.ndarray | None, score, weight="auto", named=None) -> Choice:
+def choose(y, oof: dict, network: np.ndarray | None, score, weight="auto", named=None, monitor="loss") -> Choice:
     """y: the fit rows' targets; oof: linear path name -> out-of-sample logits of every fit row;
     network: its out-of-sample probabilities of the fit rows (NaN rows where it has none: the
     validation split's training rows, or folds not trained); score(y, proba): the criterion, lower
@@ -113,8 +149,7 @@ def choose(y, oof: dict, network: np.ndarray | None, score, weight="auto", named
     named (else the best one by the criterion over every row).
 
     The network enters (weight < 1) when its best candidate beats the linear path alone on the
-    network's rows by the criterion and beyond chance: a paired one-sided t test of the rows' log
-    losses at 5% (evaluate.paired_t < -DM_CRITICAL_5), as the forecaster's LSTM gate."""
+    network's rows by the criterion and beyond chance (beyond_chance: the criterion `monitor`)."""
     multilabel = y.ndim == 2
     judged: dict = {}
 
@@ -148,19 +183,19 @@ def choose(y, oof: dict, network: np.ndarray | None, score, weight="auto", named
             best = (value, w, proba)
     if weight != "auto" or collapsed(y[seen], network[seen]) or best[0] >= base:
         return choice
-    t = paired_t(row_log_loss(y[seen], best[2][seen]) - row_log_loss(y[seen], alone[seen]))
-    if t < -DM_CRITICAL_5:
+    better, stat = beyond_chance(y[seen], best[2][seen], alone[seen], score, monitor)
+    if better:
         choice.weight = best[1]
     else:
         choice.notes.append(f"the network's best (w = {best[1]:g}) beat the {label_of(linear)} path alone on "
-                            f"{int(seen.sum())} rows but not beyond chance (t = {t:.2f}): not kept")  # fmt: skip
+                            f"{int(seen.sum())} rows but not beyond chance ({stat}): not kept")  # fmt: skip
     return choice
 
 
-def promising(y, oof: dict, network: np.ndarray, score, named=None) -> tuple[bool, str]:
+def promising(y, oof: dict, network: np.ndarray, score, named=None, monitor="loss") -> tuple[bool, str]:
     """After the first fold: is the network worth training on the others? Only if its best
     candidate already beats the linear path alone on that fold as choose() requires over every
-    row (the criterion, and a paired t of the rows' log losses below -DM_CRITICAL_5), and it did
+    row (the criterion, and beyond chance by beyond_chance()), and it did
     not collapse. -> (worth it, why not). On a fold of 6-14 rows that is a strong requirement:
     measured on Pickup (50 sequences) a network at t = -1.24 on the first fold cost four more
     trainings (74 s in all, against 12 s) and was not kept over the 50 rows (t = -1.19)."""
@@ -175,7 +210,7 @@ def promising(y, oof: dict, network: np.ndarray, score, named=None) -> tuple[boo
     values = {n: (score(y[seen], p[seen]), p[seen]) for n, (_, p) in network_candidates(
         linear, oof[linear], network, multilabel).items()}  # fmt: skip
     name, (value, proba) = min(values.items(), key=lambda kv: kv[1][0])
-    t = paired_t(row_log_loss(y[seen], proba) - row_log_loss(y[seen], alone))
-    if value < base and t < -DM_CRITICAL_5:
+    better, stat = beyond_chance(y[seen], proba, alone, score, monitor)
+    if value < base and better:
         return True, ""
-    return False, f"{rows} {label_of(name)} did not beat the {label_of(linear)} path alone beyond chance (t = {t:.2f})"
+    return False, f"{rows} {label_of(name)} did not beat the {label_of(linear)} path alone beyond chance ({stat})"
