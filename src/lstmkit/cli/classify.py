@@ -117,8 +117,9 @@ def classify(data, test_file, label_col, smiles_col, id_col, time_col, value_col
     What the model is (the network, a linear path on MiniRocket's features or the values, or their
     fusion) is chosen on the training data alone: 5-fold cross-validation for up to --cv-max-rows
     training sequences, the validation part beyond (docs/classify.md, "How the model decides").
-    On an embedded data set (ecg5000, clintox) the network settings measured best there replace
-    the defaults below unless you give them; `lstmkit datasets` lists them.
+    On an embedded data set (ecg5000, clintox) the settings measured best there (the network's,
+    and a fixed fusion the rule was measured to miss) replace the defaults below unless you give
+    them; `lstmkit datasets` lists them.
 
     \b
     lstmkit classify --data ecg5000                 # its measured settings

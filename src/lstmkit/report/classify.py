@@ -98,7 +98,7 @@ def _selection_section(selection: dict) -> str:
 candidate below was scored on rows it had not been fitted on (lower criterion is better:
 {html.escape(selection["criterion"])}; the linear paths on every row, the network and its fusions on
 the rows it held out). The network enters only where it beats the best linear path beyond chance
-(a paired t test of the rows' log losses at 5%).</p>
+(one-sided at 1%: a paired t test of the rows' log losses, or a paired bootstrap of another criterion).</p>
 <table><tr><th>candidate</th>{"".join(f"<th>{c}</th>" for c in cols)}</tr>{rows}</table>
 {f"<ul>{notes}</ul>" if notes else ""}"""
 

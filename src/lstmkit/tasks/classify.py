@@ -211,8 +211,6 @@ class SequenceClassifier:
                 (x_train, n_train, y_train), folds, cfg.ensemble, self.vocab is not None, network, screen, quiet,
             )  # fmt: skip
         seconds = time.perf_counter() - start
-        if network is not None and not len(self.model):
-            network = None
         self.choice = choose(y_fit, base.oof, network, self._score_proba, cfg.linear_weight, named, cfg.monitor)
         if notes:  # the first fold said why the network went no further; the rest would repeat it
             self.choice.notes = notes
