@@ -83,6 +83,10 @@ def method_label(name: str, selection: dict | None = None) -> str:
     return "network alone" if name == "network" else labels.get(name, name)
 
 
+CRITERIA = {"loss": "log loss", "roc_auc": "minus ROC-AUC", "accuracy": "minus accuracy",
+            "balanced_accuracy": "minus balanced accuracy"}  # fmt: skip
+
+
 def _selection_section(selection: dict) -> str:
     """How the model was chosen: every candidate's out-of-sample score, what won, what was dropped."""
     cols = ("criterion", "accuracy", "balanced_accuracy", "rows")
@@ -93,10 +97,11 @@ def _selection_section(selection: dict) -> str:
         for name, v in selection["judged"].items()
     )
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in selection["notes"])
+    criterion = html.escape(CRITERIA.get(selection["criterion"], selection["criterion"]))
     return f"""<h2>How the model was chosen</h2>
 <p>Chosen: <b>{html.escape(selection["chosen"])}</b>, by {html.escape(selection["how"])}. Every
 candidate below was scored on rows it had not been fitted on (lower criterion is better:
-{html.escape(selection["criterion"])}; the linear paths on every row, the network and its fusions on
+{criterion}; the linear paths on every row, the network and its fusions on
 the rows it held out). The network enters only where it beats the best linear path beyond chance
 (one-sided at 1%: a paired t test of the rows' log losses, or a paired bootstrap of another criterion).</p>
 <table><tr><th>candidate</th>{"".join(f"<th>{c}</th>" for c in cols)}</tr>{rows}</table>
