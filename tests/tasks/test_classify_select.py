@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from lstmkit.tasks.classify_baselines import criterion
-from lstmkit.tasks.classify_select import choose, collapsed, folds_of, label_of, promising
+from lstmkit.tasks.classify_select import best_path, choose, collapsed, folds_of, label_of, promising
 from lstmkit.tasks.linear import fuse
 
 
@@ -137,3 +137,23 @@ def test_names_for_people():
     assert label_of("network + logistic (w = 0.5)") == "network + logistic regression (w = 0.5)"
     assert label_of("minirocket (on the network's rows)") == "MiniRocket (on the network's rows)"
     assert label_of("majority") == "majority"
+
+
+def test_the_linear_paths_in_order_a_later_one_replacing_only_beyond_chance():
+    rng = np.random.default_rng(2)
+    y = np.arange(120) % 2
+
+    def path(right):  # probability of the right class per row
+        p = np.stack([np.where(y == 0, right, 1 - right), np.where(y == 1, right, 1 - right)], 1)
+        return np.log(p)
+
+    base = np.clip(rng.normal(0.7, 0.15, 120), 0.05, 0.99)
+    oof = {"logistic": path(np.clip(base + rng.normal(0.01, 0.1, 120), 0.05, 0.99)),  # a hair better: noise
+           "minirocket": path(base), "minirocket+diff": path(base)}  # fmt: skip
+    assert best_path(y, oof, loss) == ("minirocket+diff", [])  # the first in PATH_ORDER, unbeaten
+    oof["minirocket"] = path(np.clip(base + 0.2, 0.05, 0.99))  # clearly better on every row
+    name, notes = best_path(y, oof, loss)
+    assert name == "minirocket" and len(notes) == 1
+    assert notes[0].startswith("the MiniRocket path replaced the MiniRocket + differences path (t = -")
+    choice = choose(y, oof, None, loss)
+    assert choice.linear == "minirocket" and choice.notes == notes  # said in the report too

@@ -211,9 +211,8 @@ class SequenceClassifier:
                 (x_train, n_train, y_train), folds, cfg.ensemble, self.vocab is not None, network, screen, quiet,
             )  # fmt: skip
         seconds = time.perf_counter() - start
-        self.choice = choose(y_fit, base.oof, network, self._score_proba, cfg.linear_weight, named, cfg.monitor)
-        if notes:  # the first fold said why the network went no further; the rest would repeat it
-            self.choice.notes = notes
+        self.choice = choose(y_fit, base.oof, network, self._score_proba, cfg.linear_weight, named, cfg.monitor,
+                             screened=notes)  # fmt: skip
         self.linear = base.paths[self.choice.linear]
 
         net_proba = self._proba(x_test, n_test) if len(self.model) else None
