@@ -63,7 +63,9 @@ PUBLISHED = {
     "LSTM-FCN": {"GunPoint": 1.0, "ItalyPowerDemand": 0.9621, "ArrowHead": 0.89714, "OSULeaf": 0.98347,
                  "ECG5000": 0.94333},
 }  # fmt: skip
-PUBLISHED_MEAN_30 = {"MiniRocket": {"ECG5000": 0.946133}}  # results_ucr109_mean.csv
+PUBLISHED_MEAN_30 = {"MiniRocket": {"ECG5000": 0.946133, "GunPoint": 0.992444, "ItalyPowerDemand": 0.959572,
+                                    "ArrowHead": 0.880952, "OSULeaf": 0.957576, "ACSF1": 0.822333}}  # fmt: skip
+# (angus924/minirocket, results/results_ucr109_mean.csv: the mean over 30 resamples)
 
 
 def aeon_data() -> pathlib.Path:
@@ -183,8 +185,12 @@ def summarise(rows: list[dict]) -> dict:
 
 
 def reference(entry: dict) -> float | None:
-    """MiniRocket's accuracy for the targets: published where it exists, else measured here."""
-    return entry["published"].get("MiniRocket", entry["lstmkit"].get("MiniRocket (aeon, measured)"))
+    """MiniRocket's accuracy for the targets: on the official split the published one where it
+    exists; over resamples, or where none is published, aeon's measured on the same rows."""
+    measured = entry["lstmkit"].get("MiniRocket (aeon, measured)")
+    if len(entry["resamples"]) > 1 and measured is not None:
+        return measured
+    return entry["published"].get("MiniRocket", measured)
 
 
 def main(argv=None) -> int:
