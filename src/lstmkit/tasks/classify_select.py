@@ -2,9 +2,9 @@
 data alone, from out-of-sample predictions of the training rows.
 
     linear paths   every training (and validation) row: the ridge's leave-one-out logits, the
-                   logistic regression's out of k folds (tasks/linear.py). The best path by the
-                   criterion (log loss unless --monitor says otherwise) over every row is the
-                   one the network is weighed against, unless --linear-features names one.
+                   logistic regression's out of k folds (tasks/linear.py). In PATH_ORDER, a later
+                   path replacing the incumbent only beyond chance (best_path), the one left is
+                   what the network is weighed against, unless --linear-features names one.
     the network    small data (at most cv_max_rows training sequences): k networks, each trained
                    on all folds but one and early-stopped on that one, which it then predicts;
                    together they are the model's network, an ensemble of members that saw
@@ -16,11 +16,10 @@ w = 0.75, 0.5, 0.25 (tasks/linear.fuse), the network alone. The network enters o
 these beats the linear path alone by the criterion and beyond chance, one-sided at 1% (log loss: a
 paired t test of the rows' log losses, as the forecaster's LSTM gate; ROC-AUC and the other
 metrics: a paired bootstrap of the rows; 1%, not 5%, because those rows also chose the network's
-early-stopping epoch: LEVEL). So the chosen model is never below the
-logistic baseline or the MiniRocket paths out of sample, and where it is the linear path alone the
-report says why. A network at chance on its rows (collapsed to the majority class) is dropped and
-reported; with folds, one that does not pass the test on the first fold is not trained on the
-others (measured costs in promising()).
+early-stopping epoch: LEVEL). The criterion is log loss unless --monitor says otherwise. Where the
+model is a linear path alone the report says why. A network at chance on its rows (collapsed to
+the majority class) is dropped and reported; with folds, one that does not pass the test on the
+first fold is not trained on the others (measured costs in promising()).
 """
 
 from __future__ import annotations
@@ -168,17 +167,22 @@ def network_candidates(linear: str, linear_logits, network, multilabel: bool, we
 def best_path(y, oof: dict, score, monitor="loss") -> tuple[str, list[str]]:
     """The linear path the network is weighed against: the first of PATH_ORDER that the model
     fitted, replaced by a later one only where that one is better by the criterion and beyond
-    chance over every row (beyond_chance). -> (its name, a note per replacement)."""
+    chance over every row (beyond_chance). -> (its name, a note per path that scored better, used
+    or not: the report says why the model is not the path with the best score)."""
     multilabel = y.ndim == 2
     order = [n for n in PATH_ORDER if n in oof] + [n for n in oof if n not in PATH_ORDER]
     proba = {n: proba_of_logits(oof[n], multilabel) for n in order}
     best, notes = order[0], []
     for name in order[1:]:
-        if score(y, proba[name]) < score(y, proba[best]):
+        mine, theirs = score(y, proba[name]), score(y, proba[best])
+        if mine < theirs:
             better, stat = beyond_chance(y, proba[name], proba[best], score, monitor)
             if better:
                 notes.append(f"the {label_of(name)} path replaced the {label_of(best)} path ({stat})")
                 best = name
+            else:
+                notes.append(f"the {label_of(name)} path scored better than the {label_of(best)} path out of "
+                             f"sample ({mine:.4f} against {theirs:.4f}) but not beyond chance ({stat}): not used")
     return best, notes
 
 
