@@ -93,12 +93,22 @@ from . import _csv_list, _one_line_errors, console, main
     "of daily ones (260 business days), else three seasons]",
 )
 @click.option(
+    "--statistical",
+    type=click.Choice(["auto", "off"]),
+    default="auto",
+    show_default=True,
+    help="auto: fit statsforecast's AutoETS, AutoTheta, AutoARIMA (season <= 12) and MSTL (a second season) on "
+    "each series' training part, show them beside the baselines, and let the base the LSTM corrects be the "
+    "best on validation of them, the AR and their combination; off: the AR alone (faster).",
+)
+@click.option(
     "--lstm-gate",
     type=click.Choice(["test", "off"]),
     default="test",
     show_default=True,
-    help="test: keep the LSTM's correction of the linear AR only if it beats the AR on validation beyond "
-    "chance (Diebold-Mariano, 5%); off: whenever early stopping found it better at all.",
+    help="test: keep the LSTM's correction of the base only where it beats the base on validation beyond "
+    "chance (Diebold-Mariano, 5%), for each group of horizon steps; off: whenever early stopping found it "
+    "better at all.",
 )
 @click.option("--backtest", type=int, default=0, help="K > 0: rolling-origin evaluation over K folds as well.")
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -138,6 +148,7 @@ def forecast(
     season,
     max_lag,
     lstm_gate,
+    statistical,
     backtest,
     seed,
     threads,
@@ -145,7 +156,7 @@ def forecast(
     resume,
     quiet,
 ):
-    """Train and evaluate a forecaster against persistence, seasonal-naive and linear-AR baselines.
+    """Train and evaluate a forecaster against persistence, seasonal naive, a linear AR and statsforecast's models.
 
     The split is chronological (70/10/20 of the time span by default); scalers are fitted on the training part
     only.
@@ -186,6 +197,7 @@ def forecast(
         season=season,
         max_lag=max_lag,
         lstm_gate=lstm_gate,
+        statistical=statistical,
         seed=seed,
         threads=threads,
     )
@@ -251,7 +263,7 @@ def _print_forecast(metrics, target):
 
 def _what_was_kept(metrics) -> str:
     """One line: the AR's order and form, and whether the LSTM's correction was kept."""
-    from ..report.forecast import combination_words, lstm_verdict  # here: the report module loads matplotlib
+    from ..report.forecast import base_words, combination_words, lstm_verdict  # here: the report loads matplotlib
 
     ar = f"linear AR: {metrics['ar_order']} lags, {metrics.get('ar_form', 'levels')}"
     if metrics.get("unit_root", {}).get("integrated"):
@@ -259,7 +271,9 @@ def _what_was_kept(metrics) -> str:
     combined = combination_words(metrics.get("ar_combination"))
     ar += f"; {combined}" if combined else ""
     verdict = lstm_verdict(metrics.get("lstm"))
-    return f"{ar}; LSTM correction {verdict}" if verdict else ar
+    line = f"{ar}; LSTM correction {verdict}" if verdict else ar
+    base = base_words(metrics.get("base"))
+    return f"{base}\n{line}" if base else line
 
 
 def _print_backtest(folds):

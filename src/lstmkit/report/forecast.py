@@ -12,7 +12,10 @@ from ..runs import atomic_write
 from . import _save
 
 BASELINES = ("persistence", "seasonal_naive", "linear_ar")
-NAMES = {"persistence": "persistence", "seasonal_naive": "seasonal naive", "linear_ar": "linear AR"}
+CLASSICAL = ("auto_ets", "auto_theta", "auto_arima", "mstl")  # statistical.MODELS, where fitted
+NAMES = {"persistence": "persistence", "seasonal_naive": "seasonal naive", "linear_ar": "linear AR",
+         "auto_ets": "AutoETS", "auto_theta": "AutoTheta", "auto_arima": "AutoARIMA", "mstl": "MSTL",
+         "combination": "combination"}  # fmt: skip
 
 
 def _forecast_plot(pred: pd.DataFrame, title: str, path, quantiles) -> str:
@@ -39,7 +42,8 @@ def _forecast_plot(pred: pd.DataFrame, title: str, path, quantiles) -> str:
 
 def rmse_by_step(predictions: pd.DataFrame) -> pd.DataFrame:
     """Test RMSE of the model ("predicted") and of each baseline at each horizon step (rows)."""
-    err = predictions[["predicted", *BASELINES]].sub(predictions["actual"], axis=0) ** 2
+    cols = ["predicted", *BASELINES, *(c for c in CLASSICAL if c in predictions)]
+    err = predictions[cols].sub(predictions["actual"], axis=0) ** 2
     return err.groupby(predictions["step"]).mean() ** 0.5
 
 
@@ -129,6 +133,9 @@ def forecast_report(folder, metrics: dict, predictions: pd.DataFrame, config: di
         ax.plot(table.index, table["predicted"], color="tab:blue", marker="o", ms=3, label="lstmkit")
         for name, color in zip(BASELINES, ("gray", "tab:green", "tab:orange"), strict=True):
             ax.plot(table.index, table[name], color=color, lw=1.0, label=NAMES[name])
+        for name, color in zip(CLASSICAL, ("tab:red", "tab:purple", "tab:brown", "tab:pink"), strict=True):
+            if name in table:
+                ax.plot(table.index, table[name], color=color, lw=0.8, ls="--", label=NAMES[name])
         ax.set_xlabel("horizon step")
         ax.set_ylabel("test RMSE")
         ax.set_title("error by horizon step, model and baselines")
@@ -145,7 +152,7 @@ def forecast_report(folder, metrics: dict, predictions: pd.DataFrame, config: di
         f"<tr><td>{html.escape(name)}</td>"
         + "".join(f"<td>{test[name][k]:.4g}</td>" for k in ("rmse", "mae", "mape", "mase"))
         + f"<td>{ratio(test[name]['rmse'], pers)}</td></tr>"
-        for name in ("model", *BASELINES)
+        for name in test
     )
     data = metrics.get("data", {})
     facts = {
@@ -156,7 +163,9 @@ def forecast_report(folder, metrics: dict, predictions: pd.DataFrame, config: di
         f"{metrics.get('ar_form', 'levels')}",
         "unit root (ADF with the calendar, median t over series)": _unit_root(metrics.get("unit_root")),
         "the AR in the model": combination_words(metrics.get("ar_combination")) or "as fitted",
-        "LSTM correction of the AR": lstm_verdict(metrics.get("lstm")) or "kept",
+        "the base the LSTM corrects": base_words(metrics.get("base")) or "the AR",
+        "statistical models": classical_words(metrics.get("classical")),
+        "LSTM correction of the base": lstm_verdict(metrics.get("lstm")) or "kept",
         "season": metrics.get("season"),
         "frequency": data.get("freq"),
         "series": ", ".join(map(str, data.get("series", []))),
@@ -190,6 +199,15 @@ Lower is better; the last column is RMSE relative to persistence (the last value
     return path
 
 
+def classical_words(classical: dict | None) -> str:
+    """The statistical models fitted (and their fitting time), and those left out with why."""
+    if not classical:
+        return "not fitted (--statistical off)"
+    fitted = ", ".join(f"{NAMES[m]} ({classical['seconds'].get(m, 0):.1f} s)" for m in classical["models"])
+    skipped = "; ".join(f"{NAMES.get(m, m)} left out: {why}" for m, why in classical.get("skipped", {}).items())
+    return "; ".join(part for part in (fitted and f"fitted on each series' training part: {fitted}", skipped) if part)
+
+
 def _unit_root(u) -> str:
     if not u or u.get("adf") is None:
         return "not tested (series too short)"
@@ -217,12 +235,37 @@ def lstm_verdict(lstm: dict | None) -> str | None:
     None for a run saved before the gate existed."""
     if not lstm:
         return None
+    groups = lstm.get("groups")
+    if groups and len(groups) > 1:  # judged per group of horizon steps
+        parts = []
+        for g in groups:
+            lo, hi = g["steps"]
+            steps = f"steps {lo}-{hi}" if hi > lo else f"step {lo}"
+            ratio = "n/a" if g["val_mse_ratio"] is None else f"{g['val_mse_ratio']:.3f}x"
+            parts.append(f"{steps} {'kept' if g['kept'] else 'dropped'} ({ratio}, t {g['dm_t']:.2f})")
+        return "judged per step group on validation: " + "; ".join(parts)
+    t = lstm["dm_t"] if lstm.get("dm_t") is not None else (groups[0]["dm_t"] if groups else float("nan"))
     ratio = "n/a" if lstm["val_mse_ratio"] is None else f"{lstm['val_mse_ratio']:.3f}x"
     if lstm["kept"]:
-        how = f"Diebold-Mariano t {lstm['dm_t']:.2f}" if lstm["gate"] == "test" else "--lstm-gate off"
-        return f"kept (validation MSE {ratio} the AR's, {how})"
+        how = f"Diebold-Mariano t {t:.2f}" if lstm["gate"] == "test" else "--lstm-gate off"
+        return f"kept (validation MSE {ratio} the base's, {how})"
     if not lstm.get("enough_origins", True):
         why = f"but {lstm['val_origins']} validation origins are too few to tell"
     else:
-        why = f"within chance (t {lstm['dm_t']:.2f}, {lstm['val_origins']} origins)"
-    return f"dropped: validation MSE {ratio} the AR's, {why}, so the model is the AR"
+        why = f"within chance (t {t:.2f}, {lstm['val_origins']} origins)"
+    return f"dropped: validation MSE {ratio} the base's, {why}, so the model is the base"
+
+
+def base_words(base: dict | None) -> str | None:
+    """Which base the LSTM corrects, in words; None without statistical models."""
+    if not base:
+        return None
+    label = lambda n: NAMES.get(n, n)  # noqa: E731
+    if base["name"] == "combination":
+        parts = ", ".join(f"{label(n)} {w:.2f}" for n, w in sorted(base["weights"].items(), key=lambda kv: -kv[1]))
+        what = f"the combination ({parts})"
+    else:
+        what = label(base["name"])
+    mse = base["val_mse"]
+    others = ", ".join(f"{label(n)} {v:.4g}" for n, v in sorted(mse.items(), key=lambda kv: kv[1]))
+    return f"base: {what}, lowest validation MSE of {others} (scaled units)"

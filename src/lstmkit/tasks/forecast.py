@@ -25,9 +25,12 @@ from ..data.io import default_season, prepare, read_table, series_id
 from ..data.scaling import SeriesScalers
 from ..data.windows import TEST, TRAIN, VAL, Splits, build_arrays, cut_times, lag_design
 from ..models import ForecastNet
+from ..statistical import seasons_of
 from ..train import fit
 from .autoregression import choose_ar, combine_seasonal, gate_lstm, lag_grid, widen
+from .forecast_base import Classical, ClassicalJob, base_weights, choose_base, drop_unusable
 from .forecast_config import ForecastConfig, check_config
+from .forecast_intervals import conformal
 from .forecast_scoring import score
 from .schemes import EveryStep, Windows, forecast, forecast_all, validation_loss
 
@@ -89,6 +92,15 @@ class Forecaster:
         q = min(p, self.season)
         return [lag_design(a.target, a.past, a.calendar_next, p, q) for a in arrays]
 
+    def _model_designs(self, arrays) -> list[np.ndarray]:
+        """The skip path's design: the AR's lag columns, then, where the base holds statistical
+        models, each one's forecasts."""
+        designs = self._designs(arrays, self.ar_order)
+        if self.model.skip.in_features == designs[0].shape[1]:
+            return designs
+        stat = self.classical.forecasts(arrays, self.scaler_y, self.freq, self.config.horizon)
+        return [np.concatenate([d, s], 1) for d, s in zip(designs, stat, strict=True)]
+
     # ---- fit ---------------------------------------------------------------------------------
 
     def fit(
@@ -134,6 +146,7 @@ class Forecaster:
                 raise LstmkitError(
                     f"--data: the {name} period holds no complete forecast (horizon {cfg.horizon}); give more data"
                 )
+        job = self._start_classical(arrays) if cfg.statistical == "auto" else None  # runs beside the rest
         designs_of, grid = (lambda p: self._designs(arrays, p)), lag_grid(self._max_lag(), self.season, arrays)
         ar = choose_ar(arrays, designs_of, grid)
         self.ar_order, self.ar_form, self.ar_coefficients = ar["order"], ar["form"], ar["coefficients"]
@@ -145,30 +158,67 @@ class Forecaster:
         if combined:
             self.ar_order, self.ar_coefficients = combined["order"], combined["coefficients"]
         designs = self._designs(arrays, self.ar_order)
+        self.n_lag_columns, self.classical, self.base, self._classical_forecasts = designs[0].shape[1], None, None, []
+        inputs = [a.x for a in arrays]  # before the base's one-step errors are appended
+        try:
+            self._train(arrays, designs, checkpoint_dir, resume, quiet)
+        except BaseException:
+            if job is not None:
+                job.close()  # training failed or was interrupted: stop the worker too
+            raise
+        if job is not None and self._choose_base(job, arrays, designs, quiet):
+            # A statistical base won on validation: the LSTM learns to correct that one instead. The
+            # fits ran while the LSTM trained on the AR; on long series the AR wins and this is skipped.
+            designs = [np.concatenate([d, f], 1) for d, f in zip(designs, self._classical_forecasts, strict=True)]
+            for a, x in zip(arrays, inputs, strict=True):
+                a.x = x
+            first = self.history.seconds
+            self._train(arrays, designs, checkpoint_dir and pathlib.Path(checkpoint_dir) / "base", resume, quiet)
+            self.history.seconds += first
+        preds = forecast_all(self.model, arrays, designs, cfg.scheme, cfg.window)
+        self.lstm_check = gate_lstm(self.model, arrays, designs, preds, self.ar_coefficients, self._median_index(),
+                                    cfg.lstm_gate)  # fmt: skip
+        changed = not all(self.lstm_check["kept_steps"])
+        self._evaluate(arrays, designs, None if changed else preds)  # a step group dropped: forecast again
+        return self
+
+    def _train(self, arrays, designs, checkpoint_dir, resume: bool, quiet: bool) -> None:
+        """The network on the skip path's current coefficients (self.ar_coefficients): built,
+        started at the base exactly, trained with early stopping on validation."""
+        cfg = self.config
         self._add_ar_errors(arrays, designs)
         self.model = self._build_model(arrays[0].x.shape[1], designs[0].shape[1])
         self.model.init_skip(self.ar_coefficients)
         scheme = self._scheme(arrays, designs)
-
         validate = validation_loss(self.model, arrays, designs, cfg.scheme, cfg.window, cfg.quantiles)
+        self.history = fit(self.model, scheme.batches, lambda b: scheme.loss(self.model, b), validate, cfg.epochs,
+                           cfg.patience, cfg.lr, checkpoint_dir=checkpoint_dir, resume=resume, quiet=quiet)  # fmt: skip
 
-        self.history = fit(
-            self.model,
-            scheme.batches,
-            lambda b: scheme.loss(self.model, b),
-            validate,
-            cfg.epochs,
-            cfg.patience,
-            cfg.lr,
-            checkpoint_dir=checkpoint_dir,
-            resume=resume,
-            quiet=quiet,
-        )
-        preds = forecast_all(self.model, arrays, designs, cfg.scheme, cfg.window)
-        self.lstm_check = gate_lstm(self.model, arrays, designs, preds, self.ar_coefficients, self._median_index(),
-                                    cfg.lstm_gate)  # fmt: skip
-        self._evaluate(arrays, designs, preds if self.lstm_check["kept"] else None)  # dropped: forecast again
-        return self
+    def _start_classical(self, arrays) -> ClassicalJob:
+        offset = pd.tseries.frequencies.to_offset(self.freq)
+        step_days = pd.Timedelta(offset) / pd.Timedelta("1D") if _fixed(self.freq) else None
+        return ClassicalJob.start(arrays, self.scaler_y, self.season, seasons_of(self.season, step_days))
+
+    def _choose_base(self, job: ClassicalJob, arrays, designs, quiet: bool) -> bool:
+        """Collect statsforecast's models, roll them through every origin, and choose the base on
+        validation (tasks/forecast_base.py). True where the base is not the AR: the skip path's
+        coefficients then cover the statistical models' columns, appended to the design."""
+        cfg = self.config
+        if not quiet and not job.done():
+            print("waiting for the statistical models ...", flush=True)
+        self.classical = job.result()
+        if not self.classical.models:
+            return False
+        stat = self.classical.forecasts(arrays, self.scaler_y, self.freq, cfg.horizon)
+        self._classical_forecasts = drop_unusable(self.classical, stat, arrays, cfg.horizon)
+        if not self.classical.models:
+            return False
+        full = [np.concatenate([d, f], 1) for d, f in zip(designs, self._classical_forecasts, strict=True)]
+        self.base = choose_base(arrays, full, self.ar_coefficients, self.classical, cfg.horizon)
+        if self.base["name"] == "linear_ar":
+            return False
+        self.ar_coefficients = base_weights(self.base, self.ar_coefficients, self.classical.models, cfg.horizon)
+        return True
 
     def _fit_scalers(self, train_rows, min_rows: int) -> None:
         """Standardise on the training period only: pooled over all series (the default) or per
@@ -185,9 +235,11 @@ class Forecaster:
         self.scaler_x = SeriesScalers.fit(xs, self.past_covariates, per_series, min_rows)
 
     def _baseline_coefficients(self) -> np.ndarray:
-        """The least-squares AR (the linear_ar baseline, set by fit) on the design of the model's order."""
+        """The least-squares AR (the linear_ar baseline, set by fit) on the model's design (zero on
+        the statistical models' columns)."""
         p, W = self.baseline_ar
-        return widen(W, p, self.ar_order, self.season, len(self.past_covariates))
+        W = widen(W, p, self.ar_order, self.season, len(self.past_covariates))
+        return np.concatenate([W, np.zeros((self.ar_coefficients.shape[0] - W.shape[0], W.shape[1]))])
 
     def _add_ar_errors(self, arrays, designs):
         """Give the LSTM the AR's own one-step errors as an input, e[t] = y[t] - AR forecast of
@@ -262,8 +314,15 @@ class Forecaster:
         cfg = self.config
         if preds is None:
             preds = forecast_all(self.model, arrays, designs, cfg.scheme, cfg.window)
+        heads, self.conformal = None, None
+        if len(cfg.quantiles) >= 2:
+            heads = preds
+            preds, self.conformal = conformal(arrays, preds, cfg.quantiles, self._median_index())
+        H = cfg.horizon
+        classical = {m: [f[:, k * H : (k + 1) * H] for f in self._classical_forecasts]
+                     for k, m in enumerate(self.classical.models if self._classical_forecasts else [])}  # fmt: skip
         scored = score(arrays, designs, preds, self._baseline_coefficients(), self.scaler_y, self.freq, self.season,
-                       cfg.quantiles, self._median_index())  # fmt: skip
+                       cfg.quantiles, self._median_index(), classical, heads)  # fmt: skip
         self.predictions = scored.predictions
         self.metrics = {
             "test": scored.test,
@@ -277,6 +336,8 @@ class Forecaster:
             "ar_combination": self.ar_combination,
             "unit_root": self.unit_root,
             "lstm": self.lstm_check,
+            "base": self.base,
+            "classical": self.classical and {k: v for k, v in self.classical.to_dict().items() if k != "params"},
             "season": self.season,
             "scheme": cfg.scheme,
             "data": self.report,
@@ -284,7 +345,8 @@ class Forecaster:
             "history": {"train_loss": self.history.train_loss, "val_loss": self.history.val_loss},
         }
         if scored.interval:
-            self.metrics["interval"] = scored.interval
+            self.metrics["interval"] = {**scored.interval, "conformal": {k: v for k, v in self.conformal.items()
+                                                                         if k != "offsets"}}  # fmt: skip
 
     def evaluate(self) -> pd.DataFrame:
         """The held-out test metrics of the model and every baseline, one row per method."""
@@ -316,6 +378,7 @@ class Forecaster:
                 "ar_order": self.ar_order,
                 "ar_form": self.ar_form,
                 "ar_combination": self.ar_combination,
+                "n_lag_columns": self.n_lag_columns,
                 "past_covariates": self.past_covariates,
                 "n_features": self.model.lstm.input_size,
                 "design_size": self.model.skip.in_features,
@@ -324,6 +387,10 @@ class Forecaster:
             },
         )
         save_tensors(folder / "model.safetensors", self.model.state_dict())
+        if self.classical:
+            write_json(folder / "classical.json", self.classical.to_dict())
+        if self.conformal and self.conformal.get("calibrated"):
+            write_json(folder / "conformal.json", self.conformal)
         write_json(
             folder / "scaler.json", {"target": self.scaler_y.to_dict(), "past_covariates": self.scaler_x.to_dict()}
         )
@@ -347,6 +414,11 @@ class Forecaster:
         fc.ar_order, fc.past_covariates = saved["ar_order"], saved["past_covariates"]
         fc.ar_form = saved.get("ar_form", "levels")  # runs saved before the form was chosen: levels
         fc.ar_combination = saved.get("ar_combination")
+        fc.n_lag_columns = saved.get("n_lag_columns", saved["design_size"])
+        fc.classical = None
+        if (folder / "classical.json").exists():
+            fc.classical = Classical.from_dict(read_json(folder / "classical.json"))
+        fc.conformal = read_json(folder / "conformal.json") if (folder / "conformal.json").exists() else None
         fc.source = saved.get("source")
         split = saved["split"]
         fc.splits = Splits(pd.Timestamp(split["val_start"]), pd.Timestamp(split["test_start"]))
@@ -373,7 +445,7 @@ class Forecaster:
             df = datasets.load(data) if data in datasets.DATASETS else read_table(data)
         prepared = self._prepare(df, self.past_covariates, self.freq)
         arrays = self._arrays(prepared.segments, getattr(self, "splits", None))
-        designs = self._designs(arrays, self.ar_order)
+        designs = self._model_designs(arrays)
         self._add_ar_errors(arrays, designs)
         return arrays, designs
 
@@ -402,12 +474,18 @@ class Forecaster:
                 n = len(seg.times)
                 raise LstmkitError(f"--data: series {name!r} has {n} steps{after}; forecasting needs {need}")
         arrays = self._arrays(list(last.values()), None)
-        designs = self._designs(arrays, self.ar_order)
+        designs = self._model_designs(arrays)
         self._add_ar_errors(arrays, designs)
         rows, step = [], pd.tseries.frequencies.to_offset(self.freq)
         for name, a, d in zip(last, arrays, designs, strict=True):
             pred = forecast(self.model, a, d, cfg.scheme, cfg.window)[-1]  # (H, Q) from the last step
             inv = self.scaler_y.get(name).inverse  # a series unseen in training: pooled
+            if self.conformal:  # the intervals as calibrated at the end of the test period
+                offsets = self.conformal["offsets"]
+                own = offsets.get(name, next(iter(offsets.values())))  # unseen series: the first one's
+                for k, q in enumerate(cfg.quantiles):
+                    if f"{q:g}" in own:
+                        pred[:, k] = pred[:, self._median_index()] + np.asarray(own[f"{q:g}"])
             frame = {
                 "series": name,
                 "origin": a.times[-1],

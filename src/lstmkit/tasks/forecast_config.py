@@ -38,6 +38,7 @@ class ForecastConfig:
     batch_size: int = 32  # the article's
     lr: float = 1e-3  # Adam, the article's
     chunk: int = 16  # every-step: steps per truncated-BPTT chunk (state carries on; see docs/forecasting.md)
+    statistical: str = "auto"  # auto: statsforecast's models fitted, shown and tried as the base; off: not
     lstm_gate: str = "test"  # test: keep the LSTM's correction only if it beats the AR on validation
     # beyond chance (a Diebold-Mariano test); off: whenever early stopping found it better at all
     season: int | None = None  # seasonal naive and MASE; None: from the frequency
@@ -73,6 +74,8 @@ def check_config(cfg: ForecastConfig) -> None:
     twice = sorted({q for q in cfg.quantiles if cfg.quantiles.count(q) > 1})
     if twice:  # two heads for one predictions.csv column
         raise LstmkitError(f"--quantiles: each at most once, got {', '.join(map(str, twice))} more than once")
+    if cfg.statistical not in ("auto", "off"):
+        raise LstmkitError(f"--statistical: expected 'auto' or 'off', got {cfg.statistical!r}")
     if cfg.lstm_gate not in ("test", "off"):
         raise LstmkitError(f"--lstm-gate: expected 'test' or 'off', got {cfg.lstm_gate!r}")
     from ..cells import get_cell

@@ -15,11 +15,13 @@ import pandas as pd
 from ..data.io import series_id
 from ..data.scaling import SeriesScalers
 from ..data.windows import TEST, TRAIN
-from ..evaluate import coverage, mase_scale, metrics, persistence, seasonal_naive
+from ..evaluate import mase_scale, metrics, persistence, seasonal_naive
+from .forecast_intervals import interval_scores
 
 __all__ = ["METHODS", "Scores", "score"]
 
-METHODS = ("model", "persistence", "seasonal_naive", "linear_ar")  # metrics.json's "test" keys
+METHODS = ("model", "persistence", "seasonal_naive", "linear_ar")  # metrics.json's "test" keys, then the
+# statistical models fitted (statistical.MODELS)
 
 
 @dataclass
@@ -31,20 +33,25 @@ class Scores:
 
 
 def score(arrays, designs, preds, baseline_ar, scaler_y: SeriesScalers, freq: str, season: int, quantiles,
-          median: int) -> Scores:  # fmt: skip
+          median: int, classical: dict | None = None, heads=None) -> Scores:  # fmt: skip
     """`preds[k]`: series k's forecasts (T, H, Q), scaled; `baseline_ar`: the least-squares AR's
-    coefficients on `designs`. An origin counts only where the model and every baseline forecast it
-    (so the first `season` steps of each series, which seasonal naive cannot forecast, drop out)."""
+    coefficients on `designs`; `classical`: model name -> per series (T, H) scaled forecasts. An
+    origin counts only where the model and every baseline forecast it (so the first `season` steps
+    of each series, which seasonal naive cannot forecast, drop out). `heads`: the quantile heads'
+    own forecasts where `preds` holds conformal intervals (their coverage is reported beside)."""
     step = pd.tseries.frequencies.to_offset(freq)
-    rows, quant = [], []
-    pooled = {k: [] for k in ("actual", *METHODS)}
-    for a, d, pred in zip(arrays, designs, preds, strict=True):  # pred (T, H, Q)
+    rows, quant, quant_heads = [], [], []
+    classical = classical or {}
+    methods = (*METHODS, *classical)
+    pooled = {k: [] for k in ("actual", *methods)}
+    for k, (a, d, pred) in enumerate(zip(arrays, designs, preds, strict=True)):  # pred (T, H, Q)
         horizon = a.y.shape[1]
         inv = scaler_y.get(series_id(a.series)).inverse
         base = {
             "persistence": persistence(a.target, horizon),
             "seasonal_naive": seasonal_naive(a.target, horizon, season),
             "linear_ar": d @ baseline_ar,
+            **{name: f[k] for name, f in classical.items()},
         }
         point = pred[..., median]
         ok = (a.split == TEST) & ~np.isnan(point).any(1)
@@ -56,6 +63,8 @@ def score(arrays, designs, preds, baseline_ar, scaler_y: SeriesScalers, freq: st
         for name, b in base.items():
             pooled[name].append(inv(b[idx]))
         quant.append(inv(pred[idx]))
+        if heads is not None:
+            quant_heads.append(inv(heads[k][idx]))
         for h in range(horizon):
             frame = {
                 "time": a.times[idx] + (h + 1) * step,
@@ -73,12 +82,15 @@ def score(arrays, designs, preds, baseline_ar, scaler_y: SeriesScalers, freq: st
     flat = {k: np.concatenate(v) for k, v in pooled.items()}
     train_targets = [scaler_y.get(series_id(a.series)).inverse(a.target[a.split == TRAIN]) for a in arrays]
     scale = mase_scale(train_targets, season)
-    test = {name: metrics(flat["actual"], flat[name], scale) for name in METHODS}
+    test = {name: metrics(flat["actual"], flat[name], scale) for name in methods}
     per_step = [metrics(flat["actual"][:, h], flat["model"][:, h], scale) for h in range(flat["actual"].shape[1])]
     interval = None
     if len(quantiles) >= 2:
         q = np.concatenate(quant)
         lo, hi = quantiles[0], quantiles[-1]
         interval = {"lower": lo, "upper": hi, "nominal": hi - lo,
-                    "coverage": coverage(flat["actual"], q[..., 0], q[..., -1])}  # fmt: skip
+                    **interval_scores(flat["actual"], q[..., 0], q[..., -1], hi - lo)}  # fmt: skip
+        if quant_heads:
+            qh = np.concatenate(quant_heads)
+            interval["heads"] = interval_scores(flat["actual"], qh[..., 0], qh[..., -1], hi - lo)
     return Scores(predictions, test, per_step, interval)

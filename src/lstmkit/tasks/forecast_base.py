@@ -1,0 +1,261 @@
+"""The forecaster's base: the linear forecast its LSTM corrects, chosen on validation among the
+AR, statsforecast's models and their combination.
+
+    fit_classical   AutoETS, AutoTheta, AutoARIMA (and MSTL where a second season is known) fitted
+                    on each series' training part, by the rules below; each model's forecasts at
+                    every origin of every segment, in the scaled units the network works in
+    choose_base     the candidate with the lowest validation MSE: the model's own AR (or its
+                    average with seasonal naive), each statistical model, and all of them averaged
+                    with weights inversely proportional to their validation MSE
+    base_weights    the choice as coefficients on the model's design, whose last columns hold the
+                    statistical forecasts: the frozen skip path of ForecastNet stays one linear
+                    map, so training, gating, save/load and explain take it as they take the AR
+
+The cost rules, measured on one core (statsforecast 2.1.1; docs/forecasting.md, "The base"):
+  - each model is fitted on the last FIT_WINDOW training steps (or more seasons of MSTL's longest
+    period): AutoETS with a season of 24 took 5.7 s on 6,000 steps and 0.9 s on 1,000;
+  - AutoARIMA only with a season of at most ARIMA_MAX_SEASON: with its approximation it took
+    0.9 s at a season of 12 (500 steps) but 5-7 s at 24 and 9-24 s at 48 and 52 (without it, over
+    18 minutes at 48), several times what the LSTM's training takes on such series;
+  - at most MAX_SERIES series; past that none is fitted (a global model over many series is
+    what the LSTM is for), and the report says so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .. import statistical
+from ..data.io import series_id
+from ..data.windows import TRAIN, VAL
+
+FIT_WINDOW = statistical.FIT_WINDOW
+ARIMA_MAX_SEASON = 12
+MAX_SERIES = 50
+MSTL_SEASONS = 4  # MSTL fits on at least this many of its longest period
+
+
+@dataclass
+class Classical:
+    """The fitted statistical models: JSON, saved as classical.json beside the model."""
+
+    models: list[str]  # in the design's column order
+    params: dict[str, dict[str, dict]]  # model -> series id -> fixed parameters
+    starts: dict[str, str]  # series id -> the time its fitted segment starts (time 0 of roll)
+    seasons: list[int] = field(default_factory=list)  # MSTL's periods ([] without MSTL)
+    skipped: dict[str, str] = field(default_factory=dict)  # model -> why it is not there
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"models": self.models, "params": self.params, "starts": self.starts, "seasons": self.seasons,
+                "skipped": self.skipped, "seconds": self.seconds}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Classical:
+        return cls(d["models"], d["params"], d["starts"], d.get("seasons", []), d.get("skipped", {}),
+                   d.get("seconds", {}))  # fmt: skip
+
+    def forecasts(self, arrays, scaler_y, freq: str, horizon: int) -> list[np.ndarray]:
+        """Per segment, (T, len(models) * horizon): each model's forecasts, scaled, model-major."""
+        out = []
+        for a in arrays:
+            name = series_id(a.series)
+            inv, fwd = scaler_y.get(name).inverse, scaler_y.get(name).transform
+            y = inv(a.target)
+            cols = []
+            for model in self.models:
+                if name not in self.params[model]:
+                    raise _unseen(name)
+                p = self.params[model][name]
+                offset = _steps_between(pd.Timestamp(self.starts[name]), a.times[0], freq) - p["start_offset"]
+                f = statistical.roll(model, p, y, horizon, offset)
+                cols.append(fwd(f.reshape(-1, 1)).reshape(f.shape))
+            out.append(np.concatenate(cols, 1) if cols else np.zeros((len(y), 0)))
+        return out
+
+
+def _unseen(name: str) -> Exception:
+    from ..config import LstmkitError
+
+    return LstmkitError(f"--data: series {name!r} was not in the training data; its statistical base is unknown")
+
+
+def plan(season: int, seasons: tuple[int, ...], n_series: int) -> tuple[list[str], dict[str, str]]:
+    """Which models to fit, and why the others are not."""
+    skipped = {}
+    if n_series > MAX_SERIES:
+        return [], {m: f"{n_series} series, more than {MAX_SERIES}" for m in statistical.MODELS}
+    models = ["auto_ets", "auto_theta"]
+    if season <= ARIMA_MAX_SEASON:
+        models.append("auto_arima")
+    else:
+        skipped["auto_arima"] = (f"season {season} > {ARIMA_MAX_SEASON}: 5-24 s a series even with its approximation "
+                                 "(docs/forecasting.md, 'The base')")  # fmt: skip
+    if seasons:
+        models.append("mstl")
+    else:
+        skipped["mstl"] = "no second season (sub-daily data with a daily season get a weekly one)"
+    return models, skipped
+
+
+class ClassicalJob:
+    """The statistical models fitted in a second process while this one searches the AR and trains
+    the LSTM (they share nothing until the base is chosen), or here where there is one core.
+
+        job = ClassicalJob.start(arrays, scaler_y, season, seasons)   # returns at once
+        classical = job.result()                                       # waits, if still fitting
+
+    The second process is `python -m lstmkit.statistical IN OUT` (JSON files): a plain subprocess,
+    not multiprocessing, whose spawn would re-import the user's main script (and fail in one without
+    an `if __name__ == "__main__"` guard). Each series is fitted on its longest training segment."""
+
+    def __init__(self, models, skipped, season, seasons, inputs, starts, background: bool):
+        self.models, self.skipped, self.season, self.seasons = models, skipped, season, seasons
+        self.inputs, self.starts, self.proc = inputs, starts, None
+        if background and models and inputs and (os.cpu_count() or 1) > 1:
+            self.dir = tempfile.TemporaryDirectory(prefix="lstmkit-statistical-")
+            src, self.out = pathlib.Path(self.dir.name) / "in.json", pathlib.Path(self.dir.name) / "out.json"
+            src.write_text(json.dumps(self._request()))
+            env = {**os.environ, **dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"), "1")}
+            self.proc = subprocess.Popen([sys.executable, "-m", "lstmkit.statistical", str(src), str(self.out)],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)  # fmt: skip
+
+    def _request(self) -> dict:
+        series = [{**i, "y": i["y"].tolist()} for i in self.inputs]
+        return {"series": series, "models": self.models, "season": self.season, "seasons": list(self.seasons)}
+
+    @classmethod
+    def start(cls, arrays, scaler_y, season: int, seasons: tuple[int, ...], background: bool = True) -> ClassicalJob:
+        fit_on = {}
+        for a in arrays:
+            n = int((a.split == TRAIN).sum())
+            name = series_id(a.series)
+            if n and (name not in fit_on or n > int((fit_on[name].split == TRAIN).sum())):
+                fit_on[name] = a
+        models, skipped = plan(season, seasons, len(fit_on))
+        inputs = []
+        for name, a in fit_on.items():
+            n_train = int(np.flatnonzero(a.split == TRAIN)[-1]) + 2  # the last training origin's target
+            y = scaler_y.get(name).inverse(a.target[:n_train])
+            window = max(FIT_WINDOW, MSTL_SEASONS * max(seasons, default=0))  # MSTL's; the others cut to theirs
+            start = max(0, n_train - window)
+            inputs.append({"name": name, "y": y[start:], "start_offset": start})
+        starts = {name: str(a.times[0]) for name, a in fit_on.items()}
+        return cls(models, skipped, season, seasons, inputs, starts, background)
+
+    def done(self) -> bool:
+        return self.proc is None or self.proc.poll() is not None
+
+    def result(self) -> Classical:
+        if self.proc is None:
+            fitted = statistical.fit_many(self._request())
+        else:
+            try:
+                _, err = self.proc.communicate()
+                if self.proc.returncode != 0 or not self.out.exists():
+                    why = (err or b"").decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+                    fitted = [({m: f"the worker failed: {why[0]}"[:200] for m in self.models}, {})] * len(self.inputs)
+                else:
+                    fitted = json.loads(self.out.read_text())
+            finally:
+                self.close()
+        skipped = dict(self.skipped)
+        params: dict[str, dict] = {m: {} for m in self.models}
+        seconds = dict.fromkeys(self.models, 0.0)
+        for i, (out, took) in zip(self.inputs, fitted, strict=True):
+            for m in self.models:
+                if isinstance(out.get(m), str):
+                    skipped.setdefault(m, f"failed on series {i['name']!r}: {out[m]}")
+                elif m in out:
+                    params[m][i["name"]] = out[m]
+                    seconds[m] += took[m]
+        models = [m for m in self.models if m not in skipped]
+        return Classical(models, {m: params[m] for m in models}, self.starts,
+                         list(self.seasons) if "mstl" in models else [], skipped,
+                         {m: round(seconds[m], 3) for m in models})  # fmt: skip
+
+    def close(self) -> None:
+        """Stop the worker (if it still runs) and remove its files: on an error or interrupt too."""
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            self.dir.cleanup()
+            self.proc = None
+
+
+def drop_unusable(classical: Classical, forecasts: list[np.ndarray], arrays, horizon: int) -> list[np.ndarray]:
+    """Leave out a model whose forecasts are not finite at some validation or test origin (a
+    multiplicative ETS on a series that turns negative): it could not be scored there."""
+    keep = []
+    for k, model in enumerate(classical.models):
+        cols = slice(k * horizon, (k + 1) * horizon)
+        bad = any(np.isnan(f[(a.split == VAL) | (a.split == 2), cols]).any() for f, a in
+                  zip(forecasts, arrays, strict=True))  # fmt: skip
+        if bad:
+            classical.skipped[model] = "not finite at some validation or test origin"
+            classical.params.pop(model)
+        else:
+            keep.append(k)
+    classical.models = [classical.models[k] for k in keep]
+    return [np.concatenate([f[:, k * horizon : (k + 1) * horizon] for k in keep], 1) if keep else f[:, :0]
+            for f in forecasts]  # fmt: skip
+
+
+def choose_base(arrays, designs, ar_coefficients: np.ndarray, classical: Classical, horizon: int) -> dict:
+    """The base with the lowest validation MSE (scaled units, every series pooled): the AR on the
+    design's lag columns, each statistical model, or their inverse-MSE-weighted average (Stock &
+    Watson: the weights of a combination are estimated badly, and equal-ish weights from inverse
+    errors beat fitted ones). Returns {"name", "weights" (candidate -> weight), "val_mse"}."""
+    n_lag = ar_coefficients.shape[0]
+    candidates = {"linear_ar": lambda d: d[:, :n_lag] @ ar_coefficients}
+    for k, model in enumerate(classical.models):
+        col = n_lag + k * horizon
+        candidates[model] = lambda d, col=col: d[:, col : col + horizon]
+    errors = {name: [] for name in candidates}
+    for a, d in zip(arrays, designs, strict=True):
+        rows = (a.split == VAL) & ~np.isnan(d).any(1)
+        for name, f in candidates.items():
+            errors[name].append((f(d[rows]) - a.y[rows]).ravel())
+    mse = {name: float(np.mean(np.concatenate(e) ** 2)) if sum(map(len, e)) else np.inf for name, e in errors.items()}
+    inverse = {name: 1 / v for name, v in mse.items() if np.isfinite(v) and v > 0}
+    total = sum(inverse.values())
+    combination = {name: w / total for name, w in inverse.items()} if len(inverse) > 1 else None
+    if combination:
+        e = sum(w * np.concatenate(errors[name]) for name, w in combination.items())
+        mse["combination"] = float(np.mean(e**2))
+    best = min(mse, key=mse.get)
+    weights = combination if best == "combination" else {best: 1.0}
+    return {"name": best, "weights": weights, "val_mse": mse}
+
+
+def base_weights(choice: dict, ar_coefficients: np.ndarray, models: list[str], horizon: int) -> np.ndarray:
+    """The choice as (D, H) coefficients on the model's design: the AR's lag columns, then
+    `horizon` columns per statistical model."""
+    n_lag = ar_coefficients.shape[0]
+    W = np.zeros((n_lag + len(models) * horizon, horizon))
+    for name, w in choice["weights"].items():
+        if name == "linear_ar":
+            W[:n_lag] += w * ar_coefficients
+        else:
+            k = models.index(name)
+            W[n_lag + k * horizon : n_lag + (k + 1) * horizon] += w * np.eye(horizon)
+    return W
+
+
+def _steps_between(start: pd.Timestamp, t: pd.Timestamp, freq: str) -> int:
+    """Steps of `freq` from `start` to `t` (negative before it)."""
+    if t == start:
+        return 0
+    lo, hi = (start, t) if t > start else (t, start)
+    n = len(pd.date_range(lo, hi, freq=freq)) - 1
+    return n if t > start else -n
