@@ -71,7 +71,7 @@ def trees(fc: Forecaster, steps=STEPS, iterations: int = 500) -> dict:
         X = np.concatenate([d[a.split == split] for a, d in zip(arrays, designs, strict=True)])
         Y = np.concatenate([a.y[a.split == split] for a in arrays])
         ok = ~np.isnan(X).any(1) & ~np.isnan(Y).any(1)
-        return X[ok], Y[ok], X[ok] @ fc.ar_coefficients
+        return X[ok], Y[ok], X[ok] @ fc.baseline_coefficients()
 
     (Xtr, Ytr, Atr), (Xva, Yva, Ava), (Xte, Yte, Ate) = rows(TRAIN), rows(VAL), rows(TEST)
     out = {}

@@ -75,10 +75,31 @@ def test_series_benchmark_scores_every_kind_with_and_without_the_gate(tmp_path, 
     small = {k: kinds[k] for k in ("white noise, hourly", "short weekly (400)")}
     monkeypatch.setattr(series, "synthetic_kinds", lambda: small)
     monkeypatch.setattr(series, "Forecaster", lambda **kw: Forecaster(epochs=1, hidden_size=4, **kw))
-    assert series.main(["--quick", "--json", str(tmp_path / "s.json")]) == 0
+    assert series.main(["--quick", "--gate-off", "--json", str(tmp_path / "s.json")]) == 0
     out = json.loads((tmp_path / "s.json").read_text())
     assert [r["series"] for r in out["rows"]] == list(small)
     for r in out["rows"]:
         assert r["test"]["lstm"]["gate"] == "test" and r["off"]["lstm"]["gate"] == "off" and r["off"]["lstm"]["kept"]
         assert r["ar_form"] in ("levels", "differences") and r["test"]["vs_ar"] > 0
+        assert {"auto_ets", "auto_theta"} <= set(r["test"]["rmse"]) and r["base"]["name"]
     assert out["worst_vs_best"] == max(r["test"]["vs_best"] for r in out["rows"])
+
+
+def test_series_benchmark_rolls_statsforecast_as_its_user_would():
+    """A user's statsforecast: fitted on training + validation, rolled through lstmkit's test
+    origins; its one-step RMSE recomputed here from the model's own forecast at each origin."""
+    from lstmkit import statistical
+
+    series = load_script("series")
+    df = pd.read_csv(ROOT / "benchmarks" / "data" / "series" / "nile-annual.csv")
+    fc = Forecaster(epochs=1, hidden_size=4).fit(df, time="time", target="y", quiet=True)
+    out = series.user_statsforecast(fc, df)
+    assert set(out) == {"auto_ets", "auto_theta", "auto_arima"}
+    y = df["y"].to_numpy(float)
+    n_fit = int((pd.to_datetime(df["time"]) < fc.splits.test_start).sum())
+    params = statistical.fit("auto_theta", y[:n_fit], 1)
+    test = fc.predictions
+    origins = [int(np.flatnonzero(pd.to_datetime(df["time"]) == t - pd.DateOffset(years=1))[0]) for t in test["time"]]
+    expected = [statistical.roll("auto_theta", params, y[: o + 1], 1)[-1, 0] for o in origins]  # prefix by prefix
+    rmse = float(np.sqrt(np.mean((np.array(expected) - test["actual"].to_numpy()) ** 2)))
+    assert out["auto_theta"]["rmse"] == pytest.approx(rmse, rel=1e-9)

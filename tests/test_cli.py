@@ -83,7 +83,9 @@ def test_forecast_and_predict_end_to_end(tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     said = "LSTM correction kept" if metrics["lstm"]["kept"] else "LSTM correction dropped"
     assert f"linear AR: {metrics['ar_order']} lags, {metrics['ar_form']}" in r.output and said in r.output
-    assert set(metrics["test"]) == {"model", "persistence", "seasonal_naive", "linear_ar"}
+    fitted = set(metrics["classical"]["models"])  # statsforecast's, beside the three baselines
+    assert {"auto_ets", "auto_theta"} <= fitted and set(metrics["test"]) == {"model", "persistence",
+                                                                              "seasonal_naive", "linear_ar"} | fitted
     assert (out / "checkpoint" / "progress.json").is_file()
     r = run("predict", "--run", str(out), "--data", str(data), "--out", str(tmp_path / "f.csv"))
     assert r.exit_code == 0, r.output
@@ -310,16 +312,21 @@ def test_explain_prints_what_it_found_and_refuses_bad_rows(tmp_path):
 @pytest.mark.parametrize(
     "lstm, said",
     [
-        (dict(kept=True, gate="test", dm_t=-2.57, val_mse_ratio=0.972), "kept (validation MSE 0.972x the AR's, "
+        (dict(kept=True, gate="test", dm_t=-2.57, val_mse_ratio=0.972), "kept (validation MSE 0.972x the base's, "
                                                                         "Diebold-Mariano t -2.57)"),
         (dict(kept=True, gate="off", dm_t=-1.0, val_mse_ratio=0.99),
-         "kept (validation MSE 0.990x the AR's, --lstm-gate off)"),
+         "kept (validation MSE 0.990x the base's, --lstm-gate off)"),
         (dict(kept=False, gate="test", dm_t=-1.12, val_mse_ratio=0.972, val_origins=2550, enough_origins=True),
-         "dropped: validation MSE 0.972x the AR's, within chance (t -1.12, 2550 origins), so the model is the AR"),
+         "dropped: validation MSE 0.972x the base's, within chance (t -1.12, 2550 origins), so the model is the "
+         "base"),
         (dict(kept=False, gate="test", dm_t=-16.5, val_mse_ratio=0.84, val_origins=3, enough_origins=False),
-         "dropped: validation MSE 0.840x the AR's, but 3 validation origins are too few to tell"),
+         "dropped: 3 validation origins are too few to tell, so the model is the base"),
         (dict(kept=False, gate="test", dm_t=0.0, val_mse_ratio=None, val_origins=30, enough_origins=True),
-         "dropped: validation MSE n/a the AR's, within chance"),
+         "dropped: validation MSE n/a the base's, within chance"),
+        (dict(kept=True, gate="test", dm_t=None, val_mse_ratio=0.9, val_origins=300, enough_origins=True,
+              groups=[dict(steps=[1, 2], kept=True, dm_t=-3.0, val_mse_ratio=0.8),
+                      dict(steps=[3, 3], kept=False, dm_t=-0.5, val_mse_ratio=0.99)]),
+         "judged per step group on validation: steps 1-2 kept (0.800x, t -3.00); step 3 dropped (0.990x, t -0.50)"),
         (None, None),  # a run saved before the gate: the AR line alone
     ],
 )  # fmt: skip

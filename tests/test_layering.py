@@ -10,8 +10,8 @@ import pytest
 SRC = pathlib.Path(__file__).resolve().parent.parent / "src" / "lstmkit"
 # DESIGN.md: config < {reference, cells, data} < layers < {models, runs, evaluate} < train
 #            < {attribution (explain.py in DESIGN.md), export} < report < {tasks, experiments} < cli
-LEVEL = {"config": 0, "reference": 1, "cells": 1, "data": 1, "layers": 2, "models": 3, "runs": 3,
-         "evaluate": 3, "statistical": 3, "train": 4, "bench": 5, "attribution": 5, "export": 5, "report": 6,
+LEVEL = {"config": 0, "reference": 1, "cells": 1, "data": 1, "layers": 2, "models": 3, "runs": 3, "evaluate": 3,
+         "optim": 3, "statistical": 3, "train": 4, "bench": 5, "attribution": 5, "export": 5, "report": 6,
          "tasks": 7, "experiments": 7, "cli": 8}  # fmt: skip
 
 

@@ -99,7 +99,13 @@ def fit_ar_forms(design: np.ndarray, targets: np.ndarray, p: int, ridge: float =
     blowing up; it changes nothing measurable otherwise."""
     ok = ~np.isnan(design).any(1) & ~np.isnan(targets).any(1)
     X, Y = design[ok], targets[ok]
-    G, B, eye = X.T @ X, X.T @ Y, ridge * len(X)
+    return ar_forms_of_gram(X.T @ X, X.T @ Y, len(X), p, ridge)
+
+
+def ar_forms_of_gram(G: np.ndarray, B: np.ndarray, n: int, p: int, ridge: float = 1e-6) -> dict[str, np.ndarray]:
+    """fit_ar_forms from the Gram matrix G = X'X and B = X'Y of n rows: a sub-block of one large
+    Gram matrix gives every smaller lag order without another pass over the data."""
+    eye = ridge * n
     out = {"levels": np.linalg.solve(G + eye * np.eye(len(G)), B)}
     if p < 1:
         return out

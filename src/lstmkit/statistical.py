@@ -195,7 +195,7 @@ def _roll_arima(params: dict, y: np.ndarray, horizon: int, offset: int = 0) -> n
     z = y - mean[:T]
     ar = np.polymul(np.r_[1.0, -np.asarray(params["phi"])], np.r_[1.0, -np.asarray(params["delta"])])
     a = -ar[1:]  # z_t = sum_k a_k z_{t-k} + e_t + sum_j b_j e_{t-j}
-    b = np.asarray(params["theta"])
+    b = _invertible(np.asarray(params["theta"], dtype=float))
     p, q = len(a), len(b)
     e = _innovations(z, a, b)
     out = np.full((T, horizon), np.nan)
@@ -216,6 +216,27 @@ def _roll_arima(params: dict, y: np.ndarray, horizon: int, offset: int = 0) -> n
                 acc += b[j - 1] * e[origins + h - j]
         zhat[:, h - 1] = acc
     out[origins] = zhat + mean[origins[:, None] + np.arange(1, horizon + 1)[None, :]]
+    return out
+
+
+def _invertible(b: np.ndarray) -> np.ndarray:
+    """The invertible MA polynomial with the same autocovariances: each root of 1 + b_1 z + ...
+    inside the unit circle replaced by its reciprocal (Box & Jenkins; R's arima does the same).
+    statsforecast may fit a non-invertible MA (the Nile: ma1 = -1.16), which its Kalman filter
+    forecasts well but whose innovations, computed forwards, explode."""
+    if not len(b) or not b.any():
+        return b
+    poly = np.r_[1.0, b]
+    last = np.flatnonzero(poly)[-1]
+    roots = np.roots(poly[: last + 1][::-1])  # np.roots wants the highest power first
+    inside = np.abs(roots) < 1
+    if not inside.any():
+        return b
+    roots[inside] = 1 / np.conj(roots[inside])
+    flipped = np.real(np.poly(roots))[::-1]  # lowest power first, up to a constant
+    flipped = flipped / flipped[0]
+    out = np.zeros_like(b)
+    out[: last] = flipped[1 : last + 1]
     return out
 
 
@@ -259,7 +280,7 @@ def seasons_of(season: int, step_days: float | None) -> tuple[int, ...]:
     if step_days is None or step_days >= 1 or season < 2:
         return ()
     week = 7 / step_days
-    return (season, int(round(week))) if math.isclose(season * step_days, 1.0) and week.is_integer() else ()
+    return (season, round(week)) if math.isclose(season * step_days, 1.0) and week.is_integer() else ()
 
 
 def fit_many(request: dict) -> list[tuple[dict, dict]]:
@@ -279,7 +300,7 @@ def fit_many(request: dict) -> list[tuple[dict, dict]]:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     p = fit(m, y[cut:], season, seasons)
-            except Exception as e:  # noqa: BLE001 - any failure of the library: the model is left out
+            except Exception as e:
                 out[m] = f"{type(e).__name__}: {e}"[:200]
                 continue
             took[m] = time.perf_counter() - t0

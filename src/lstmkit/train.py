@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from .optim import AdamW
 from .runs import load_checkpoint, save_checkpoint
 
 __all__ = ["History", "fit"]
@@ -53,7 +54,7 @@ def fit(
     quiet: bool = False,
 ) -> History:
     # AdamW with weight_decay=0 is Adam exactly; with it, the decay is decoupled (Loshchilov & Hutter).
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    optimizer = AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)  # torch's arithmetic (optim.py)
     history, start = History(), 1
     best_state = _snapshot(model)
     restored = load_checkpoint(checkpoint_dir, model, optimizer) if (resume and checkpoint_dir) else None

@@ -29,7 +29,12 @@ def synthetic(n=600, series=("a", "b"), seed=0):
 def test_fit_scores_model_and_baselines_on_the_same_points():
     fc = Forecaster(horizon=3, **FAST).fit(synthetic(), time="when", target="temp", series="site", quiet=True)
     test = fc.metrics["test"]
-    assert set(test) == {"model", "persistence", "seasonal_naive", "linear_ar"}
+    fitted = fc.metrics["classical"]["models"]  # statsforecast's models, on the same origins
+    assert set(fitted) == {"auto_ets", "auto_theta"}  # AutoARIMA: season 24 > 12; MSTL: < 4 weeks of training
+    skipped = fc.metrics["classical"]["skipped"]
+    assert skipped["auto_arima"].startswith("season 24 > 12")
+    assert "fewer than 4 of its longest season (168)" in skipped["mstl"]
+    assert set(test) == {"model", "persistence", "seasonal_naive", "linear_ar", *fitted}
     assert len({m["n"] for m in test.values()}) == 1  # one set of test origins for all
     for m in test.values():
         assert {"rmse", "mae", "mape", "mase"} <= set(m) and np.isfinite(m["rmse"])
@@ -133,7 +138,7 @@ def test_backtest_folds_refit():
     out = Forecaster(**FAST).backtest(synthetic(500, series=("a",)), folds=2, time="when", target="temp")
     assert [f["fold"] for f in out["folds"]] == [1, 2]
     assert out["folds"][0]["test_start"] < out["folds"][1]["test_start"]
-    assert set(out["mean_rmse"]) == {"model", "persistence", "seasonal_naive", "linear_ar"}
+    assert {"model", "persistence", "seasonal_naive", "linear_ar"} <= set(out["mean_rmse"])
 
 
 def _series(y, freq="h"):
@@ -145,18 +150,18 @@ def test_a_random_walk_takes_differences_and_does_not_lose_to_persistence(monkey
     mean. Validation, right after training, cannot see it: only the unit-root rule does."""
     y = np.cumsum(np.random.default_rng(0).normal(0.1, 1, 2000)) + 50
 
-    def fit():
-        return Forecaster(horizon=12, **FAST).fit(_series(y, "D"), time="t", target="y", quiet=True)
+    def fit(**settings):
+        return Forecaster(horizon=12, **FAST, **settings).fit(_series(y, "D"), time="t", target="y", quiet=True)
 
-    fc = fit()
-    m = fc.metrics
+    m = fit().metrics  # the default: the base may be a statistical model or the combination
     assert m["ar_form"] == "differences" and m["unit_root"]["integrated"]
     assert m["test"]["linear_ar"]["rmse"] <= 1.03 * m["test"]["persistence"]["rmse"]
     assert m["test"]["model"]["rmse"] <= 1.03 * m["test"]["persistence"]["rmse"]
+    fc = fit(statistical="off")  # the AR alone
     W = fc.ar_coefficients  # written in levels: the target lags' coefficients sum to one
     assert np.allclose(W[: fc.ar_order].sum(0), 1.0)
     monkeypatch.setattr(autoregression, "LEVELS_MARGIN", 0.0)  # the form by validation alone
-    m = fit().metrics
+    m = fit(statistical="off").metrics
     assert m["ar_form"] == "levels" and m["test"]["linear_ar"]["rmse"] > 1.1 * m["test"]["persistence"]["rmse"]
 
 
@@ -172,7 +177,7 @@ def test_a_stationary_series_keeps_levels():
 
 def test_the_lstm_gate_keeps_the_ar_when_the_gain_is_within_chance(tmp_path):
     y = np.random.default_rng(0).normal(5, 1, 1500)  # white noise: nothing for the LSTM to find
-    settings = dict(hidden_size=16, quantiles=[0.1, 0.9], epochs=15, patience=15)
+    settings = dict(hidden_size=16, quantiles=[0.1, 0.9], epochs=15, patience=15, statistical="off")  # the AR base
     off = Forecaster(lstm_gate="off", **settings).fit(_series(y), time="t", target="y", quiet=True)
     assert off.metrics["lstm"]["kept"] and off.metrics["best_epoch"] > 0
     assert off.metrics["test"]["model"]["rmse"] != pytest.approx(off.metrics["test"]["linear_ar"]["rmse"], rel=1e-4)
@@ -183,20 +188,22 @@ def test_the_lstm_gate_keeps_the_ar_when_the_gain_is_within_chance(tmp_path):
     assert test["model"]["rmse"] == pytest.approx(test["linear_ar"]["rmse"], rel=1e-6)  # the AR, exactly
     head = fc.model.head.weight.view(1, 3, -1)
     assert head[:, 1].abs().max() == 0 and head[:, 0].abs().max() > 0  # the median dropped, q0.1 kept
-    assert fc.metrics["interval"] == off.metrics["interval"]  # the same training: only the median changed
+    # the same training: only the median changed, so the heads' own interval is the same
+    assert fc.metrics["interval"]["heads"] == off.metrics["interval"]["heads"]
     fc.save(tmp_path)
     assert json.loads((tmp_path / "config.json").read_text())["ar_form"] == fc.ar_form
     new = _series(y).iloc[:1000]
     pd.testing.assert_frame_equal(fc.predict(new), Forecaster.load(tmp_path).predict(new))
     page = (tmp_path / "report.html").read_text()
-    assert "<td>dropped: validation MSE" in page and "within chance" in page and "so the model is the AR" in page
+    assert "<td>dropped: validation MSE" in page and "within chance" in page and "so the model is the base" in page
 
 
 def test_the_lstm_gate_needs_enough_validation_origins():
     rng = np.random.default_rng(1)  # 144 months: 14 validation origins, 3 at horizon 12
     t = np.arange(144)
     y = 100 * np.exp(0.01 * t) * (1 + 0.2 * np.sin(2 * np.pi * t / 12)) + rng.normal(0, 3, 144)
-    m = Forecaster(horizon=12, **FAST).fit(_series(y, "MS"), time="t", target="y", quiet=True).metrics
+    m = Forecaster(horizon=12, statistical="off", **FAST).fit(_series(y, "MS"), time="t", target="y",
+                                                              quiet=True).metrics  # fmt: skip
     assert m["lstm"]["val_origins"] < 20 * 12 and not m["lstm"]["kept"] and not m["lstm"]["enough_origins"]
     assert m["test"]["model"]["rmse"] == pytest.approx(m["test"]["linear_ar"]["rmse"], rel=1e-6)
 
@@ -229,7 +236,7 @@ def test_a_short_seasonal_record_averages_the_ar_with_seasonal_naive_and_beats_i
         (d,) = designs
         least_squares = fc._designs(arrays, fc.baseline_ar[0])[0] @ fc.baseline_ar[1]
         ok = ~np.isnan(d).any(1)
-        np.testing.assert_allclose((d @ fc._baseline_coefficients())[ok], least_squares[ok], atol=1e-10)
+        np.testing.assert_allclose((d @ fc.baseline_coefficients())[ok], least_squares[ok], atol=1e-10)
     fc.save(tmp_path / "run")
     again = Forecaster.load(tmp_path / "run")
     pd.testing.assert_frame_equal(fc.predict(), again.predict())

@@ -73,7 +73,9 @@ def test_quantiles_give_the_intervals_coverage_and_their_columns():
     pred[..., 0], pred[..., 2] = -0.6, 0.6  # the interval [8.8, 11.2]
     s = score([a], [np.zeros((len(y), 1))], [pred], np.zeros((1, 1)), scalers(), "h", 4, [0.1, 0.5, 0.9], 1)
     # test origins 5..8: actuals y[6..9] = 14, 12, 10, 12; inside [8.8, 11.2]: only 10
-    assert s.interval == {"lower": 0.1, "upper": 0.9, "nominal": pytest.approx(0.8), "coverage": 0.25}
+    # width 2.4; Winkler: the width plus 2 / 0.2 times how far outside: (2.8 + 0.8 + 0 + 0.8) / 4 = 1.1
+    one = {"coverage": 0.25, "width": pytest.approx(2.4), "winkler": pytest.approx(2.4 + 10 * 1.1)}
+    assert s.interval == {"lower": 0.1, "upper": 0.9, "nominal": pytest.approx(0.8), **one, "per_step": [one]}
     np.testing.assert_allclose(s.predictions["q0.1"], 8.8)
     np.testing.assert_allclose(s.predictions["q0.9"], 11.2)
     np.testing.assert_allclose(s.predictions["predicted"], 10.0)  # the median's column

@@ -70,8 +70,9 @@ def calendar_features(times: pd.DatetimeIndex, freq: str) -> np.ndarray:
 
 def cut_times(segments, train: float, val: float) -> Splits:
     """Validation and test start at the same instants for every series: fractions of the span."""
-    start = min(s.times[0] for s in segments)
-    end = max(s.times[-1] for s in segments)
+    # in milliseconds: a nanosecond Timedelta overflows past 292 years (annual sunspots since 1700)
+    start = min(s.times[0] for s in segments).as_unit("ms")
+    end = max(s.times[-1] for s in segments).as_unit("ms")
     span = end - start
     return Splits(start + span * train, start + span * (train + val))
 

@@ -236,6 +236,8 @@ def lstm_verdict(lstm: dict | None) -> str | None:
     if not lstm:
         return None
     groups = lstm.get("groups")
+    if not lstm.get("enough_origins", True) and lstm["gate"] == "test":
+        return f"dropped: {lstm['val_origins']} validation origins are too few to tell, so the model is the base"
     if groups and len(groups) > 1:  # judged per group of horizon steps
         parts = []
         for g in groups:
@@ -257,7 +259,7 @@ def lstm_verdict(lstm: dict | None) -> str | None:
 
 
 def base_words(base: dict | None) -> str | None:
-    """Which base the LSTM corrects, in words; None without statistical models."""
+    """Which base the LSTM corrects and why, in words; None without statistical models."""
     if not base:
         return None
     label = lambda n: NAMES.get(n, n)  # noqa: E731
@@ -266,6 +268,9 @@ def base_words(base: dict | None) -> str | None:
         what = f"the combination ({parts})"
     else:
         what = label(base["name"])
-    mse = base["val_mse"]
-    others = ", ".join(f"{label(n)} {v:.4g}" for n, v in sorted(mse.items(), key=lambda kv: kv[1]))
-    return f"base: {what}, lowest validation MSE of {others} (scaled units)"
+    why = base.get("rule", "")
+    if base.get("dm_t") is not None:
+        why += f" (Diebold-Mariano t {base['dm_t']:.2f}"
+        why += f", best challenger {label(base['challenger'])})" if base.get("challenger") else ")"
+    mse = ", ".join(f"{label(n)} {v:.4g}" for n, v in sorted(base["val_mse"].items(), key=lambda kv: kv[1]))
+    return f"base: {what}: {why}; validation MSE {mse} (scaled units, {base.get('val_origins')} origins)"

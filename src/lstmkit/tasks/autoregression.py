@@ -16,13 +16,14 @@ validation parts only; docs/forecasting.md ("Any series") has the measurements b
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import numpy as np
 import torch
 
 from ..data.windows import TRAIN, VAL
-from ..evaluate import ADF_CRITICAL_5, DM_CRITICAL_5, adf_statistic, diebold_mariano, fit_ar_forms
+from ..evaluate import ADF_CRITICAL_5, DM_CRITICAL_5, adf_statistic, ar_forms_of_gram, diebold_mariano, fit_ar_forms
 
 # AR lag orders tried (with one, two and three seasons, and the largest allowed): short lags, a day
 # to a week of hourly steps, a week to a year of daily ones.
@@ -47,32 +48,59 @@ def lag_grid(max_lag: int, season: int, arrays) -> list[int]:
     return sorted({p for p in (*LAG_GRID, *seasons) if p <= max_lag} | {max_lag})
 
 
-def choose_ar(arrays, designs_of: Callable[[int], list], grid: list[int]) -> dict:
+def choose_ar(arrays, designs_of: Callable[[int], list], grid: list[int], season: int | None = None) -> dict:
     """The AR for these series: {"order", "form", "coefficients" (D, H), "unit_root"}.
 
     Each form keeps its order best on validation; then the form best on validation, except that
     series the ADF test finds integrated take differences unless levels beat them by
     LEVELS_MARGIN. Validation comes right after training, where the levels fit of a random walk
     has not yet drifted back towards the training mean; further out, on test, it loses even to
-    persistence (24% on a drifting walk at 12 steps ahead, before this rule)."""
+    persistence (24% on a drifting walk at 12 steps ahead, before this rule).
+
+    Order-recursive: one design at the largest order and one Gram matrix of its training rows;
+    every order's fit is a sub-block of it (the rows are those complete at the largest order, a
+    few fewer than the order's own). The chosen order is then refitted on its own rows, so the
+    coefficients are exactly its least-squares fit. Measured: a pass over the data per order
+    took most of the search's time (docs/forecasting.md, "Speed")."""
+    top = max(grid)
+    season = top if season is None else season
+    designs = designs_of(top)
+    q_top, n_cov = min(top, season), arrays[0].past.shape[1]
+    train = [(d[a.split == TRAIN], a.y[a.split == TRAIN]) for a, d in zip(arrays, designs, strict=True)]
+    X, Y = np.concatenate([t[0] for t in train]), np.concatenate([t[1] for t in train])
+    ok = ~np.isnan(X).any(1) & ~np.isnan(Y).any(1)
+    X, Y = X[ok], Y[ok]
+    G, B = X.T @ X, X.T @ Y
+    val = [((a.split == VAL) & ~np.isnan(d).any(1), d, a.y) for a, d in zip(arrays, designs, strict=True)]
+    Xv = np.concatenate([d[r] for r, d, _ in val])
+    Yv = np.concatenate([y[r] for r, _, y in val])
     scores = {}
     for p in grid:
-        designs = designs_of(p)
-        train = [(d[a.split == TRAIN], a.y[a.split == TRAIN]) for a, d in zip(arrays, designs, strict=True)]
-        forms = fit_ar_forms(np.concatenate([t[0] for t in train]), np.concatenate([t[1] for t in train]), p)
+        cols = _columns(p, min(p, season), top, q_top, n_cov, designs[0].shape[1])
+        forms = ar_forms_of_gram(G[np.ix_(cols, cols)], B[cols], len(X), p)
         for form, W in forms.items():
-            errs = [
-                ((d @ W) - a.y)[(a.split == VAL) & ~np.isnan(d).any(1)] for a, d in zip(arrays, designs, strict=True)
-            ]
-            scores[p, form] = (float(np.mean(np.concatenate(errs) ** 2)), W)
-    best = {form: min((k for k in scores if k[1] == form), key=lambda k: scores[k][0]) for form in FORMS}
+            scores[p, form] = float(np.mean((Xv[:, cols] @ W - Yv) ** 2)) if len(Xv) else np.inf
+    best = {form: min((k for k in scores if k[1] == form), key=lambda k: scores[k]) for form in FORMS}
     root = unit_root(arrays)
-    levels, differences = (scores[best[form]][0] for form in FORMS)
+    levels, differences = (scores[best[form]] for form in FORMS)
     if root["integrated"] and levels * LEVELS_MARGIN > differences:
         chosen = best["differences"]
     else:
-        chosen = min(best.values(), key=lambda k: scores[k][0])
-    return {"order": chosen[0], "form": chosen[1], "coefficients": scores[chosen][1], "unit_root": root}
+        chosen = min(best.values(), key=lambda k: scores[k])
+    p = chosen[0]
+    own = designs_of(p)  # the chosen order on its own complete rows
+    tr = [(d[a.split == TRAIN], a.y[a.split == TRAIN]) for a, d in zip(arrays, own, strict=True)]
+    W = fit_ar_forms(np.concatenate([t[0] for t in tr]), np.concatenate([t[1] for t in tr]), p)[chosen[1]]
+    return {"order": p, "form": chosen[1], "coefficients": W, "unit_root": root}
+
+
+def _columns(p: int, q: int, top: int, q_top: int, n_cov: int, width: int) -> list[int]:
+    """The columns of lag_design(p, q) inside lag_design(top, q_top): target lags, each
+    covariate's lags, then the calendar and the constant."""
+    cols = list(range(p))
+    for j in range(n_cov):
+        cols += [top + j * q_top + lag for lag in range(q)]
+    return cols + list(range(top + n_cov * q_top, width))
 
 
 def combine_seasonal(arrays, designs_of: Callable[[int], list], ar: dict, season: int, n_covariates: int):
@@ -162,7 +190,7 @@ def step_groups(horizon: int) -> list[range]:
     MAX_STEP_GROUPS steps, else that many contiguous groups (a day ahead: 6 hours each)."""
     n = min(horizon, MAX_STEP_GROUPS)
     edges = np.linspace(0, horizon, n + 1).round().astype(int)
-    return [range(lo, hi) for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+    return [range(lo, hi) for lo, hi in itertools.pairwise(edges)]
 
 
 def gate_lstm(model, arrays, designs, preds, coefficients, median: int, gate: str) -> dict:

@@ -71,8 +71,10 @@ def explain_forecaster(fc: Forecaster, index, time_at, data, steps) -> dict:
     x_span, d_t = x_all[t + 1 - span : t + 1], torch.as_tensor(d[t]).double()
     P, C = a.past.shape[1], a.calendar_next.shape[1]
     p, q = fc.ar_order, min(fc.ar_order, fc.season)
-    step_of, feature_of = _design_map(p, q, P, C, span)
+    n_stat = len(d_t) - (p + q * P + C + 1)  # the statistical models' forecasts, where the base holds them
+    step_of, feature_of = _design_map(p, q, P, C, span, n_stat)
     names = [cfg.target, *fc.past_covariates, "calendar", "AR error", "constant"]
+    names += ["statistical models"] if n_stat else []
     x_feature = [0] + [1 + j for j in range(P)] + [1 + P] * C + [2 + P]
     groups = []
     for s in range(span):
@@ -170,9 +172,10 @@ def explain_forecaster(fc: Forecaster, index, time_at, data, steps) -> dict:
     return result
 
 
-def _design_map(p, q, P, C, span):
-    """For each AR design column: the step of the span it reads (-1: none, -2: older than the
-    span) and its input bucket (0 target, 1..P covariates, P+1 calendar, P+3 constant)."""
+def _design_map(p, q, P, C, span, n_stat: int = 0):
+    """For each design column: the step of the span it reads (-1: none, -2: older than the span)
+    and its input bucket (0 target, 1..P covariates, P+1 calendar, P+3 constant, P+4 the
+    statistical models' forecasts, which read the whole history: no one step)."""
     step_of, feature_of = [], []
     for j in range(1 + P):
         lags = p if j == 0 else q
@@ -180,8 +183,8 @@ def _design_map(p, q, P, C, span):
             s = span - 1 - lag
             step_of.append(s if s >= 0 else -2)
             feature_of.append(j)
-    step_of += [-1] * C + [-1]
-    feature_of += [1 + P] * C + [3 + P]
+    step_of += [-1] * C + [-1] + [-1] * n_stat
+    feature_of += [1 + P] * C + [3 + P] + [4 + P] * n_stat
     return np.array(step_of), np.array(feature_of)
 
 

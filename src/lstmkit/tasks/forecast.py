@@ -148,7 +148,7 @@ class Forecaster:
                 )
         job = self._start_classical(arrays) if cfg.statistical == "auto" else None  # runs beside the rest
         designs_of, grid = (lambda p: self._designs(arrays, p)), lag_grid(self._max_lag(), self.season, arrays)
-        ar = choose_ar(arrays, designs_of, grid)
+        ar = choose_ar(arrays, designs_of, grid, self.season)
         self.ar_order, self.ar_form, self.ar_coefficients = ar["order"], ar["form"], ar["coefficients"]
         self.unit_root = ar["unit_root"]
         # the linear_ar baseline stays the least-squares AR; the model's linear path may average it
@@ -214,10 +214,12 @@ class Forecaster:
         if not self.classical.models:
             return False
         full = [np.concatenate([d, f], 1) for d, f in zip(designs, self._classical_forecasts, strict=True)]
-        self.base = choose_base(arrays, full, self.ar_coefficients, self.classical, cfg.horizon)
+        self.base = choose_base(arrays, full, self.ar_coefficients, self.classical, cfg.horizon, self.season,
+                                self.ar_order)
         if self.base["name"] == "linear_ar":
             return False
-        self.ar_coefficients = base_weights(self.base, self.ar_coefficients, self.classical.models, cfg.horizon)
+        self.ar_coefficients = base_weights(self.base, self.ar_coefficients, self.classical.models, cfg.horizon,
+                                            self.season, self.ar_order)  # fmt: skip
         return True
 
     def _fit_scalers(self, train_rows, min_rows: int) -> None:
@@ -234,7 +236,7 @@ class Forecaster:
         self.scaler_y = SeriesScalers.fit(ys, [self.config.target], per_series, min_rows)
         self.scaler_x = SeriesScalers.fit(xs, self.past_covariates, per_series, min_rows)
 
-    def _baseline_coefficients(self) -> np.ndarray:
+    def baseline_coefficients(self) -> np.ndarray:
         """The least-squares AR (the linear_ar baseline, set by fit) on the model's design (zero on
         the statistical models' columns)."""
         p, W = self.baseline_ar
@@ -260,6 +262,7 @@ class Forecaster:
         df = self._read(data, time=time, target=target, series=series)
         segments = self._prepare(df, cfg.past_covariates, cfg.freq).segments
         start, end = min(s.times[0] for s in segments), max(s.times[-1] for s in segments)
+        start, end = start.as_unit("ms"), end.as_unit("ms")  # past 292 years a nanosecond span overflows
         span, test = end - start, 1 - cfg.train - cfg.val
         results = []
         for k in range(folds):
@@ -321,7 +324,7 @@ class Forecaster:
         H = cfg.horizon
         classical = {m: [f[:, k * H : (k + 1) * H] for f in self._classical_forecasts]
                      for k, m in enumerate(self.classical.models if self._classical_forecasts else [])}  # fmt: skip
-        scored = score(arrays, designs, preds, self._baseline_coefficients(), self.scaler_y, self.freq, self.season,
+        scored = score(arrays, designs, preds, self.baseline_coefficients(), self.scaler_y, self.freq, self.season,
                        cfg.quantiles, self._median_index(), classical, heads)  # fmt: skip
         self.predictions = scored.predictions
         self.metrics = {
