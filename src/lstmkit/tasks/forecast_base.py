@@ -36,7 +36,7 @@ import pandas as pd
 
 from .. import statistical
 from ..data.io import series_id
-from ..data.windows import TRAIN, VAL
+from ..data.windows import TEST, TRAIN, VAL
 from ..evaluate import DM_CRITICAL_5, diebold_mariano
 from .autoregression import MIN_INDEPENDENT_ORIGINS
 
@@ -56,33 +56,45 @@ class Classical:
     seasons: list[int] = field(default_factory=list)  # MSTL's periods ([] without MSTL)
     skipped: dict[str, str] = field(default_factory=dict)  # model -> why it is not there
     seconds: dict[str, float] = field(default_factory=dict)
+    # short series: the same models refitted on training + validation, for the test period and new
+    # data (a statistician's final fit: on a few dozen values every one counts); model -> series -> params
+    final: dict[str, dict[str, dict]] = field(default_factory=dict)
+    test_start: str | None = None  # from here on, the final fit's forecasts
 
     def to_dict(self) -> dict:
         return {"models": self.models, "params": self.params, "starts": self.starts, "seasons": self.seasons,
-                "skipped": self.skipped, "seconds": self.seconds}  # fmt: skip
+                "skipped": self.skipped, "seconds": self.seconds, "final": self.final,
+                "test_start": self.test_start}  # fmt: skip
 
     @classmethod
     def from_dict(cls, d: dict) -> Classical:
         return cls(d["models"], d["params"], d["starts"], d.get("seasons", []), d.get("skipped", {}),
-                   d.get("seconds", {}))  # fmt: skip
+                   d.get("seconds", {}), d.get("final", {}), d.get("test_start"))  # fmt: skip
 
     def forecasts(self, arrays, scaler_y, freq: str, horizon: int) -> list[np.ndarray]:
-        """Per segment, (T, len(models) * horizon): each model's forecasts, scaled, model-major."""
+        """Per segment, (T, len(models) * horizon): each model's forecasts, scaled, model-major;
+        from test_start on (every origin of data without a split), the final fit's where there
+        is one."""
         out = []
         for a in arrays:
             name = series_id(a.series)
             inv, fwd = scaler_y.get(name).inverse, scaler_y.get(name).transform
             y = inv(a.target)
+            later = a.times >= pd.Timestamp(self.test_start) if self.test_start and (a.split >= 0).any() else True
             cols = []
             for model in self.models:
                 if name not in self.params[model]:
                     raise _unseen(name)
-                p = self.params[model][name]
-                offset = _steps_between(pd.Timestamp(self.starts[name]), a.times[0], freq) - p["start_offset"]
-                f = statistical.roll(model, p, y, horizon, offset)
+                f = self._roll(model, self.params[model][name], name, a, y, freq, horizon)
+                if name in self.final.get(model, {}):
+                    f[later] = self._roll(model, self.final[model][name], name, a, y, freq, horizon)[later]
                 cols.append(fwd(f.reshape(-1, 1)).reshape(f.shape))
             out.append(np.concatenate(cols, 1) if cols else np.zeros((len(y), 0)))
         return out
+
+    def _roll(self, model, p, name, a, y, freq, horizon):
+        offset = _steps_between(pd.Timestamp(self.starts[name]), a.times[0], freq) - p["start_offset"]
+        return statistical.roll(model, p, y, horizon, offset)
 
 
 def _unseen(name: str) -> Exception:
@@ -154,8 +166,17 @@ class ClassicalJob:
             window = max(FIT_WINDOW, MSTL_SEASONS * max(seasons, default=0))  # MSTL's; the others cut to theirs
             start = max(0, n_train - window)
             inputs.append({"name": name, "y": y[start:], "start_offset": start})
+            test = np.flatnonzero(a.split == TEST)
+            if n_train < FIT_WINDOW and len(test):  # short: a final fit on what the first test origin knows
+                n_final = int(test[0]) + 1
+                cut = max(0, n_final - window)
+                y_final = scaler_y.get(name).inverse(a.target[cut:n_final])
+                inputs.append({"name": name, "y": y_final, "start_offset": cut, "final": True})
         starts = {name: str(a.times[0]) for name, a in fit_on.items()}
-        return cls(models, skipped, season, seasons, inputs, starts, background)
+        job = cls(models, skipped, season, seasons, inputs, starts, background)
+        test = [a.times[a.split == TEST][0] for a in arrays if (a.split == TEST).any()]
+        job.test_start = str(min(test)) if test else None
+        return job
 
     def done(self) -> bool:
         return self.proc is None or self.proc.poll() is not None
@@ -175,18 +196,21 @@ class ClassicalJob:
                 self.close()
         skipped = dict(self.skipped)
         params: dict[str, dict] = {m: {} for m in self.models}
+        final: dict[str, dict] = {m: {} for m in self.models}
         seconds = dict.fromkeys(self.models, 0.0)
         for i, (out, took) in zip(self.inputs, fitted, strict=True):
             for m in self.models:
                 if isinstance(out.get(m), str):
-                    skipped.setdefault(m, f"failed on series {i['name']!r}: {out[m]}")
+                    if not i.get("final"):  # a failed final fit leaves the training fit in place
+                        skipped.setdefault(m, f"failed on series {i['name']!r}: {out[m]}")
                 elif m in out:
-                    params[m][i["name"]] = out[m]
+                    (final if i.get("final") else params)[m][i["name"]] = out[m]
                     seconds[m] += took[m]
         models = [m for m in self.models if m not in skipped]
         return Classical(models, {m: params[m] for m in models}, self.starts,
                          list(self.seasons) if "mstl" in models else [], skipped,
-                         {m: round(seconds[m], 3) for m in models})  # fmt: skip
+                         {m: round(seconds[m], 3) for m in models}, {m: final[m] for m in models if final[m]},
+                         self.test_start)  # fmt: skip
 
     def close(self) -> None:
         """Stop the worker (if it still runs) and remove its files: on an error or interrupt too."""
