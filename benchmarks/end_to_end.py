@@ -109,11 +109,12 @@ def main(argv=None) -> int:
         path = os.path.join(tmp, "clemson_like.csv")
         clemson_like(args.days).to_csv(path, index=False)
         run_dir = os.path.join(tmp, "run")
-        lk_wall, _ = timed([sys.executable, "-m", "lstmkit", "forecast", "--data", path, "--time-col", "date",
+        lk_wall, _ = timed([sys.executable, "-m", "lstmkit.cli", "forecast", "--data", path, "--time-col", "date",
                             "--target", "temp", "--out", run_dir, "--quiet"])  # fmt: skip
         with open(os.path.join(run_dir, "metrics.json")) as f:
             metrics = json.load(f)
-        rc_wall, out = timed([sys.executable, os.path.abspath(__file__), "--recipe", path, "--epochs", str(args.epochs)])
+        rc_wall, out = timed([sys.executable, os.path.abspath(__file__), "--recipe", path,
+                              "--epochs", str(args.epochs)])  # fmt: skip
         rec = json.loads(out)
     lk = {"wall_seconds": lk_wall, "train_seconds": metrics["train_seconds"], "rmse": metrics["test"]["model"]["rmse"],
           "training_share": metrics["train_seconds"] / lk_wall, "base": (metrics.get("base") or {}).get("name"),
@@ -125,8 +126,9 @@ def main(argv=None) -> int:
     print(f"article recipe     {rc_wall:7.1f} s  RMSE {rec['rmse']:.4f}")
     print(f"{'PASS' if ratio >= 10 and lk['rmse'] <= rec['rmse'] else 'MISS'}  lstmkit {ratio:.1f}x faster than "
           f"the recipe (target 10x), RMSE {lk['rmse']:.4f} vs {rec['rmse']:.4f}")  # fmt: skip
+    command = "python benchmarks/end_to_end.py " + " ".join(argv or [])
     write_results(args.json, {"days": args.days, "lstmkit": lk, "recipe": {"wall_seconds": rc_wall, **rec},
-                              "ratio": ratio, "command": "python benchmarks/end_to_end.py " + " ".join(argv or [])})  # fmt: skip
+                              "ratio": ratio, "command": command})  # fmt: skip
     print(f"wrote {args.json}")
     return 0
 

@@ -254,6 +254,8 @@ def _print_forecast(metrics, target):
     if "interval" in metrics:
         iv = metrics["interval"]
         extra += f"; interval coverage {iv['coverage']:.3f} (nominal {iv['nominal']:.2f})"
+        if iv.get("heads"):
+            extra += f", the quantile heads' own {iv['heads']['coverage']:.3f}"
     console.print(extra)
     console.print(_what_was_kept(metrics))
     empty = metrics.get("data", {}).get("series_without_target")

@@ -79,18 +79,26 @@ def cut_times(segments, train: float, val: float) -> Splits:
 
 def _lags(v: np.ndarray, n: int) -> np.ndarray:
     """(T,) -> (T, n): column k holds v[t - k]; NaN before the series starts."""
-    out = np.full((len(v), n), np.nan)
-    for k in range(min(n, len(v))):  # a lag longer than the series stays NaN throughout
-        out[k:, k] = v[: len(v) - k]
-    return out
+    return lag_design(v, np.zeros((len(v), 0)), np.zeros((len(v), 0)), n, 0)[:, :n]
 
 
 def lag_design(target: np.ndarray, past: np.ndarray, calendar_next: np.ndarray, p: int, q: int) -> np.ndarray:
     """The AR regressors at each origin: p target lags, q lags of each covariate, the calendar
-    of the first target step and a constant. (T, p + q * P + C + 1)."""
-    parts = [_lags(target, p)] + [_lags(past[:, j], q) for j in range(past.shape[1])]
-    parts += [calendar_next, np.ones((len(target), 1))]
-    return np.concatenate(parts, 1)
+    of the first target step and a constant. (T, p + q * P + C + 1).
+
+    Built column by column in a (D, T) array, each column one contiguous copy, and returned
+    transposed (Fortran order): a year of daily lags over 33,000 days took 1 s row-major, 0.1 s so."""
+    T, P, C = len(target), past.shape[1], calendar_next.shape[1]
+    out = np.empty((p + q * P + C + 1, T))
+    row = 0
+    for v, lags in ((target, p), *((past[:, j], q) for j in range(P))):
+        for k in range(lags):
+            out[row, :k] = np.nan
+            out[row, k:] = v[: T - k] if k < T else v[:0]
+            row += 1
+    out[row : row + C] = calendar_next.T
+    out[row + C] = 1.0
+    return out.T
 
 
 def build_arrays(segment, target_scaled, past_scaled, freq, horizon, splits: Splits | None) -> SeriesArrays:

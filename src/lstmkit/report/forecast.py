@@ -178,7 +178,14 @@ def forecast_report(folder, metrics: dict, predictions: pd.DataFrame, config: di
     }
     if "interval" in metrics:
         iv = metrics["interval"]
-        facts["interval coverage on test"] = f"{iv['coverage']:.3f} (nominal {iv['nominal']:.2f})"
+        how = "conformal, adaptive" if iv.get("conformal", {}).get("calibrated") else "the quantile heads"
+        width, winkler = iv.get("width", float("nan")), iv.get("winkler", float("nan"))
+        facts[f"interval on test ({how})"] = (f"coverage {iv['coverage']:.3f} (nominal {iv['nominal']:.2f}), "
+                                              f"mean width {width:.4g}, Winkler {winkler:.4g}")  # fmt: skip
+        if iv.get("heads"):
+            facts["the quantile heads' own interval"] = f"coverage {iv['heads']['coverage']:.3f}"
+        if len(iv.get("per_step", [])) > 1:
+            facts["coverage by horizon step"] = ", ".join(f"{s['coverage']:.2f}" for s in iv["per_step"])
     fact_rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in facts.items())
     figs = "".join(f"<h3>{html.escape(t)}</h3><img src='{src}' alt='{html.escape(t)}'>" for t, src in images)
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>

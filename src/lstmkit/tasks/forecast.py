@@ -147,7 +147,14 @@ class Forecaster:
                     f"--data: the {name} period holds no complete forecast (horizon {cfg.horizon}); give more data"
                 )
         job = self._start_classical(arrays) if cfg.statistical == "auto" else None  # runs beside the rest
-        designs_of, grid = (lambda p: self._designs(arrays, p)), lag_grid(self._max_lag(), self.season, arrays)
+        cache: dict[int, list] = {}  # a design per lag order, built once (the search, the fit and the combination)
+
+        def designs_of(p: int) -> list:
+            if p not in cache:
+                cache[p] = self._designs(arrays, p)
+            return cache[p]
+
+        grid = lag_grid(self._max_lag(), self.season, arrays)
         ar = choose_ar(arrays, designs_of, grid, self.season)
         self.ar_order, self.ar_form, self.ar_coefficients = ar["order"], ar["form"], ar["coefficients"]
         self.unit_root = ar["unit_root"]
@@ -157,7 +164,8 @@ class Forecaster:
         self.ar_combination = {k: combined[k] for k in ("weight", "val_origins")} if combined else None
         if combined:
             self.ar_order, self.ar_coefficients = combined["order"], combined["coefficients"]
-        designs = self._designs(arrays, self.ar_order)
+        designs = designs_of(self.ar_order)
+        cache.clear()
         self.n_lag_columns, self.classical, self.base, self._classical_forecasts = designs[0].shape[1], None, None, []
         inputs = [a.x for a in arrays]  # before the base's one-step errors are appended
         try:

@@ -12,8 +12,9 @@ AR, statsforecast's models and their combination.
                     map, so training, gating, save/load and explain take it as they take the AR
 
 The cost rules, measured on one core (statsforecast 2.1.1; docs/forecasting.md, "The base"):
-  - each model is fitted on the last FIT_WINDOW training steps (or more seasons of MSTL's longest
-    period): AutoETS with a season of 24 took 5.7 s on 6,000 steps and 0.9 s on 1,000;
+  - each model is fitted on the last FIT_WINDOW training steps (AutoETS with a season of 13-24 on
+    the last 500; MSTL on at least four of its longest period): AutoETS with a season of 24 took
+    5.7 s on 6,000 steps, 0.9-2 s on 1,000 and 0.4 s on 500 (statistical.window_of);
   - AutoARIMA only with a season of at most ARIMA_MAX_SEASON: with its approximation it took
     0.9 s at a season of 12 (500 steps) but 5-7 s at 24 and 9-24 s at 48 and 52 (without it, over
     18 minutes at 48), several times what the LSTM's training takes on such series;
