@@ -5,8 +5,6 @@ rolled with its offset agrees with the whole; the worker process round-trips its
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import warnings
 
 import numpy as np
@@ -98,14 +96,23 @@ def test_seasons_of_gives_a_week_to_sub_daily_data_with_a_daily_season():
     assert statistical.seasons_of(10, 1 / 24) == ()  # the season is not a day: no weekly period known
 
 
-def test_the_worker_round_trips_json_and_reports_a_failure_as_text(tmp_path):
+def test_a_worker_never_sent_anything_exits_when_its_input_closes():
+    worker = statistical.Worker()
+    worker.proc.stdin.close()  # what happens when the process that started it exits
+    assert worker.proc.wait(timeout=120) == 0
+    worker.close()
+
+
+def test_the_worker_round_trips_json_and_reports_a_failure_as_text():
     request = {"series": [{"name": "a", "y": seasonal(200).tolist(), "start_offset": 7},
                           {"name": "b", "y": [1.0, 2.0], "start_offset": 0}],
                "models": ["auto_ets", "mstl"], "season": 12, "seasons": [12, 24]}  # fmt: skip
-    (tmp_path / "in.json").write_text(json.dumps(request))
-    subprocess.run([sys.executable, "-m", "lstmkit.statistical", str(tmp_path / "in.json"), str(tmp_path / "out.json")],
-                   check=True)  # fmt: skip
-    (a, took), (b, _) = json.loads((tmp_path / "out.json").read_text())
+    worker = statistical.Worker()
+    worker.send(request)
+    assert worker.proc.wait(timeout=120) == 0
+    (a, took), (b, _) = json.loads((worker.folder / "out.json").read_text())
+    worker.close()
+    assert not worker.folder.exists()
     assert a["auto_ets"]["start_offset"] == 7 and took["auto_ets"] > 0 and a["mstl"]["periods"] == [12, 24]
     assert json.dumps(a) == json.dumps(statistical.fit_many(request)[0][0])  # the same numbers as in this process
     assert isinstance(b["mstl"], str)  # two values: the library's error, as text, not a crash

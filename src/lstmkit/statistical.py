@@ -27,13 +27,17 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import pathlib
+import subprocess
 import sys
+import tempfile
 import time
 import warnings
 
 import numpy as np
 
-__all__ = ["LABELS", "MODELS", "fit", "fit_many", "roll", "seasons_of"]
+__all__ = ["LABELS", "MODELS", "Worker", "fit", "fit_many", "roll", "seasons_of", "take_worker", "warm_up"]
 
 FIT_WINDOW = 1000  # steps each model is fitted on at most (MSTL: its own window, set by the caller)
 ETS_SEASONAL_WINDOW = 500  # AutoETS with a season of 13-24 (its seasonal states make it the slowest)
@@ -360,11 +364,66 @@ def fit_many(request: dict) -> list[tuple[dict, dict]]:
     return results
 
 
-if __name__ == "__main__":  # the forecaster's worker: python -m lstmkit.statistical IN.json OUT.json
-    import pathlib
+class Worker:
+    """`python -m lstmkit.statistical DIR`, started and importing statsforecast, waiting for
+    send(). A plain subprocess, not multiprocessing, whose spawn would re-import the user's main
+    script (and fail in one without an `if __name__ == "__main__"` guard)."""
 
-    source, target = map(pathlib.Path, sys.argv[1:3])
-    fitted = fit_many(json.loads(source.read_text()))
-    tmp = target.with_suffix(".tmp")
+    def __init__(self):
+        self.dir = tempfile.TemporaryDirectory(prefix="lstmkit-statistical-")
+        self.folder = pathlib.Path(self.dir.name)
+        env = {**os.environ, **dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"), "1")}
+        self.proc = subprocess.Popen([sys.executable, "-m", "lstmkit.statistical", str(self.folder)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     env=env)  # fmt: skip
+
+    def send(self, request: dict) -> None:
+        (self.folder / "in.json").write_text(json.dumps(request))
+        self.proc.stdin.write(b"go\n")  # a few bytes: never blocks, whatever the worker is doing
+        self.proc.stdin.close()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stderr):
+            if pipe and not pipe.closed:
+                pipe.close()
+        self.dir.cleanup()
+
+
+_warm: Worker | None = None
+
+
+def warm_up() -> None:
+    """Start the worker now, so that its imports overlap this process's (the CLI calls it before
+    importing torch). A worker never used exits when this process does: its stdin closes."""
+    global _warm
+    if _warm is None and (os.cpu_count() or 1) > 1:
+        _warm = Worker()
+
+
+def take_worker() -> Worker:
+    """The warmed-up worker if there is one, else a new one."""
+    global _warm
+    worker, _warm = _warm or Worker(), None
+    return worker
+
+
+def _serve(folder: str) -> None:
+    """The forecaster's worker: `python -m lstmkit.statistical DIR`. Imports statsforecast first
+    (2 s: started early, it overlaps the parent's own imports), then waits for a line on stdin:
+    "go" fits DIR/in.json into DIR/out.json; end of input (the parent gone or done) exits."""
+    import statsforecast.models  # noqa: F401 - the import is the point: done while the parent reads its data
+
+    if sys.stdin.readline().strip() != "go":
+        return
+    folder = pathlib.Path(folder)
+    fitted = fit_many(json.loads((folder / "in.json").read_text()))
+    tmp = folder / "out.json.tmp"
     tmp.write_text(json.dumps(fitted))
-    tmp.replace(target)
+    tmp.replace(folder / "out.json")
+
+
+if __name__ == "__main__":
+    _serve(sys.argv[1])

@@ -12,7 +12,6 @@ import functools
 import sys
 
 import click
-import torch
 from rich.console import Console
 
 from .. import __version__
@@ -39,6 +38,8 @@ def _one_line_errors(fn):
 def _set_threads(threads: int) -> None:
     # One intra-op thread is fastest for small recurrent models on this 2-core machine, and two
     # threads become 10-100x slower whenever anything else runs (oversubscription).
+    import torch  # here, not at the top: `lstmkit --help` and the statsforecast worker start without it
+
     torch.set_num_threads(threads)
 
 

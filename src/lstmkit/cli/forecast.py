@@ -163,6 +163,10 @@ def forecast(
     Writes a run directory with config.json, model.safetensors, scaler.json, metrics.json,
     predictions.csv and report.html.
     """
+    if statistical != "off":  # the statsforecast worker's imports overlap torch's, below
+        from ..statistical import warm_up
+
+        warm_up()
     import pathlib
 
     from ..tasks.forecast import Forecaster

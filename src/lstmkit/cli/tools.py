@@ -6,13 +6,10 @@ import math
 import sys
 
 import click
-import torch
 from rich.markup import escape
 from rich.table import Table
 
 from .. import __version__
-from ..bench import check_cells, parse_sizes, run_bench, write_json
-from ..cells import CELLS
 from ..config import LstmkitError
 from . import _csv_list, _one_line_errors, _set_threads, console, main
 
@@ -23,6 +20,8 @@ FULL_SIZES = "50x32x24,128x64x256"
 @main.command()
 def cells():
     """List the registered cells: gate blocks, parameters and kernel."""
+    from ..cells import CELLS  # torch: imported by the commands that need it, not by `lstmkit --help`
+
     table = Table(title="lstmkit cells", caption="params: one layer, H_in = H = 100")
     for col in ("cell", "params", "kernel", "what it is"):
         table.add_column(col, justify="right" if col == "params" else "left")
@@ -54,6 +53,11 @@ def bench(sizes, cell_names, repeats, threads, device, json_path, quick):
     throughput (time steps x batch per second), the ratio to torch.nn.LSTM (1.00 = as fast)
     and what gate tracing costs (traced time / untraced time).
     """
+    import torch
+
+    from ..bench import check_cells, parse_sizes, run_bench, write_json
+    from ..cells import CELLS
+
     if device == "cuda" and not torch.cuda.is_available():
         raise LstmkitError("--device: cuda requested but torch sees no CUDA device")
     if quick:
@@ -136,6 +140,8 @@ def experiment(
     """
     import pathlib
 
+    from ..bench import check_cells
+    from ..cells import CELLS
     from ..experiments.runner import RunSpec, run_many, summarise
     from ..report import experiment_plot
     from ..runs import write_json

@@ -26,10 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-import pathlib
-import subprocess
-import sys
-import tempfile
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -139,12 +135,9 @@ class ClassicalJob:
         self.models, self.skipped, self.season, self.seasons = models, skipped, season, seasons
         self.inputs, self.starts, self.proc = inputs, starts, None
         if background and models and inputs and (os.cpu_count() or 1) > 1:
-            self.dir = tempfile.TemporaryDirectory(prefix="lstmkit-statistical-")
-            src, self.out = pathlib.Path(self.dir.name) / "in.json", pathlib.Path(self.dir.name) / "out.json"
-            src.write_text(json.dumps(self._request()))
-            env = {**os.environ, **dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"), "1")}
-            self.proc = subprocess.Popen([sys.executable, "-m", "lstmkit.statistical", str(src), str(self.out)],
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)  # fmt: skip
+            self.worker = statistical.take_worker()
+            self.proc, self.out = self.worker.proc, self.worker.folder / "out.json"
+            self.worker.send(self._request())
 
     def _request(self) -> dict:
         series = [{**i, "y": i["y"].tolist()} for i in self.inputs]
@@ -187,7 +180,8 @@ class ClassicalJob:
             fitted = statistical.fit_many(self._request())
         else:
             try:
-                _, err = self.proc.communicate()
+                err = self.proc.stderr.read()  # to its end: the worker has exited
+                self.proc.wait()
                 if self.proc.returncode != 0 or not self.out.exists():
                     why = (err or b"").decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
                     fitted = [({m: f"the worker failed: {why[0]}"[:200] for m in self.models}, {})] * len(self.inputs)
@@ -216,11 +210,10 @@ class ClassicalJob:
     def close(self) -> None:
         """Stop the worker (if it still runs) and remove its files: on an error or interrupt too."""
         if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.wait()
-            self.dir.cleanup()
+            self.worker.close()
             self.proc = None
+
+
 
 
 def drop_unusable(classical: Classical, forecasts: list[np.ndarray], arrays, horizon: int) -> list[np.ndarray]:
