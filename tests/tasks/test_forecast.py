@@ -282,6 +282,21 @@ def test_other_series_within_one_percent_of_the_linear_ar(name):
 
 
 @pytest.mark.slow
+def test_the_conformal_interval_covers_what_it_says_on_the_default_data():
+    """80% nominal, one step ahead on NYC's test period (measured 0.795; the quantile heads alone
+    0.71-0.78 there), and new forecasts get the offsets the test period ended with."""
+    fc = Forecaster(quantiles=[0.1, 0.9]).fit("weather-nyc-hourly", quiet=True)
+    iv = fc.metrics["interval"]
+    assert iv["conformal"]["calibrated"] and abs(iv["coverage"] - 0.8) <= 0.02
+    assert len(iv["per_step"]) == 1 and iv["per_step"][0]["coverage"] == iv["coverage"]
+    new = fc.predict()
+    name = new["series"].iloc[0]
+    offset = fc.conformal["offsets"][name]["0.1"][0] * float(fc.scaler_y.get(name).std[0])  # scaled -> °F
+    first = new.iloc[0]
+    assert first["q0.1"] == pytest.approx(first["predicted"] + offset)
+
+
+@pytest.mark.slow
 def test_the_lstm_finds_what_a_linear_model_cannot():
     """y[t+1] = u[t]² + noise, u a stationary AR(1) covariate: no linear AR can fit a square."""
     rng = np.random.default_rng(1)

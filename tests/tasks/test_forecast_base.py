@@ -74,7 +74,7 @@ def test_the_worker_process_fits_what_this_process_fits():
     background = forecast_base.ClassicalJob.start(arrays, fc.scaler_y, 12, ()).result()
     here = forecast_base.ClassicalJob.start(arrays, fc.scaler_y, 12, (), background=False).result()
     assert background.to_dict() == here.to_dict() or _same_numbers(background.to_dict(), here.to_dict())
-    assert background.models == ["auto_ets", "auto_theta", "auto_arima"] and background.final  # 210 training months
+    assert background.models == ["auto_ets", "auto_theta", "auto_arima"] and background.final
 
 
 def _same_numbers(a, b) -> bool:  # NaN-tolerant equality of the JSON (ETS's unused parameters are NaN)

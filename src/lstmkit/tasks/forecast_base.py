@@ -53,8 +53,8 @@ class Classical:
     seasons: list[int] = field(default_factory=list)  # MSTL's periods ([] without MSTL)
     skipped: dict[str, str] = field(default_factory=dict)  # model -> why it is not there
     seconds: dict[str, float] = field(default_factory=dict)
-    # short series: the same models refitted on training + validation, for the test period and new
-    # data (a statistician's final fit: on a few dozen values every one counts); model -> series -> params
+    # the same models refitted on training + validation, for the test period and new data (a
+    # statistician's final fit: on short series every value counts); model -> series -> params
     final: dict[str, dict[str, dict]] = field(default_factory=dict)
     test_start: str | None = None  # from here on, the final fit's forecasts
 
@@ -161,7 +161,7 @@ class ClassicalJob:
             start = max(0, n_train - window)
             inputs.append({"name": name, "y": y[start:], "start_offset": start})
             test = np.flatnonzero(a.split == TEST)
-            if n_train < FIT_WINDOW and len(test):  # short: a final fit on what the first test origin knows
+            if len(test):  # a final fit on what the first test origin knows, as a statistician refits
                 n_final = int(test[0]) + 1
                 cut = max(0, n_final - window)
                 y_final = scaler_y.get(name).inverse(a.target[cut:n_final])

@@ -2,7 +2,8 @@
 median becomes the point forecast plus a quantile of recent forecast errors, per horizon step,
 with its level adapted as outcomes arrive (adaptive conformal inference, Gibbs & Candes 2021).
 
-    calibration   the validation origins' errors y - point, per step h, every series pooled
+    calibration   the validation origins' errors y - point, per step h, every series pooled (with
+                  fewer than MIN_CALIBRATION of them, a short series: the training origins' too)
     rolling       through the test period, each error joins the window once it is known (step h's
                   outcome of origin t is known at t + h) and the oldest leaves: the window keeps
                   the validation's size and follows a drifting error distribution
@@ -22,7 +23,7 @@ from collections import deque
 
 import numpy as np
 
-from ..data.windows import TEST, VAL
+from ..data.windows import TEST, TRAIN, VAL
 
 GAMMA = 0.005  # the level's step (Gibbs & Candes' default; docs/forecasting.md has the measured choice)
 MIN_CALIBRATION = 20  # fewer validation errors per step than this: the heads' quantiles are kept
@@ -35,11 +36,11 @@ def conformal(arrays, preds, quantiles: list[float], median: int, gamma: float =
     forecasts get added), "gamma"}. Unchanged (and {"calibrated": False}) with too few errors."""
     H = preds[0].shape[1]
     others = [k for k in range(len(quantiles)) if k != median]
-    calib = []
-    for h in range(H):
-        errs = [(a.y[:, h] - p[:, h, median])[(a.split == VAL) & np.isfinite(p[:, h, median]) & np.isfinite(a.y[:, h])]
-                for a, p in zip(arrays, preds, strict=True)]  # fmt: skip
-        calib.append(np.concatenate(errs))
+    source = "validation"
+    calib = _errors(arrays, preds, median, (VAL,))
+    if min(map(len, calib)) < MIN_CALIBRATION:  # a short series: its training errors too (they flatter the
+        source = "training + validation"  # model, so the interval starts narrow; the adaptation widens it)
+        calib = _errors(arrays, preds, median, (TRAIN, VAL))
     if not others or min(map(len, calib)) < MIN_CALIBRATION:
         return preds, {"calibrated": False, "calibration": int(min(map(len, calib)))}
     out = [p.copy() for p in preds]
@@ -51,8 +52,21 @@ def conformal(arrays, preds, quantiles: list[float], median: int, gamma: float =
             finals.append(_roll_step(a, p[:, h, median], h, calib[h], [quantiles[k] for k in others], gamma, bounds))
             o[:, h, others] = bounds
         offsets[str(a.series)] = {f"{quantiles[k]:g}": [finals[h][j] for h in range(H)] for j, k in enumerate(others)}
-    return out, {"calibrated": True, "calibration": int(min(map(len, calib))), "gamma": gamma,
+    return out, {"calibrated": True, "calibration": int(min(map(len, calib))), "source": source, "gamma": gamma,
                  "offsets": offsets}  # fmt: skip
+
+
+def _errors(arrays, preds, median: int, splits) -> list[np.ndarray]:
+    """Per horizon step, the errors y - point at the origins of `splits`, every series pooled, in
+    time order within each series."""
+    out = []
+    for h in range(preds[0].shape[1]):
+        errs = []
+        for a, p in zip(arrays, preds, strict=True):
+            rows = np.isin(a.split, splits) & np.isfinite(p[:, h, median]) & np.isfinite(a.y[:, h])
+            errs.append((a.y[:, h] - p[:, h, median])[rows])
+        out.append(np.concatenate(errs))
+    return out
 
 
 def _roll_step(a, point: np.ndarray, h: int, calibration: np.ndarray, levels0: list[float], gamma: float,
