@@ -98,8 +98,9 @@ from . import _csv_list, _one_line_errors, console, main
     default="auto",
     show_default=True,
     help="auto: fit statsforecast's AutoETS, AutoTheta, AutoARIMA (season <= 12) and MSTL (a second season) on "
-    "each series' training part, show them beside the baselines, and let the base the LSTM corrects be the "
-    "best on validation of them, the AR and their combination; off: the AR alone (faster).",
+    "each series' training part, show them beside the baselines, and let the base the LSTM corrects be one of "
+    "them, or their average, where it beats the AR on validation beyond chance (the average where validation is "
+    "too short to tell); off: the AR alone (faster).",
 )
 @click.option(
     "--lstm-gate",
