@@ -53,16 +53,16 @@ def test_long_validation_keeps_the_ar_unless_a_challenger_wins_beyond_chance():
 
 def test_short_validation_takes_the_combination_weighted_by_inverse_squared_errors():
     a, d, W, classical = _case(12, {"linear_ar": 1.0, "auto_ets": 0.5, "auto_theta": 2.0})
-    base = choose_base([a], [d], W, classical, 1, season=1, order=1)
+    base = choose_base([a], [d], W, classical, 1)
     assert base["name"] == "combination" and base["rule"] == "too few validation origins to choose"
     val = a.split == VAL
-    cols = {"linear_ar": 0.8 * a.target, "persistence": a.target, "auto_ets": d[:, 2], "auto_theta": d[:, 3]}
+    cols = {"linear_ar": 0.8 * a.target, "auto_ets": d[:, 2], "auto_theta": d[:, 3]}
     mse = {k: float(np.mean((v[val] - a.y[val, 0]) ** 2)) for k, v in cols.items()}
     inv = {k: 1 / v**2 for k, v in mse.items()}
     expected = {k: v / sum(inv.values()) for k, v in inv.items()}
     assert base["weights"] == pytest.approx(expected)
     # the choice as one linear map on the design: the weighted candidates, exactly
-    Wb = base_weights(base, W, classical.models, 1, season=1, order=1)
+    Wb = base_weights(base, W, classical.models, 1)
     np.testing.assert_allclose(d @ Wb[:, 0], sum(w * cols[k] for k, w in expected.items()))
 
 
@@ -93,7 +93,7 @@ def test_a_statistical_base_is_saved_loaded_and_predicts_the_same(tmp_path):
     fc = Forecaster(horizon=3, epochs=2, hidden_size=4).fit(df, time="t", target="y", quiet=True)
     base = fc.metrics["base"]
     assert base["name"] == "combination" and fc.model.skip.in_features > fc.n_lag_columns
-    assert set(base["weights"]) == {"linear_ar", "persistence", "seasonal_naive", *fc.classical.models}
+    assert set(base["weights"]) == {"linear_ar", *fc.classical.models}
     fc.save(tmp_path)
     assert (tmp_path / "classical.json").is_file()
     loaded = Forecaster.load(tmp_path)

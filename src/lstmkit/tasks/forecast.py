@@ -222,12 +222,10 @@ class Forecaster:
         if not self.classical.models:
             return False
         full = [np.concatenate([d, f], 1) for d, f in zip(designs, self._classical_forecasts, strict=True)]
-        self.base = choose_base(arrays, full, self.ar_coefficients, self.classical, cfg.horizon, self.season,
-                                self.ar_order)
+        self.base = choose_base(arrays, full, self.ar_coefficients, self.classical, cfg.horizon)
         if self.base["name"] == "linear_ar":
             return False
-        self.ar_coefficients = base_weights(self.base, self.ar_coefficients, self.classical.models, cfg.horizon,
-                                            self.season, self.ar_order)  # fmt: skip
+        self.ar_coefficients = base_weights(self.base, self.ar_coefficients, self.classical.models, cfg.horizon)
         return True
 
     def _fit_scalers(self, train_rows, min_rows: int) -> None:
