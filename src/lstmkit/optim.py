@@ -17,10 +17,22 @@ class AdamW:
         if not params:
             raise ValueError("AdamW: got an empty parameter list")
         self.params = params
-        self.param_groups = [{"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay,
-                              "amsgrad": False, "maximize": False, "foreach": None, "capturable": False,
-                              "differentiable": False, "fused": None, "decoupled_weight_decay": True,
-                              "params": list(range(len(params)))}]  # fmt: skip
+        self.param_groups = [
+            {
+                "lr": lr,
+                "betas": tuple(betas),
+                "eps": eps,
+                "weight_decay": weight_decay,
+                "amsgrad": False,
+                "maximize": False,
+                "foreach": None,
+                "capturable": False,
+                "differentiable": False,
+                "fused": None,
+                "decoupled_weight_decay": True,
+                "params": list(range(len(params))),
+            }
+        ]
         self.state: dict[int, dict] = {}
 
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -39,8 +51,11 @@ class AdamW:
                 continue
             state = self.state.get(i)
             if state is None:
-                state = self.state[i] = {"step": torch.tensor(0.0), "exp_avg": torch.zeros_like(p),
-                                         "exp_avg_sq": torch.zeros_like(p)}  # fmt: skip
+                state = self.state[i] = {
+                    "step": torch.tensor(0.0),
+                    "exp_avg": torch.zeros_like(p),
+                    "exp_avg_sq": torch.zeros_like(p),
+                }
             state["step"] += 1
             step = state["step"].item()
             p.mul_(1 - lr * wd)  # decoupled decay (Loshchilov & Hutter)
@@ -52,8 +67,10 @@ class AdamW:
             p.addcdiv_(state["exp_avg"], denom, value=-lr / bias_correction1)
 
     def state_dict(self) -> dict:
-        return {"state": {i: dict(s) for i, s in self.state.items()},
-                "param_groups": [dict(g) for g in self.param_groups]}  # fmt: skip
+        return {
+            "state": {i: dict(s) for i, s in self.state.items()},
+            "param_groups": [dict(g) for g in self.param_groups],
+        }
 
     def load_state_dict(self, state_dict: dict) -> None:
         groups = state_dict["param_groups"]
@@ -64,6 +81,8 @@ class AdamW:
         self.state = {}
         for i, s in state_dict["state"].items():
             p = self.params[int(i)]
-            self.state[int(i)] = {"step": torch.as_tensor(s["step"], dtype=torch.float32).clone(),
-                                  "exp_avg": s["exp_avg"].to(p).clone(),
-                                  "exp_avg_sq": s["exp_avg_sq"].to(p).clone()}  # fmt: skip
+            self.state[int(i)] = {
+                "step": torch.as_tensor(s["step"], dtype=torch.float32).clone(),
+                "exp_avg": s["exp_avg"].to(p).clone(),
+                "exp_avg_sq": s["exp_avg_sq"].to(p).clone(),
+            }

@@ -48,6 +48,7 @@ def window_of(model: str, season: int) -> int:
     500 values and 0.9-2 s on 1,000 (one core, a season of 24); beyond 24 it fits no season."""
     return ETS_SEASONAL_WINDOW if model == "auto_ets" and 12 < season <= 24 else FIT_WINDOW
 
+
 MODELS = ("auto_ets", "auto_theta", "auto_arima", "mstl")
 LABELS = {"auto_ets": "AutoETS", "auto_theta": "AutoTheta", "auto_arima": "AutoARIMA", "mstl": "MSTL"}
 
@@ -68,17 +69,28 @@ def fit(name: str, y: np.ndarray, season: int, seasons: tuple[int, ...] = ()) ->
         if m.get("decompose", False):  # the indices of the m steps after the fit, in order
             seasonal = {"type": m["decomposition_type"], "values": np.asarray(m["seas_forecast"]["mean"]).tolist()}
         par = {k: float(v) for k, v in m["par"].items()}
-        return {"modeltype": m["modeltype"], "par": par, "n": int(m["n"]), "seasonal": seasonal,
-                "static": _static_trend(m), "nmse": 3}  # fmt: skip
+        return {
+            "modeltype": m["modeltype"],
+            "par": par,
+            "n": int(m["n"]),
+            "seasonal": seasonal,
+            "static": _static_trend(m),
+            "nmse": 3,
+        }
     if name == "auto_arima":
         from statsforecast.models import AutoARIMA
 
         m = AutoARIMA(season_length=season, approximation=True).fit(y).model_
         spec = m["model"]
-        return {"phi": np.asarray(spec["phi"]).tolist(), "theta": np.asarray(spec["theta"]).tolist(),
-                "delta": np.asarray(spec["delta"]).tolist(), "n": len(y),
-                "intercept": float(m["coef"].get("intercept", 0.0)), "drift": float(m["coef"].get("drift", 0.0)),
-                "arma": [int(v) for v in m["arma"]]}  # fmt: skip
+        return {
+            "phi": np.asarray(spec["phi"]).tolist(),
+            "theta": np.asarray(spec["theta"]).tolist(),
+            "delta": np.asarray(spec["delta"]).tolist(),
+            "n": len(y),
+            "intercept": float(m["coef"].get("intercept", 0.0)),
+            "drift": float(m["coef"].get("drift", 0.0)),
+            "arma": [int(v) for v in m["arma"]],
+        }
     if name == "mstl":
         from statsforecast.models import MSTL
 
@@ -87,8 +99,12 @@ def fit(name: str, y: np.ndarray, season: int, seasons: tuple[int, ...] = ()) ->
             raise ValueError(f"MSTL: {len(y)} values, fewer than two of its longest period ({periods[-1]})")
         fitted = MSTL(season_length=periods).fit(y)
         comps = {p: fitted.model_[f"seasonal{p}"].to_numpy() for p in periods}
-        return {"periods": periods, "n": len(y), "trend": _ets_params(fitted.trend_forecaster.model_),
-                "seasonal": {str(p): c[-p:].tolist() for p, c in comps.items()}}  # fmt: skip
+        return {
+            "periods": periods,
+            "n": len(y),
+            "trend": _ets_params(fitted.trend_forecaster.model_),
+            "seasonal": {str(p): c[-p:].tolist() for p, c in comps.items()},
+        }
     raise ValueError(f"unknown statistical model {name!r}")
 
 
@@ -106,8 +122,10 @@ def roll(name: str, params: dict, y: np.ndarray, horizon: int, offset: int = 0) 
     elif name == "auto_arima":
         out = _roll_arima(params, y, horizon, offset)
     elif name == "mstl":
-        seasonal = sum(_repeat(np.asarray(v), int(p), params["n"] - offset, len(y) + horizon)
-                       for p, v in params["seasonal"].items())  # fmt: skip
+        seasonal = sum(
+            _repeat(np.asarray(v), int(p), params["n"] - offset, len(y) + horizon)
+            for p, v in params["seasonal"].items()
+        )
         out = _roll_ets(params["trend"], y - seasonal[: len(y)], horizon)
         out += _ahead(seasonal, len(y), horizon)
     else:
@@ -142,9 +160,21 @@ def _roll_ets(params: dict, y: np.ndarray, horizon: int, offset: int = 0) -> np.
     states[:k] = init
     component = {"N": _ets.Component.Nothing, "A": _ets.Component.Additive, "M": _ets.Component.Multiplicative}
     with np.errstate(all="ignore"):
-        _ets.calc(states, np.full(len(y), np.nan), np.full(3, np.nan), 3, y, component[errortype],
-                  component[trendtype], component[seasontype], alpha, 0.0 if trendtype == "N" else beta,
-                  0.0 if seasontype == "N" else gamma, phi, m)  # fmt: skip
+        _ets.calc(
+            states,
+            np.full(len(y), np.nan),
+            np.full(3, np.nan),
+            3,
+            y,
+            component[errortype],
+            component[trendtype],
+            component[seasontype],
+            alpha,
+            0.0 if trendtype == "N" else beta,
+            0.0 if seasontype == "N" else gamma,
+            phi,
+            m,
+        )
         x = states.reshape(len(y) + 1, k)[1:]  # row t: the state once y[t] is known
         h = np.arange(1, horizon + 1)
         # phi + (phi + phi^2 + ... + phi^(h-1)): statsforecast's C++ forecast (R's etscalc.c) sums the
@@ -176,8 +206,7 @@ def _roll_theta(params: dict, y: np.ndarray, horizon: int, offset: int = 0) -> n
     seasonal = params["seasonal"]
     index = None
     if seasonal:
-        index = _repeat(np.asarray(seasonal["values"]), len(seasonal["values"]), params["n"] - offset,
-                        len(y) + horizon)  # fmt: skip
+        index = _repeat(np.asarray(seasonal["values"]), len(seasonal["values"]), params["n"] - offset, len(y) + horizon)
         y = y / index[: len(y)] if seasonal["type"] == "multiplicative" else y - index[: len(y)]
     par = params["par"]
     states = _theta_states(y, par["initial_smoothed"], par["alpha"], par["theta"], params["static"])
@@ -290,7 +319,7 @@ def _invertible(b: np.ndarray) -> np.ndarray:
     flipped = np.real(np.poly(roots))[::-1]  # lowest power first, up to a constant
     flipped = flipped / flipped[0]
     out = np.zeros_like(b)
-    out[: last] = flipped[1 : last + 1]
+    out[:last] = flipped[1 : last + 1]
     return out
 
 
@@ -373,9 +402,13 @@ class Worker:
         self.dir = tempfile.TemporaryDirectory(prefix="lstmkit-statistical-")
         self.folder = pathlib.Path(self.dir.name)
         env = {**os.environ, **dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"), "1")}
-        self.proc = subprocess.Popen([sys.executable, "-m", "lstmkit.statistical", str(self.folder)],
-                                     stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     env=env)  # fmt: skip
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "lstmkit.statistical", str(self.folder)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
 
     def send(self, request: dict) -> None:
         (self.folder / "in.json").write_text(json.dumps(request))

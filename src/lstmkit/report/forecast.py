@@ -13,9 +13,16 @@ from . import _save
 
 BASELINES = ("persistence", "seasonal_naive", "linear_ar")
 CLASSICAL = ("auto_ets", "auto_theta", "auto_arima", "mstl")  # statistical.MODELS, where fitted
-NAMES = {"persistence": "persistence", "seasonal_naive": "seasonal naive", "linear_ar": "linear AR",
-         "auto_ets": "AutoETS", "auto_theta": "AutoTheta", "auto_arima": "AutoARIMA", "mstl": "MSTL",
-         "combination": "combination"}  # fmt: skip
+NAMES = {
+    "persistence": "persistence",
+    "seasonal_naive": "seasonal naive",
+    "linear_ar": "linear AR",
+    "auto_ets": "AutoETS",
+    "auto_theta": "AutoTheta",
+    "auto_arima": "AutoARIMA",
+    "mstl": "MSTL",
+    "combination": "combination",
+}
 
 
 def _forecast_plot(pred: pd.DataFrame, title: str, path, quantiles) -> str:
@@ -180,8 +187,10 @@ def forecast_report(folder, metrics: dict, predictions: pd.DataFrame, config: di
         iv = metrics["interval"]
         how = "conformal, adaptive" if iv.get("conformal", {}).get("calibrated") else "the quantile heads"
         width, winkler = iv.get("width", float("nan")), iv.get("winkler", float("nan"))
-        facts[f"interval on test ({how})"] = (f"coverage {iv['coverage']:.3f} (nominal {iv['nominal']:.2f}), "
-                                              f"mean width {width:.4g}, Winkler {winkler:.4g}")  # fmt: skip
+        facts[f"interval on test ({how})"] = (
+            f"coverage {iv['coverage']:.3f} (nominal {iv['nominal']:.2f}), "
+            f"mean width {width:.4g}, Winkler {winkler:.4g}"
+        )
         if iv.get("heads"):
             facts["the quantile heads' own interval"] = f"coverage {iv['heads']['coverage']:.3f}"
         if len(iv.get("per_step", [])) > 1:

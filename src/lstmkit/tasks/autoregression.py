@@ -233,8 +233,14 @@ def gate_lstm(model, arrays, designs, preds, coefficients, median: int, gate: st
         t = diebold_mariano(diffs, cols[-1] + 1)  # errors overlap up to the group's last step
         kept = bool(enough and t < -DM_CRITICAL_5) if gate == "test" else True
         base_se = float(e_base[:, cols].sum())
-        groups.append({"steps": [cols[0] + 1, cols[-1] + 1], "kept": kept, "dm_t": t,
-                       "val_mse_ratio": float(e_model[:, cols].sum() / base_se) if base_se > 0 else None})  # fmt: skip
+        groups.append(
+            {
+                "steps": [cols[0] + 1, cols[-1] + 1],
+                "kept": kept,
+                "dm_t": t,
+                "val_mse_ratio": float(e_model[:, cols].sum() / base_se) if base_se > 0 else None,
+            }
+        )
         for h in cols:
             kept_steps[h] = kept
     dropped = [h for h in range(horizon) if not kept_steps[h]]
@@ -243,7 +249,13 @@ def gate_lstm(model, arrays, designs, preds, coefficients, median: int, gate: st
             model.head.weight.view(horizon, model.n_quantiles, -1)[dropped, median] = 0.0
             model.head.bias.view(horizon, model.n_quantiles)[dropped, median] = 0.0
     base_se = float(e_base.sum())
-    return {"kept": any(kept_steps), "kept_steps": kept_steps, "groups": groups, "gate": gate,
-            "dm_t": groups[0]["dm_t"] if len(groups) == 1 else None, "val_origins": len(e_model),
-            "enough_origins": enough,
-            "val_mse_ratio": float(e_model.sum() / base_se) if base_se > 0 else None}  # fmt: skip
+    return {
+        "kept": any(kept_steps),
+        "kept_steps": kept_steps,
+        "groups": groups,
+        "gate": gate,
+        "dm_t": groups[0]["dm_t"] if len(groups) == 1 else None,
+        "val_origins": len(e_model),
+        "enough_origins": enough,
+        "val_mse_ratio": float(e_model.sum() / base_se) if base_se > 0 else None,
+    }

@@ -50,6 +50,7 @@ from .linear import LinearPath, fuse
 
 __all__ = ["ClassifyConfig", "SequenceClassifier"]
 
+
 class SequenceClassifier:
     def __init__(self, **settings):
         if isinstance(settings.get("label_col"), str):
@@ -211,8 +212,9 @@ class SequenceClassifier:
                 (x_train, n_train, y_train), folds, cfg.ensemble, self.vocab is not None, network, screen, quiet,
             )  # fmt: skip
         seconds = time.perf_counter() - start
-        self.choice = choose(y_fit, base.oof, network, self._score_proba, cfg.linear_weight, named, cfg.monitor,
-                             screened=notes)  # fmt: skip
+        self.choice = choose(
+            y_fit, base.oof, network, self._score_proba, cfg.linear_weight, named, cfg.monitor, screened=notes
+        )
         self.linear = base.paths[self.choice.linear]
 
         net_proba = self._proba(x_test, n_test) if len(self.model) else None
@@ -360,8 +362,12 @@ class SequenceClassifier:
                 "split": self.split_sizes,
                 "source": self.source,
                 # what fit chose: the linear path, its weight, the network's members (see metrics.json)
-                "selection": {"linear": self.choice.linear, "kind": self.linear.kind, "weight": self.choice.weight,
-                              "members": len(self.model)},
+                "selection": {
+                    "linear": self.choice.linear,
+                    "kind": self.linear.kind,
+                    "weight": self.choice.weight,
+                    "members": len(self.model),
+                },
             },
         )
         save_tensors(folder / "model.safetensors", self.model.state_dict())
@@ -439,4 +445,3 @@ class SequenceClassifier:
         if self.multilabel:
             return (frame[[f"p_{c}" for c in self.classes]].to_numpy() >= 0.5).astype(int)
         return frame["predicted"].to_numpy()
-

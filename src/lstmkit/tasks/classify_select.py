@@ -181,13 +181,16 @@ def best_path(y, oof: dict, score, monitor="loss") -> tuple[str, list[str]]:
                 notes.append(f"the {label_of(name)} path replaced the {label_of(best)} path ({stat})")
                 best = name
             else:
-                notes.append(f"the {label_of(name)} path scored better than the {label_of(best)} path out of "
-                             f"sample ({mine:.4f} against {theirs:.4f}) but not beyond chance ({stat}): not used")
+                notes.append(
+                    f"the {label_of(name)} path scored better than the {label_of(best)} path out of "
+                    f"sample ({mine:.4f} against {theirs:.4f}) but not beyond chance ({stat}): not used"
+                )
     return best, notes
 
 
-def choose(y, oof: dict, network: np.ndarray | None, score, weight="auto", named=None, monitor="loss",
-           screened=()) -> Choice:  # fmt: skip
+def choose(
+    y, oof: dict, network: np.ndarray | None, score, weight="auto", named=None, monitor="loss", screened=()
+) -> Choice:
     """y: the fit rows' targets; oof: linear path name -> out-of-sample logits of every fit row;
     network: its out-of-sample probabilities of the fit rows (NaN rows where it has none: the
     validation split's training rows, or folds not trained); score(y, proba): the criterion, lower
@@ -222,8 +225,10 @@ def choose(y, oof: dict, network: np.ndarray | None, score, weight="auto", named
     chance = collapsed(y[seen], network[seen])
     if chance:
         bacc = classification_metrics(y[seen], network[seen])["balanced_accuracy"]
-        said.append(f"the network collapsed to chance on its {int(seen.sum())} held-out rows (balanced "
-                    f"accuracy {bacc:.3f})" + (": dropped" if weight == "auto" else ""))  # fmt: skip
+        said.append(
+            f"the network collapsed to chance on its {int(seen.sum())} held-out rows (balanced "
+            f"accuracy {bacc:.3f})" + (": dropped" if weight == "auto" else "")
+        )
     base = judge(linear if seen.all() else f"{linear} (on the network's rows)", alone, seen)
     best, weights = None, FUSION_WEIGHTS if weight == "auto" else (choice.weight,)
     for name, (w, proba) in network_candidates(linear, oof[linear], network, multilabel, weights).items():
@@ -235,8 +240,10 @@ def choose(y, oof: dict, network: np.ndarray | None, score, weight="auto", named
         if better:
             choice.weight = best[1]
         else:
-            said.append(f"the network's best (w = {best[1]:g}) beat the {label_of(linear)} path alone on "
-                        f"{int(seen.sum())} rows but not beyond chance ({stat}): not kept")  # fmt: skip
+            said.append(
+                f"the network's best (w = {best[1]:g}) beat the {label_of(linear)} path alone on "
+                f"{int(seen.sum())} rows but not beyond chance ({stat}): not kept"
+            )
     choice.notes += list(screened) or said
     return choice
 

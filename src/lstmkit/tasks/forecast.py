@@ -184,8 +184,9 @@ class Forecaster:
             self._train(arrays, designs, checkpoint_dir and pathlib.Path(checkpoint_dir) / "base", resume, quiet)
             self.history.seconds += first
         preds = forecast_all(self.model, arrays, designs, cfg.scheme, cfg.window)
-        self.lstm_check = gate_lstm(self.model, arrays, designs, preds, self.ar_coefficients, self._median_index(),
-                                    cfg.lstm_gate)  # fmt: skip
+        self.lstm_check = gate_lstm(
+            self.model, arrays, designs, preds, self.ar_coefficients, self._median_index(), cfg.lstm_gate
+        )
         changed = not all(self.lstm_check["kept_steps"])
         self._evaluate(arrays, designs, None if changed else preds)  # a step group dropped: forecast again
         return self
@@ -199,8 +200,18 @@ class Forecaster:
         self.model.init_skip(self.ar_coefficients)
         scheme = self._scheme(arrays, designs)
         validate = validation_loss(self.model, arrays, designs, cfg.scheme, cfg.window, cfg.quantiles)
-        self.history = fit(self.model, scheme.batches, lambda b: scheme.loss(self.model, b), validate, cfg.epochs,
-                           cfg.patience, cfg.lr, checkpoint_dir=checkpoint_dir, resume=resume, quiet=quiet)  # fmt: skip
+        self.history = fit(
+            self.model,
+            scheme.batches,
+            lambda b: scheme.loss(self.model, b),
+            validate,
+            cfg.epochs,
+            cfg.patience,
+            cfg.lr,
+            checkpoint_dir=checkpoint_dir,
+            resume=resume,
+            quiet=quiet,
+        )
 
     def _start_classical(self, arrays) -> ClassicalJob:
         offset = pd.tseries.frequencies.to_offset(self.freq)
@@ -328,10 +339,23 @@ class Forecaster:
             heads = preds
             preds, self.conformal = conformal(arrays, preds, cfg.quantiles, self._median_index())
         H = cfg.horizon
-        classical = {m: [f[:, k * H : (k + 1) * H] for f in self._classical_forecasts]
-                     for k, m in enumerate(self.classical.models if self._classical_forecasts else [])}  # fmt: skip
-        scored = score(arrays, designs, preds, self.baseline_coefficients(), self.scaler_y, self.freq, self.season,
-                       cfg.quantiles, self._median_index(), classical, heads)  # fmt: skip
+        classical = {
+            m: [f[:, k * H : (k + 1) * H] for f in self._classical_forecasts]
+            for k, m in enumerate(self.classical.models if self._classical_forecasts else [])
+        }
+        scored = score(
+            arrays,
+            designs,
+            preds,
+            self.baseline_coefficients(),
+            self.scaler_y,
+            self.freq,
+            self.season,
+            cfg.quantiles,
+            self._median_index(),
+            classical,
+            heads,
+        )
         self.predictions = scored.predictions
         self.metrics = {
             "test": scored.test,
@@ -354,8 +378,10 @@ class Forecaster:
             "history": {"train_loss": self.history.train_loss, "val_loss": self.history.val_loss},
         }
         if scored.interval:
-            self.metrics["interval"] = {**scored.interval, "conformal": {k: v for k, v in self.conformal.items()
-                                                                         if k != "offsets"}}  # fmt: skip
+            self.metrics["interval"] = {
+                **scored.interval,
+                "conformal": {k: v for k, v in self.conformal.items() if k != "offsets"},
+            }
 
     def evaluate(self) -> pd.DataFrame:
         """The held-out test metrics of the model and every baseline, one row per method."""

@@ -59,14 +59,29 @@ class Classical:
     test_start: str | None = None  # from here on, the final fit's forecasts
 
     def to_dict(self) -> dict:
-        return {"models": self.models, "params": self.params, "starts": self.starts, "seasons": self.seasons,
-                "skipped": self.skipped, "seconds": self.seconds, "final": self.final,
-                "test_start": self.test_start}  # fmt: skip
+        return {
+            "models": self.models,
+            "params": self.params,
+            "starts": self.starts,
+            "seasons": self.seasons,
+            "skipped": self.skipped,
+            "seconds": self.seconds,
+            "final": self.final,
+            "test_start": self.test_start,
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> Classical:
-        return cls(d["models"], d["params"], d["starts"], d.get("seasons", []), d.get("skipped", {}),
-                   d.get("seconds", {}), d.get("final", {}), d.get("test_start"))  # fmt: skip
+        return cls(
+            d["models"],
+            d["params"],
+            d["starts"],
+            d.get("seasons", []),
+            d.get("skipped", {}),
+            d.get("seconds", {}),
+            d.get("final", {}),
+            d.get("test_start"),
+        )
 
     def forecasts(self, arrays, scaler_y, freq: str, horizon: int) -> list[np.ndarray]:
         """Per segment, (T, len(models) * horizon): each model's forecasts, scaled, model-major;
@@ -109,8 +124,10 @@ def plan(season: int, seasons: tuple[int, ...], n_series: int, n_train: int) -> 
     if season <= ARIMA_MAX_SEASON:
         models.append("auto_arima")
     else:
-        skipped["auto_arima"] = (f"season {season} > {ARIMA_MAX_SEASON}: 5-24 s a series even with its approximation "
-                                 "(docs/forecasting.md, 'The base')")  # fmt: skip
+        skipped["auto_arima"] = (
+            f"season {season} > {ARIMA_MAX_SEASON}: 5-24 s a series even with its approximation "
+            "(docs/forecasting.md, 'The base')"
+        )
     if seasons and n_train >= MSTL_SEASONS * max(seasons):
         models.append("mstl")
     elif seasons:
@@ -202,10 +219,16 @@ class ClassicalJob:
                     (final if i.get("final") else params)[m][i["name"]] = out[m]
                     seconds[m] += took[m]
         models = [m for m in self.models if m not in skipped]
-        return Classical(models, {m: params[m] for m in models}, self.starts,
-                         list(self.seasons) if "mstl" in models else [], skipped,
-                         {m: round(seconds[m], 3) for m in models}, {m: final[m] for m in models if final[m]},
-                         self.test_start)  # fmt: skip
+        return Classical(
+            models,
+            {m: params[m] for m in models},
+            self.starts,
+            list(self.seasons) if "mstl" in models else [],
+            skipped,
+            {m: round(seconds[m], 3) for m in models},
+            {m: final[m] for m in models if final[m]},
+            self.test_start,
+        )
 
     def close(self) -> None:
         """Stop the worker (if it still runs) and remove its files: on an error or interrupt too."""
@@ -214,24 +237,24 @@ class ClassicalJob:
             self.proc = None
 
 
-
-
 def drop_unusable(classical: Classical, forecasts: list[np.ndarray], arrays, horizon: int) -> list[np.ndarray]:
     """Leave out a model whose forecasts are not finite at some validation or test origin (a
     multiplicative ETS on a series that turns negative): it could not be scored there."""
     keep = []
     for k, model in enumerate(classical.models):
         cols = slice(k * horizon, (k + 1) * horizon)
-        bad = any(np.isnan(f[(a.split == VAL) | (a.split == 2), cols]).any() for f, a in
-                  zip(forecasts, arrays, strict=True))  # fmt: skip
+        scored = [(f, (a.split == VAL) | (a.split == TEST)) for f, a in zip(forecasts, arrays, strict=True)]
+        bad = any(np.isnan(f[rows, cols]).any() for f, rows in scored)
         if bad:
             classical.skipped[model] = "not finite at some validation or test origin"
             classical.params.pop(model)
         else:
             keep.append(k)
     classical.models = [classical.models[k] for k in keep]
-    return [np.concatenate([f[:, k * horizon : (k + 1) * horizon] for k in keep], 1) if keep else f[:, :0]
-            for f in forecasts]  # fmt: skip
+    return [
+        np.concatenate([f[:, k * horizon : (k + 1) * horizon] for k in keep], 1) if keep else f[:, :0]
+        for f in forecasts
+    ]
 
 
 def choose_base(arrays, designs, ar_coefficients: np.ndarray, classical: Classical, horizon: int) -> dict:
@@ -281,16 +304,20 @@ def choose_base(arrays, designs, ar_coefficients: np.ndarray, classical: Classic
     if not n or not combination:
         return {"name": "linear_ar", "weights": {"linear_ar": 1.0}, "rule": "no challenger", **record}
     if n / horizon < MIN_INDEPENDENT_ORIGINS:
-        return {"name": "combination", "weights": combination, "rule": "too few validation origins to choose",
-                **record}  # fmt: skip
+        return {"name": "combination", "weights": combination, "rule": "too few validation origins to choose", **record}
     best = min((k for k in mse if k != "linear_ar"), key=mse.get)
     diff = (errors[best] ** 2).mean(1) - (errors["linear_ar"] ** 2).mean(1)
     record["dm_t"] = t = diebold_mariano(diff, horizon)
     if t < -DM_CRITICAL_5:
         weights = combination if best == "combination" else {best: 1.0}
         return {"name": best, "weights": weights, "rule": "beat the AR beyond chance", **record}
-    return {"name": "linear_ar", "weights": {"linear_ar": 1.0}, "challenger": best,
-            "rule": "no challenger beat the AR beyond chance", **record}  # fmt: skip
+    return {
+        "name": "linear_ar",
+        "weights": {"linear_ar": 1.0},
+        "challenger": best,
+        "rule": "no challenger beat the AR beyond chance",
+        **record,
+    }
 
 
 def base_weights(choice: dict, ar_coefficients: np.ndarray, models: list[str], horizon: int) -> np.ndarray:

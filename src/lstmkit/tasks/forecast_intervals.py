@@ -52,8 +52,13 @@ def conformal(arrays, preds, quantiles: list[float], median: int, gamma: float =
             finals.append(_roll_step(a, p[:, h, median], h, calib[h], [quantiles[k] for k in others], gamma, bounds))
             o[:, h, others] = bounds
         offsets[str(a.series)] = {f"{quantiles[k]:g}": [finals[h][j] for h in range(H)] for j, k in enumerate(others)}
-    return out, {"calibrated": True, "calibration": int(min(map(len, calib))), "source": source, "gamma": gamma,
-                 "offsets": offsets}  # fmt: skip
+    return out, {
+        "calibrated": True,
+        "calibration": int(min(map(len, calib))),
+        "source": source,
+        "gamma": gamma,
+        "offsets": offsets,
+    }
 
 
 def _errors(arrays, preds, median: int, splits) -> list[np.ndarray]:
@@ -69,8 +74,9 @@ def _errors(arrays, preds, median: int, splits) -> list[np.ndarray]:
     return out
 
 
-def _roll_step(a, point: np.ndarray, h: int, calibration: np.ndarray, levels0: list[float], gamma: float,
-               bounds: np.ndarray) -> list[float]:  # fmt: skip
+def _roll_step(
+    a, point: np.ndarray, h: int, calibration: np.ndarray, levels0: list[float], gamma: float, bounds: np.ndarray
+) -> list[float]:
     """One series, one step h: fill bounds (T, len(levels0)) at validation origins (from the
     calibration window) and test origins (rolled, adapted). Returns the offsets at the end."""
     window = deque(calibration.tolist())
@@ -113,7 +119,17 @@ def interval_scores(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, no
     inside = (actual >= lower) & (actual <= upper)
     width = upper - lower
     winkler = width + (2 / alpha) * (np.maximum(lower - actual, 0) + np.maximum(actual - upper, 0))
-    per_step = [{"coverage": float(inside[:, h].mean()), "width": float(width[:, h].mean()),
-                 "winkler": float(winkler[:, h].mean())} for h in range(actual.shape[1])]  # fmt: skip
-    return {"coverage": float(inside.mean()), "width": float(width.mean()), "winkler": float(winkler.mean()),
-            "per_step": per_step}  # fmt: skip
+    per_step = [
+        {
+            "coverage": float(inside[:, h].mean()),
+            "width": float(width[:, h].mean()),
+            "winkler": float(winkler[:, h].mean()),
+        }
+        for h in range(actual.shape[1])
+    ]
+    return {
+        "coverage": float(inside.mean()),
+        "width": float(width.mean()),
+        "winkler": float(winkler.mean()),
+        "per_step": per_step,
+    }

@@ -32,8 +32,19 @@ class Scores:
     interval: dict | None  # the outer quantiles' empirical coverage (two or more quantiles)
 
 
-def score(arrays, designs, preds, baseline_ar, scaler_y: SeriesScalers, freq: str, season: int, quantiles,
-          median: int, classical: dict | None = None, heads=None) -> Scores:  # fmt: skip
+def score(
+    arrays,
+    designs,
+    preds,
+    baseline_ar,
+    scaler_y: SeriesScalers,
+    freq: str,
+    season: int,
+    quantiles,
+    median: int,
+    classical: dict | None = None,
+    heads=None,
+) -> Scores:
     """`preds[k]`: series k's forecasts (T, H, Q), scaled; `baseline_ar`: the least-squares AR's
     coefficients on `designs`; `classical`: model name -> per series (T, H) scaled forecasts. An
     origin counts only where the model and every baseline forecast it (so the first `season` steps
@@ -88,8 +99,12 @@ def score(arrays, designs, preds, baseline_ar, scaler_y: SeriesScalers, freq: st
     if len(quantiles) >= 2:
         q = np.concatenate(quant)
         lo, hi = quantiles[0], quantiles[-1]
-        interval = {"lower": lo, "upper": hi, "nominal": hi - lo,
-                    **interval_scores(flat["actual"], q[..., 0], q[..., -1], hi - lo)}  # fmt: skip
+        interval = {
+            "lower": lo,
+            "upper": hi,
+            "nominal": hi - lo,
+            **interval_scores(flat["actual"], q[..., 0], q[..., -1], hi - lo),
+        }
         if quant_heads:
             qh = np.concatenate(quant_heads)
             interval["heads"] = interval_scores(flat["actual"], qh[..., 0], qh[..., -1], hi - lo)
