@@ -32,7 +32,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lstmkit.bench import write_results
-from lstmkit.tasks.classify import SequenceClassifier
+from lstmkit.classify.estimator import SequenceClassifier
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

@@ -26,7 +26,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from lstmkit import datasets
 from lstmkit.bench import write_results
 from lstmkit.data.io import prepare, read_table
-from lstmkit.tasks.forecast import Forecaster
+from lstmkit.forecast.estimator import Forecaster
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

@@ -30,7 +30,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lstmkit.bench import write_results
-from lstmkit.tasks.forecast import Forecaster
+from lstmkit.forecast.estimator import Forecaster
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

@@ -122,7 +122,7 @@ def minirocket_peer(train, test, settings) -> tuple[float, float]:
     """aeon's MiniRocketClassifier (MiniRocket + RidgeClassifierCV) on the same rows: (accuracy, seconds)."""
     from aeon.classification.convolution_based import MiniRocketClassifier
 
-    from lstmkit.tasks.classify import SequenceClassifier
+    from lstmkit.classify.estimator import SequenceClassifier
 
     reader = SequenceClassifier(**settings)
     seqs = [reader._sequences(df, where) for df, where in ((train, "--data"), (test, "--test"))]
@@ -139,7 +139,7 @@ def minirocket_peer(train, test, settings) -> tuple[float, float]:
 def one(name: str, r: int, peer: bool) -> dict:
     import torch
 
-    from lstmkit.tasks.classify import SequenceClassifier
+    from lstmkit.classify.estimator import SequenceClassifier
 
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")

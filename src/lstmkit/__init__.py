@@ -6,6 +6,8 @@ The public API. `lstmkit.reference` (NumPy) and `lstmkit.cells` (PyTorch) are th
 
 import importlib
 
+from ._version import __version__
+
 # Each public name and the module it lives in. Loaded on first use (PEP 562): `import lstmkit` alone
 # costs nothing, so a process that needs one leaf (statsforecast's worker, `lstmkit --help`) does not
 # pay for torch, pandas and the tasks (measured: 2.8 s of imports).
@@ -15,11 +17,11 @@ _WHERE = {
     "LayerConfig": ".config",
     "LstmkitError": ".config",
     "LSTM": ".layers",
-    "ClassifyConfig": ".tasks.classify",
-    "SequenceClassifier": ".tasks.classify",
-    "explain": ".tasks.explain",
-    "ForecastConfig": ".tasks.forecast",
-    "Forecaster": ".tasks.forecast",
+    "ClassifyConfig": ".classify",
+    "SequenceClassifier": ".classify",
+    "explain": ".explanation",
+    "ForecastConfig": ".forecast",
+    "Forecaster": ".forecast",
 }
 _MODULES = {"cells": ".cells", "reference": ".reference", "datasets": ".data"}
 
@@ -36,7 +38,6 @@ def __dir__():
     return sorted(__all__)
 
 
-__version__ = "0.1.0"
 
 __all__ = [
     "CELLS",

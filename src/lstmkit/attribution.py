@@ -6,6 +6,10 @@
     unit_statistics        per unit over many steps: mean retention (forget) gate and the memory
                            half-life it implies, ln 0.5 / ln f, saturation, units that never change
     loop_kernels           run every lstmkit.LSTM inside a model through its traced loop
+    unit_layers, memory_summary, share, steps_mask
+                           what both explanations (forecast/explain.py, classify/explain.py)
+                           build their results from: units by layer and direction, memory in
+                           words, an attribution's share on a part of the input, occlusion's groups
 
 Gradients always flow through the loop kernel: the fused kernel's gates are hidden, and cuDNN
 refuses a backward pass outside training mode, so a model trained on either kernel is explained
@@ -25,7 +29,18 @@ import torch
 
 from .layers import LSTM
 
-__all__ = ["RETENTION", "half_life", "integrated_gradients", "loop_kernels", "occlusion", "unit_statistics"]
+__all__ = [
+    "RETENTION",
+    "half_life",
+    "integrated_gradients",
+    "loop_kernels",
+    "memory_summary",
+    "occlusion",
+    "share",
+    "steps_mask",
+    "unit_layers",
+    "unit_statistics",
+]
 
 # The gate that decides how much of the old state a unit keeps: c' = f*c + ... (LSTM family),
 # h' = (1 - z)*n + z*h (GRU). Cells without one keep everything (nfg) or nothing explicit (rnn).
@@ -188,3 +203,43 @@ def unit_statistics(
         unit["constant"] = unit["h_std"] < still
         units.append(unit)
     return units
+
+
+# ---- shared by the forecaster's and the classifier's explanations ----------------------------
+
+
+def unit_layers(stats_per_direction: list[list[dict]], num_directions: int) -> list[dict]:
+    return [
+        {"layer": k // num_directions, "direction": k % num_directions, "units": units}
+        for k, units in enumerate(stats_per_direction)
+    ]
+
+
+def memory_summary(layers: list[dict]) -> str:
+    first = layers[0]["units"]
+    lives = [u["half_life"] for u in first if u["half_life"] is not None]
+    if not lives:
+        return "This cell has no gate that decides what to keep, so no memory half-life can be read from it."
+    f = np.array([u["forget_mean"] for u in first])
+    lives = np.array(lives)
+    long = int((lives > 20).sum())
+    still = sum(u["constant"] for u in first)
+    finite = lives[np.isfinite(lives)]
+    longest = f"{finite.max():.0f}" if len(finite) else "inf"
+    return (
+        f"Memory (layer 1, forward direction, {len(first)} units): the median unit keeps {np.median(f):.2f} of its "
+        f"cell each step, so half of what it holds is gone after about {np.median(lives):.1f} steps; {long} "
+        f"unit(s) hold on for more than 20 steps (longest {longest}); {still} unit(s) never change."
+    )
+
+
+def share(values: np.ndarray, mask: np.ndarray) -> float:
+    total = np.abs(values).sum()
+    return float(np.abs(values[mask]).sum() / total) if total > 0 else 0.0
+
+
+def steps_mask(steps, shape) -> torch.Tensor:
+    """A boolean mask of `shape` that selects the given time steps (the first axis): an occlusion group."""
+    mask = torch.zeros(shape, dtype=torch.bool)
+    mask[list(steps)] = True
+    return mask

@@ -366,7 +366,7 @@ def fit_ridge_classifier(X: np.ndarray, y: np.ndarray, n_classes: int, alphas=RI
     as scikit-learn's grid on columns scaled to unit norm is on standardised ones.
     y: (N,) class indices, or (N, K) 0/1 with NaN for missing labels (each label on its known rows).
     Probabilities: logistic_proba(X, W, b); the leave-one-out logits are what model selection
-    reads (tasks/classify_select.py): an out-of-sample prediction of every row, for free."""
+    reads (classify/select.py): an out-of-sample prediction of every row, for free."""
     if y.ndim == 2:
         parts, loo = [], np.full(y.shape, np.nan)
         for k in range(y.shape[1]):

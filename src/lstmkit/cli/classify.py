@@ -7,7 +7,7 @@ import math
 import click
 from rich.table import Table
 
-from . import _csv_list, _one_line_errors, _set_threads, console, main
+from .app import _csv_list, _one_line_errors, _set_threads, console, main
 
 
 class _Weight(click.ParamType):
@@ -130,7 +130,7 @@ def classify(data, test_file, label_col, smiles_col, id_col, time_col, value_col
     """
     import pathlib
 
-    from ..tasks.classify import SequenceClassifier
+    from ..classify.estimator import SequenceClassifier
 
     settings = dict(
         label_col=_csv_list(label_col) or None, smiles_col=smiles_col, id_col=id_col, time_col=time_col,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import _one_line_errors, _set_threads, console, main
+from .app import _one_line_errors, _set_threads, console, main
 
 
 @main.command()
@@ -25,7 +25,7 @@ def explain(run_dir, index, time_at, data, steps, threads):
     attributions over its time steps and features, and per unit over the test data the mean
     forget gate and the memory half-life it implies.
     """
-    from ..tasks.explain import explain as run_explain
+    from ..explanation import explain as run_explain
 
     _set_threads(threads)
     result = run_explain(run_dir, index=index, time_at=time_at, data=data, steps=steps)

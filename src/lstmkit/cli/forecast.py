@@ -6,7 +6,7 @@ import click
 from rich.table import Table
 
 from ..config import LstmkitError
-from . import _csv_list, _one_line_errors, console, main
+from .app import _csv_list, _one_line_errors, console, main
 
 
 @main.command()
@@ -170,7 +170,7 @@ def forecast(
         warm_up()
     import pathlib
 
-    from ..tasks.forecast import Forecaster
+    from ..forecast.estimator import Forecaster
 
     covs = {"auto": "auto", "none": None}.get(
         past_covariates, None if past_covariates is None else _csv_list(past_covariates)
@@ -317,11 +317,11 @@ def predict(run_dir, data, out):
     from ..runs import read_run_config
 
     if read_run_config(pathlib.Path(run_dir))["task"] == "classify":
-        from ..tasks.classify import SequenceClassifier
+        from ..classify.estimator import SequenceClassifier
 
         result, what = SequenceClassifier.load(run_dir).predict_proba(data), "rows of class probabilities"
     else:
-        from ..tasks.forecast import Forecaster
+        from ..forecast.estimator import Forecaster
 
         fc = Forecaster.load(run_dir)
         result, what = fc.predict(data), "forecasts"

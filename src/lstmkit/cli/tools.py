@@ -9,9 +9,9 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from .. import __version__
+from .._version import __version__
 from ..config import LstmkitError
-from . import _csv_list, _one_line_errors, _set_threads, console, main
+from .app import _csv_list, _one_line_errors, _set_threads, console, main
 
 QUICK_SIZES = "50x32x24,64x16x64"
 FULL_SIZES = "50x32x24,128x64x256"

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..runs import atomic_write
-from . import _page, _save
+from .render import page, save_figure
 
 CLASSIFY_COLUMNS = ("accuracy", "balanced_accuracy", "macro_f1", "roc_auc", "pr_auc")
 
@@ -28,7 +28,7 @@ def _confusion_plot(cm, classes, path) -> str:
     ax.set_xlabel("predicted class")
     ax.set_ylabel("actual class")
     ax.set_title("test confusion matrix (count, share of the actual class)", fontsize=9)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _roc_plot(predictions: pd.DataFrame, classes, path) -> str:
@@ -47,7 +47,7 @@ def _roc_plot(predictions: pd.DataFrame, classes, path) -> str:
     ax.set_ylabel("true-positive rate")
     ax.set_title("ROC on test, one class against the rest", fontsize=9)
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _examples_plot(examples: list[dict], classes, path) -> str:
@@ -69,7 +69,7 @@ def _examples_plot(examples: list[dict], classes, path) -> str:
                          + ("" if ok else f" | predicted {classes[top]}"),
                          fontsize=8, color="black" if ok else "tab:red")  # fmt: skip
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def method_label(name: str, selection: dict | None = None) -> str:
@@ -148,7 +148,7 @@ def classify_report(folder, metrics: dict, predictions: pd.DataFrame, examples: 
         ax.set_xlabel("epoch")
         ax.legend(fontsize=8)
         ax.set_title("training curves (the first network)", fontsize=9)
-        images.append(("Training", _save(fig, plots / "training.png")))
+        images.append(("Training", save_figure(fig, plots / "training.png")))
     selection = metrics.get("selection")
     rows = "".join(
         f"<tr><td>{html.escape(method_label(name, selection))}</td>"
@@ -209,5 +209,5 @@ are rare it, not accuracy, shows whether they are found.</p>
 <h2>Plots</h2>{figs}{smiles_rows}
 <h2>Settings</h2><pre>{html.escape(pd.Series(config).to_string())}</pre>"""
     path = folder / "report.html"
-    atomic_write(path, lambda tmp: pathlib.Path(tmp).write_text(_page(title, body)))
+    atomic_write(path, lambda tmp: pathlib.Path(tmp).write_text(page(title, body)))
     return path

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..runs import atomic_write
-from . import _page, _save
+from .render import page, save_figure
 
 GATE_TITLES = {"i": "input gate i", "f": "forget gate f", "g": "candidate g", "o": "output gate o",
                "c": "cell state c", "h": "hidden state h", "r": "reset gate r", "z": "update gate z",
@@ -50,7 +50,7 @@ def _explain_gates(result: dict, arrays: dict, path) -> str:
     fig.subplots_adjust(left=0.05, right=0.94, top=0.96, bottom=0.06, hspace=0.25)
     top, below = axes[0].get_position(), axes[1].get_position()
     axes[0].set_position([top.x0, top.y0, below.width, top.height])  # align with the heat maps' colorbar-narrowed width
-    return _save(fig, path, tight=False)
+    return save_figure(fig, path, tight=False)
 
 
 def _time_ticks(ax, times) -> None:
@@ -97,7 +97,7 @@ def _explain_attribution(result: dict, arrays: dict, path) -> str:
                                                                      for _, v in items])  # fmt: skip
         ax2.set_title("by input", fontsize=9)
     fig.subplots_adjust(left=0.07, right=0.93 if not wide else 0.98, bottom=0.2, top=0.9, wspace=0.35)
-    return _save(fig, path, tight=False)
+    return save_figure(fig, path, tight=False)
 
 
 def _explain_units(result: dict, path) -> str:
@@ -121,7 +121,7 @@ def _explain_units(result: dict, path) -> str:
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
     fig.subplots_adjust(left=0.07, right=0.98, bottom=0.16, top=0.9, wspace=0.2)
-    return _save(fig, path, tight=False)
+    return save_figure(fig, path, tight=False)
 
 
 def explain_section(folder, result: dict, arrays: dict) -> pathlib.Path:
@@ -147,13 +147,13 @@ def explain_section(folder, result: dict, arrays: dict) -> pathlib.Path:
                f"<p>Data: explain.json (every unit's forget_mean and half_life, the attribution of every step)."
                f"</p></section>")  # fmt: skip
     path = folder / "report.html"
-    page = path.read_text() if path.exists() else _page("lstmkit explain", "")
-    start, end = page.find("<section id='explain'>"), page.find("</section>")
+    text = path.read_text() if path.exists() else page("lstmkit explain", "")
+    start, end = text.find("<section id='explain'>"), text.find("</section>")
     if start >= 0 and end > start:
-        page = page[:start] + section + page[end + len("</section>") :]
+        text = text[:start] + section + text[end + len("</section>") :]
     else:
-        cut = page.find("<h2>Settings</h2>")
-        cut = cut if cut >= 0 else page.rfind("</body>")
-        page = page[:cut] + section + page[cut:]
-    atomic_write(path, lambda tmp: pathlib.Path(tmp).write_text(page))
+        cut = text.find("<h2>Settings</h2>")
+        cut = cut if cut >= 0 else text.rfind("</body>")
+        text = text[:cut] + section + text[cut:]
+    atomic_write(path, lambda tmp: pathlib.Path(tmp).write_text(text))
     return path

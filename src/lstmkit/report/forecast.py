@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from ..runs import atomic_write
-from . import _save
+from .render import save_figure
 
 BASELINES = ("persistence", "seasonal_naive", "linear_ar")
 CLASSICAL = ("auto_ets", "auto_theta", "auto_arima", "mstl")  # statistical.MODELS, where fitted
@@ -44,7 +44,7 @@ def _forecast_plot(pred: pd.DataFrame, title: str, path, quantiles) -> str:
     ax.set_title(title)
     ax.legend(loc="upper right", fontsize=8)
     fig.autofmt_xdate()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def rmse_by_step(predictions: pd.DataFrame) -> pd.DataFrame:
@@ -89,7 +89,7 @@ def _paths_plot(rows: pd.DataFrame, paths: list[pd.DataFrame], quantiles, plots)
     ax.set_title(f"{len(paths)} forecasts of {len(paths[0])} steps each (dotted: each one's first step)")
     ax.legend(loc="upper right", fontsize=8)
     fig.autofmt_xdate()
-    return _save(fig, plots / "paths.png")
+    return save_figure(fig, plots / "paths.png")
 
 
 def forecast_report(folder, metrics: dict, predictions: pd.DataFrame, config: dict, title: str) -> pathlib.Path:
@@ -121,7 +121,7 @@ def forecast_report(folder, metrics: dict, predictions: pd.DataFrame, config: di
     a2.hist(resid, bins=60, color="tab:blue", alpha=0.8)
     a2.set_title("residual distribution")
     fig.autofmt_xdate()
-    images.append(("Residuals", _save(fig, plots / "residuals.png")))
+    images.append(("Residuals", save_figure(fig, plots / "residuals.png")))
     hist = metrics.get("history", {})
     if hist.get("val_loss"):
         fig, ax = plt.subplots(figsize=(7, 3.2))
@@ -133,7 +133,7 @@ def forecast_report(folder, metrics: dict, predictions: pd.DataFrame, config: di
             ax.set_yscale("log")
         ax.legend(fontsize=8)
         ax.set_title("training curves (scaled units)")
-        images.append(("Training", _save(fig, plots / "training.png")))
+        images.append(("Training", save_figure(fig, plots / "training.png")))
     if predictions["step"].max() > 1:
         table = rmse_by_step(predictions)
         fig, ax = plt.subplots(figsize=(7, 3.4))
@@ -147,7 +147,7 @@ def forecast_report(folder, metrics: dict, predictions: pd.DataFrame, config: di
         ax.set_ylabel("test RMSE")
         ax.set_title("error by horizon step, model and baselines")
         ax.legend(fontsize=8)
-        images.append(("By horizon step", _save(fig, plots / "per_step.png")))
+        images.append(("By horizon step", save_figure(fig, plots / "per_step.png")))
         one = predictions[predictions["series"] == first["series"].iloc[0]]  # every step, the first series
         paths = forecast_paths(one, metrics.get("data", {}).get("freq"))
         if paths:
@@ -238,7 +238,7 @@ def ratio(value: float, reference: float) -> str:
 
 
 def combination_words(combination: dict | None) -> str | None:
-    """The AR averaged with seasonal naive (tasks/autoregression.combine_seasonal), in words."""
+    """The AR averaged with seasonal naive (linear/autoregression.combine_seasonal), in words."""
     if not combination:
         return None
     w = round(combination["weight"], 2)  # so that the two shown add to 1

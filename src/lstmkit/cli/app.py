@@ -1,0 +1,73 @@
+"""The `lstmkit` group and what its commands share: one-line errors, thread counts, the console.
+A leaf of cli/: the command modules import it, and cli/__init__.py imports them."""
+
+from __future__ import annotations
+
+import functools
+import sys
+
+import click
+from rich.console import Console
+
+from .._version import __version__
+from ..config import LstmkitError
+
+console = Console()
+
+
+def _one_line_errors(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except LstmkitError as err:
+            click.echo(f"error: {err}", err=True)
+            sys.exit(2)
+        except FloatingPointError as err:  # training diverged: say so in one line
+            click.echo(f"error: {err}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def _set_threads(threads: int) -> None:
+    # One intra-op thread is fastest for small recurrent models on this 2-core machine, and two
+    # threads become 10-100x slower whenever anything else runs (oversubscription).
+    import torch  # here, not at the top: `lstmkit --help` and the statsforecast worker start without it
+
+    torch.set_num_threads(threads)
+
+
+class _OneLineUsage(click.Group):
+    """Click's usage errors (an unknown option, a value outside a choice, a missing argument) in one
+    line too, as every other bad input: `error: <what click says> (see <command> --help)`."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as err:
+            where = err.ctx.command_path if err.ctx is not None else ctx.command_path
+            click.echo(f"error: {err.format_message()} (see {where} --help)", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_OneLineUsage, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="lstmkit")
+def main():
+    """lstmkit: LSTM networks, correct to the last equation.
+
+    \b
+    lstmkit forecast   train + evaluate a forecaster against naive and linear baselines
+    lstmkit predict    forecast past the end of new data, or classify new sequences, with a saved run
+    lstmkit classify   train + evaluate a sequence classifier (ECG beats, SMILES) against baselines
+    lstmkit explain    gates, cell state and attributions of a saved run, into its report
+    lstmkit datasets   the embedded data sets and their provenance
+    lstmkit experiment the long-time-lag tasks (adding, temporal order, copy) per cell
+    lstmkit cells      the registered cells and what each changes
+    lstmkit bench      throughput of every cell beside torch.nn.LSTM
+    """
+
+
+def _csv_list(value, cast=str):
+    return [cast(v.strip()) for v in value.split(",") if v.strip()] if value else []
+

@@ -1,0 +1,68 @@
+"""lstmkit.explain: what a saved forecaster or classifier did, and which inputs it relied on.
+
+    result = lstmkit.explain("runs/weather-nyc-hourly")           # a forecast run: first test hour
+    result = lstmkit.explain("runs/ecg5000", index=12)            # a classifier: test row 12
+    result["summary"]                                             # what the report says, in words
+
+For one input (a test row, or a forecast origin) it gives
+  - the trace of every gate, the candidate, the cell and the hidden state over time (units x time),
+  - integrated gradients and occlusion over the input's time steps and features: for a forecast,
+    which past hours and which covariates moved the prediction (the linear AR path included);
+    for an ECG beat, which part of the beat; for a SMILES string, which tokens;
+and over the test data, per unit of every layer and direction: the mean forget gate, the memory
+half-life it implies, how often each gate saturates, and the units that never move.
+
+Written into the run directory: explain.json, plots/explain_*.png and an Explain section in
+report.html. The math lives in lstmkit.attribution; each task's explanation in its own module
+(forecast/explain.py, classify/explain.py); this one reads a run and writes.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import time
+
+import torch
+
+from .classify.estimator import SequenceClassifier
+from .classify.explain import explain_classifier
+from .config import LstmkitError
+from .forecast.estimator import Forecaster
+from .forecast.explain import explain_forecaster
+
+__all__ = ["explain"]
+
+
+def explain(
+    run, index: int | None = None, time_at: str | None = None, data=None, steps: int = 64, write: bool = True
+) -> dict:
+    """Explain one input of a saved run (a directory) or of a fitted Forecaster /
+    SequenceClassifier. index: a test row (classifier) or the k-th test origin of the first series
+    (forecaster; default 0); time_at: a forecast origin by time. data: other data to explain."""
+    start = time.perf_counter()
+    if not (isinstance(steps, int) and steps >= 1):
+        raise LstmkitError(f"--steps: expected a positive integer, got {steps!r}")
+    folder = None
+    if isinstance(run, str | pathlib.Path):
+        from .runs import read_run_config
+
+        folder = pathlib.Path(run)
+        task = read_run_config(folder)["task"]
+        run = SequenceClassifier.load(folder) if task == "classify" else Forecaster.load(folder)
+    torch.set_num_threads(run.config.threads)
+    if isinstance(run, SequenceClassifier):
+        result = explain_classifier(run, index, data, steps)
+    elif isinstance(run, Forecaster):
+        result = explain_forecaster(run, index, time_at, data, steps)
+    else:
+        raise LstmkitError(f"explain: expected a run directory, Forecaster or SequenceClassifier, got {type(run)}")
+    result["seconds"] = time.perf_counter() - start
+    if write and folder is not None:
+        from .report import explain_section
+        from .runs import write_json
+
+        arrays = result.pop("_arrays")
+        write_json(folder / "explain.json", result)
+        explain_section(folder, result, arrays)
+        result["_arrays"] = arrays
+    return result

@@ -1,0 +1,111 @@
+"""The test score of a fitted forecaster: the model and the three baselines (persistence, seasonal
+naive, the least-squares AR) on exactly the same test origins, in the target's units, overall and
+per horizon step, and the rows of predictions.csv.
+
+Data flows one way: the scaled per-series arrays, their AR designs and the model's forecasts come
+in; numbers and a table go out. Nothing here fits anything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..data.io import series_id
+from ..data.scaling import SeriesScalers
+from ..data.windows import TEST, TRAIN
+from ..evaluate import mase_scale, metrics, persistence, seasonal_naive
+from .intervals import interval_scores
+
+__all__ = ["METHODS", "Scores", "score"]
+
+METHODS = ("model", "persistence", "seasonal_naive", "linear_ar")  # metrics.json's "test" keys, then the
+# statistical models fitted (statistical.MODELS)
+
+
+@dataclass
+class Scores:
+    predictions: pd.DataFrame  # time, series, step, actual, predicted[, q...], one column per baseline
+    test: dict  # method -> metrics over every test origin and step
+    per_step: list  # the model's metrics at each horizon step
+    interval: dict | None  # the outer quantiles' empirical coverage (two or more quantiles)
+
+
+def score(
+    arrays,
+    designs,
+    preds,
+    baseline_ar,
+    scaler_y: SeriesScalers,
+    freq: str,
+    season: int,
+    quantiles,
+    median: int,
+    classical: dict | None = None,
+    heads=None,
+) -> Scores:
+    """`preds[k]`: series k's forecasts (T, H, Q), scaled; `baseline_ar`: the least-squares AR's
+    coefficients on `designs`; `classical`: model name -> per series (T, H) scaled forecasts. An
+    origin counts only where the model and every baseline forecast it (so the first `season` steps
+    of each series, which seasonal naive cannot forecast, drop out). `heads`: the quantile heads'
+    own forecasts where `preds` holds conformal intervals (their coverage is reported beside)."""
+    step = pd.tseries.frequencies.to_offset(freq)
+    rows, quant, quant_heads = [], [], []
+    classical = classical or {}
+    methods = (*METHODS, *classical)
+    pooled = {k: [] for k in ("actual", *methods)}
+    for k, (a, d, pred) in enumerate(zip(arrays, designs, preds, strict=True)):  # pred (T, H, Q)
+        horizon = a.y.shape[1]
+        inv = scaler_y.get(series_id(a.series)).inverse
+        base = {
+            "persistence": persistence(a.target, horizon),
+            "seasonal_naive": seasonal_naive(a.target, horizon, season),
+            "linear_ar": d @ baseline_ar,
+            **{name: f[k] for name, f in classical.items()},
+        }
+        point = pred[..., median]
+        ok = (a.split == TEST) & ~np.isnan(point).any(1)
+        for b in base.values():
+            ok &= ~np.isnan(b).any(1)
+        idx = np.flatnonzero(ok)
+        pooled["actual"].append(inv(a.y[idx]))
+        pooled["model"].append(inv(point[idx]))
+        for name, b in base.items():
+            pooled[name].append(inv(b[idx]))
+        quant.append(inv(pred[idx]))
+        if heads is not None:
+            quant_heads.append(inv(heads[k][idx]))
+        for h in range(horizon):
+            frame = {
+                "time": a.times[idx] + (h + 1) * step,
+                "series": a.series,
+                "step": h + 1,
+                "actual": inv(a.y[idx, h]),
+                "predicted": inv(point[idx, h]),
+            }
+            for k, q in enumerate(quantiles):
+                frame[f"q{q:g}"] = inv(pred[idx, h, k])
+            for name, b in base.items():
+                frame[name] = inv(b[idx, h])
+            rows.append(pd.DataFrame(frame))
+    predictions = pd.concat(rows, ignore_index=True).sort_values(["series", "time", "step"])
+    flat = {k: np.concatenate(v) for k, v in pooled.items()}
+    train_targets = [scaler_y.get(series_id(a.series)).inverse(a.target[a.split == TRAIN]) for a in arrays]
+    scale = mase_scale(train_targets, season)
+    test = {name: metrics(flat["actual"], flat[name], scale) for name in methods}
+    per_step = [metrics(flat["actual"][:, h], flat["model"][:, h], scale) for h in range(flat["actual"].shape[1])]
+    interval = None
+    if len(quantiles) >= 2:
+        q = np.concatenate(quant)
+        lo, hi = quantiles[0], quantiles[-1]
+        interval = {
+            "lower": lo,
+            "upper": hi,
+            "nominal": hi - lo,
+            **interval_scores(flat["actual"], q[..., 0], q[..., -1], hi - lo),
+        }
+        if quant_heads:
+            qh = np.concatenate(quant_heads)
+            interval["heads"] = interval_scores(flat["actual"], qh[..., 0], qh[..., -1], hi - lo)
+    return Scores(predictions, test, per_step, interval)
