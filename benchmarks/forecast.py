@@ -48,9 +48,9 @@ def article_recipe(fc: Forecaster, data: str, epochs: int, seed: int):
     df = datasets.load(data) if data in datasets.DATASETS else read_table(data)
     cfg = fc.config
     segments = prepare(
-        df, cfg.time, cfg.target, cfg.series, None, fc.freq, cfg.fill, cfg.max_gap, cfg.duplicates
+        df, cfg.time, cfg.target, cfg.series, None, fc.state.freq, cfg.fill, cfg.max_gap, cfg.duplicates
     ).segments
-    val_start, test_start = fc.splits.val_start, fc.splits.test_start
+    val_start, test_start = fc.state.splits.val_start, fc.state.splits.test_start
     train_values = np.concatenate([s.target[s.times < val_start] for s in segments])
     lo, hi = train_values.min(), train_values.max()
     scale = lambda v: (v - lo) / (hi - lo)  # noqa: E731

@@ -12,7 +12,7 @@ a short weekly series), then the embedded series other than the default, at hori
 (24 for hourly data). Each row: test RMSE of the model over the best baseline, over the linear AR
 and over persistence; the AR's order and form; its weight where it is averaged with seasonal naive
 (too few validation origins to choose on); whether the LSTM's correction was kept; and the same
-with `lstm_gate="off"` (the model as early stopping left it). One intra-op thread.
+with `correction_test="off"` (the model as early stopping left it). One intra-op thread.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def score(data, horizon: int, gate_off: bool = False, quantiles=(), **columns) -
     row = {}
     for gate in ("test", "off") if gate_off else ("test",):
         settings = {k: columns.pop(k) for k in ("season",) if k in columns}
-        fc = Forecaster(horizon=horizon, lstm_gate=gate, quantiles=list(quantiles), **settings)
+        fc = Forecaster(horizon=horizon, correction_test=gate, quantiles=list(quantiles), **settings)
         fc.fit(data, quiet=True, **columns)
         columns.update(settings)
         rmse = {k: v["rmse"] for k, v in fc.metrics["test"].items()}
@@ -103,14 +103,14 @@ def user_statsforecast(fc: Forecaster, df: pd.DataFrame, seasons=()) -> dict:
     from lstmkit import statistical
     from lstmkit.data.io import prepare
 
-    seg = max(prepare(df, "time", "y", None, None, fc.freq).segments, key=lambda s: len(s.times))
+    seg = max(prepare(df, "time", "y", None, None, fc.state.freq).segments, key=lambda s: len(s.times))
     y, times = seg.target, seg.times
-    n_fit = int((times < fc.splits.test_start).sum())
+    n_fit = int((times < fc.state.splits.test_start).sum())
     pred = fc.predictions
-    step = pd.tseries.frequencies.to_offset(fc.freq)
+    step = pd.tseries.frequencies.to_offset(fc.state.freq)
     origin = pd.DatetimeIndex(pred["time"]) - np.asarray(pred["step"]) * step
     pos = times.get_indexer(origin)
-    models = ["auto_ets", "auto_theta"] + (["auto_arima"] if fc.season <= USER_ARIMA_MAX_SEASON else [])
+    models = ["auto_ets", "auto_theta"] + (["auto_arima"] if fc.state.season <= USER_ARIMA_MAX_SEASON else [])
     models += ["mstl"] if seasons else []
     out = {}
     for name in models:
@@ -118,11 +118,11 @@ def user_statsforecast(fc: Forecaster, df: pd.DataFrame, seasons=()) -> dict:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                params = statistical.fit(name, y[:n_fit], fc.season, seasons)
+                params = statistical.fit(name, y[:n_fit], fc.state.season, seasons)
         except Exception as e:
             out[name] = {"error": f"{type(e).__name__}: {e}"[:120]}
             continue
-        f = statistical.roll(name, params, y, fc.config.horizon)
+        f = statistical.roll(name, params, y, fc.config.model.horizon)
         got = f[pos, np.asarray(pred["step"]) - 1]
         out[name] = {"rmse": float(np.sqrt(np.mean((got - pred["actual"].to_numpy()) ** 2))),
                      "seconds": time.perf_counter() - t0}  # fmt: skip
@@ -153,10 +153,10 @@ def statistical_seasons(fc: Forecaster) -> tuple[int, ...]:
     from lstmkit.statistical import seasons_of
 
     try:
-        step = pd.Timedelta(pd.tseries.frequencies.to_offset(fc.freq)) / pd.Timedelta("1D")
+        step = pd.Timedelta(pd.tseries.frequencies.to_offset(fc.state.freq)) / pd.Timedelta("1D")
     except ValueError:  # months, quarters, years
         step = None
-    return seasons_of(fc.season, step)
+    return seasons_of(fc.state.season, step)
 
 
 def main(argv=None) -> int:

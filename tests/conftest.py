@@ -13,7 +13,6 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
 from lstmkit import LSTM, LayerConfig
-from lstmkit.config import from_dict
 
 # One intra-op thread: small models are fastest so, and pytest -n 2 already uses both cores.
 torch.set_num_threads(1)
@@ -57,7 +56,7 @@ def check_layer(layer: LSTM, x: torch.Tensor, expected_output_shape, expected_nu
 
     # config -> JSON -> config.
     data = json.loads(json.dumps(dataclasses.asdict(layer.config)))
-    assert from_dict(LayerConfig, data) == layer.config
+    assert LayerConfig(**data) == layer.config
 
     # One optimizer step on a fixed batch lowers the loss, with no NaN anywhere.
     target = torch.randn_like(output)

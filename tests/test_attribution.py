@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
+from helpers import classifier_net
 from lstmkit import LSTM
 from lstmkit.attribution import half_life, integrated_gradients, loop_kernels, occlusion, unit_statistics
 from lstmkit.experiments.tasks import adding
-from lstmkit.models import ClassifierNet
 
 
 @pytest.mark.parametrize("cell", ["lstm", "peephole", "cifg", "noaf"])
@@ -30,7 +30,7 @@ def test_traced_h_is_o_times_tanh_c_and_matches_the_fused_output(cell):
 
 def test_classifier_traces_reproduce_its_encoder_output_with_padding():
     torch.manual_seed(0)
-    net = ClassifierNet(2, input_size=1, hidden_size=5, bidirectional=True).double().eval()
+    net = classifier_net(2, input_size=1, hidden_size=5, bidirectional=True).double().eval()
     x, n = torch.randn(3, 8, 1, dtype=torch.double), torch.tensor([8, 5, 3])
     h = net.encoder(x, n)
     h2, g = net.encoder(x, n, return_gates=True)
@@ -77,7 +77,7 @@ def test_integrated_gradients_refine_a_steep_stretch_of_the_path_that_equal_step
 
 def test_integrated_gradients_complete_on_a_classifier_through_the_loop_kernel():
     torch.manual_seed(1)
-    net = ClassifierNet(3, input_size=2, hidden_size=8, conv_channels=4).double().eval()
+    net = classifier_net(3, input_size=2, hidden_size=8, conv_channels=4).double().eval()
     x = torch.randn(12, 2, dtype=torch.double)
     f = lambda xs: torch.log_softmax(net(xs[0], torch.full((len(xs[0]),), 12)), 1)[:, 2]  # noqa: E731
     with loop_kernels(net):
@@ -142,7 +142,7 @@ def test_on_the_adding_problem_attribution_falls_on_the_two_marked_steps():
 def test_cuda_attribution_runs_through_the_loop_not_cudnn():
     """cuDNN refuses a backward pass in eval mode; explain's loop kernels do not, and agree with the CPU."""
     torch.manual_seed(0)
-    net = ClassifierNet(3, input_size=2, hidden_size=16, conv_channels=8, bidirectional=True).double().eval()
+    net = classifier_net(3, input_size=2, hidden_size=16, conv_channels=8, bidirectional=True).double().eval()
     x = torch.randn(30, 2, dtype=torch.double)
     lengths = lambda n, dev: torch.full((n,), 30, device=dev)  # noqa: E731
     results = {}

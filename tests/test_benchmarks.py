@@ -41,7 +41,7 @@ def test_horizon_ceiling_scores_trees_beside_the_ar():
 
 
 def test_horizon_ensemble_averages_its_members():
-    settings = dict(epochs=2, hidden_size=8, lstm_gate="off")
+    settings = dict(epochs=2, hidden_size=8, correction_test="off")
     out = load_script("horizon").ensemble(2, "seattle-weather", horizon=2, settings=settings)
     assert out["settings"]["seeds"] == [0, 1] and len(out["members_rmse"]) == 2
     assert len(set(out["members_rmse"])) == 2  # the seeds made different networks

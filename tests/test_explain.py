@@ -11,7 +11,7 @@ import pytest
 from lstmkit import LstmkitError, explain
 from lstmkit.classify.estimator import SequenceClassifier
 from lstmkit.forecast.estimator import Forecaster
-from synthetic_data import smiles_table, synthetic, waves
+from helpers import smiles_table, synthetic, waves
 
 
 @pytest.fixture(scope="module")

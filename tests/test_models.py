@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from lstmkit.models import ForecastNet
+from helpers import classifier_net, forecast_net
 
 
 def test_untrained_net_is_the_linear_model():
-    net = ForecastNet(n_features=3, design_size=5, horizon=2, n_quantiles=3, hidden_size=8)
+    net = forecast_net(3, 5, horizon=2, quantiles=(0.1, 0.9), hidden_size=8)  # three heads
     W = np.random.default_rng(0).normal(size=(5, 2))
     net.init_skip(W)
     x, d = torch.randn(4, 7, 3), torch.randn(4, 7, 5)
@@ -21,7 +21,7 @@ def test_untrained_net_is_the_linear_model():
 
 
 def test_skip_is_frozen_and_head_learns():
-    net = ForecastNet(3, 5, 1)
+    net = forecast_net(3, 5)
     net.init_skip(np.ones((5, 1)))
     out, _ = net(torch.randn(2, 4, 3), torch.randn(2, 4, 5))
     out.sum().backward()
@@ -33,7 +33,7 @@ def test_skip_is_frozen_and_head_learns():
 
 import pytest  # noqa: E402
 
-from lstmkit.models import ClassifierNet, MaskedBatchNorm, flip_within_length  # noqa: E402
+from lstmkit.models import MaskedBatchNorm, flip_within_length  # noqa: E402
 
 
 def test_flip_within_length_reverses_valid_steps_only():
@@ -58,7 +58,7 @@ def test_flip_within_length_reverses_valid_steps_only():
 )
 def test_a_sequence_padded_into_a_batch_scores_as_it_does_alone(settings):
     torch.manual_seed(0)
-    net = ClassifierNet(3, input_size=2, hidden_size=5, dropout=0.0, **settings).double().eval()
+    net = classifier_net(3, input_size=2, hidden_size=5, dropout=0.0, **settings).double().eval()
     lengths = torch.tensor([7, 3, 5])
     if settings.get("vocab_size"):
         x = torch.randint(2, 12, (3, 7))
@@ -74,7 +74,7 @@ def test_a_sequence_padded_into_a_batch_scores_as_it_does_alone(settings):
 
 def test_padding_gets_no_gradient():
     torch.manual_seed(0)
-    net = ClassifierNet(2, input_size=1, hidden_size=4, conv_channels=3, pooling="attention").double().eval()
+    net = classifier_net(2, input_size=1, hidden_size=4, conv_channels=3, pooling="attention").double().eval()
     x = torch.randn(2, 6, 1, dtype=torch.double, requires_grad=True)
     net(x, torch.tensor([4, 6])).sum().backward()
     assert x.grad[0, 4:].abs().max() == 0 and x.grad[0, :4].abs().max() > 0
@@ -92,7 +92,7 @@ def test_masked_batch_norm_statistics_ignore_padding():
 
 def test_pooling_weights_sum_to_one_over_valid_steps():
     torch.manual_seed(0)
-    net = ClassifierNet(2, input_size=1, hidden_size=4, pooling="attention")
+    net = classifier_net(2, input_size=1, hidden_size=4, pooling="attention")
     h = torch.randn(2, 5, 8)
     _, w = net.pool(h, torch.tensor([3, 5]))
     torch.testing.assert_close(w.sum(1), torch.ones(2))
@@ -103,8 +103,8 @@ def test_mean_proba_averages_members_and_variants_and_restores_their_modes():
     from lstmkit.models import mean_proba
 
     torch.manual_seed(0)
-    a = ClassifierNet(3, input_size=1, hidden_size=4, dropout=0.5)
-    b = ClassifierNet(3, input_size=1, hidden_size=4, dropout=0.5).eval()
+    a = classifier_net(3, input_size=1, hidden_size=4, dropout=0.5)
+    b = classifier_net(3, input_size=1, hidden_size=4, dropout=0.5).eval()
     rng = np.random.default_rng(0)
     xs = rng.normal(size=(2, 700, 6, 1)).astype(np.float32)  # 2 variants of 700 rows: two 512-row chunks
     ns = rng.integers(2, 7, size=(2, 700))

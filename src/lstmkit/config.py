@@ -1,22 +1,42 @@
-"""Typed configs with one source of defaults, their JSON round trip, and the error users see.
+"""The config machinery: settings declared once, as typed fields; the error users see.
+
+A task's settings are a tree of frozen pydantic models (forecast/config.py, classify/config.py):
+sections such as `data`, `split`, `model`, `train`, each a `Section` of fields declared with
+`setting(default, help, ...)`. A field holds everything about a setting: its type (a `Literal`
+for a choice), default, help text, range and, where the command line spells it otherwise, its
+option name. From the fields come the command-line options (cli/options.py), the JSON in a run's
+config.json, the docs' tables and the errors.
+
+"What the user set" has one meaning everywhere: the fields given explicitly (pydantic's
+`model_fields_set`). An embedded data set's defaults fill the others, once (`Tree.merged`).
 
 The bottom of the package: imports nothing from lstmkit.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import math
+import inspect
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["LayerConfig", "LstmkitError", "from_dict", "require_positive", "settings_of", "to_json"]
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+__all__ = ["LayerConfig", "LstmkitError", "Section", "SettingError", "Tree", "csv_list", "document_signature", "known", "setting"]
 
 
 class LstmkitError(ValueError):
     """Bad input from a user. The message is one line: what (argument, file or column),
     what was expected and what was given. The CLI prints it without a traceback."""
+
+
+class SettingError(LstmkitError):
+    """A bad setting. The message starts with the setting's name (`hidden_size: ...`); `field`
+    holds that name, so the command line can say its option (`--hidden-size: ...`) instead."""
+
+    def __init__(self, field: str, message: str):
+        self.field, self.detail = field, message
+        super().__init__(f"{field}: {message}")
 
 
 @dataclass(frozen=True)
@@ -35,41 +55,118 @@ class LayerConfig:
     kernel: str = "auto"  # auto: torch's fused kernel where one exists, else the compiled loop
 
 
-def from_dict(cls, data: dict[str, Any], where: str = "config"):
-    """Build dataclass `cls` from `data`, rejecting unknown keys and wrong types by name."""
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        raise LstmkitError(f"{where}: unknown key(s) {unknown}; expected some of {sorted(fields)}")
-    return cls(**data)
+def setting(default: Any, help: str, *, option: str | None = None, **checks: Any) -> Any:
+    """A field of a config section: its default, the help text `--help` shows, and its checks
+    (pydantic's `gt`, `ge`, `lt`, `le`, ...). `option` names the command-line option where it is not
+    `--` + the field's name with dashes (a bool's may hold both: `--cosine/--no-cosine`)."""
+    return Field(default, description=help, json_schema_extra={"option": option} if option else None, **checks)
 
 
-def settings_of(cls, settings: dict[str, Any], owner: str):
-    """A task's config from keyword settings, naming any it does not know."""
-    unknown = set(settings) - {f.name for f in dataclasses.fields(cls)}
-    if unknown:
-        raise LstmkitError(f"{owner}: unknown setting(s) {sorted(unknown)}")
-    return cls(**settings)
+def csv_list(value, cast=str):
+    """'a, b' -> ['a', 'b'] (the command line's spelling of a list); a list passes as it is."""
+    if isinstance(value, str):
+        return [cast(v.strip()) for v in value.split(",") if v.strip()]
+    return value
 
 
-def require_positive(config, names) -> None:
-    """Each named field must be an int above zero; the error names the command-line option."""
-    for name in names:
-        value = getattr(config, name)
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise LstmkitError(f"--{name.replace('_', '-')}: expected a positive integer, got {value!r}")
+def known(value: str, names, what: str) -> str:
+    """`value` if it is one of `names` (a registry), else a ValueError listing them."""
+    if value not in names:
+        raise ValueError(f"unknown {what} {value!r}; expected one of: {', '.join(names)}")
+    return value
 
 
-def require_number(config, names, *, zero_allowed: bool = False) -> None:
-    """Each named field must be a finite number above zero (or at least zero); the error names the
-    command-line option (a negative learning rate would otherwise surface from inside torch.optim)."""
-    for name in names:
-        value = getattr(config, name)
-        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-        if not ok or value < 0 or (value == 0 and not zero_allowed):
-            expected = "a number of 0 or more" if zero_allowed else "a positive number"
-            raise LstmkitError(f"--{name.replace('_', '-')}: expected {expected}, got {value!r}")
+class Section(BaseModel):
+    """One group of settings: frozen, unknown keys refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-def to_json(config) -> str:
-    return json.dumps(dataclasses.asdict(config), indent=2, sort_keys=True)
+class Tree(Section):
+    """A task's whole config: sections only. Every leaf name is unique across the tree, so a task
+    also takes its settings flat, as keywords (`Forecaster(hidden_size=64)`)."""
+
+    @classmethod
+    def sections(cls) -> dict[str, type[Section]]:
+        return {name: f.annotation for name, f in cls.model_fields.items()}
+
+    @classmethod
+    def leaves(cls) -> Iterator[tuple[str, str, Any]]:
+        """(section, name, pydantic FieldInfo) of every setting, in declaration order."""
+        for section, model in cls.sections().items():
+            for name, info in model.model_fields.items():
+                yield section, name, info
+
+    @classmethod
+    def section_of(cls) -> dict[str, str]:
+        return {name: section for section, name, _ in cls.leaves()}
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any], owner: str) -> Tree:
+        """The tree from flat keyword settings; each one becomes explicitly set in its section."""
+        where = cls.section_of()
+        unknown = sorted(set(settings) - set(where))
+        if unknown:
+            raise LstmkitError(f"{owner}: unknown setting(s) {unknown}; see help({owner}) for the settings")
+        grouped: dict[str, dict] = {s: {} for s in cls.sections()}
+        for name, value in settings.items():
+            grouped[where[name]][name] = value
+        return cls.checked(grouped)
+
+    @classmethod
+    def checked(cls, data: dict) -> Tree:
+        """Validate `data` (a nested dict); a bad value becomes a SettingError naming the field."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as err:
+            raise _setting_error(err) from None
+
+    def flat(self) -> dict[str, Any]:
+        """Every setting by name, as the keywords that rebuild this tree."""
+        return {name: getattr(getattr(self, section), name) for section, name, _ in self.leaves()}
+
+    def user_set(self) -> set[str]:
+        """The settings given explicitly (the others hold their defaults)."""
+        return {name for section in self.sections() for name in getattr(self, section).model_fields_set}
+
+    def merged(self, defaults: dict[str, Any]) -> Tree:
+        """A new tree in which `defaults` (flat, e.g. an embedded data set's measured settings)
+        replace every setting the user did not set; what the user set stays."""
+        own = self.user_set()
+        fill = {k: v for k, v in defaults.items() if k not in own and v is not None}
+        if not fill:
+            return self
+        flat = {k: getattr(getattr(self, self.section_of()[k]), k) for k in own}
+        merged = type(self).from_settings({**fill, **flat}, type(self).__name__)
+        return merged
+
+    def to_dict(self) -> dict:
+        """The JSON of config.json: {section: {setting: value}}."""
+        return self.model_dump(mode="json")
+
+
+def _setting_error(err: ValidationError) -> SettingError:
+    """Pydantic's first complaint, in one line that names the setting."""
+    first = err.errors()[0]
+    names = [str(p) for p in first["loc"] if isinstance(p, str)]
+    field = names[-1] if names else "config"
+    if first["type"] == "extra_forbidden":
+        return SettingError(field, "not a setting")
+    message = first["msg"]
+    message = message[0].lower() + message[1:]
+    message = message.removeprefix("value error, ").removeprefix("assertion failed, ")
+    if "input" in first and first["type"] not in ("value_error", "assertion_error"):
+        message += f", got {first['input']!r}"
+    return SettingError(field, message)
+
+
+def document_signature(cls, tree, lead: str) -> None:
+    """The estimator's full signature and every setting, from the config fields: help(Forecaster)
+    and IDEs show `Forecaster(config=None, /, *, time=None, ..., hidden_size=50, ...)`."""
+    params = [inspect.Parameter("config", inspect.Parameter.POSITIONAL_ONLY, default=None)]
+    lines = [lead, "", "Settings (keywords, or one config tree as `config`):", ""]
+    for section, name, info in tree.leaves():
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=info.default))
+        lines.append(f"    {name} = {info.default!r}  ({section}) {info.description}")
+    cls.__signature__ = inspect.Signature(params)
+    cls.__doc__ = "\n".join(lines)

@@ -49,7 +49,7 @@ def explain(
         folder = pathlib.Path(run)
         task = read_run_config(folder)["task"]
         run = SequenceClassifier.load(folder) if task == "classify" else Forecaster.load(folder)
-    torch.set_num_threads(run.config.threads)
+    torch.set_num_threads(run.config.train.threads)
     if isinstance(run, SequenceClassifier):
         result = explain_classifier(run, index, data, steps)
     elif isinstance(run, Forecaster):

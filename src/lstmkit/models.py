@@ -24,22 +24,15 @@ __all__ = ["ClassifierNet", "ForecastNet", "MaskedEncoder", "flip_within_length"
 
 
 class ForecastNet(nn.Module):
-    def __init__(
-        self,
-        n_features: int,
-        design_size: int,
-        horizon: int,
-        n_quantiles: int = 1,
-        hidden_size: int = 50,
-        num_layers: int = 1,
-        cell: str = "lstm",
-        dropout: float = 0.0,
-    ):
+    """model: the forecast's ModelConfig (forecast/config.py): the LSTM's layer, the horizon and
+    the quantile levels. n_features: the LSTM's inputs per step; design_size: the skip path's."""
+
+    def __init__(self, model, n_features: int, design_size: int):
         super().__init__()
-        self.horizon, self.n_quantiles = horizon, n_quantiles
-        self.lstm = LSTM(n_features, hidden_size, num_layers, batch_first=True, dropout=dropout, cell=cell)
-        self.head = nn.Linear(hidden_size, horizon * n_quantiles)
-        self.skip = nn.Linear(design_size, horizon, bias=False)  # the design carries the constant
+        self.horizon, self.n_quantiles = model.horizon, max(1, len(model.levels))
+        self.lstm = LSTM.from_config(model.layer(n_features))
+        self.head = nn.Linear(model.hidden_size, self.horizon * self.n_quantiles)
+        self.skip = nn.Linear(design_size, self.horizon, bias=False)  # the design carries the constant
         nn.init.zeros_(self.head.weight)  # start at the linear model exactly
         nn.init.zeros_(self.head.bias)
 
@@ -54,12 +47,36 @@ class ForecastNet(nn.Module):
             self.skip.weight.copy_(torch.as_tensor(coefficients.T, dtype=self.skip.weight.dtype))
         self.skip.weight.requires_grad_(trainable)
 
+    def skip_coefficients(self) -> np.ndarray:
+        """The skip path's coefficients (D, H), float64: the base the LSTM corrects."""
+        return self.skip.weight.detach().double().numpy().T
+
     def forward(self, x: Tensor, design: Tensor, state=None):
         """x (N, L, F), design (N, L, D) -> forecasts (N, L, H, Q) and the LSTM state."""
         h, state = self.lstm(x, state)  # (N, L, hidden)
         N, L, _ = h.shape
         out = self.head(h).view(N, L, self.horizon, self.n_quantiles)
         return out + self.skip(design).unsqueeze(-1), state
+
+    def point_forecast(self, x: Tensor, design: Tensor, state=None, quantile: int = 0, last: bool = False) -> Tensor:
+        """The forecasts of one quantile head (the median: the point forecast), (N, L, H); with
+        last=True only at the last step, (N, 1, H), whose design may then be (N, 1, D). Explain
+        differentiates this."""
+        h, _ = self.lstm(x, state)
+        if last:
+            h = h[:, -1:]
+        N, L, _ = h.shape
+        out = self.head(h).view(N, L, self.horizon, self.n_quantiles)[..., quantile]
+        return out + self.skip(design)
+
+    def without_correction(self, steps: list[int], quantile: int) -> None:
+        """Drop the LSTM's correction of `quantile` at the horizon `steps` (0-based): that head's
+        rows become zero, so there the forecast is the base's exactly, as the untrained model's.
+        The correction test (forecast/correction.py) calls this where the LSTM did not help."""
+        with torch.no_grad():
+            rows = torch.as_tensor([h * self.n_quantiles + quantile for h in steps], dtype=torch.long)
+            self.head.weight[rows] = 0.0
+            self.head.bias[rows] = 0.0
 
 
 # ---- sequence classification ------------------------------------------------------------------
@@ -163,21 +180,23 @@ class MaskedEncoder(nn.Module):
     """A stack of (bi)directional layers over right-padded batches; one lstmkit.LSTM per layer and
     direction, so each direction can be fed its own time order."""
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bidirectional=False, cell="lstm", dropout=0.0):
+    def __init__(self, layer):
+        """layer: a LayerConfig; each layer and direction gets an lstmkit.LSTM of one layer, and the
+        config's dropout falls between layers."""
         super().__init__()
-        self.num_directions = 2 if bidirectional else 1
-        self.hidden_size, self.dropout = hidden_size, dropout
+        self.num_directions = 2 if layer.bidirectional else 1
+        self.hidden_size, self.dropout = layer.hidden_size, layer.dropout
         self.layers = nn.ModuleList(
             nn.ModuleList(
                 LSTM(
-                    input_size if k == 0 else hidden_size * self.num_directions,
-                    hidden_size,
+                    layer.input_size if k == 0 else layer.hidden_size * self.num_directions,
+                    layer.hidden_size,
                     batch_first=True,
-                    cell=cell,
+                    cell=layer.cell,
                 )
                 for _ in range(self.num_directions)
             )
-            for k in range(num_layers)
+            for k in range(layer.num_layers)
         )
 
     def forward(self, x: Tensor, lengths: Tensor, return_gates: bool = False):
@@ -213,50 +232,32 @@ class ClassifierNet(nn.Module):
              "attention" a learned softmax over valid steps, weights = softmax(v . tanh(W h_t)).
     """
 
-    POOLING = ("last", "mean", "max", "mean+max", "attention")
-
-    def __init__(
-        self,
-        n_outputs: int,
-        input_size: int = 1,
-        vocab_size: int | None = None,
-        embed_dim: int = 64,
-        conv_channels: int = 0,
-        conv_kernel: int = 7,
-        conv_layers: int = 2,
-        conv_stride: int = 1,
-        fcn_channels: int = 0,
-        hidden_size: int = 64,
-        num_layers: int = 1,
-        bidirectional: bool = True,
-        cell: str = "lstm",
-        pooling: str = "attention",
-        dropout: float = 0.2,
-    ):
+    def __init__(self, model, n_outputs: int, input_size: int = 1, vocab_size: int | None = None):
+        """model: the classifier's ModelConfig (classify/config.py); input_size: channels per step
+        (values) or, with vocab_size, tokens embedded in model.embed_dim."""
         super().__init__()
-        self.pooling = pooling
+        self.pooling = pooling = model.pooling
+        embed_dim = model.embed_dim
         self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=0) if vocab_size else None
         size = embed_dim if vocab_size else input_size
-        self.conv = CausalConv(size, conv_channels, conv_kernel, conv_layers, conv_stride) if conv_channels else None
+        conv_channels = model.conv_channels
+        self.conv = (
+            CausalConv(size, conv_channels, model.conv_kernel, model.conv_layers, model.conv_stride)
+            if conv_channels
+            else None
+        )
         size = conv_channels or size
-        self.encoder = MaskedEncoder(size, hidden_size, num_layers, bidirectional, cell, dropout)
-        out = hidden_size * self.encoder.num_directions
+        self.encoder = MaskedEncoder(model.layer(size))
+        out = model.hidden_size * self.encoder.num_directions
         pooled = 2 * out if pooling == "mean+max" else out
         # LSTM-FCN: a convolutional branch beside the recurrent one, read from the same input
+        fcn_channels = model.fcn_channels
         self.fcn = FCNBranch(embed_dim if vocab_size else input_size, fcn_channels) if fcn_channels else None
         pooled += fcn_channels
         if pooling == "attention":
             self.score = nn.Sequential(nn.Linear(out, out), nn.Tanh(), nn.Linear(out, 1, bias=False))
-        self.drop = nn.Dropout(dropout)
+        self.drop = nn.Dropout(model.dropout)
         self.head = nn.Linear(pooled, n_outputs)
-
-    def features(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
-        """What the encoder reads, (N, L', F), and its valid lengths: embedded tokens or values,
-        through the conv front end if there is one."""
-        z = self.embed(x) if self.embed is not None else x
-        if self.conv is None:
-            return z, lengths
-        return self.conv(z, lengths), self.conv.lengths(lengths)
 
     def pool(self, h: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
         """h (N, L, D*H) -> pooled (N, D*H or 2*D*H) and the weight each step got (N, L); for max

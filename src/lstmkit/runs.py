@@ -1,8 +1,8 @@
 """The run directory, written atomically and without pickle.
 
-    runs/<name>/config.json        every setting, the data spec, the lstmkit version
+    runs/<name>/config.json        every setting (the task's config tree) and the lstmkit version
+    runs/<name>/state.json         what fit resolved: columns, frequency, scalers, the AR, ...
     runs/<name>/model.safetensors  the weights
-    runs/<name>/scaler.json        the training split's statistics
     runs/<name>/metrics.json       model and baselines on the held-out split
     runs/<name>/predictions.csv    time, series, horizon step, actual, predicted, quantiles
     runs/<name>/checkpoint/        weights + optimizer + progress after every epoch, for resume
@@ -18,13 +18,24 @@ import math
 import os
 import pathlib
 import tempfile
+import typing
+from dataclasses import fields
 
 import torch
 from safetensors.torch import load_file, save_file
 
 from .config import LstmkitError
 
-__all__ = ["atomic_write", "load_checkpoint", "read_json", "read_run_config", "save_checkpoint", "write_json"]
+__all__ = [
+    "atomic_write",
+    "load_checkpoint",
+    "read_json",
+    "read_run_config",
+    "read_state",
+    "save_checkpoint",
+    "state_dict_of",
+    "write_json",
+]
 
 
 def atomic_write(path, write) -> None:
@@ -127,3 +138,28 @@ def load_checkpoint(folder, model, optimizer) -> tuple[dict, dict] | None:
         state[int(idx)][name] = value
     optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
     return progress, best
+
+
+def state_dict_of(state) -> dict:
+    """A fitted-state dataclass as JSON: a field that holds an object with to_dict() (scalers, the
+    statistical models, the split) is written through it; everything else is JSON already."""
+    return {f.name: _dumped(getattr(state, f.name)) for f in fields(state)}
+
+
+def _dumped(value):
+    return value.to_dict() if hasattr(value, "to_dict") else value
+
+
+def read_state(cls, saved: dict, where: str):
+    """The fitted-state dataclass `cls` from its JSON (state_dict_of's): each field of a type
+    with from_dict() is read through it. A missing field is a one-line error naming `where`."""
+    hints = typing.get_type_hints(cls)
+    missing = [f.name for f in fields(cls) if f.name not in saved]
+    if missing:
+        raise LstmkitError(f"{where}: missing {', '.join(missing)}; the run directory is incomplete")
+    values = {}
+    for f in fields(cls):
+        value = saved[f.name]
+        kind = next((t for t in (hints[f.name], *typing.get_args(hints[f.name])) if hasattr(t, "from_dict")), None)
+        values[f.name] = kind.from_dict(value) if kind is not None and value is not None else value
+    return cls(**values)

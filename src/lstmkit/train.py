@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from .optim import AdamW
 from .runs import load_checkpoint, save_checkpoint
 
-__all__ = ["History", "fit"]
+__all__ = ["History", "Schedule", "fit"]
 
 
 @dataclass
@@ -38,21 +38,33 @@ def _snapshot(model) -> dict:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
+@dataclass(frozen=True)
+class Schedule:
+    """What the loop reads from a task's TrainConfig (forecast/config.py, classify/config.py have
+    these fields and more); for a loop run by hand."""
+
+    epochs: int = 100  # at most
+    patience: int = 10  # epochs without a better validation loss, then stop
+    lr: float = 1e-3
+    weight_decay: float = 0.0  # AdamW's, decoupled
+    cosine: bool = False  # cosine decay of the learning rate over `epochs`
+
+
 def fit(
     model: torch.nn.Module,
     batches,
     loss_fn,
     validate,
-    epochs: int = 100,
-    patience: int = 10,
-    lr: float = 1e-3,
-    weight_decay: float = 0.0,
-    cosine: bool = False,
-    clip: float = 1.0,
+    schedule,
     checkpoint_dir=None,
     resume: bool = False,
     quiet: bool = False,
+    clip: float = 1.0,
 ) -> History:
+    """Train `model` under `schedule` (a Schedule, or a task's TrainConfig: epochs, patience, lr,
+    weight_decay, cosine); returns the history, the model holding its best validation weights."""
+    epochs, patience, lr = schedule.epochs, schedule.patience, schedule.lr
+    weight_decay, cosine = schedule.weight_decay, schedule.cosine
     # AdamW with weight_decay=0 is Adam exactly; with it, the decay is decoupled (Loshchilov & Hutter).
     optimizer = AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)  # torch's arithmetic (optim.py)
     history, start = History(), 1

@@ -11,7 +11,7 @@ from lstmkit.classify.baselines import criterion, fit_baselines, linear_candidat
 from lstmkit.classify.config import ClassifyConfig
 from lstmkit.classify.estimator import SequenceClassifier
 from lstmkit.data.scaling import Standardizer
-from synthetic_data import smiles_table, waves
+from helpers import smiles_table, waves
 
 
 def test_criterion_is_log_loss_or_minus_the_monitored_metric():

@@ -16,7 +16,7 @@ from lstmkit.classify.estimator import SequenceClassifier
 from lstmkit.classify.networks import MIN_BATCHES
 from lstmkit.data.smiles import has_rdkit
 from lstmkit.linear.paths import fuse
-from synthetic_data import smiles_table, waves
+from helpers import smiles_table, waves
 
 FAST = dict(epochs=4, hidden_size=8, patience=4, label_col="kind")
 

@@ -5,6 +5,8 @@ with a statistical base saves, loads and predicts the same numbers."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -71,8 +73,8 @@ def test_the_worker_process_fits_what_this_process_fits():
     df = pd.DataFrame({"t": pd.date_range("2000-01", periods=300, freq="MS"), "y": y})
     fc = Forecaster(epochs=1, hidden_size=4, statistical="off").fit(df, time="t", target="y", quiet=True)
     arrays, _ = fc.series_arrays(df)
-    background = forecast_base.ClassicalJob.start(arrays, fc.scaler_y, 12, ()).result()
-    here = forecast_base.ClassicalJob.start(arrays, fc.scaler_y, 12, (), background=False).result()
+    background = forecast_base.ClassicalJob.start(arrays, fc.state.scaler_y, 12, ()).result()
+    here = forecast_base.ClassicalJob.start(arrays, fc.state.scaler_y, 12, (), background=False).result()
     assert background.to_dict() == here.to_dict() or _same_numbers(background.to_dict(), here.to_dict())
     assert background.models == ["auto_ets", "auto_theta", "auto_arima"] and background.final
 
@@ -92,10 +94,10 @@ def test_a_statistical_base_is_saved_loaded_and_predicts_the_same(tmp_path):
     df = pd.DataFrame({"t": pd.date_range("2000-01", periods=160, freq="MS"), "y": y})
     fc = Forecaster(horizon=3, epochs=2, hidden_size=4).fit(df, time="t", target="y", quiet=True)
     base = fc.metrics["base"]
-    assert base["name"] == "combination" and fc.model.skip.in_features > fc.n_lag_columns
-    assert set(base["weights"]) == {"linear_ar", *fc.classical.models}
+    assert base["name"] == "combination" and fc.model.skip.in_features > fc.state.n_lag_columns
+    assert set(base["weights"]) == {"linear_ar", *fc.state.classical.models}
     fc.save(tmp_path)
-    assert (tmp_path / "classical.json").is_file()
+    assert json.loads((tmp_path / "state.json").read_text())["classical"]["models"] == fc.state.classical.models
     loaded = Forecaster.load(tmp_path)
     pd.testing.assert_frame_equal(fc.predict(df), loaded.predict(df))
     pd.testing.assert_frame_equal(fc.predict(df.iloc[:150]), loaded.predict(df.iloc[:150]))

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from lstmkit import LstmkitError
-from lstmkit.forecast.estimator import Forecaster
+from lstmkit.forecast.estimator import Forecaster, lag_designs
 from lstmkit.linear import autoregression
-from synthetic_data import synthetic
+from helpers import synthetic
 
 FAST = dict(epochs=2, hidden_size=8)
 
@@ -35,7 +35,7 @@ def test_fit_scores_model_and_baselines_on_the_same_points():
     assert {"time", "series", "step", "actual", "predicted"} <= set(p.columns)
     assert set(p["series"]) == {"a", "b"} and set(p["step"]) == {1, 2, 3}
     assert (pd.to_datetime(p["time"]) >= pd.Timestamp(fc.metrics["split"]["test_start"])).all()
-    assert fc.past_covariates == ["wind"]
+    assert fc.state.past_covariates == ["wind"]
     table = fc.evaluate()
     assert list(table.index) == ["model", "persistence", "seasonal_naive", "linear_ar", "auto_ets", "auto_theta"]
     assert table.loc["persistence", "rmse_vs_persistence"] == 1.0
@@ -54,9 +54,9 @@ def test_save_load_predicts_identically(tmp_path):
     fc = Forecaster(horizon=2, quantiles=[0.1, 0.9], **FAST).fit(
         df, time="when", target="temp", series="site", quiet=True
     )
-    assert fc.config.quantiles == [0.1, 0.5, 0.9] and "interval" in fc.metrics
+    assert fc.config.model.levels == [0.1, 0.5, 0.9] and "interval" in fc.metrics
     fc.save(tmp_path)
-    for name in ("config.json", "model.safetensors", "scaler.json", "metrics.json", "predictions.csv", "report.html"):
+    for name in ("config.json", "state.json", "model.safetensors", "metrics.json", "predictions.csv", "report.html"):
         assert (tmp_path / name).is_file(), name
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert {"test", "train_seconds", "epochs", "best_epoch"} <= set(metrics)
@@ -74,7 +74,7 @@ def test_save_load_predicts_identically(tmp_path):
 def test_predict_starts_after_a_series_last_long_gap_and_refuses_a_short_stretch(tmp_path):
     df = synthetic()
     fc = Forecaster(horizon=2, **FAST).fit(df, time="when", target="temp", series="site", quiet=True)
-    need = max(fc.config.window, fc.ar_order) + 1
+    need = max(fc.config.train.window, fc.state.ar_order) + 1
     new = df[df["when"] < "2024-01-20"]
     gap = new[(new["site"] == "a") & (new["when"] >= "2024-01-10") & (new["when"] < "2024-01-11")]
     out = fc.predict(new.drop(index=gap.index))  # site a: a 24-hour gap, then 9 days
@@ -98,7 +98,7 @@ def test_business_days_have_a_weekly_season():
     t = pd.bdate_range("2020-01-01", periods=600)
     df = pd.DataFrame({"day": t, "close": 100 + np.cumsum(rng.normal(0, 1, len(t)))})
     fc = Forecaster(**FAST).fit(df, time="day", target="close", quiet=True)
-    assert fc.freq == "B" and fc.metrics["season"] == 5
+    assert fc.state.freq == "B" and fc.metrics["season"] == 5
     p = fc.predictions  # seasonal naive is a week of trading days back, not yesterday
     assert not np.allclose(p["seasonal_naive"], p["persistence"])
 
@@ -109,12 +109,12 @@ def test_per_series_scaling_standardises_each_series_and_round_trips(tmp_path):
     fc = Forecaster(scaling="series", **FAST).fit(df, time="when", target="temp", series="site", quiet=True)
     arrays, _ = fc.series_arrays(df)
     for a in arrays:  # each series: mean 0, spread 1 over its own training period
-        y = a.target[a.times < fc.splits.val_start]
+        y = a.target[a.times < fc.state.splits.val_start]
         assert abs(y.mean()) < 1e-9 and abs(y.std() - 1) < 1e-9
     p = fc.predictions
     assert p.loc[p.series == "b", "predicted"].mean() > 4000 > p.loc[p.series == "a", "predicted"].mean()
     pooled = Forecaster(**FAST).fit(df, time="when", target="temp", series="site", quiet=True)
-    assert pooled.scaler_y.series == {} and set(fc.scaler_y.series) == {"a", "b"}
+    assert pooled.state.scaler_y.series == {} and set(fc.state.scaler_y.series) == {"a", "b"}
     fc.save(tmp_path)
     new = df[df["when"] < "2024-01-20"]
     pd.testing.assert_frame_equal(fc.predict(new), Forecaster.load(tmp_path).predict(new))
@@ -152,8 +152,8 @@ def test_a_random_walk_takes_differences_and_does_not_lose_to_persistence(monkey
     assert m["test"]["linear_ar"]["rmse"] <= 1.04 * m["test"]["persistence"]["rmse"]
     assert m["test"]["model"]["rmse"] <= 1.04 * m["test"]["persistence"]["rmse"]
     fc = fit(statistical="off")  # the AR alone
-    W = fc.ar_coefficients  # written in levels: the target lags' coefficients sum to one
-    assert np.allclose(W[: fc.ar_order].sum(0), 1.0)
+    W = fc.model.skip_coefficients()  # written in levels: the target lags' coefficients sum to one
+    assert np.allclose(W[: fc.state.ar_order].sum(0), 1.0)
     monkeypatch.setattr(autoregression, "LEVELS_MARGIN", 0.0)  # the form by validation alone
     m = fit(statistical="off").metrics
     # levels drift back to the training mean: 1.06x persistence (1.2x with a pass per lag order)
@@ -170,10 +170,10 @@ def test_a_stationary_series_keeps_levels():
     assert m["ar_form"] == "levels" and not m["unit_root"]["integrated"] and m["unit_root"]["adf"] < -5
 
 
-def test_the_lstm_gate_keeps_the_ar_when_the_gain_is_within_chance(tmp_path):
+def test_the_correction_test_keeps_the_ar_when_the_gain_is_within_chance(tmp_path):
     y = np.random.default_rng(0).normal(5, 1, 1500)  # white noise: nothing for the LSTM to find
     settings = dict(hidden_size=16, quantiles=[0.1, 0.9], epochs=15, patience=15, statistical="off")  # the AR base
-    off = Forecaster(lstm_gate="off", **settings).fit(_series(y), time="t", target="y", quiet=True)
+    off = Forecaster(correction_test="off", **settings).fit(_series(y), time="t", target="y", quiet=True)
     assert off.metrics["lstm"]["kept"] and off.metrics["best_epoch"] > 0
     assert off.metrics["test"]["model"]["rmse"] != pytest.approx(off.metrics["test"]["linear_ar"]["rmse"], rel=1e-4)
     fc = Forecaster(**settings).fit(_series(y), time="t", target="y", quiet=True)
@@ -186,14 +186,14 @@ def test_the_lstm_gate_keeps_the_ar_when_the_gain_is_within_chance(tmp_path):
     # the same training: only the median changed, so the heads' own interval is the same
     assert fc.metrics["interval"]["heads"] == off.metrics["interval"]["heads"]
     fc.save(tmp_path)
-    assert json.loads((tmp_path / "config.json").read_text())["ar_form"] == fc.ar_form
+    assert json.loads((tmp_path / "state.json").read_text())["ar_form"] == fc.state.ar_form
     new = _series(y).iloc[:1000]
     pd.testing.assert_frame_equal(fc.predict(new), Forecaster.load(tmp_path).predict(new))
     page = (tmp_path / "report.html").read_text()
     assert "<td>dropped: validation MSE" in page and "within chance" in page and "so the model is the base" in page
 
 
-def test_the_lstm_gate_needs_enough_validation_origins():
+def test_the_correction_test_needs_enough_validation_origins():
     rng = np.random.default_rng(1)  # 144 months: 14 validation origins, 3 at horizon 12
     t = np.arange(144)
     y = 100 * np.exp(0.01 * t) * (1 + 0.2 * np.sin(2 * np.pi * t / 12)) + rng.normal(0, 3, 144)
@@ -226,16 +226,16 @@ def test_a_short_seasonal_record_averages_the_ar_with_seasonal_naive_and_beats_i
         c, test = m["ar_combination"], m["test"]
         assert c is not None and 0 < c["weight"] < 1 and c["val_origins"] < 20 * horizon
         assert test["model"]["rmse"] < min(test[b]["rmse"] for b in ("persistence", "seasonal_naive", "linear_ar"))
-        assert fc.ar_order == 12 and m["ar_order"] == fc.baseline_ar[0] < 12  # the model's design holds a season
+        assert fc.state.ar_order == 12 and m["ar_order"] == fc.baseline_ar[0] < 12  # the model's design holds a season
         arrays, designs = fc.series_arrays()
         (d,) = designs
-        least_squares = fc._designs(arrays, fc.baseline_ar[0])[0] @ fc.baseline_ar[1]
+        least_squares = lag_designs(arrays, fc.baseline_ar[0], fc.state.season)[0] @ fc.baseline_ar[1]
         ok = ~np.isnan(d).any(1)
         np.testing.assert_allclose((d @ fc.baseline_coefficients())[ok], least_squares[ok], atol=1e-10)
     fc.save(tmp_path / "run")
     again = Forecaster.load(tmp_path / "run")
     pd.testing.assert_frame_equal(fc.predict(), again.predict())
-    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    saved = json.loads((tmp_path / "run" / "state.json").read_text())
     assert saved["ar_order"] == 12 and saved["ar_combination"]["weight"] == c["weight"]
     assert "averaged with seasonal naive" in (tmp_path / "run" / "report.html").read_text()
 
@@ -283,7 +283,7 @@ def test_the_conformal_interval_covers_what_it_says_on_the_default_data():
     assert len(iv["per_step"]) == 1 and iv["per_step"][0]["coverage"] == iv["coverage"]
     new = fc.predict()
     name = new["series"].iloc[0]
-    offset = fc.conformal["offsets"][name]["0.1"][0] * float(fc.scaler_y.get(name).std[0])  # scaled -> °F
+    offset = fc.state.conformal["offsets"][name]["0.1"][0] * float(fc.state.scaler_y.get(name).std[0])  # scaled -> °F
     first = new.iloc[0]
     assert first["q0.1"] == pytest.approx(first["predicted"] + offset)
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from lstmkit.data.windows import TRAIN, VAL, lag_design
-from lstmkit.forecast.estimator import Forecaster
+from lstmkit.forecast.estimator import Forecaster, lag_designs
 from lstmkit.linear import autoregression
 from lstmkit.linear.autoregression import combine_seasonal, widen
 
@@ -40,12 +40,12 @@ def test_with_few_validation_origins_the_ar_is_averaged_with_seasonal_naive_by_b
     arrays, _ = fc.series_arrays(df)
     p, W_ar = fc.baseline_ar
     ar = {"order": p, "coefficients": W_ar}
-    out = combine_seasonal(arrays, lambda q: fc._designs(arrays, q), ar, 12, 0)
+    out = combine_seasonal(arrays, lambda q: lag_designs(arrays, q, fc.state.season), ar, 12, 0)
     assert out is not None and out["order"] == max(p, 12) and out["val_origins"] < 20 * 3
-    (d,) = fc._designs(arrays, out["order"])
+    (d,) = lag_designs(arrays, out["order"], fc.state.season)
     (a,) = arrays
     # the two forecasts, written out: the AR on its own design, seasonal naive from the target
-    ar_pred = fc._designs(arrays, p)[0] @ W_ar
+    ar_pred = lag_designs(arrays, p, fc.state.season)[0] @ W_ar
     naive = np.full_like(ar_pred, np.nan)
     for h in range(1, 4):
         naive[12 - h :, h - 1] = a.target[: len(a.target) - 12 + h]  # y[t + h - 12]
@@ -59,7 +59,7 @@ def test_with_few_validation_origins_the_ar_is_averaged_with_seasonal_naive_by_b
     assert w == pytest.approx(np.clip((vb - c) / (va + vb - 2 * c), 0, 1))
     assert 0 < w < 1
     # a season of lags that would take more than half of the training origins: no average
-    assert combine_seasonal(arrays, lambda q: fc._designs(arrays, q), ar, 40, 0) is None  # 40 > half of training
+    assert combine_seasonal(arrays, lambda q: lag_designs(arrays, q, fc.state.season), ar, 40, 0) is None  # 40 > half of training
 
 
 def test_enough_validation_origins_keep_the_ar_alone(monkeypatch):
@@ -68,5 +68,5 @@ def test_enough_validation_origins_keep_the_ar_alone(monkeypatch):
     arrays, _ = fc.series_arrays(df)
     p, W_ar = fc.baseline_ar
     monkeypatch.setattr(autoregression, "MIN_INDEPENDENT_ORIGINS", 1)
-    assert combine_seasonal(arrays, lambda q: fc._designs(arrays, q), {"order": p, "coefficients": W_ar}, 12, 0) is None
+    assert combine_seasonal(arrays, lambda q: lag_designs(arrays, q, fc.state.season), {"order": p, "coefficients": W_ar}, 12, 0) is None
     assert (arrays[0].split == TRAIN).sum() > 24

@@ -67,16 +67,18 @@ class Baselines:
         return self.paths["logistic"].model.l2
 
 
-def fit_baselines(cfg, rows, y, folds, test, n_classes: int, smiles: bool, scaler, max_length: int,
-                  score) -> Baselines:  # fmt: skip
-    """cfg: the ClassifyConfig (linear_features, linear_model, seed); rows, y: the sequences the
-    paths are fitted on (training and validation rows); folds: a fold number per row, for the
-    logistic regression's out-of-fold predictions; score(y, proba): the criterion its penalty is
-    chosen by."""
+def fit_baselines(
+    linear, seed: int, data: tuple, n_classes: int, smiles: bool, scaler, max_length: int, score
+) -> Baselines:
+    """linear: the classifier's LinearConfig (linear_features, linear_model); data: (rows, y, folds,
+    test): the sequences the paths are fitted on (training and validation rows), their targets, a
+    fold number per row for the out-of-fold predictions, and the test sequences; score(y, proba):
+    the criterion the penalties are chosen by."""
+    rows, y, folds, test = data
     banks: dict = {}  # MiniRocket's transforms of the fit rows, shared by the two MiniRocket paths
     out = Baselines({}, {}, {}, {}, {})
-    for name, (kind, model) in linear_candidates(cfg.linear_features, cfg.linear_model, smiles).items():
-        path, x = LinearPath.reader(kind, rows, scaler, max_length, cfg.seed, banks)
+    for name, (kind, model) in linear_candidates(linear.linear_features, linear.linear_model, smiles).items():
+        path, x = LinearPath.reader(kind, rows, scaler, max_length, seed, banks)
         path.model, out.oof[name] = LinearModel.fit(x, y, n_classes, score, folds, model)
         out.paths[name], out.classifiers[name] = path, model
     test_x: dict = {}  # per kind; the values' MiniRocket bank is the first half of the +diff features

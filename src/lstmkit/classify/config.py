@@ -1,101 +1,222 @@
-"""Every setting of a SequenceClassifier, and the checks that turn a bad one into a one-line error
-naming its command-line option (before any data is read)."""
+"""Every setting of a SequenceClassifier, declared once: type, default, help, range and choices.
+
+    ClassifyConfig(data=DataConfig, smiles=SmilesConfig, split=SplitConfig, model=ModelConfig,
+                   train=TrainConfig, linear=LinearConfig)
+
+`lstmkit classify`'s options are generated from these fields (cli/options.py). Defaults: measured
+on ECG5000 and ClinTox (docs/classify.md); an embedded data set's measured settings replace those
+the user did not set (data/registry.py).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Literal
 
-from ..config import LstmkitError, require_number, require_positive
-from ..models import ClassifierNet
+from pydantic import field_validator, model_validator
 
-__all__ = ["LINEAR_FEATURES", "LINEAR_MODELS", "MONITORS", "ClassifyConfig", "check_config"]
+from ..config import LayerConfig, Section, Tree, csv_list, known, setting
+
+__all__ = [
+    "ClassifyConfig",
+    "DataConfig",
+    "LinearConfig",
+    "ModelConfig",
+    "SmilesConfig",
+    "SplitConfig",
+    "TrainConfig",
+    "legacy",
+]
 
 MONITORS = ("loss", "roc_auc", "balanced_accuracy", "accuracy")
-LINEAR_FEATURES = ("auto", "raw", "minirocket", "minirocket+diff")
-LINEAR_MODELS = ("auto", "logistic", "ridge")
+POOLING = Literal["last", "mean", "max", "mean+max", "attention"]
 
 
-@dataclass
-class ClassifyConfig:
-    """Every setting of a classifier. Defaults: measured on ECG5000 and ClinTox (docs/classify.md)."""
+class DataConfig(Section):
+    """Which columns hold the labels and the sequences."""
 
-    label_col: list[str] | None = None  # one column: classes; several: multi-label (blank = missing)
-    smiles_col: str | None = None  # SMILES input: canonicalise, tokenise, embed
-    id_col: str | None = None  # long tables: one row per time step of sequence `id`
-    time_col: str | None = None
-    value_cols: list[str] | None = None  # None: every other (numeric) column
-    ragged: bool = False  # wide tables: trailing blanks end a shorter sequence
-    canonical: bool = True  # SMILES: RDKit canonical form (needs the chem extra)
-    augment: int = 0  # SMILES: randomised variants per training molecule, one drawn per epoch
-    tta: int = 0  # SMILES: randomised variants averaged with the canonical one at prediction
-    val: float = 0.1  # stratified fractions (of the training file when a test file is given)
-    test: float = 0.2
-    cv_folds: int = 5  # small data: k-fold cross-validation on the training rows instead of a validation part
-    cv_max_rows: int = 300  # training sets of at most this many sequences are small (classify/select.py)
-    group_col: str | None = None  # sequences sharing its value stay in one part (SMILES: identical molecules do)
-    split_by: str = "molecule"  # SMILES without group_col: molecule | scaffold (Bemis-Murcko) kept together
-    cell: str = "lstm"
-    hidden_size: int = 64
-    num_layers: int = 1
-    bidirectional: bool = True
-    pooling: str = "attention"
-    conv_channels: int = 0  # > 0: a causal Conv1d front end (CNN-LSTM)
-    conv_kernel: int = 7
-    conv_layers: int = 2
-    conv_stride: int = 1
-    fcn_channels: int = 0  # > 0: an FCN branch beside the LSTM (LSTM-FCN, Karim et al. 2017)
-    embed_dim: int = 64
-    dropout: float = 0.2
-    class_weights: str = "sqrt"  # none | sqrt | balanced: inverse class frequency, or its square root
-    label_smoothing: float = 0.0
-    epochs: int = 40
-    patience: int = 10
-    batch_size: int = 32
-    lr: float = 3e-3
-    weight_decay: float = 0.01
-    cosine: bool = True  # cosine learning-rate decay over `epochs`
-    monitor: str = "loss"  # validation criterion for early stopping (and the logistic's L2)
-    ensemble: int = 1  # members trained from seeds seed, seed+1, ...; probabilities averaged
-    linear_weight: float | str = "auto"  # the linear path's share of the fused logits: "auto" (chosen), or 0-1
-    linear_features: str = "auto"  # auto | raw | minirocket | minirocket+diff: the linear paths (SMILES: n-grams)
-    linear_model: str = "auto"  # auto | logistic | ridge: the named path's classifier (the baseline stays logistic)
-    seed: int = 0
-    threads: int = 1
+    label_col: list[str] | None = setting(
+        None, "Label column; several, comma-separated: multi-label (blank = missing). UCR .tsv files: 'label'."
+    )
+    smiles_col: str | None = setting(None, "Column of SMILES strings: canonicalised (RDKit), tokenised, embedded.")
+    id_col: str | None = setting(None, "Long tables: the sequence id column (one row per time step).")
+    time_col: str | None = setting(None, "Long tables: the column that orders the steps of a sequence.")
+    value_cols: list[str] | None = setting(
+        None, "Comma-separated value columns (default: every other numeric column)."
+    )
+    ragged: bool = setting(
+        False, "Wide tables: trailing blanks end a shorter sequence (masked).", option="--ragged/--no-ragged"
+    )
+    group_col: str | None = setting(
+        None,
+        "Sequences sharing this column's value (a patient, a recording) stay in one part of the split. SMILES: "
+        "identical canonical molecules always do.",
+    )
+
+    @field_validator("label_col", "value_cols", mode="before")
+    @classmethod
+    def _lists(cls, value):
+        return csv_list(value) or None
 
 
-def check_config(cfg: ClassifyConfig) -> None:
-    require_positive(cfg, ("hidden_size", "num_layers", "epochs", "patience", "batch_size", "embed_dim", "conv_kernel",
-                           "conv_layers", "conv_stride", "ensemble", "threads"))  # fmt: skip
-    if not isinstance(cfg.cv_folds, int) or isinstance(cfg.cv_folds, bool) or cfg.cv_folds < 2:
-        raise LstmkitError(f"--cv-folds: expected 2 or more, got {cfg.cv_folds!r}")
-    if not isinstance(cfg.cv_max_rows, int) or isinstance(cfg.cv_max_rows, bool) or cfg.cv_max_rows < 0:
-        raise LstmkitError(f"--cv-max-rows: expected 0 or more, got {cfg.cv_max_rows!r}")
-    require_number(cfg, ("lr",))
-    require_number(cfg, ("weight_decay",), zero_allowed=True)
-    for name in ("augment", "tta", "conv_channels", "fcn_channels"):
-        if getattr(cfg, name) < 0:
-            raise LstmkitError(f"--{name.replace('_', '-')}: expected 0 or more, got {getattr(cfg, name)!r}")
-    if not (0 < cfg.val < 1 and 0 <= cfg.test < 1 and cfg.val + cfg.test < 1):
-        raise LstmkitError(f"split: val={cfg.val} and test={cfg.test} must be fractions with a sum below 1")
-    if cfg.pooling not in ClassifierNet.POOLING:
-        raise LstmkitError(f"--pooling: expected one of {', '.join(ClassifierNet.POOLING)}, got {cfg.pooling!r}")
-    if cfg.class_weights not in ("none", "sqrt", "balanced"):
-        raise LstmkitError(f"--class-weights: expected none, sqrt or balanced, got {cfg.class_weights!r}")
-    if cfg.split_by not in ("molecule", "scaffold"):
-        raise LstmkitError(f"--split-by: expected molecule or scaffold, got {cfg.split_by!r}")
-    if cfg.linear_features not in LINEAR_FEATURES:
-        choices = ", ".join(LINEAR_FEATURES)
-        raise LstmkitError(f"--linear-features: expected one of {choices}, got {cfg.linear_features!r}")
-    if cfg.linear_model not in LINEAR_MODELS:
-        raise LstmkitError(f"--linear-model: expected one of {', '.join(LINEAR_MODELS)}, got {cfg.linear_model!r}")
-    w = cfg.linear_weight
-    if w != "auto" and not (isinstance(w, int | float) and not isinstance(w, bool) and 0 <= w <= 1):
-        raise LstmkitError(f"--linear-weight: expected auto or a value in [0, 1], got {w!r}")
-    if cfg.monitor not in MONITORS:
-        raise LstmkitError(f"--monitor: expected one of {', '.join(MONITORS)}, got {cfg.monitor!r}")
-    for name in ("dropout", "label_smoothing"):
-        if not 0 <= getattr(cfg, name) < 1:
-            raise LstmkitError(f"--{name.replace('_', '-')}: expected a value in [0, 1), got {getattr(cfg, name)}")
-    from ..cells import get_cell
+class SmilesConfig(Section):
+    """SMILES input: canonical form, augmentation and how molecules are kept apart in the split."""
 
-    get_cell(cfg.cell)
+    canonical: bool = setting(
+        True,
+        "SMILES: RDKit's canonical form (needs the chem extra); --no-canonical: the strings as written "
+        "(not recommended).",
+        option="--canonical/--no-canonical",
+    )
+    augment: int = setting(
+        0, "SMILES: randomised variants per training molecule (Arus-Pous et al. 2019).", ge=0, strict=True
+    )
+    tta: int = setting(0, "SMILES: randomised variants averaged at prediction.", ge=0, strict=True)
+    split_by: Literal["molecule", "scaffold"] = setting(
+        "molecule",
+        "SMILES: keep identical molecules, or all molecules of one Bemis-Murcko scaffold, in one part "
+        "(scaffold: test on chemotypes unseen in training).",
+    )
+
+
+class SplitConfig(Section):
+    """Stratified fractions, and when small data is cross-validated instead."""
+
+    val: float = setting(0.1, "Share held out for validation.", option="--val-fraction", gt=0, lt=1)
+    test: float = setting(0.2, "Share held out for test; used when no --test file.", option="--test-fraction", ge=0, lt=1)
+    cv_folds: int = setting(
+        5,
+        "Folds of the training rows: the linear paths' penalties and, on small data, the networks.",
+        ge=2,
+        strict=True,
+    )
+    cv_max_rows: int = setting(
+        300,
+        "Small data: up to this many training sequences train one network per fold (an ensemble) instead of "
+        "setting a validation part apart (--val-fraction; 0: never).",
+        ge=0,
+        strict=True,
+    )
+
+    @model_validator(mode="after")
+    def _leaves_training(self):
+        if self.val + self.test >= 1:
+            raise ValueError(f"val={self.val:g} and test={self.test:g} leave no training rows; keep their sum below 1")
+        return self
+
+
+class ModelConfig(Section):
+    """The network: front ends, the recurrent layer and the pooling."""
+
+    cell: str = setting("lstm", "Any cell of `lstmkit cells`.")
+    hidden_size: int = setting(64, "Units of each recurrent layer.", gt=0, strict=True)
+    num_layers: int = setting(1, "Stacked recurrent layers.", gt=0, strict=True)
+    bidirectional: bool = setting(
+        True, "Both directions (--unidirectional: one).", option="--bidirectional/--unidirectional"
+    )
+    pooling: POOLING = setting("attention", "How the steps' hidden states become one vector.")
+    conv_channels: int = setting(
+        0, "> 0: a causal Conv1d front end with this many channels (CNN-LSTM).", ge=0, strict=True
+    )
+    conv_kernel: int = setting(7, "Kernel of the Conv1d front end.", gt=0, strict=True)
+    conv_layers: int = setting(2, "Layers of the Conv1d front end.", gt=0, strict=True)
+    conv_stride: int = setting(1, "Stride of the first conv layer.", gt=0, strict=True)
+    fcn_channels: int = setting(
+        0, "> 0: an FCN branch beside the LSTM (LSTM-FCN), channels c, 2c, c.", ge=0, strict=True
+    )
+    embed_dim: int = setting(64, "SMILES: token embedding size.", gt=0, strict=True)
+    dropout: float = setting(0.2, "Before the head.", ge=0, lt=1)
+
+    @field_validator("cell")
+    @classmethod
+    def _cell(cls, value):
+        from ..cells import CELLS  # here: the command line builds its options without torch
+
+        return known(value, CELLS, "cell")
+
+    def layer(self, input_size: int) -> LayerConfig:
+        """The recurrent layers' config (batch first); its dropout falls between stacked layers."""
+        return LayerConfig(
+            input_size,
+            self.hidden_size,
+            self.num_layers,
+            batch_first=True,
+            dropout=self.dropout,
+            bidirectional=self.bidirectional,
+            cell=self.cell,
+        )
+
+
+class TrainConfig(Section):
+    """The loss, the optimiser, early stopping and the ensemble."""
+
+    class_weights: Literal["none", "sqrt", "balanced"] = setting(
+        "sqrt", "Weight the loss by inverse class frequency (balanced) or its square root."
+    )
+    label_smoothing: float = setting(
+        0.0, "Share of each target spread over the other classes (single-label).", ge=0, lt=1
+    )
+    epochs: int = setting(40, "At most; early stopping decides.", gt=0, strict=True)
+    patience: int = setting(10, "Epochs without a better validation criterion, then stop.", gt=0, strict=True)
+    batch_size: int = setting(32, "Sequences per batch.", gt=0, strict=True)
+    lr: float = setting(3e-3, "AdamW's learning rate.", gt=0, allow_inf_nan=False)
+    weight_decay: float = setting(0.01, "AdamW's decoupled weight decay.", ge=0, allow_inf_nan=False)
+    cosine: bool = setting(
+        True, "Cosine decay of the learning rate over --epochs, or a constant rate.", option="--cosine/--no-cosine"
+    )
+    monitor: Literal["loss", "roc_auc", "balanced_accuracy", "accuracy"] = setting(
+        "loss", "The criterion out of sample: early stopping, the penalties, the choice of the model."
+    )
+    ensemble: int = setting(1, "Members from consecutive seeds, averaged.", gt=0, strict=True)
+    seed: int = setting(0, "Seeds the split, the weights and the batches.")
+    threads: int = setting(1, "Intra-op threads (1 is fastest for small models).", gt=0, strict=True)
+
+
+class LinearConfig(Section):
+    """The linear paths beside the network, and how much of the model they are."""
+
+    linear_weight: float | Literal["auto"] = setting(
+        "auto",
+        "The linear path's share of the model's logits: auto (chosen on the training data: the linear path "
+        "alone, fused with the network at 0.75/0.5/0.25, or the network alone, the network only where it wins "
+        "beyond chance), or a number in [0, 1] (0: the network alone, 1: the path alone, no network trained).",
+    )
+    linear_features: Literal["auto", "raw", "minirocket", "minirocket+diff"] = setting(
+        "auto",
+        "The linear paths: auto (numeric: the values' logistic regression and ridge classifiers on MiniRocket's "
+        "10,000 random-convolution features, and on those plus 10,000 of the first differences, the best by "
+        "cross-validation; SMILES: n-grams), or name one to use it.",
+    )
+    linear_model: Literal["auto", "logistic", "ridge"] = setting(
+        "auto",
+        "The named path's classifier (auto: ridge on MiniRocket's features, logistic otherwise): a logistic "
+        "regression (penalty by k-fold), or a ridge classifier (penalty and calibration by leave-one-out: "
+        "MiniRocket's protocol). The logistic baseline row stays.",
+    )
+
+    @field_validator("linear_weight", mode="before")
+    @classmethod
+    def _weight(cls, value):
+        if isinstance(value, str) and value != "auto":
+            try:
+                value = float(value)
+            except ValueError:
+                raise ValueError(f"expected auto or a number in [0, 1], got {value!r}") from None
+        if value != "auto" and (isinstance(value, bool) or not 0 <= value <= 1):
+            raise ValueError(f"expected auto or a number in [0, 1], got {value!r}")
+        return value
+
+
+class ClassifyConfig(Tree):
+    """Every setting of a classifier, in six sections."""
+
+    data: DataConfig = DataConfig()
+    smiles: SmilesConfig = SmilesConfig()
+    split: SplitConfig = SplitConfig()
+    model: ModelConfig = ModelConfig()
+    train: TrainConfig = TrainConfig()
+    linear: LinearConfig = LinearConfig()
+
+
+def legacy(saved: dict) -> dict:
+    """A config.json "config" of the flat form (runs saved before the tree) as flat settings."""
+    return dict(saved)

@@ -30,26 +30,26 @@ MAX_STAT_ROWS = 1000  # classifier unit statistics: at most this many test seque
 
 def explain_classifier(clf: SequenceClassifier, index, data, steps) -> dict:
     if data is not None:
-        labelled = clf._sequences(read_labelled_table(data, "--data"), "--data", labels_required=False)
+        labelled = clf.sequences(read_labelled_table(data, "--data"), "--data", labels_required=False)
         seqs, actual = labelled.sequences, None
-        if clf.vocab is not None and clf.config.canonical:
+        if clf.state.vocab is not None and clf.config.smiles.canonical:
             from ..data.smiles import canonicalize
 
             seqs.smiles = canonicalize(seqs.smiles)
     else:
-        source = clf.source.get("data")
+        source = clf.state.source.get("data")
         if source is None:
             raise LstmkitError("--data: this run was trained on a DataFrame; pass the data to explain")
-        seqs, actual = clf.split(source, clf.source.get("test"), classes=clf.classes)["parts"]["test"]
+        seqs, actual = clf.split(source, clf.state.source.get("test"), classes=clf.state.classes)["parts"]["test"]
     row = 0 if index is None else index
     if not 0 <= row < len(seqs):
         raise LstmkitError(f"--index: expected 0 to {len(seqs) - 1}, got {row}")
-    x, n = clf._encode(seqs)
-    tokens = clf.vocab is not None
+    x, n = clf.encode(seqs)
+    tokens = clf.state.vocab is not None
     L = int(n[0, row] if tokens else n[row])
     members = [copy.deepcopy(m).double().eval() for m in clf.model]
     with torch.no_grad():
-        proba = clf._proba(
+        proba = clf.network_proba(
             x[:, row : row + 1] if tokens else x[row : row + 1], n[:, row : row + 1] if tokens else n[row : row + 1]
         )[0]
     k = int(np.argmax(proba))
@@ -57,23 +57,23 @@ def explain_classifier(clf: SequenceClassifier, index, data, steps) -> dict:
 
     if tokens:
         ids = torch.as_tensor(x[0, row, :L])
-        V = len(clf.vocab)
+        V = len(clf.state.vocab)
         inp = F.one_hot(ids, V).double()  # attribution per token = its one-hot entry's share
 
         def f(batch):
             probs = [
-                _probs(m.from_embedded(batch[0] @ m.embed.weight, lengths(len(batch[0]))), clf.multilabel)
+                _probs(m.from_embedded(batch[0] @ m.embed.weight, lengths(len(batch[0]))), clf.state.multilabel)
                 for m in members
             ]
             return torch.log(torch.stack(probs).mean(0)[:, k])
 
         groups = [[F.one_hot(torch.tensor(s), L).bool()[:, None].expand(L, V)] for s in range(L)]
-        labels = [clf.vocab.tokens[i] for i in ids.tolist()]
+        labels = [clf.state.vocab.tokens[i] for i in ids.tolist()]
     else:
         inp = torch.as_tensor(x[row, :L]).double()
 
         def f(batch):
-            probs = [_probs(m(batch[0], lengths(len(batch[0]))), clf.multilabel) for m in members]
+            probs = [_probs(m(batch[0], lengths(len(batch[0]))), clf.state.multilabel) for m in members]
             return torch.log(torch.stack(probs).mean(0)[:, k])
 
         w = max(1, round(L / 20))
@@ -87,9 +87,9 @@ def explain_classifier(clf: SequenceClassifier, index, data, steps) -> dict:
         layers = _classifier_units(members[0], clf, x, n, tokens)
     attr = attr.numpy()
     per_step = attr.sum(-1)
-    per_channel = {c: float(attr[:, j].sum()) for j, c in enumerate(clf.channels)} if not tokens else None
-    name = str(clf.classes[k])
-    truth = None if actual is None else (str(clf.classes[actual[row]]) if not clf.multilabel else None)
+    per_channel = {c: float(attr[:, j].sum()) for j, c in enumerate(clf.state.channels)} if not tokens else None
+    name = str(clf.state.classes[k])
+    truth = None if actual is None else (str(clf.state.classes[actual[row]]) if not clf.state.multilabel else None)
     lw = clf.choice.weight  # with a linear path the attributions cover the network, not the fusion
     summary = [
         f"Explained: {'test ' if data is None else ''}row {row} (id {seqs.ids[row]}); the "
@@ -97,7 +97,7 @@ def explain_classifier(clf: SequenceClassifier, index, data, steps) -> dict:
         + (f"; the actual class is {truth}." if truth is not None else ".")
     ]
     if lw:
-        fused = clf._fused(proba[None], seqs.subset(np.array([row])))[0]
+        fused = clf.fused_proba(proba[None], seqs.subset(np.array([row])))[0]
         summary[0] += (
             f" The model ({clf.choice.label()}) gives {fused[k]:.3f}; what follows explains the network"
             + (", which it does not use." if lw == 1 else ".")
@@ -147,13 +147,13 @@ def explain_classifier(clf: SequenceClassifier, index, data, steps) -> dict:
             "per_channel": per_channel,
             "occlusion": {"window": 1 if tokens else w, "delta": occ.tolist()},
         },
-        "cell": clf.config.cell,
+        "cell": clf.config.model.cell,
     }
     result["_arrays"] = {
         "input": inp.numpy() if not tokens else None,
         "trace": trace,
         "pool_weights": weights,
-        "stride": clf.config.conv_stride if clf.config.conv_channels else 1,
+        "stride": clf.config.model.conv_stride if clf.config.model.conv_channels else 1,
     }
     return result
 
@@ -197,5 +197,5 @@ def _classifier_units(net, clf, x, n, tokens) -> list[dict]:
             collected.setdefault(name, []).append(v[:, valid].numpy())
     merged = {k: np.concatenate(v, 1) for k, v in collected.items()}
     D = net.encoder.num_directions
-    per = [unit_statistics({k: v[j] for k, v in merged.items()}, clf.config.cell) for j in range(len(merged["h"]))]
+    per = [unit_statistics({k: v[j] for k, v in merged.items()}, clf.config.model.cell) for j in range(len(merged["h"]))]
     return unit_layers(per, D)

@@ -92,13 +92,13 @@ def train_folds(train_members, fit_rows, folds, per_fold: int, tokens: bool, net
 
 def train_members(build, cfg, train_part, val_part, first: int, n_classes: int, tokens: bool, score, quiet,
                   checkpoint_dir, resume) -> tuple[list, list[History]]:  # fmt: skip
-    """`cfg.ensemble` networks made by build(), from seeds cfg.seed + first, ..., each trained by
+    """`cfg.train.ensemble` networks made by build(), from seeds cfg.train.seed + first, ..., each trained by
     train() (checkpoints in checkpoint_dir/member<k>). -> (networks, histories)."""
     import pathlib
 
     members, histories = [], []
-    for member in range(first, first + cfg.ensemble):
-        torch.manual_seed(cfg.seed + member)
+    for member in range(first, first + cfg.train.ensemble):
+        torch.manual_seed(cfg.train.seed + member)
         net = build()
         folder = pathlib.Path(checkpoint_dir) / f"member{member}" if checkpoint_dir else None
         histories.append(train(net, cfg, train_part, val_part, n_classes, tokens, score, quiet, folder, resume))
@@ -110,8 +110,8 @@ def train(net, cfg, train_part, val_part, n_classes: int, tokens: bool, score, q
     """train_part, val_part: (x, n, y); score(y, proba): the criterion early stopping reads."""
     x, n, y = train_part
     xt, nt, yt = (torch.as_tensor(a) for a in (x, n, y))
-    weights = loss_weights(y, cfg.class_weights, n_classes)
-    gen = torch.Generator().manual_seed(cfg.seed)
+    weights = loss_weights(y, cfg.train.class_weights, n_classes)
+    gen = torch.Generator().manual_seed(cfg.train.seed)
     multilabel = y.ndim == 2
 
     # Length buckets: sort each stretch of 32 batches by length, then shuffle the batches. A
@@ -119,19 +119,19 @@ def train(net, cfg, train_part, val_part, n_classes: int, tokens: bool, score, q
     # (9 to 250 tokens) an epoch took about 2.5x less time in one before/after run.
     lengths = nt.reshape(-1, len(y)).max(0).values  # per row, its longest variant
     bucket = bool((lengths.min() < lengths.max()).item())
-    passes = passes_per_epoch(len(y), cfg.batch_size)
+    passes = passes_per_epoch(len(y), cfg.train.batch_size)
 
     def batches():
         order = torch.cat([torch.randperm(len(y), generator=gen) for _ in range(passes)])
         if bucket:
-            stretch = 32 * cfg.batch_size
+            stretch = 32 * cfg.train.batch_size
             order = torch.cat([part[lengths[part].argsort()] for part in order.split(stretch)])
-            cuts = list(order.split(cfg.batch_size))
+            cuts = list(order.split(cfg.train.batch_size))
             order = torch.cat([cuts[k] for k in torch.randperm(len(cuts), generator=gen)])
-        for k in range(0, len(order), cfg.batch_size):
-            rows = order[k : k + cfg.batch_size]
+        for k in range(0, len(order), cfg.train.batch_size):
+            rows = order[k : k + cfg.train.batch_size]
             if tokens:  # one variant per molecule per batch: canonical or a randomised one
-                pick = torch.randint(0, xt.shape[0], (len(rows),), generator=gen) if cfg.augment else 0
+                pick = torch.randint(0, xt.shape[0], (len(rows),), generator=gen) if cfg.smiles.augment else 0
                 xb, nb = xt[pick, rows], nt[pick, rows]
             else:
                 xb, nb = xt[rows], nt[rows]
@@ -140,12 +140,11 @@ def train(net, cfg, train_part, val_part, n_classes: int, tokens: bool, score, q
 
     def loss_fn(batch):
         xb, nb, yb = batch
-        return _loss(net(xb, nb), yb, weights, cfg.label_smoothing)
+        return _loss(net(xb, nb), yb, weights, cfg.train.label_smoothing)
 
     xv, nv, yv = val_part
 
     def validate():
         return score(yv, proba([net], xv, nv, tokens, multilabel))
 
-    return fit(net, batches, loss_fn, validate, cfg.epochs, cfg.patience, cfg.lr, cfg.weight_decay, cfg.cosine,
-               checkpoint_dir=folder, resume=resume, quiet=quiet)  # fmt: skip
+    return fit(net, batches, loss_fn, validate, cfg.train, folder, resume, quiet)

@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 
 from .._version import __version__
-from ..config import LstmkitError
+from ..config import LstmkitError, SettingError
 
 console = Console()
 
@@ -20,6 +20,11 @@ def _one_line_errors(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
+        except SettingError as err:  # the library names the setting; here, its option
+            from .options import OPTION_OF
+
+            click.echo(f"error: {OPTION_OF.get(err.field, err.field)}: {err.detail}", err=True)
+            sys.exit(2)
         except LstmkitError as err:
             click.echo(f"error: {err}", err=True)
             sys.exit(2)

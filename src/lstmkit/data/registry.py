@@ -38,6 +38,24 @@ class DatasetInfo:
     test_file: str | None = None  # classify: the official test split, if the data set has one
     settings: dict = field(default_factory=dict)  # model settings measured best here (docs/classify.md)
 
+    def defaults(self) -> dict:
+        """The settings this data set brings, flat, as a partial config: its columns, frequency
+        and season, and the model settings measured best on it. They fill what the user did not
+        set (config.Tree.merged), the one way a data set's defaults enter a run."""
+        if self.task == "forecast":
+            own = {
+                "time": self.time,
+                "target": self.target,
+                "series": self.series,
+                "freq": self.frequency,
+                "season": self.season,
+                "window": self.window,
+                "duplicates": self.duplicates,
+            }
+        else:
+            own = {"label_col": self.label.split(",") if self.label else None, "smiles_col": self.smiles}
+        return {k: v for k, v in {**own, **self.settings}.items() if v is not None}
+
     @property
     def path(self):
         return resources.files("lstmkit.data").joinpath("files", self.file)

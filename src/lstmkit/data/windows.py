@@ -28,6 +28,16 @@ class Splits:
     test_start: pd.Timestamp  # first time of the test period
     test_end: pd.Timestamp | None = None  # first time after it (a backtest fold); None: to the end
 
+    def to_dict(self) -> dict:
+        return {"val_start": str(self.val_start), "test_start": str(self.test_start)} | (
+            {"test_end": str(self.test_end)} if self.test_end is not None else {}
+        )
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Splits:
+        end = d.get("test_end")
+        return cls(pd.Timestamp(d["val_start"]), pd.Timestamp(d["test_start"]), None if end is None else pd.Timestamp(end))
+
 
 @dataclass
 class SeriesArrays:

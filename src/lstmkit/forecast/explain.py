@@ -23,6 +23,7 @@ from ..attribution import (
 from ..config import LstmkitError
 from ..data.io import series_id
 from .estimator import Forecaster
+from .schemes import scheme_of
 
 __all__ = ["explain_forecaster"]
 
@@ -30,7 +31,8 @@ __all__ = ["explain_forecaster"]
 def explain_forecaster(fc: Forecaster, index, time_at, data, steps) -> dict:
     from ..data.windows import TEST
 
-    cfg = fc.config
+    cfg, state = fc.config, fc.state
+    scheme = scheme_of(cfg.train)
     arrays, designs = fc.series_arrays(data)
     if time_at is not None:
         try:
@@ -57,31 +59,29 @@ def explain_forecaster(fc: Forecaster, index, time_at, data, steps) -> dict:
         t = int(origins[k])
     if np.isnan(d[t]).any():
         raise LstmkitError(f"--time: {a.times[t]} has too little history for the AR lags")
-    span = cfg.window if cfg.scheme == "windows" else max(cfg.window, min(3 * fc.season, 168))
+    span = scheme.explain_span(state.season)
     span = min(span, t + 1)
     net = copy.deepcopy(fc.model).double().eval()
     x_all = torch.as_tensor(np.nan_to_num(a.x)).double()
-    qi = fc._median_index()
-    scaler = fc.scaler_y.get(series_id(a.series))
+    qi = cfg.model.median_index
+    scaler = state.scaler_y.get(series_id(a.series))
     std, mean = float(scaler.std[0]), float(scaler.mean[0])
     with torch.no_grad():  # the state the shown steps start from: no gradient, so the fused kernel
         state0 = None
-        if cfg.scheme == "every-step" and t + 1 > span:
+        if scheme.stateful and t + 1 > span:
             _, state0 = net.lstm(x_all[None, : t + 1 - span])
 
     def f(batch):
         xb, db = batch
-        state = None if state0 is None else tuple(s.expand(-1, len(xb), -1).contiguous() for s in state0)
-        h, _ = net.lstm(xb, state)
-        out = net.head(h[:, -1]).view(len(xb), net.horizon, net.n_quantiles)
-        return (out[:, 0, qi] + net.skip(db)[:, 0]) * std  # the target's units
+        start = None if state0 is None else tuple(s.expand(-1, len(xb), -1).contiguous() for s in state0)
+        return net.point_forecast(xb, db[:, None], start, qi, last=True)[:, 0, 0] * std  # the target's units
 
     x_span, d_t = x_all[t + 1 - span : t + 1], torch.as_tensor(d[t]).double()
     P, C = a.past.shape[1], a.calendar_next.shape[1]
-    p, q = fc.ar_order, min(fc.ar_order, fc.season)
+    p, q = state.ar_order, min(state.ar_order, state.season)
     n_stat = len(d_t) - (p + q * P + C + 1)  # the statistical models' forecasts, where the base holds them
     step_of, feature_of = _design_map(p, q, P, C, span, n_stat)
-    names = [cfg.target, *fc.past_covariates, "calendar", "AR error", "constant"]
+    names = [cfg.data.target, *state.past_covariates, "calendar", "AR error", "constant"]
     names += ["statistical models"] if n_stat else []
     x_feature = [0] + [1 + j for j in range(P)] + [1 + P] * C + [2 + P]
     groups = []
@@ -95,9 +95,9 @@ def explain_forecaster(fc: Forecaster, index, time_at, data, steps) -> dict:
         )
         occ = occlusion(f, [x_span, d_t], [torch.zeros_like(x_span), torch.zeros_like(d_t)], groups)
         with torch.no_grad():  # every-step runs from the series' start; windows from the window's
-            first = 0 if cfg.scheme == "every-step" else t + 1 - span
+            first = 0 if scheme.stateful else t + 1 - span
             _, _, traces = net.lstm(x_all[None, first : t + 1], return_gates=True)
-        layers = _forecaster_units(net, arrays, fc.config.cell)
+        layers = _forecaster_units(net, arrays, cfg.model.cell)
     ax, ad = ax.numpy(), ad.numpy()
     per_step = ax.sum(1)
     older = 0.0
@@ -114,13 +114,13 @@ def explain_forecaster(fc: Forecaster, index, time_at, data, steps) -> dict:
     times = [str(v) for v in a.times[t + 1 - span : t + 1]]
     pred = fx + mean
     actual = float(a.y[t, 0] * std + mean) if not np.isnan(a.y[t, 0]) else None
-    step = pd.tseries.frequencies.to_offset(fc.freq)
+    step = pd.tseries.frequencies.to_offset(state.freq)
     lag = np.arange(span)[::-1]  # steps back from the origin
     recent = max(1, min(3, span))
     summary = [
         f"Explained: the forecast for {a.times[t] + step} made at {a.times[t]} ({a.series}): {pred:.2f}"
         + (f" (actual {actual:.2f})" if actual is not None else "")
-        + f" {cfg.target}.",
+        + f" {cfg.data.target}.",
         f"Against an all-average input ({fb + mean:.2f}), the linear AR path moves it by {ad.sum():+.2f} and "
         f"the LSTM by {ax.sum():+.2f}"
         + (" (its correction was dropped by the LSTM gate: the forecast is the AR's)." if not _lstm_kept(fc) else "."),
@@ -128,15 +128,15 @@ def explain_forecaster(fc: Forecaster, index, time_at, data, steps) -> dict:
         f"{span} steps shown"
         + (
             # the forecast is one step ahead: a season before it is season - 1 steps back from the origin
-            f"; the step a season before the forecast's ({fc.season - 1} back) "
-            f"{share(per_step, lag == fc.season - 1):.0%}"
-            if fc.season <= span
+            f"; the step a season before the forecast's ({state.season - 1} back) "
+            f"{share(per_step, lag == state.season - 1):.0%}"
+            if state.season <= span
             else ""
         )
         + ".",
         "By input: "
         + ", ".join(f"{k} {v:+.2f}" for k, v in sorted(per_feature.items(), key=lambda kv: -abs(kv[1])))
-        + f" ({cfg.target} units).",
+        + f" ({cfg.data.target} units).",
         memory_summary(layers),
     ]
     result = {
@@ -154,7 +154,7 @@ def explain_forecaster(fc: Forecaster, index, time_at, data, steps) -> dict:
         "layers": layers,
         "attribution": {
             "method": "integrated_gradients",
-            "output": f"step-1 forecast of {cfg.target} ({'median' if cfg.quantiles else 'point'}), target units",
+            "output": f"step-1 forecast of {cfg.data.target} ({'median' if cfg.model.quantiles else 'point'}), target units",
             "baseline": "every input at its training mean (zero after scaling), calendar and constant zero",
             "f_x": fx + mean,
             "f_baseline": fb + mean,
@@ -167,7 +167,7 @@ def explain_forecaster(fc: Forecaster, index, time_at, data, steps) -> dict:
             "lstm": float(ax.sum()),
             "occlusion": {"window": 1, "delta": occ.tolist()},
         },
-        "cell": cfg.cell,
+        "cell": cfg.model.cell,
     }
     trace = {k: v[:, 0, -span:].numpy() for k, v in traces.items()}
     result["_arrays"] = {

@@ -16,7 +16,7 @@ import torch
 
 from ..data.windows import TRAIN, VAL
 
-__all__ = ["EveryStep", "Windows", "forecast", "forecast_all", "loss_of", "validation_loss"]
+__all__ = ["SCHEMES", "EveryStep", "Scheme", "Windows", "loss_of", "scheme_of"]
 
 
 def loss_of(out: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, quantiles: list[float]) -> torch.Tensor:
@@ -37,7 +37,9 @@ def _tensor(a) -> torch.Tensor:
     return torch.as_tensor(np.nan_to_num(a), dtype=torch.float32)
 
 
-class Windows:
+class _WindowBatches:
+    """Every training origin as one sample of its last `window` steps; shuffled mini-batches."""
+
     def __init__(self, arrays, designs, window, batch_size, quantiles, generator):
         self.batch_size, self.quantiles, self.generator = batch_size, quantiles, generator
         xs, ds, ys = [], [], []
@@ -63,7 +65,9 @@ class Windows:
         return loss_of(out[:, -1], y, torch.ones(len(y), dtype=torch.bool), self.quantiles)
 
 
-class EveryStep:
+class _ChunkBatches:
+    """Contiguous pieces side by side, walked in chunks with the state carried (truncated BPTT)."""
+
     def __init__(self, arrays, designs, window, batch_size, chunk, quantiles, generator):
         self.arrays, self.designs = arrays, designs
         self.burn_in, self.chunk, self.quantiles, self.generator = window, chunk, quantiles, generator
@@ -105,6 +109,158 @@ class EveryStep:
         return loss_of(out, y, m, self.quantiles)
 
 
+class Scheme:
+    """A way to train and run a ForecastNet on the forecaster's arrays: its batches and loss, its
+    forecasts at every origin, its validation loss, and the span of steps an explanation shows.
+    `train` is the forecast's TrainConfig (forecast/config.py)."""
+
+    name = ""
+    stateful = False  # True: every origin sees the whole history through the carried state
+
+    def __init__(self, train):
+        self.window, self.batch_size, self.chunk = train.window, train.batch_size, train.chunk
+
+    def batches(self, arrays, designs, quantiles, generator):
+        """An object with .batches() (one epoch) and .loss(model, batch): what train.fit runs."""
+        raise NotImplementedError
+
+    def forecast(self, model, a, d) -> np.ndarray:
+        """Forecasts (T, H, Q) at every origin of one series; NaN where there is too little history."""
+        raise NotImplementedError
+
+    def forecast_all(self, model, arrays, designs) -> list[np.ndarray]:
+        """`forecast` for many series."""
+        return [self.forecast(model, a, d) for a, d in zip(arrays, designs, strict=True)]
+
+    def validation_loss(self, model, arrays, designs, quantiles):
+        """The validation loss, as a function of the current weights."""
+        raise NotImplementedError
+
+    def explain_span(self, season: int) -> int:
+        """Steps before an origin an explanation attributes over: what the model reads."""
+        return self.window
+
+
+class Windows(Scheme):
+    """The article's recipe: each origin is a sample of its last `window` steps, read from a zero
+    state; shuffled mini-batches."""
+
+    name = "windows"
+
+    def batches(self, arrays, designs, quantiles, generator):
+        return _WindowBatches(arrays, designs, self.window, self.batch_size, quantiles, generator)
+
+    def forecast(self, model, a, d) -> np.ndarray:
+        """Each origin sees its last `window` steps from a zero state."""
+        window = self.window
+        T = len(a.times)
+        model.eval()
+        out = np.full((T, model.horizon, model.n_quantiles), np.nan)
+        idx = np.flatnonzero(_has_window(d, window))
+        for k in range(0, len(idx), 4096):
+            part = idx[k : k + 4096]
+            steps = part[:, None] + np.arange(-window + 1, 1)[None, :]
+            with torch.no_grad():
+                pred, _ = model(_tensor(a.x[steps]), _tensor(d[part])[:, None, :])
+            out[part] = pred[:, -1].numpy()
+        return out
+
+    def validation_loss(self, model, arrays, designs, quantiles):
+        parts = _validation_parts(arrays, designs)
+
+        def validate_windows():
+            preds = self.forecast_all(model, [a for a, *_ in parts], [d for _, d, *_ in parts])
+            p = torch.as_tensor(np.concatenate([pred[m] for pred, (_, _, m, _) in zip(preds, parts, strict=True)]))
+            y = torch.as_tensor(np.concatenate([a.y[m] for a, _, m, _ in parts]), dtype=p.dtype)
+            return float(loss_of(p, y, ~torch.isnan(p[..., 0, 0]), quantiles))
+
+        return validate_windows
+
+
+class EveryStep(Scheme):
+    """Contiguous pieces side by side, a loss at every step after a burn-in of `window` steps,
+    the state carried from chunk to chunk (truncated BPTT); each series runs once from its start
+    at evaluation, statefully, so every forecast sees the whole history."""
+
+    name = "every-step"
+    stateful = True
+
+    def batches(self, arrays, designs, quantiles, generator):
+        return _ChunkBatches(arrays, designs, self.window, self.batch_size, self.chunk, quantiles, generator)
+
+    def forecast(self, model, a, d) -> np.ndarray:
+        """The series runs once from its start: every origin sees the whole history."""
+        model.eval()
+        with torch.no_grad():
+            out, _ = model(_tensor(a.x)[None], _tensor(d)[None])
+        out = out[0].numpy()
+        out[np.isnan(d).any(1)] = np.nan
+        return out
+
+    def forecast_all(self, model, arrays, designs, group: int = 64) -> list[np.ndarray]:
+        """Up to `group` series as one padded batch: the LSTM is causal and the padding sits after
+        each series' end, so nothing changes but the speed (one call over N series costs about
+        what one series does, the steps being latency-bound)."""
+        model.eval()
+        out = []
+        for k in range(0, len(arrays), group):
+            part = list(zip(arrays[k : k + group], designs[k : k + group], strict=True))
+            T = max(len(a.times) for a, _ in part)
+            x = np.zeros((len(part), T, part[0][0].x.shape[1]))
+            dd = np.zeros((len(part), T, part[0][1].shape[1]))
+            for j, (a, d) in enumerate(part):
+                x[j, : len(a.times)], dd[j, : len(a.times)] = a.x, np.nan_to_num(d)
+            with torch.no_grad():
+                pred, _ = model(_tensor(x), _tensor(dd))
+            for j, (a, d) in enumerate(part):
+                o = pred[j, : len(a.times)].numpy().copy()
+                o[np.isnan(d).any(1)] = np.nan
+                out.append(o)
+        return out
+
+    def validation_loss(self, model, arrays, designs, quantiles):
+        """The series are padded into batches once, cut after their last validation origin, and
+        each call is one forward pass (measured: rebuilding them every epoch took a quarter of the
+        training time)."""
+        parts = _validation_parts(arrays, designs)
+        groups = []
+        for k in range(0, len(parts), 64):
+            chunk = parts[k : k + 64]
+            T = max(end for *_, end in chunk)
+            x = np.zeros((len(chunk), T, chunk[0][0].x.shape[1]), np.float32)
+            dd = np.zeros((len(chunk), T, chunk[0][1].shape[1]), np.float32)
+            mask = np.zeros((len(chunk), T), bool)
+            y = np.zeros((len(chunk), T, chunk[0][0].y.shape[1]), np.float32)
+            for j, (a, d, m, end) in enumerate(chunk):
+                x[j, :end], dd[j, :end] = np.nan_to_num(a.x[:end]), np.nan_to_num(d[:end])
+                mask[j, :end], y[j, :end] = m[:end], np.nan_to_num(a.y[:end])
+            groups.append(tuple(torch.from_numpy(v) for v in (x, dd, mask, y)))
+
+        def validate():
+            total, count = 0.0, 0
+            for x, dd, mask, y in groups:
+                pred, _ = model(x, dd)  # the LSTM is causal: padding after a series changes nothing
+                n = int(mask.sum())
+                total += float(loss_of(pred[mask], y[mask], torch.ones(n, dtype=torch.bool), quantiles)) * n
+                count += n
+            return total / max(count, 1)
+
+        return validate
+
+    def explain_span(self, season: int) -> int:
+        """The burn-in, or up to three seasons (at most a week of hours): the state carries more,
+        but attributions are shown over what a reader can see."""
+        return max(self.window, min(3 * season, 168))
+
+
+SCHEMES: dict[str, type[Scheme]] = {cls.name: cls for cls in (Windows, EveryStep)}
+
+
+def scheme_of(train) -> Scheme:
+    """The scheme a TrainConfig names."""
+    return SCHEMES[train.scheme](train)
+
+
 def _has_window(d: np.ndarray, window: int) -> np.ndarray:
     """Origins with a full lag design and a full window of history before them."""
     ok = ~np.isnan(d).any(1)
@@ -112,93 +268,13 @@ def _has_window(d: np.ndarray, window: int) -> np.ndarray:
     return ok
 
 
-def forecast_all(model, arrays, designs, scheme: str, window: int, group: int = 64) -> list[np.ndarray]:
-    """`forecast` for many series. every-step runs up to `group` series as one padded batch: the
-    LSTM is causal and the padding sits after each series' end, so nothing changes but the speed
-    (one call over N series costs about what one series does, the steps being latency-bound)."""
-    if scheme != "every-step":
-        return [forecast(model, a, d, scheme, window) for a, d in zip(arrays, designs, strict=True)]
-    model.eval()
-    out = []
-    for k in range(0, len(arrays), group):
-        part = list(zip(arrays[k : k + group], designs[k : k + group], strict=True))
-        T = max(len(a.times) for a, _ in part)
-        x = np.zeros((len(part), T, part[0][0].x.shape[1]))
-        dd = np.zeros((len(part), T, part[0][1].shape[1]))
-        for j, (a, d) in enumerate(part):
-            x[j, : len(a.times)], dd[j, : len(a.times)] = a.x, np.nan_to_num(d)
-        with torch.no_grad():
-            pred, _ = model(_tensor(x), _tensor(dd))
-        for j, (a, d) in enumerate(part):
-            o = pred[j, : len(a.times)].numpy().copy()
-            o[np.isnan(d).any(1)] = np.nan
-            out.append(o)
-    return out
-
-
-def forecast(model, a, d, scheme: str, window: int) -> np.ndarray:
-    """Forecasts (T, H, Q) at every origin of one series; NaN where there is too little history.
-
-    windows: each origin sees its last `window` steps from a zero state. every-step: the series
-    runs once from its start and every origin sees the whole history (stateful)."""
-    T = len(a.times)
-    model.eval()
-    if scheme == "every-step":
-        with torch.no_grad():
-            out, _ = model(_tensor(a.x)[None], _tensor(d)[None])
-        out = out[0].numpy()
-        out[np.isnan(d).any(1)] = np.nan
-        return out
-    out = np.full((T, model.horizon, model.n_quantiles), np.nan)
-    idx = np.flatnonzero(_has_window(d, window))
-    for k in range(0, len(idx), 4096):
-        part = idx[k : k + 4096]
-        steps = part[:, None] + np.arange(-window + 1, 1)[None, :]
-        with torch.no_grad():
-            pred, _ = model(_tensor(a.x[steps]), _tensor(d[part])[:, None, :])
-        out[part] = pred[:, -1].numpy()
-    return out
-
-
-def validation_loss(model, arrays, designs, scheme: str, window: int, quantiles: list[float]):
-    """The validation loss, as a function of the current weights. every-step: the series are
-    padded into batches once, cut after their last validation origin, and each call is one
-    forward pass (measured: rebuilding them every epoch took a quarter of the training time)."""
+def _validation_parts(arrays, designs) -> list[tuple]:
+    """(arrays, design, validation mask, end) of each series with a validation origin; end: one
+    after its last."""
     parts = []
     for a, d in zip(arrays, designs, strict=True):
         m = (a.split == VAL) & ~np.isnan(d).any(1)
         if m.any():
             end = int(np.flatnonzero(m)[-1]) + 1
             parts.append((a, d, m, end))
-    if scheme != "every-step":
-
-        def validate_windows():
-            preds = forecast_all(model, [a for a, *_ in parts], [d for _, d, *_ in parts], scheme, window)
-            p = torch.as_tensor(np.concatenate([pred[m] for pred, (_, _, m, _) in zip(preds, parts, strict=True)]))
-            y = torch.as_tensor(np.concatenate([a.y[m] for a, _, m, _ in parts]), dtype=p.dtype)
-            return float(loss_of(p, y, ~torch.isnan(p[..., 0, 0]), quantiles))
-
-        return validate_windows
-    groups = []
-    for k in range(0, len(parts), 64):
-        chunk = parts[k : k + 64]
-        T = max(end for *_, end in chunk)
-        x = np.zeros((len(chunk), T, chunk[0][0].x.shape[1]), np.float32)
-        dd = np.zeros((len(chunk), T, chunk[0][1].shape[1]), np.float32)
-        mask = np.zeros((len(chunk), T), bool)
-        y = np.zeros((len(chunk), T, chunk[0][0].y.shape[1]), np.float32)
-        for j, (a, d, m, end) in enumerate(chunk):
-            x[j, :end], dd[j, :end] = np.nan_to_num(a.x[:end]), np.nan_to_num(d[:end])
-            mask[j, :end], y[j, :end] = m[:end], np.nan_to_num(a.y[:end])
-        groups.append(tuple(torch.from_numpy(v) for v in (x, dd, mask, y)))
-
-    def validate():
-        total, count = 0.0, 0
-        for x, dd, mask, y in groups:
-            pred, _ = model(x, dd)  # the LSTM is causal: padding after a series changes nothing
-            n = int(mask.sum())
-            total += float(loss_of(pred[mask], y[mask], torch.ones(n, dtype=torch.bool), quantiles)) * n
-            count += n
-        return total / max(count, 1)
-
-    return validate
+    return parts

@@ -1,6 +1,7 @@
-"""The forecaster's linear autoregression: which one (lag order, levels or differences) and whether
-the LSTM's correction of it is worth keeping. Both decisions are made on the training and
-validation parts only; docs/forecasting.md ("Any series") has the measurements behind them.
+"""The forecaster's linear autoregression: which one (lag order, levels or differences), and how it
+is averaged with seasonal naive where validation is short. Both decisions are made on the training
+and validation parts only; docs/forecasting.md ("Any series") has the measurements behind them.
+Whether the LSTM's correction of it stays is forecast/correction.py's.
 
     choose_ar    least squares on the training origins for every lag order of the grid, in levels
                  and on differences (evaluate.fit_ar_forms); the order and form best on validation,
@@ -9,21 +10,16 @@ validation parts only; docs/forecasting.md ("Any series") has the measurements b
     combine_seasonal
                  where validation is too short to trust that choice, the AR's forecast averaged
                  with seasonal naive's, weighted by their validation errors (Bates & Granger)
-    gate_lstm    after training: keep the LSTM's correction of the point forecast only if it beats
-                 the AR on validation beyond chance (Diebold-Mariano); otherwise the forecast is
-                 the AR's, exactly
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 
 import numpy as np
-import torch
 
 from ..data.windows import TRAIN, VAL
-from ..evaluate import ADF_CRITICAL_5, DM_CRITICAL_5, adf_statistic, ar_forms_of_gram, diebold_mariano, fit_ar_forms
+from ..evaluate import ADF_CRITICAL_5, adf_statistic, ar_forms_of_gram, fit_ar_forms
 
 # AR lag orders tried (with one, two and three seasons, and the largest allowed): short lags, a day
 # to a week of hourly steps, a week to a year of daily ones.
@@ -35,8 +31,6 @@ LEVELS_MARGIN = 1.1
 # The LSTM's validation gain is tested only on at least this many validation origins per horizon
 # step (about that many independent errors); with fewer there is no telling, and the AR is kept.
 MIN_INDEPENDENT_ORIGINS = 20
-# The LSTM's correction is judged on at most this many groups of horizon steps.
-MAX_STEP_GROUPS = 4
 
 
 def lag_grid(max_lag: int, season: int, arrays) -> list[int]:
@@ -195,67 +189,3 @@ def unit_root(arrays) -> dict:
         return {"adf": None, "integrated": False}
     not_rejected = sum(w for s, w in zip(stats, weights, strict=True) if not s < ADF_CRITICAL_5)
     return {"adf": float(np.median(stats)), "integrated": bool(not_rejected >= sum(weights) / 2)}
-
-
-def step_groups(horizon: int) -> list[range]:
-    """The horizon steps the LSTM's correction is judged on together: each step up to
-    MAX_STEP_GROUPS steps, else that many contiguous groups (a day ahead: 6 hours each)."""
-    n = min(horizon, MAX_STEP_GROUPS)
-    edges = np.linspace(0, horizon, n + 1).round().astype(int)
-    return [range(lo, hi) for lo, hi in itertools.pairwise(edges)]
-
-
-def gate_lstm(model, arrays, designs, preds, coefficients, median: int, gate: str) -> dict:
-    """Keep the LSTM's correction of the point forecast, for each group of horizon steps
-    (step_groups), only if it beats the base alone there on validation beyond chance: a
-    one-sided Diebold-Mariano test (5%) on the per-origin squared errors over the group's steps,
-    with a Newey-West variance for their autocorrelation. Where not, the head's median rows of
-    those steps are zeroed in `model`, which makes the point forecast there the base exactly (the
-    untrained model); the other quantiles keep their trained spread. Early stopping alone picks
-    the best validation epoch even when the gain is noise (white noise, a random walk, 144 months
-    of airline passengers: 1.5-3.6% worse than the AR on test), and a correction that helps the
-    first hours can hurt the last (issue 21: kept or dropped per group). gate "off": always kept.
-
-    preds: the trained model's forecasts (T, H, Q) per series, as schemes.forecast_all gives."""
-    horizon = model.horizon
-    e_model, e_base = [], []
-    for a, d, pred in zip(arrays, designs, preds, strict=True):
-        point, base = pred[..., median], d @ coefficients
-        ok = (a.split == VAL) & ~np.isnan(point).any(1) & ~np.isnan(base).any(1)
-        e_model.append((point[ok] - a.y[ok]) ** 2)
-        e_base.append((base[ok] - a.y[ok]) ** 2)
-    e_model, e_base = np.concatenate(e_model), np.concatenate(e_base)  # (n, H)
-    enough = len(e_model) / horizon >= MIN_INDEPENDENT_ORIGINS  # overlapping h-step errors: ~n / h independent
-    groups, kept_steps = [], [True] * horizon
-    for steps in step_groups(horizon):
-        cols = list(steps)
-        diffs = e_model[:, cols].mean(1) - e_base[:, cols].mean(1)
-        t = diebold_mariano(diffs, cols[-1] + 1)  # errors overlap up to the group's last step
-        kept = bool(enough and t < -DM_CRITICAL_5) if gate == "test" else True
-        base_se = float(e_base[:, cols].sum())
-        groups.append(
-            {
-                "steps": [cols[0] + 1, cols[-1] + 1],
-                "kept": kept,
-                "dm_t": t,
-                "val_mse_ratio": float(e_model[:, cols].sum() / base_se) if base_se > 0 else None,
-            }
-        )
-        for h in cols:
-            kept_steps[h] = kept
-    dropped = [h for h in range(horizon) if not kept_steps[h]]
-    if dropped:
-        with torch.no_grad():
-            model.head.weight.view(horizon, model.n_quantiles, -1)[dropped, median] = 0.0
-            model.head.bias.view(horizon, model.n_quantiles)[dropped, median] = 0.0
-    base_se = float(e_base.sum())
-    return {
-        "kept": any(kept_steps),
-        "kept_steps": kept_steps,
-        "groups": groups,
-        "gate": gate,
-        "dm_t": groups[0]["dm_t"] if len(groups) == 1 else None,
-        "val_origins": len(e_model),
-        "enough_origins": enough,
-        "val_mse_ratio": float(e_model.sum() / base_se) if base_se > 0 else None,
-    }

@@ -1,4 +1,5 @@
-"""Small synthetic data sets the tests of several modules share (forecast, classify, explain)."""
+"""What the tests of several modules share: small synthetic data sets (forecast, classify, explain)
+and networks built from keyword settings."""
 
 from __future__ import annotations
 
@@ -41,3 +42,19 @@ def smiles_table():
     df["ring"] = [1.0 if "c1" in s else 0.0 for s in df["smiles"]]
     df.loc[::5, "ring"] = np.nan  # missing labels: masked out of the loss
     return df
+
+
+def classifier_net(n_outputs: int, input_size: int = 1, vocab_size: int | None = None, **model):
+    """A ClassifierNet from the classifier's model settings given as keywords."""
+    from lstmkit.classify.config import ModelConfig
+    from lstmkit.models import ClassifierNet
+
+    return ClassifierNet(ModelConfig(**model), n_outputs, input_size, vocab_size)
+
+
+def forecast_net(n_features: int, design_size: int, horizon: int = 1, quantiles=(), **model):
+    """A ForecastNet from the forecaster's model settings given as keywords."""
+    from lstmkit.forecast.config import ModelConfig
+    from lstmkit.models import ForecastNet
+
+    return ForecastNet(ModelConfig(horizon=horizon, quantiles=list(quantiles), **model), n_features, design_size)
