@@ -46,7 +46,7 @@ def article_recipe(fc: Forecaster, data: str, epochs: int, seed: int):
     """Train the recipe on lstmkit's own split of the same series; score lstmkit's test origins."""
     torch.manual_seed(seed)
     df = datasets.load(data) if data in datasets.DATASETS else read_table(data)
-    cfg = fc.config
+    cfg = fc.config.data
     segments = prepare(
         df, cfg.time, cfg.target, cfg.series, None, fc.state.freq, cfg.fill, cfg.max_gap, cfg.duplicates
     ).segments

@@ -151,7 +151,7 @@ def one(name: str, r: int, peer: bool) -> dict:
     row = {"data": name, "resample": r, "wall_seconds": wall, "train_seconds": clf.metrics["train_seconds"],
            "chosen": clf.metrics["selection"]["chosen"], "notes": clf.metrics["selection"]["notes"],
            "accuracy": {k: v["accuracy"] for k, v in clf.metrics["test"].items()},
-           "split": clf.split_sizes}  # fmt: skip
+           "split": clf.state.split}  # fmt: skip
     if peer:  # on the equal-length version where the series vary (the same rows, resampled alike)
         eq_train, eq_test, _ = load(name, equal=True)
         eq_train, eq_test = resample(eq_train, eq_test, settings, r)

@@ -96,7 +96,7 @@ def test_series_benchmark_rolls_statsforecast_as_its_user_would():
     out = series.user_statsforecast(fc, df)
     assert set(out) == {"auto_ets", "auto_theta", "auto_arima"}
     y = df["y"].to_numpy(float)
-    n_fit = int((pd.to_datetime(df["time"]) < fc.splits.test_start).sum())
+    n_fit = int((pd.to_datetime(df["time"]) < fc.state.splits.test_start).sum())
     params = statistical.fit("auto_theta", y[:n_fit], 1)
     test = fc.predictions
     origins = [int(np.flatnonzero(pd.to_datetime(df["time"]) == t - pd.DateOffset(years=1))[0]) for t in test["time"]]

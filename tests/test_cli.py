@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import typing
 
+import click
 import pytest
 from click.testing import CliRunner
 
 from lstmkit import CELLS
+from lstmkit.classify.config import ClassifyConfig
 from lstmkit.cli import main
+from lstmkit.forecast.config import ForecastConfig
 
 
 def run(*args):
@@ -115,8 +119,9 @@ def test_every_forecast_setting_is_an_option(tmp_path):
     small_forecast(data, out, "--num-layers", "2", "--dropout", "0.1", "--patience", "1", "--chunk", "8", "--max-lag",
                    "12", "--duplicates", "mean", "--val-fraction", "0.2", "--test-fraction", "0.3")  # fmt: skip
     cfg = json.loads((out / "config.json").read_text())["config"]
-    assert (cfg["dropout"], cfg["patience"], cfg["chunk"], cfg["max_lag"], cfg["duplicates"]) == (0.1, 1, 8, 12, "mean")
-    assert (cfg["train"], cfg["val"]) == (0.5, 0.2)
+    got = (cfg["model"]["dropout"], cfg["train"]["patience"], cfg["train"]["chunk"], cfg["base"]["max_lag"])
+    assert got == (0.1, 1, 8, 12) and cfg["data"]["duplicates"] == "mean"
+    assert (cfg["split"]["val"], cfg["split"]["test"]) == (0.2, 0.3)
     metrics = json.loads((out / "metrics.json").read_text())
     start = pd.Timestamp("2024-01-01")  # 400 hours, 399 between the first and the last
     assert pd.Timestamp(metrics["split"]["val_start"]) == start + pd.Timedelta(hours=200)  # ceil(0.5 * 399)
@@ -142,26 +147,26 @@ BAD_FORECASTS = [
     ),
     (
         ["--val-fraction", "0.5", "--test-fraction", "0.6"],
-        "error: split (--val-fraction, --test-fraction): train=-0.1, val=0.5 and test=0.6 must each be in (0, 1)",
+        "error: --val-fraction, --test-fraction: val=0.5 and test=0.6 leave no training period; keep their sum below 1",
     ),
-    (["--chunk", "0"], "error: --chunk: expected a positive integer, got 0"),
-    (["--patience", "0"], "error: --patience: expected a positive integer, got 0"),
-    (["--max-lag", "0"], "error: --max-lag: expected a positive integer, got 0"),
-    (["--dropout", "-0.5"], "error: --dropout: expected a value in [0, 1), got -0.5"),
+    (["--chunk", "0"], "error: --chunk: input should be greater than 0, got 0"),
+    (["--patience", "0"], "error: --patience: input should be greater than 0, got 0"),
+    (["--max-lag", "0"], "error: --max-lag: input should be greater than 0, got 0"),
+    (["--dropout", "-0.5"], "error: --dropout: input should be greater than or equal to 0, got -0.5"),
     (["SHORT"], "error: --data: every series is shorter than window + horizon + 1"),
-    (["--horizon", "0"], "error: --horizon: expected a positive integer, got 0"),
-    (["--window", "0"], "error: --window: expected a positive integer, got 0"),
-    (["--cell", "lsmt"], "error: cell: unknown cell 'lsmt'"),
+    (["--horizon", "0"], "error: --horizon: input should be greater than 0, got 0"),
+    (["--window", "0"], "error: --window: input should be greater than 0, got 0"),
+    (["--cell", "lsmt"], "error: --cell: unknown cell 'lsmt'"),
     (["--lstm-gate", "maybe"], "error: Invalid value for '--lstm-gate': 'maybe' is not one of 'test', 'off'."),
     (["--scheme", "bogus"], "error: Invalid value for '--scheme': 'bogus' is not one of 'every-step', 'windows'."),
     (["--no-such-option"], "error: No such option '--no-such-option'."),
-    (["--lr", "-1"], "error: --lr: expected a positive number, got -1.0"),  # once from inside torch.optim
-    (["--lr", "0"], "error: --lr: expected a positive number, got 0.0"),
-    (["--season", "0"], "error: --season: expected a positive integer, got 0"),
-    (["--season", "-2"], "error: --season: expected a positive integer, got -2"),  # once a NumPy traceback
+    (["--lr", "-1"], "error: --lr: input should be greater than 0, got -1.0"),  # once from inside torch.optim
+    (["--lr", "0"], "error: --lr: input should be greater than 0, got 0.0"),
+    (["--season", "0"], "error: --season: input should be greater than 0, got 0"),
+    (["--season", "-2"], "error: --season: input should be greater than 0, got -2"),  # once a NumPy traceback
     (["--quantiles", "0.1,0.9,0.1"], "error: --quantiles: each at most once, got 0.1 more than once"),
-    (["--threads", "0"], "error: --threads: expected a positive integer, got 0"),
-    (["--backtest", "-1"], "error: --backtest: expected a positive number of folds, got -1"),  # before the fit
+    (["--threads", "0"], "error: --threads: input should be greater than 0, got 0"),
+    (["--backtest", "-1"], "error: Invalid value for '--backtest': -1 is not in the range x>=0."),  # before the fit
     (["INF"], "error: --target: column 'temp' must be finite; row 5 holds inf"),  # was "loss became nan; lower --lr"
 ]
 
@@ -236,7 +241,7 @@ def test_classify_training_options_reach_the_config(tmp_path):
     r = run("classify", "--data", str(data), "--epochs", "2", "--hidden-size", "8", "--no-cosine",
             "--label-smoothing", "0.1", "--out", str(out), "--quiet")  # fmt: skip
     assert r.exit_code == 0, r.output
-    cfg = json.loads((out / "config.json").read_text())["config"]
+    cfg = json.loads((out / "config.json").read_text())["config"]["train"]
     assert cfg["cosine"] is False and cfg["label_smoothing"] == 0.1
 
 
@@ -247,16 +252,16 @@ BAD_CLASSIFY = [
     (["SHORTROW"], "error: --data: rows 2 are shorter than the header's 12 values"),
     (["TEXT"], "error: --data: column 't4' is not numeric (row 1: 'high')"),
     (["--pooling", "sum"], "error: Invalid value for '--pooling'"),
-    (["--cell", "lsmt"], "error: cell: unknown cell 'lsmt'"),
-    (["--linear-weight", "1.5"], "error: Invalid value for '--linear-weight': expected auto or a number in [0, 1]"),
-    (["--cv-folds", "1"], "error: Invalid value for '--cv-folds'"),
+    (["--cell", "lsmt"], "error: --cell: unknown cell 'lsmt'"),
+    (["--linear-weight", "1.5"], "error: --linear-weight: expected auto or a number in [0, 1], got 1.5"),
+    (["--cv-folds", "1"], "error: --cv-folds: input should be greater than or equal to 2, got 1"),
     (["--linear-features", "fft"], "error: Invalid value for '--linear-features'"),
     (["--linear-model", "svm"], "error: Invalid value for '--linear-model'"),
     (["--group-col", "ward"], "error: --group-col: no column 'ward' in"),
-    (["--lr", "-1"], "error: --lr: expected a positive number, got -1.0"),  # once from inside torch.optim
-    (["--weight-decay", "-1"], "error: --weight-decay: expected a number of 0 or more, got -1.0"),
-    (["--threads", "0"], "error: --threads: expected a positive integer, got 0"),  # once torch's RuntimeError
-    (["--label-smoothing", "1"], "error: --label-smoothing: expected a value in [0, 1), got 1.0"),
+    (["--lr", "-1"], "error: --lr: input should be greater than 0, got -1.0"),  # once from inside torch.optim
+    (["--weight-decay", "-1"], "error: --weight-decay: input should be greater than or equal to 0, got -1.0"),
+    (["--threads", "0"], "error: --threads: input should be greater than 0, got 0"),  # once torch's RuntimeError
+    (["--label-smoothing", "1"], "error: --label-smoothing: input should be less than 1, got 1.0"),
     (["INF"], "error: --data: column 't4' holds an infinite value (row 1); values must be finite"),
 ]
 
@@ -315,7 +320,7 @@ def test_explain_prints_what_it_found_and_refuses_bad_rows(tmp_path):
         (dict(kept=True, gate="test", dm_t=-2.57, val_mse_ratio=0.972), "kept (validation MSE 0.972x the base's, "
                                                                         "Diebold-Mariano t -2.57)"),
         (dict(kept=True, gate="off", dm_t=-1.0, val_mse_ratio=0.99),
-         "kept (validation MSE 0.990x the base's, --lstm-gate off)"),
+         "kept (validation MSE 0.990x the base's, --correction-test off)"),
         (dict(kept=False, gate="test", dm_t=-1.12, val_mse_ratio=0.972, val_origins=2550, enough_origins=True),
          "dropped: validation MSE 0.972x the base's, within chance (t -1.12, 2550 origins), so the model is the "
          "base"),
@@ -369,3 +374,31 @@ def test_forecast_says_which_series_had_no_target_value(tmp_path):
             "--series-col", "site", "--epochs", "1", "--out", str(tmp_path / "run"))  # fmt: skip
     assert r.exit_code == 0, r.output
     assert "left out, no target value at all: series b" in r.output
+
+
+@pytest.mark.parametrize("command, tree", [("forecast", ForecastConfig), ("classify", ClassifyConfig)])
+def test_every_setting_has_an_option_and_every_option_a_setting(command, tree):
+    """The options are generated from the config's fields: name, help, default and choices."""
+    cmd = main.commands[command]
+    options = {p.name: p for p in cmd.params if isinstance(p, click.Option)}
+    fields = {name: info for _, name, info in tree.leaves()}
+    own = {  # the command's own options: what to read and where to write, not settings of the model
+        "forecast": {"data", "lstm_gate", "backtest", "out", "resume", "quiet"},
+        "classify": {"data", "test_file", "out", "resume", "quiet"},
+    }
+    assert set(fields) <= set(options) and set(options) - set(fields) == own[command]
+    for name, info in fields.items():
+        option = options[name]
+        assert option.help.startswith(info.description), name
+        choices = typing.get_args(info.annotation) if typing.get_origin(info.annotation) is typing.Literal else None
+        if choices:
+            assert list(option.type.choices) == list(choices), name
+        if info.annotation is bool:
+            assert option.default == info.default, name
+
+
+def test_the_old_lstm_gate_option_still_works_and_says_it_is_deprecated(tmp_path):
+    data, out = small_csv(tmp_path / "d.csv"), tmp_path / "run"
+    r = small_forecast(data, out, "--lstm-gate", "off")
+    assert "--lstm-gate is deprecated; it is now --correction-test" in r.output
+    assert json.loads((out / "config.json").read_text())["config"]["base"]["correction_test"] == "off"

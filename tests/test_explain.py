@@ -45,7 +45,7 @@ def test_forecast_explain_writes_json_plots_and_report_section(forecast_run):
     assert any("linear AR" in line for line in result["summary"])
     kept = json.loads((forecast_run / "metrics.json").read_text())["lstm"]["kept"]
     line = next(line for line in result["summary"] if "linear AR path" in line)
-    assert ("dropped by the LSTM gate" in line) is not kept
+    assert ("dropped by the correction test" in line) is not kept
     if not kept:  # the gate zeroed the median head: the LSTM moves the point forecast by nothing
         assert att["lstm"] == pytest.approx(0.0, abs=1e-9)
 

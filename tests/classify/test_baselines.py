@@ -8,7 +8,7 @@ import pytest
 
 from lstmkit import LstmkitError
 from lstmkit.classify.baselines import criterion, fit_baselines, linear_candidates
-from lstmkit.classify.config import ClassifyConfig
+from lstmkit.classify.config import LinearConfig
 from lstmkit.classify.estimator import SequenceClassifier
 from lstmkit.data.scaling import Standardizer
 from helpers import smiles_table, waves
@@ -53,7 +53,7 @@ def test_majority_and_every_linear_path_with_its_out_of_sample_logits():
     classes, rows, y, folds, test, y_test = parts(waves(90))
     assert len(rows) == 72 and set(folds) == {0, 1, 2, 3, 4}  # small data: no validation part; 5 folds
     scaler = Standardizer.fit(np.concatenate(rows.values), rows.channels)
-    base = fit_baselines(ClassifyConfig(), rows, y, folds, test, len(classes), False, scaler, 24, log_loss)
+    base = fit_baselines(LinearConfig(), 0, (rows, y, folds, test), len(classes), False, scaler, 24, log_loss)
     prior = np.bincount(y, minlength=3) / len(y)
     np.testing.assert_allclose(base.test_proba["majority"], np.repeat(prior[None], len(test), 0))
     assert set(base.paths) == {"logistic", "minirocket", "minirocket+diff"} == set(base.oof)
@@ -74,6 +74,6 @@ def test_majority_and_every_linear_path_with_its_out_of_sample_logits():
 def test_minirocket_on_smiles_is_a_one_line_error():
     df = smiles_table()[["acid", "smiles"]]
     classes, rows, y, folds, test, _ = parts(df, smiles_col="smiles")
-    cfg = ClassifyConfig(linear_features="minirocket")
+    cfg = LinearConfig(linear_features="minirocket")
     with pytest.raises(LstmkitError, match="--linear-features minirocket: reads numeric sequences, not SMILES"):
-        fit_baselines(cfg, rows, y, folds, test, len(classes), True, None, 0, log_loss)
+        fit_baselines(cfg, 0, (rows, y, folds, test), len(classes), True, None, 0, log_loss)

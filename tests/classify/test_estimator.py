@@ -30,7 +30,7 @@ def test_a_small_training_set_is_passed_over_several_times_per_epoch(monkeypatch
     train, test = waves(33, seed=1), waves(150, seed=2)
     network = dict(label_col="kind", hidden_size=16, linear_weight=0, cv_max_rows=0)  # one network, alone
     clf = SequenceClassifier(**network).fit(train, test=test, quiet=True)
-    n_train = clf.split_sizes["train"]
+    n_train = clf.state.split["train"]
     assert n_train <= 32 and clf.metrics["passes_per_epoch"] == MIN_BATCHES  # one batch per pass
     assert clf.metrics["test"]["model"]["accuracy"] > 0.85  # 0.92
     monkeypatch.setattr(classify_network, "MIN_BATCHES", 1)  # one pass per epoch: 40 steps in all
@@ -53,8 +53,8 @@ def test_fit_scores_model_and_baselines_on_the_same_rows():
     assert test["model"]["accuracy"] > 0.85  # the shapes are easy; the majority guess gets 1/3
     assert test["majority"]["roc_auc"] == 0.5
     # 96 training sequences: small data, 5 folds, no validation part
-    assert clf.split_sizes == {"train": 96, "val": 0, "test": 24, "given_test_file": False, "groups": None, "folds": 5}
-    assert clf.classes == ["ramp", "sine", "square"]
+    assert clf.state.split == {"train": 96, "val": 0, "test": 24, "given_test_file": False, "groups": None, "folds": 5}
+    assert clf.state.classes == ["ramp", "sine", "square"]
     chosen = clf.metrics["selection"]
     assert chosen["how"] == "5-fold cross-validation on the 96 training sequences" and chosen["criterion"] == "loss"
     linear = {"logistic", "minirocket", "minirocket+diff"}
@@ -64,11 +64,11 @@ def test_fit_scores_model_and_baselines_on_the_same_rows():
 def test_save_load_gives_identical_probabilities(tmp_path):
     clf = SequenceClassifier(**FAST, conv_channels=4, conv_stride=2).fit(waves(), quiet=True)
     clf.save(tmp_path / "run")
-    for name in ("config.json", "model.safetensors", "scaler.json", "metrics.json", "predictions.csv", "report.html"):
+    for name in ("config.json", "state.json", "model.safetensors", "metrics.json", "predictions.csv", "report.html"):
         assert (tmp_path / "run" / name).is_file(), name
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert {"model", "majority", "logistic"} <= set(metrics["test"]) and "train_seconds" in metrics
-    saved = json.loads((tmp_path / "run" / "config.json").read_text())["selection"]
+    saved = json.loads((tmp_path / "run" / "state.json").read_text())["selection"]
     assert saved == {"linear": clf.choice.linear, "kind": clf.linear.kind, "weight": clf.choice.weight,
                      "members": len(clf.model)}  # fmt: skip
     new = waves(30, seed=5)
@@ -81,7 +81,7 @@ def test_save_load_gives_identical_probabilities(tmp_path):
 def test_a_linear_path_alone_trains_no_network_and_saves_and_loads(tmp_path):
     clf = SequenceClassifier(**FAST, linear_weight=1, linear_features="minirocket").fit(waves(), quiet=True)
     assert len(clf.model) == 0 and "network" not in clf.metrics["test"] and clf.metrics["history"] is None
-    np.testing.assert_allclose(clf.test_proba, clf.linear.model.proba(clf.linear.features(clf.test_sequences)))
+    np.testing.assert_allclose(clf.test.proba, clf.linear.model.proba(clf.linear.features(clf.test.sequences)))
     clf.save(tmp_path / "run")
     assert "model: MiniRocket</td>" in (tmp_path / "run" / "report.html").read_text()
     again = SequenceClassifier.load(tmp_path / "run")
@@ -94,7 +94,7 @@ def test_given_test_file_and_ragged_long_and_multichannel(tmp_path):
     test.to_csv(tmp_path / "test.csv", index=False)
     train_csv, test_csv = str(tmp_path / "train.csv"), str(tmp_path / "test.csv")
     clf = SequenceClassifier(**FAST).fit(train_csv, test=test_csv, quiet=True)
-    assert clf.split_sizes["test"] == 30 and clf.split_sizes["given_test_file"]
+    assert clf.state.split["test"] == 30 and clf.state.split["given_test_file"]
     long = []
     for sid in range(40):
         n = 10 + sid % 7  # varying lengths: masked, not padded into the model
@@ -105,7 +105,7 @@ def test_given_test_file_and_ragged_long_and_multichannel(tmp_path):
     )
     with pytest.raises(LstmkitError, match=r"channels \['a', 'c'\]; the model was trained on \['a', 'b'\]"):
         clf.predict_proba(pd.concat(long).rename(columns={"b": "c"}))
-    assert clf.channels == ["a", "b"] and clf.metrics["test"]["model"]["n"] == 8
+    assert clf.state.channels == ["a", "b"] and clf.metrics["test"]["model"]["n"] == 8
     # ... and MiniRocket's features of ragged two-channel sequences and their differences, fused, saved, loaded
     settings = {**FAST, "label_col": "y", "linear_features": "minirocket+diff", "linear_weight": 0.5}
     clf = SequenceClassifier(**settings, id_col="sid", time_col="step").fit(pd.concat(long), quiet=True)
@@ -124,8 +124,8 @@ def test_given_test_file_and_ragged_long_and_multichannel(tmp_path):
 def test_a_wide_tables_steps_are_read_by_name_at_test_and_predict_time():
     df = waves(60)
     clf = SequenceClassifier(**{**FAST, "label_col": "kind"}).fit(df, quiet=True)
-    assert clf.config.value_cols == [f"v{k}" for k in range(24)]  # resolved, saved with the run
-    shuffled = df[["kind", *reversed(clf.config.value_cols)]]  # the same beats, columns in another order
+    assert clf.state.value_cols == [f"v{k}" for k in range(24)]  # resolved, saved with the run
+    shuffled = df[["kind", *reversed(clf.state.value_cols)]]  # the same beats, columns in another order
     pd.testing.assert_frame_equal(clf.predict_proba(shuffled), clf.predict_proba(df))
     said = r"--data: no value column 'v20' \(4 of the 24 read: v0, v1, v2, \.\.\., v23 \(24 columns\)\); "
     with pytest.raises(LstmkitError, match=said + r"the file has kind, v0, v1, \.\.\., v19 \(21 columns\)$"):
@@ -137,9 +137,9 @@ def test_a_wide_tables_steps_are_read_by_name_at_test_and_predict_time():
 def test_ensemble_averages_its_members():
     clf = SequenceClassifier(**FAST, ensemble=2, linear_weight=0, cv_max_rows=0).fit(waves(), quiet=True)
     assert len(clf.model) == 2 and len(clf.metrics["epochs"]) == 2
-    x, n = clf._encode(clf.test_sequences)
-    each = [clf._proba(x, n, [m]) for m in clf.model]
-    np.testing.assert_allclose(clf.test_proba, np.mean(each, 0))
+    x, n = clf.encode(clf.test.sequences)
+    each = [clf.network_proba(x, n, [m]) for m in clf.model]
+    np.testing.assert_allclose(clf.test.proba, np.mean(each, 0))
 
 
 def test_resume_continues_from_the_checkpoint(tmp_path):
@@ -158,10 +158,10 @@ def test_smiles_single_and_multi_label(augment):
     clf = SequenceClassifier(**{**FAST, "label_col": "acid"}, smiles_col="smiles", augment=augment, tta=augment).fit(
         df, quiet=True
     )
-    assert clf.vocab is not None and clf.metrics["vocabulary"] == len(clf.vocab)
+    assert clf.state.vocab is not None and clf.metrics["vocabulary"] == len(clf.state.vocab)
     assert np.isfinite(clf.metrics["test"]["logistic"]["roc_auc"])
     multi = SequenceClassifier(**{**FAST, "label_col": ["acid", "ring"]}, smiles_col="smiles").fit(df, quiet=True)
-    assert multi.multilabel and len(multi.metrics["test"]["model"]["per_label"]) == 2
+    assert multi.state.multilabel and len(multi.metrics["test"]["model"]["per_label"]) == 2
     proba = multi.predict_proba(df.head(4))
     assert list(proba.columns[-2:]) == ["p_acid", "p_ring"]
 
@@ -184,10 +184,10 @@ def test_the_linear_path_is_fused_into_the_prediction_and_saved(tmp_path, smiles
     path = clf.metrics["paths"][clf.choice.linear]
     assert path["penalty"] == clf.linear.model.l2 and path["classifier"] == ("ridge" if ridge else "logistic")
     # model = the fusion of the network's probabilities (re-derived here) and the linear path's logits
-    x, n = clf._encode(clf.test_sequences, clf.config.tta, clf.config.seed + 1)
-    network = clf._proba(x, n)
+    x, n = clf.encode(clf.test.sequences, clf.config.smiles.tta, clf.config.train.seed + 1)
+    network = clf.network_proba(x, n)
     if rocket:  # MiniRocket's features of the scaled values; the raw logistic stays a baseline row
-        scaled = [clf.scaler.transform(v) for v in clf.test_sequences.values]
+        scaled = [clf.state.scaler.transform(v) for v in clf.test.sequences.values]
         inputs = clf.linear.rocket.transform(scaled)
         if features == "minirocket+diff":  # a second bank on the differences, written out here
             inputs = np.hstack([inputs, clf.linear.rocket_diff.transform([v[1:] - v[:-1] for v in scaled])])
@@ -196,12 +196,12 @@ def test_the_linear_path_is_fused_into_the_prediction_and_saved(tmp_path, smiles
         assert inputs.shape[1] == width and clf.linear.model.W.shape == (width, 3)
         assert clf.metrics["logistic_l2"] == clf.metrics["paths"]["logistic"]["penalty"]
     elif smiles:
-        inputs = clf.linear.ngrams.transform(clf.test_sequences.smiles)
+        inputs = clf.linear.ngrams.transform(clf.test.sequences.smiles)
     else:  # the scaled values, one column per step
-        inputs = np.stack([clf.scaler.transform(v)[:, 0] for v in clf.test_sequences.values])
+        inputs = np.stack([clf.state.scaler.transform(v)[:, 0] for v in clf.test.sequences.values])
     logits = inputs @ clf.linear.model.W + clf.linear.model.b
-    np.testing.assert_allclose(clf.test_proba, fuse(network, logits, 0.4, False), atol=1e-12)
-    assert not np.allclose(clf.test_proba, network)
+    np.testing.assert_allclose(clf.test.proba, fuse(network, logits, 0.4, False), atol=1e-12)
+    assert not np.allclose(clf.test.proba, network)
     clf.save(tmp_path / "run")
     assert (tmp_path / "run" / "linear.safetensors").is_file()
     page = (tmp_path / "run" / "report.html").read_text()
@@ -246,7 +246,7 @@ def test_the_network_is_chosen_where_only_it_can_tell_the_classes_apart():
     best = min((v["criterion"], k) for k, v in chosen["judged"].items())[1]
     w = clf.choice.weight
     assert best == ("network" if w == 0 else f"network + {clf.choice.linear} (w = {w:g})")
-    np.testing.assert_allclose(clf.test_proba.sum(1), 1.0)
+    np.testing.assert_allclose(clf.test.proba.sum(1), 1.0)
 
 
 def test_a_network_at_chance_is_dropped_and_the_report_says_so(tmp_path):
@@ -283,12 +283,12 @@ def test_uea_ts_files_multivariate_of_varying_length(tmp_path):
     write(tmp_path / "toy_TEST.ts", 20, 3)
     train, test = str(tmp_path / "toy_TRAIN.ts"), str(tmp_path / "toy_TEST.ts")
     clf = SequenceClassifier(**{**FAST, "label_col": None}).fit(train, test=test, quiet=True)
-    assert clf.channels == ["dim_0", "dim_1"] and clf.classes == ["down", "up"] and clf.max_length == 20
+    assert clf.state.channels == ["dim_0", "dim_1"] and clf.state.classes == ["down", "up"] and clf.state.max_length == 20
     assert clf.metrics["test"]["model"]["n"] == 20 and clf.metrics["test"]["model"]["accuracy"] > 0.85
-    lengths = [len(v) for v in clf.test_sequences.values]
+    lengths = [len(v) for v in clf.test.sequences.values]
     assert min(lengths) == 12 and max(lengths) == 20  # each sequence at its own length
     proba = clf.predict_proba(str(tmp_path / "toy_TEST.ts"))
-    np.testing.assert_allclose(proba[["p_down", "p_up"]].to_numpy(), clf.test_proba)
+    np.testing.assert_allclose(proba[["p_down", "p_up"]].to_numpy(), clf.test.proba)
 
 
 def test_a_ts_file_without_aeon_or_malformed_is_one_line(tmp_path, monkeypatch):
@@ -307,9 +307,10 @@ def test_a_ts_file_without_aeon_or_malformed_is_one_line(tmp_path, monkeypatch):
 
 def test_an_embedded_data_sets_settings_fill_only_what_the_user_left_open():
     clf = SequenceClassifier(conv_channels=8)
-    train, test = clf._tables("ecg5000", None)
-    assert clf.config.conv_channels == 8 and clf.config.pooling == "mean+max" and clf.config.class_weights == "none"
-    assert len(train) == 500 and len(test) == 4500 and clf.config.label_col == ["label"]
+    train, test, name = clf._tables("ecg5000", None)
+    model = clf.config.model
+    assert model.conv_channels == 8 and model.pooling == "mean+max" and clf.config.train.class_weights == "none"
+    assert len(train) == 500 and len(test) == 4500 and clf.config.data.label_col == ["label"] and name == "ecg5000"
     with pytest.raises(LstmkitError, match="is a forecast data set; use `lstmkit forecast`"):
         SequenceClassifier()._tables("weather-nyc-hourly", None)
 
@@ -325,7 +326,8 @@ def test_groups_never_straddle_the_split(tmp_path):
     patients = df.patient.iloc[train.ids].to_numpy()
     assert all(len(set(folds[patients == p])) == 1 for p in set(patients)) and len(set(folds)) == 5
     clf.fit(df, quiet=True)
-    assert clf.split_sizes["groups"] == 30 and clf.channels == ["value"] and clf.max_length == 24  # not a value
+    s = clf.state
+    assert s.split["groups"] == 30 and s.channels == ["value"] and s.max_length == 24  # not a value
     assert len(clf.predict_proba(df.drop(columns="patient"))) == 120  # not needed to predict
     clf.save(tmp_path / "run")
     assert "30 groups of patient" in (tmp_path / "run" / "report.html").read_text()
@@ -366,7 +368,7 @@ def test_ecg5000_the_embedded_fusion_beats_its_parts_where_the_rare_classes_are(
     clf = SequenceClassifier(seed=0).fit("ecg5000", quiet=True)  # the data set's measured settings
     test, chosen = clf.metrics["test"], clf.metrics["selection"]
     # 500 training beats: large data, one network early-stopped on a validation part
-    assert clf.split_sizes == {"train": 449, "val": 51, "test": 4500, "given_test_file": True, "groups": None,
+    assert clf.state.split == {"train": 449, "val": 51, "test": 4500, "given_test_file": True, "groups": None,
                                "folds": 5}  # fmt: skip
     assert (clf.choice.linear, clf.choice.weight) == ("minirocket+diff", 0.5)  # set, not chosen: docs/classify.md
     assert chosen["judged"]["minirocket+diff"]["rows"] == 500 and chosen["judged"]["network"]["rows"] == 51

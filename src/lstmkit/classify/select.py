@@ -14,7 +14,7 @@ data alone, from out-of-sample predictions of the training rows.
 Then, on the rows the network was judged on: the linear path alone, the network fused with it at
 w = 0.75, 0.5, 0.25 (linear/paths.fuse), the network alone. The network enters only if the best of
 these beats the linear path alone by the criterion and beyond chance, one-sided at 1% (log loss: a
-paired t test of the rows' log losses, as the forecaster's LSTM gate; ROC-AUC and the other
+paired t test of the rows' log losses, as the forecaster's correction test; ROC-AUC and the other
 metrics: a paired bootstrap of the rows; 1%, not 5%, because those rows also chose the network's
 early-stopping epoch: LEVEL). The criterion is log loss unless --monitor says otherwise. Where the
 model is a linear path alone the report says why. A network at chance on its rows (collapsed to

@@ -123,7 +123,7 @@ def explain_forecaster(fc: Forecaster, index, time_at, data, steps) -> dict:
         + f" {cfg.data.target}.",
         f"Against an all-average input ({fb + mean:.2f}), the linear AR path moves it by {ad.sum():+.2f} and "
         f"the LSTM by {ax.sum():+.2f}"
-        + (" (its correction was dropped by the LSTM gate: the forecast is the AR's)." if not _lstm_kept(fc) else "."),
+        + (" (its correction was dropped by the correction test: the forecast is the AR's)." if not _lstm_kept(fc) else "."),
         f"The last {recent} step(s) carry {share(per_step, lag < recent):.0%} of the attribution over the "
         f"{span} steps shown"
         + (

@@ -247,7 +247,7 @@ def combination_words(combination: dict | None) -> str | None:
 
 
 def lstm_verdict(lstm: dict | None) -> str | None:
-    """What the LSTM gate decided, in words (the command's line and the report say the same);
+    """What the correction test decided, in words (the command's line and the report say the same);
     None for a run saved before the gate existed."""
     if not lstm:
         return None
@@ -265,7 +265,7 @@ def lstm_verdict(lstm: dict | None) -> str | None:
     t = lstm["dm_t"] if lstm.get("dm_t") is not None else (groups[0]["dm_t"] if groups else float("nan"))
     ratio = "n/a" if lstm["val_mse_ratio"] is None else f"{lstm['val_mse_ratio']:.3f}x"
     if lstm["kept"]:
-        how = f"Diebold-Mariano t {t:.2f}" if lstm["gate"] == "test" else "--lstm-gate off"
+        how = f"Diebold-Mariano t {t:.2f}" if lstm["gate"] == "test" else "--correction-test off"
         return f"kept (validation MSE {ratio} the base's, {how})"
     if not lstm.get("enough_origins", True):
         why = f"but {lstm['val_origins']} validation origins are too few to tell"
