@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 import math
 import os
+import pathlib
+
+import numpy as np
+import pandas as pd
 
 import pytest
 import torch
@@ -73,3 +77,43 @@ def test_atomic_write_gives_the_permissions_open_would_and_keeps_an_existing_fil
         assert (tmp_path / "metrics.json").stat().st_mode & 0o777 == 0o640
     finally:
         os.umask(old)
+
+
+# ---- run directories saved before the config tree keep loading -------------------------------
+
+OLD_RUNS = pathlib.Path(__file__).parent / "data" / "saved-before-the-config-tree"
+OLD_RUNS_RECIPE = """(with lstmkit at 0e7e94e on the path)
+fc = Forecaster(horizon=2, quantiles=[0.1, 0.9], epochs=2, hidden_size=4).fit(synthetic(600), time="when",
+                                                                              target="temp", series="site")
+SequenceClassifier(label_col="kind", hidden_size=4, epochs=2, linear_weight=0.5, linear_features="raw").fit(waves(60))
+SequenceClassifier(label_col="acid", smiles_col="smiles", hidden_size=4, epochs=2, embed_dim=4).fit(smiles_table())
+each saved, then load(...).predict(...) written to expected.csv"""
+
+
+def test_a_forecast_run_saved_before_the_config_tree_loads_and_predicts_as_it_did():
+    from helpers import synthetic
+
+    from lstmkit import Forecaster
+
+    fc = Forecaster.load(OLD_RUNS / "forecast")
+    assert fc.config.split.train == 0.7 and fc.config.model.levels == [0.1, 0.5, 0.9]
+    assert fc.state.classical is not None and fc.state.conformal is not None
+    df = synthetic(600)
+    expected = pd.read_csv(OLD_RUNS / "forecast" / "expected.csv")
+    got = fc.predict(df[df["when"] < "2024-01-20"])
+    np.testing.assert_allclose(got[["predicted", "q0.1", "q0.5", "q0.9"]], expected[["predicted", "q0.1", "q0.5", "q0.9"]])
+    assert list(got["series"]) == list(expected["series"])
+
+
+@pytest.mark.parametrize("name", ["classify", "smiles"])
+def test_a_classifier_run_saved_before_the_config_tree_loads_and_predicts_as_it_did(name):
+    from helpers import smiles_table, waves
+
+    from lstmkit import SequenceClassifier
+
+    clf = SequenceClassifier.load(OLD_RUNS / name)
+    data = waves(10, seed=3) if name == "classify" else smiles_table().head(8)
+    expected = pd.read_csv(OLD_RUNS / name / "expected.csv")
+    got = clf.predict_proba(data)
+    p = [c for c in expected.columns if c.startswith("p_")]
+    np.testing.assert_allclose(got[p].to_numpy(), expected[p].to_numpy(), rtol=0, atol=1e-12)
