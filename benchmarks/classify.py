@@ -1,6 +1,7 @@
 """lstmkit classify on the embedded health-care data, against its baselines, over several seeds.
 
-    python benchmarks/classify.py                         # both data sets -> benchmarks/results/classify.json
+    # both data sets -> benchmarks/results/classify.json
+    python benchmarks/classify.py
     python benchmarks/classify.py --data ecg5000 --seeds 3
     python benchmarks/classify.py --data clintox --seeds 5 --set ensemble=2
     python benchmarks/classify.py --data clintox --seeds 5 --first-seed 5   # five other splits
@@ -55,30 +56,54 @@ def run(data: str, seeds: int, extra: dict, first: int = 0) -> dict:
         wall = time.perf_counter() - start
         config = {k: v for k, v in vars(clf.config).items() if k != "seed"}
         test = clf.metrics["test"]
-        rows.append({
-            "seed": seed,
-            "chosen": clf.metrics["selection"]["chosen"],
-            "train_seconds": clf.metrics["train_seconds"],
-            "wall_seconds": wall,
-            **{f"{who}_{k}": test[who][k] for who in test for k in ("accuracy", "balanced_accuracy", "roc_auc")},
-        })  # fmt: skip
-        print(f"  {data} seed {seed}: model acc {test['model']['accuracy']:.4f} bal "
-              f"{test['model']['balanced_accuracy']:.4f} auc {test['model']['roc_auc']:.4f} | logistic acc "
-              f"{test['logistic']['accuracy']:.4f} bal {test['logistic']['balanced_accuracy']:.4f} auc "
-              f"{test['logistic']['roc_auc']:.4f} | {clf.metrics['train_seconds']:.1f} s | "
-              f"{clf.metrics['selection']['chosen']}", flush=True)  # fmt: skip
+        rows.append(
+            {
+                "seed": seed,
+                "chosen": clf.metrics["selection"]["chosen"],
+                "train_seconds": clf.metrics["train_seconds"],
+                "wall_seconds": wall,
+                **{
+                    f"{who}_{k}": test[who][k]
+                    for who in test
+                    for k in ("accuracy", "balanced_accuracy", "roc_auc")
+                },
+            }
+        )
+        print(
+            f"  {data} seed {seed}: model acc {test['model']['accuracy']:.4f} bal "
+            f"{test['model']['balanced_accuracy']:.4f} auc {test['model']['roc_auc']:.4f} | "
+            "logistic acc "
+            f"{test['logistic']['accuracy']:.4f} bal {test['logistic']['balanced_accuracy']:.4f} "
+            "auc "
+            f"{test['logistic']['roc_auc']:.4f} | {clf.metrics['train_seconds']:.1f} s | "
+            f"{clf.metrics['selection']['chosen']}",
+            flush=True,
+        )
     keys = [k for k in rows[0] if k not in ("seed", "chosen")]
-    summary = {k: {"mean": float(np.mean([r[k] for r in rows])), "sd": float(np.std([r[k] for r in rows], ddof=1))
-                   if len(rows) > 1 else 0.0} for k in keys}  # fmt: skip
+    summary = {
+        k: {
+            "mean": float(np.mean([r[k] for r in rows])),
+            "sd": float(np.std([r[k] for r in rows], ddof=1)) if len(rows) > 1 else 0.0,
+        }
+        for k in keys
+    }
     return {"data": data, "settings": settings, "config": config, "seeds": rows, "summary": summary}
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default="ecg5000,clintox", help="comma-separated embedded data sets")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data", default="ecg5000,clintox", help="comma-separated embedded data sets"
+    )
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--first-seed", type=int, default=0, help="seeds first..first+seeds-1 (fresh splits)")
-    parser.add_argument("--set", action="append", default=[], help="extra setting key=value (repeatable)")
+    parser.add_argument(
+        "--first-seed", type=int, default=0, help="seeds first..first+seeds-1 (fresh splits)"
+    )
+    parser.add_argument(
+        "--set", action="append", default=[], help="extra setting key=value (repeatable)"
+    )
     parser.add_argument("--json", default=os.path.join(HERE, "results", "classify.json"))
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
@@ -91,12 +116,25 @@ def main(argv=None) -> int:
         table.add_column(col, justify="left" if col in ("data", "method") else "right")
     for res in results:
         s = res["summary"]
-        for who in ("model", "network", "minirocket", "minirocket+diff", "ridge", "logistic", "majority"):
+        for who in (
+            "model",
+            "network",
+            "minirocket",
+            "minirocket+diff",
+            "ridge",
+            "logistic",
+            "majority",
+        ):
             if f"{who}_accuracy" not in s:  # only the paths the run fitted
                 continue
-            cells = [f"{s[f'{who}_{k}']['mean']:.4f} ± {s[f'{who}_{k}']['sd']:.4f}"
-                     for k in ("accuracy", "balanced_accuracy", "roc_auc")]  # fmt: skip
-            secs = [f"{s[k]['mean']:.1f}" if who == "model" else "" for k in ("train_seconds", "wall_seconds")]
+            cells = [
+                f"{s[f'{who}_{k}']['mean']:.4f} ± {s[f'{who}_{k}']['sd']:.4f}"
+                for k in ("accuracy", "balanced_accuracy", "roc_auc")
+            ]
+            secs = [
+                f"{s[k]['mean']:.1f}" if who == "model" else ""
+                for k in ("train_seconds", "wall_seconds")
+            ]
             table.add_row(res["data"], who, *cells, *secs)
     Console(width=140).print(table)
     write_results(args.json, {"results": results})

@@ -37,7 +37,9 @@ def clemson_like(days: int, seed: int = 0):
     for k in range(1, days):
         noise[k] = 0.7 * noise[k - 1] + e[k]
     temp = 62 + 0.00005 * t + 16 * np.cos(2 * np.pi * (t - 200) / 365.25) + noise
-    return pd.DataFrame({"date": pd.date_range("1930-01-01", periods=days, freq="D"), "temp": temp.round(1)})
+    return pd.DataFrame(
+        {"date": pd.date_range("1930-01-01", periods=days, freq="D"), "temp": temp.round(1)}
+    )
 
 
 def recipe(path: str, epochs: int = 20, seed: int = 0) -> dict:
@@ -80,13 +82,19 @@ def recipe(path: str, epochs: int = 20, seed: int = 0) -> dict:
             torch.nn.functional.mse_loss(model(xb), yb).backward()
             opt.step()
     with torch.no_grad():
-        pred = model(torch.tensor(windows[test], dtype=torch.float32)[..., None])[:, 0].numpy() * (hi - lo) + lo
+        pred = (
+            model(torch.tensor(windows[test], dtype=torch.float32)[..., None])[:, 0].numpy()
+            * (hi - lo)
+            + lo
+        )
     return {"rmse": float(np.sqrt(np.mean((pred - v[idx + 1][test]) ** 2))), "n": int(test.sum())}
 
 
 def timed(cmd: list[str]) -> tuple[float, str]:
     start = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **ONE_THREAD}, check=False)
+    done = subprocess.run(
+        cmd, capture_output=True, text=True, env={**os.environ, **ONE_THREAD}, check=False
+    )
     wall = time.perf_counter() - start
     if done.returncode:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr[-2000:]}")
@@ -94,10 +102,14 @@ def timed(cmd: list[str]) -> tuple[float, str]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--days", type=int, default=33000)
     parser.add_argument("--epochs", type=int, default=20, help="the recipe's epochs")
-    parser.add_argument("--recipe", help=argparse.SUPPRESS)  # internal: run the recipe on this CSV, print JSON
+    parser.add_argument(
+        "--recipe", help=argparse.SUPPRESS
+    )  # internal: run the recipe on this CSV, print JSON
     parser.add_argument("--json", default=os.path.join(HERE, "results", "end_to_end.json"))
     args = parser.parse_args(argv)
     if args.recipe:
@@ -109,26 +121,68 @@ def main(argv=None) -> int:
         path = os.path.join(tmp, "clemson_like.csv")
         clemson_like(args.days).to_csv(path, index=False)
         run_dir = os.path.join(tmp, "run")
-        lk_wall, _ = timed([sys.executable, "-m", "lstmkit.cli", "forecast", "--data", path, "--time-col", "date",
-                            "--target", "temp", "--out", run_dir, "--quiet"])  # fmt: skip
+        lk_wall, _ = timed(
+            [
+                sys.executable,
+                "-m",
+                "lstmkit.cli",
+                "forecast",
+                "--data",
+                path,
+                "--time-col",
+                "date",
+                "--target",
+                "temp",
+                "--out",
+                run_dir,
+                "--quiet",
+            ]
+        )
         with open(os.path.join(run_dir, "metrics.json")) as f:
             metrics = json.load(f)
-        rc_wall, out = timed([sys.executable, os.path.abspath(__file__), "--recipe", path,
-                              "--epochs", str(args.epochs)])  # fmt: skip
+        rc_wall, out = timed(
+            [
+                sys.executable,
+                os.path.abspath(__file__),
+                "--recipe",
+                path,
+                "--epochs",
+                str(args.epochs),
+            ]
+        )
         rec = json.loads(out)
-    lk = {"wall_seconds": lk_wall, "train_seconds": metrics["train_seconds"], "rmse": metrics["test"]["model"]["rmse"],
-          "training_share": metrics["train_seconds"] / lk_wall, "base": (metrics.get("base") or {}).get("name"),
-          "classical_seconds": (metrics.get("classical") or {}).get("seconds")}  # fmt: skip
+    lk = {
+        "wall_seconds": lk_wall,
+        "train_seconds": metrics["train_seconds"],
+        "rmse": metrics["test"]["model"]["rmse"],
+        "training_share": metrics["train_seconds"] / lk_wall,
+        "base": (metrics.get("base") or {}).get("name"),
+        "classical_seconds": (metrics.get("classical") or {}).get("seconds"),
+    }
     ratio = rc_wall / lk_wall
     print(f"{args.days} daily values, whole process, 1 thread each")
-    print(f"lstmkit forecast   {lk_wall:7.1f} s  RMSE {lk['rmse']:.4f}  training {lk['train_seconds']:.1f} s "
-          f"({lk['training_share']:.0%} of its wall time)")  # fmt: skip
+    print(
+        f"lstmkit forecast   {lk_wall:7.1f} s  RMSE {lk['rmse']:.4f}  training "
+        f"{lk['train_seconds']:.1f} s "
+        f"({lk['training_share']:.0%} of its wall time)"
+    )
     print(f"article recipe     {rc_wall:7.1f} s  RMSE {rec['rmse']:.4f}")
-    print(f"{'PASS' if ratio >= 10 and lk['rmse'] <= rec['rmse'] else 'MISS'}  lstmkit {ratio:.1f}x faster than "
-          f"the recipe (target 10x), RMSE {lk['rmse']:.4f} vs {rec['rmse']:.4f}")  # fmt: skip
+    print(
+        f"{'PASS' if ratio >= 10 and lk['rmse'] <= rec['rmse'] else 'MISS'}  lstmkit {ratio:.1f}x "
+        "faster than "
+        f"the recipe (target 10x), RMSE {lk['rmse']:.4f} vs {rec['rmse']:.4f}"
+    )
     command = "python benchmarks/end_to_end.py " + " ".join(argv or [])
-    write_results(args.json, {"days": args.days, "lstmkit": lk, "recipe": {"wall_seconds": rc_wall, **rec},
-                              "ratio": ratio, "command": command})  # fmt: skip
+    write_results(
+        args.json,
+        {
+            "days": args.days,
+            "lstmkit": lk,
+            "recipe": {"wall_seconds": rc_wall, **rec},
+            "ratio": ratio,
+            "command": command,
+        },
+    )
     print(f"wrote {args.json}")
     return 0
 

@@ -45,7 +45,9 @@ RUNS = {
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", default=os.path.join(HERE, "results", "explain.json"))
     args = parser.parse_args(argv)
@@ -53,25 +55,44 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for name, command in RUNS.items():
             folder = pathlib.Path(tmp) / name.split()[1]
-            subprocess.run([*LSTMKIT, *command, "--out", str(folder), "--quiet"], check=True, capture_output=True)
+            subprocess.run(
+                [*LSTMKIT, *command, "--out", str(folder), "--quiet"],
+                check=True,
+                capture_output=True,
+            )
             walls, inner = [], []
             for _ in range(args.repeats):
                 start = time.perf_counter()
-                subprocess.run([*LSTMKIT, "explain", "--run", str(folder)], check=True, capture_output=True)
+                subprocess.run(
+                    [*LSTMKIT, "explain", "--run", str(folder)], check=True, capture_output=True
+                )
                 walls.append(time.perf_counter() - start)
                 result = json.loads((folder / "explain.json").read_text())
                 inner.append(result["seconds"])
             att = result["attribution"]  # the same every time: how hard the path integral was
-            rows.append({"run": name, "command_seconds": walls, "explain_seconds": inner,
-                         "median_command_seconds": float(np.median(walls)), "gradients": att["steps"],
-                         "completeness_error": att["completeness_error"]})  # fmt: skip
+            rows.append(
+                {
+                    "run": name,
+                    "command_seconds": walls,
+                    "explain_seconds": inner,
+                    "median_command_seconds": float(np.median(walls)),
+                    "gradients": att["steps"],
+                    "completeness_error": att["completeness_error"],
+                }
+            )
     table = Table(title=f"lstmkit explain, fresh process each time, median of {args.repeats}")
     for col in ("run", "command s", "explanation s", "IG gradients", "completeness", "target"):
         table.add_column(col)
     for r in rows:
         target = "< 10 s" if r["run"].startswith("forecast") else ""
-        table.add_row(r["run"], f"{r['median_command_seconds']:.1f}", f"{np.median(r['explain_seconds']):.1f}",
-                      str(r["gradients"]), f"{r['completeness_error']:.2%}", target)  # fmt: skip
+        table.add_row(
+            r["run"],
+            f"{r['median_command_seconds']:.1f}",
+            f"{np.median(r['explain_seconds']):.1f}",
+            str(r["gradients"]),
+            f"{r['completeness_error']:.2%}",
+            target,
+        )
     Console().print(table)
     write_results(args.json, {"results": rows})
     print(f"wrote {args.json}")

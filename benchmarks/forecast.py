@@ -48,7 +48,15 @@ def article_recipe(fc: Forecaster, data: str, epochs: int, seed: int):
     df = datasets.load(data) if data in datasets.DATASETS else read_table(data)
     cfg = fc.config.data
     segments = prepare(
-        df, cfg.time, cfg.target, cfg.series, None, fc.state.freq, cfg.fill, cfg.max_gap, cfg.duplicates
+        df,
+        cfg.time,
+        cfg.target,
+        cfg.series,
+        None,
+        fc.state.freq,
+        cfg.fill,
+        cfg.max_gap,
+        cfg.duplicates,
     ).segments
     val_start, test_start = fc.state.splits.val_start, fc.state.splits.test_start
     train_values = np.concatenate([s.target[s.times < val_start] for s in segments])
@@ -62,7 +70,9 @@ def article_recipe(fc: Forecaster, data: str, epochs: int, seed: int):
         windows = v[idx[:, None] + np.arange(-W + 1, 1)[None, :]]
         target_time = s.times[idx + 1]
         train = target_time < val_start
-        test = s.times[idx] >= test_start - (s.times[1] - s.times[0])  # first target in the test period
+        test = s.times[idx] >= test_start - (
+            s.times[1] - s.times[0]
+        )  # first target in the test period
         xs.append(windows[train]), ys.append(v[idx + 1][train])
         tx.append(windows[test]), ty.append(s.target[idx + 1][test])
     X = torch.tensor(np.concatenate(xs), dtype=torch.float32)[..., None]
@@ -118,7 +128,10 @@ def main(argv=None) -> int:
     console.print(f"{args.data}: test RMSE and wall time, 1 thread, torch {torch.__version__}")
     console.print(f"{'method':28s} {'RMSE':>8} {'seconds':>9} {'x faster than recipe':>21}")
     for name, r in rows.items():
-        console.print(f"{name:28s} {r['rmse']:8.4f} {r['seconds']:9.1f} {recipe['seconds'] / r['seconds']:21.1f}")
+        console.print(
+            f"{name:28s} {r['rmse']:8.4f} {r['seconds']:9.1f} "
+            f"{recipe['seconds'] / r['seconds']:21.1f}"
+        )
     for name, v in baselines.items():
         console.print(f"{name:28s} {v:8.4f}")
     best = rows["lstmkit every-step"]

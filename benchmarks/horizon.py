@@ -6,7 +6,8 @@ much any model can add to the AR from the same inputs.
 The forecasting issue asks for a horizon-24 test RMSE 10% below the best baseline (the AR). This
 script measures, on one chronological split (70/10/20), with one intra-op thread:
 - lstmkit's default forecaster at horizon 24, and a larger one (hidden 128, lr 3e-3), each with
-  the LSTM gate (the default) and without it (`correction_test="off"`: whatever early stopping kept);
+  the LSTM gate (the default) and without it (`correction_test="off"`: whatever early stopping
+  kept);
 - a deeper network trained longer (2 layers of 128, dropout 0.2, patience 20), and an ensemble:
   the mean forecast of five seeds of the larger one (hidden 128, lr 3e-3) with the gate off;
 - a nonlinear model of a different family on exactly the AR's inputs (the lag design: 168 target
@@ -41,7 +42,11 @@ MODELS = {
     "lstmkit (defaults)": {},
     "lstmkit (defaults, --correction-test off)": {"correction_test": "off"},
     "lstmkit (hidden 128, lr 3e-3)": {"hidden_size": 128, "lr": 3e-3},
-    "lstmkit (hidden 128, lr 3e-3, --correction-test off)": {"hidden_size": 128, "lr": 3e-3, "correction_test": "off"},
+    "lstmkit (hidden 128, lr 3e-3, --correction-test off)": {
+        "hidden_size": 128,
+        "lr": 3e-3,
+        "correction_test": "off",
+    },
     "lstmkit (2 layers of 128, dropout 0.2, patience 20, --correction-test off)": {
         "hidden_size": 128,
         "num_layers": 2,
@@ -50,7 +55,11 @@ MODELS = {
         "correction_test": "off",
     },
 }
-ENSEMBLE = {"hidden_size": 128, "lr": 3e-3, "correction_test": "off"}  # its members: seeds 0 .. --members - 1
+ENSEMBLE = {
+    "hidden_size": 128,
+    "lr": 3e-3,
+    "correction_test": "off",
+}  # its members: seeds 0 .. --members - 1
 
 
 def per_step_rmse(predictions, column: str) -> dict[int, float]:
@@ -64,7 +73,9 @@ def trees(fc: Forecaster, steps=STEPS, iterations: int = 500) -> dict:
 
     arrays, designs = fc.series_arrays()
     if fc.state.scaler_y.series:
-        raise SystemExit("benchmarks/horizon.py: needs pooled scaling (one unit for all series' errors)")
+        raise SystemExit(
+            "benchmarks/horizon.py: needs pooled scaling (one unit for all series' errors)"
+        )
     unit = float(fc.state.scaler_y.pooled.std[0])  # scaled errors -> the target's units
 
     def rows(split):
@@ -92,8 +103,11 @@ def trees(fc: Forecaster, steps=STEPS, iterations: int = 500) -> dict:
             result[name] = float(np.sqrt(np.mean((pred - Yte[:, k]) ** 2)) * unit)
             result[f"{name}_iterations"] = best + 1
         out[h] = result
-        print(f"  step {h}: AR {result['ar']:.3f}  trees {result['trees']:.3f}  AR + trees "
-              f"{result['ar_plus_trees']:.3f}", flush=True)  # fmt: skip
+        print(
+            f"  step {h}: AR {result['ar']:.3f}  trees {result['trees']:.3f}  AR + trees "
+            f"{result['ar_plus_trees']:.3f}",
+            flush=True,
+        )
     return out
 
 
@@ -105,7 +119,9 @@ def ensemble(members: int, data: str = DATA, horizon: int = 24, settings: dict =
         fc = Forecaster(horizon=horizon, seed=seed, **settings).fit(data, quiet=True)
         key = fc.predictions[["series", "time", "step"]].to_numpy()
         if rows is not None and not (key == rows).all():
-            raise SystemExit("benchmarks/horizon.py: the ensemble's members forecast different rows")
+            raise SystemExit(
+                "benchmarks/horizon.py: the ensemble's members forecast different rows"
+            )
         rows = key
         predicted.append(fc.predictions["predicted"].to_numpy())
         single.append(fc.metrics["test"]["model"]["rmse"])
@@ -113,8 +129,11 @@ def ensemble(members: int, data: str = DATA, horizon: int = 24, settings: dict =
     test = fc.metrics["test"]
     rmse = float(np.sqrt(((p["predicted"] - p["actual"]) ** 2).mean()))
     ar = test["linear_ar"]["rmse"]
-    print(f"  ensemble of {members}: RMSE {rmse:.4f} ({rmse / ar:.3f}x the AR); its members "
-          f"{', '.join(f'{r / ar:.3f}x' for r in single)}", flush=True)  # fmt: skip
+    print(
+        f"  ensemble of {members}: RMSE {rmse:.4f} ({rmse / ar:.3f}x the AR); its members "
+        f"{', '.join(f'{r / ar:.3f}x' for r in single)}",
+        flush=True,
+    )
     return {
         "settings": {**settings, "seeds": list(range(members))},
         "wall_seconds": time.perf_counter() - start,
@@ -127,7 +146,9 @@ def ensemble(members: int, data: str = DATA, horizon: int = 24, settings: dict =
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--json", default=os.path.join(HERE, "results", "horizon.json"))
     parser.add_argument("--members", type=int, default=5, help="seeds in the ensemble (default 5)")
     args = parser.parse_args(argv)
@@ -142,7 +163,9 @@ def main(argv=None) -> int:
             "settings": settings,
             "wall_seconds": time.perf_counter() - start,
             "rmse": test["model"]["rmse"],
-            "baselines": {b: test[b]["rmse"] for b in ("persistence", "seasonal_naive", "linear_ar")},
+            "baselines": {
+                b: test[b]["rmse"] for b in ("persistence", "seasonal_naive", "linear_ar")
+            },
             "per_step": per_step_rmse(fc.predictions, "predicted"),
             "ar_per_step": per_step_rmse(fc.predictions, "linear_ar"),
             "lstm": fc.metrics["lstm"],
@@ -150,10 +173,16 @@ def main(argv=None) -> int:
         }
         gate = fc.metrics["lstm"]
         kept = "kept" if gate["kept"] else "dropped"
-        print(f"  {name}: RMSE {test['model']['rmse']:.4f} against the AR's {test['linear_ar']['rmse']:.4f} "
-              f"({test['model']['rmse'] / test['linear_ar']['rmse']:.3f}x); LSTM {kept}, "
-              f"validation MSE {gate['val_mse_ratio']:.3f}x the AR's, t {gate['dm_t']:.2f}", flush=True)  # fmt: skip
-    runs[f"ensemble of {args.members} (hidden 128, lr 3e-3, --correction-test off)"] = ensemble(args.members)
+        print(
+            f"  {name}: RMSE {test['model']['rmse']:.4f} against the AR's "
+            f"{test['linear_ar']['rmse']:.4f} "
+            f"({test['model']['rmse'] / test['linear_ar']['rmse']:.3f}x); LSTM {kept}, "
+            f"validation MSE {gate['val_mse_ratio']:.3f}x the AR's, t {gate['dm_t']:.2f}",
+            flush=True,
+        )
+    runs[f"ensemble of {args.members} (hidden 128, lr 3e-3, --correction-test off)"] = ensemble(
+        args.members
+    )
     ceiling = trees(fc)
 
     first = next(iter(runs.values()))
@@ -164,11 +193,21 @@ def main(argv=None) -> int:
     def ratio(value, ar):
         return f"{value:.3f} ({value / ar:.3f}x)"
 
-    table.add_row("linear AR", f"{first['baselines']['linear_ar']:.3f}", *(f"{ceiling[h]['ar']:.3f}" for h in STEPS))
+    table.add_row(
+        "linear AR",
+        f"{first['baselines']['linear_ar']:.3f}",
+        *(f"{ceiling[h]['ar']:.3f}" for h in STEPS),
+    )
     for name, r in runs.items():
-        table.add_row(name, ratio(r["rmse"], r["baselines"]["linear_ar"]),
-                      *(ratio(r["per_step"][h], r["ar_per_step"][h]) for h in STEPS))  # fmt: skip
-    for key, label in (("trees", "trees on the AR's inputs"), ("ar_plus_trees", "AR + trees on its residuals")):
+        table.add_row(
+            name,
+            ratio(r["rmse"], r["baselines"]["linear_ar"]),
+            *(ratio(r["per_step"][h], r["ar_per_step"][h]) for h in STEPS),
+        )
+    for key, label in (
+        ("trees", "trees on the AR's inputs"),
+        ("ar_plus_trees", "AR + trees on its residuals"),
+    ):
         table.add_row(label, "", *(ratio(ceiling[h][key], ceiling[h]["ar"]) for h in STEPS))
     table.add_row("persistence", f"{first['baselines']['persistence']:.3f}", *([""] * len(STEPS)))
     Console(width=140).print(table)

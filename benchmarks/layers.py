@@ -38,10 +38,16 @@ def main(argv=None) -> int:
     if args.quick:
         plan = [((50, 32, 24), cells, 3)]
     else:
-        plan = [((50, 32, 24), cells, 7), ((128, 64, 256), cells, 5), ((512, 256, 256), ["lstm"], 3)]
+        plan = [
+            ((50, 32, 24), cells, 7),
+            ((128, 64, 256), cells, 5),
+            ((512, 256, 256), ["lstm"], 3),
+        ]
     rows = []
     for size, names, repeats in plan:
-        rows += run_bench([size], names, repeats=repeats, warmup=1 if size[0] >= 512 else 2, device=args.device)
+        rows += run_bench(
+            [size], names, repeats=repeats, warmup=1 if size[0] >= 512 else 2, device=args.device
+        )
     console.print(f"torch {torch.__version__}, {args.threads} thread(s), device {args.device}")
     header = ("H", "N", "L", "cell", "kernel", "steps*N/s", "vs torch", "trace")
     console.print("{:>4} {:>4} {:>4}  {:9s} {:13s} {:>11} {:>8} {:>6}".format(*header))

@@ -1,9 +1,11 @@
-"""lstmkit classify with its defaults on UCR/UEA data sets it was never tuned on, beside the published
-state of the art and MiniRocket measured in the same run.
+"""lstmkit classify with its defaults on UCR/UEA data sets it was never tuned on, beside the
+published state of the art and MiniRocket measured in the same run.
 
-    python benchmarks/ucr.py                                   # every set, official split -> results/ucr.json
+    # every set, official split -> results/ucr.json
+    python benchmarks/ucr.py
     python benchmarks/ucr.py --data GunPoint,ItalyPowerDemand
-    python benchmarks/ucr.py --data ECG5000 --resamples 30 --jobs 2 --json benchmarks/results/ucr-ecg5000-30.json
+    python benchmarks/ucr.py --data ECG5000 --resamples 30 --jobs 2 --json
+    benchmarks/results/ucr-ecg5000-30.json
 
 Data: the sets that ship inside aeon (its datasets/data folder, official train/test splits, read
 from their .ts files by `lstmkit classify` itself: univariate, multivariate, of varying length) and
@@ -47,24 +49,64 @@ import pandas as pd
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-UNIVARIATE = ["GunPoint", "ItalyPowerDemand", "ArrowHead", "OSULeaf", "ACSF1", "PickupGestureWiimoteZ", "ECG5000"]
+UNIVARIATE = [
+    "GunPoint",
+    "ItalyPowerDemand",
+    "ArrowHead",
+    "OSULeaf",
+    "ACSF1",
+    "PickupGestureWiimoteZ",
+    "ECG5000",
+]
 MULTIVARIATE = ["BasicMotions", "JapaneseVowels"]
 SETS = UNIVARIATE + MULTIVARIATE
 
 # Published test accuracies on the official split (sources in the module docstring).
 PUBLISHED = {
-    "1-NN DTW": {"GunPoint": 1 - 0.0867, "ItalyPowerDemand": 1 - 0.0447, "ArrowHead": 1 - 0.2000,
-                 "OSULeaf": 1 - 0.3884, "ACSF1": 1 - 0.3800, "PickupGestureWiimoteZ": 1 - 0.3400,
-                 "ECG5000": 1 - 0.0749},
-    "ROCKET": {"GunPoint": 1.0, "ItalyPowerDemand": 0.96958212, "ArrowHead": 0.81428571, "OSULeaf": 0.94090909,
-               "ACSF1": 0.886, "PickupGestureWiimoteZ": 0.83, "ECG5000": 0.94715556},
-    "MiniRocket": {"GunPoint": 0.993333, "ItalyPowerDemand": 0.968902, "ArrowHead": 0.862857, "OSULeaf": 0.958678,
-                   "ACSF1": 0.92, "ECG5000": 0.944667},
-    "LSTM-FCN": {"GunPoint": 1.0, "ItalyPowerDemand": 0.9621, "ArrowHead": 0.89714, "OSULeaf": 0.98347,
-                 "ECG5000": 0.94333},
-}  # fmt: skip
-PUBLISHED_MEAN_30 = {"MiniRocket": {"ECG5000": 0.946133, "GunPoint": 0.992444, "ItalyPowerDemand": 0.959572,
-                                    "ArrowHead": 0.880952, "OSULeaf": 0.957576, "ACSF1": 0.822333}}  # fmt: skip
+    "1-NN DTW": {
+        "GunPoint": 1 - 0.0867,
+        "ItalyPowerDemand": 1 - 0.0447,
+        "ArrowHead": 1 - 0.2000,
+        "OSULeaf": 1 - 0.3884,
+        "ACSF1": 1 - 0.3800,
+        "PickupGestureWiimoteZ": 1 - 0.3400,
+        "ECG5000": 1 - 0.0749,
+    },
+    "ROCKET": {
+        "GunPoint": 1.0,
+        "ItalyPowerDemand": 0.96958212,
+        "ArrowHead": 0.81428571,
+        "OSULeaf": 0.94090909,
+        "ACSF1": 0.886,
+        "PickupGestureWiimoteZ": 0.83,
+        "ECG5000": 0.94715556,
+    },
+    "MiniRocket": {
+        "GunPoint": 0.993333,
+        "ItalyPowerDemand": 0.968902,
+        "ArrowHead": 0.862857,
+        "OSULeaf": 0.958678,
+        "ACSF1": 0.92,
+        "ECG5000": 0.944667,
+    },
+    "LSTM-FCN": {
+        "GunPoint": 1.0,
+        "ItalyPowerDemand": 0.9621,
+        "ArrowHead": 0.89714,
+        "OSULeaf": 0.98347,
+        "ECG5000": 0.94333,
+    },
+}
+PUBLISHED_MEAN_30 = {
+    "MiniRocket": {
+        "ECG5000": 0.946133,
+        "GunPoint": 0.992444,
+        "ItalyPowerDemand": 0.959572,
+        "ArrowHead": 0.880952,
+        "OSULeaf": 0.957576,
+        "ACSF1": 0.822333,
+    }
+}
 # (angus924/minirocket, results/results_ucr109_mean.csv: the mean over 30 resamples)
 
 
@@ -75,10 +117,13 @@ def aeon_data() -> pathlib.Path:
 
 
 def tsml_published(name: str) -> dict:
-    """{data set: (official split, mean over 30 resamples)} from aeon's copy of tsml's result file."""
+    """{data set: (official split, mean over 30 resamples)} from aeon's copy of tsml's result
+    file."""
     import aeon
 
-    path = pathlib.Path(aeon.__file__).parent / "testing/example_results_files/classification/accuracy"
+    path = (
+        pathlib.Path(aeon.__file__).parent / "testing/example_results_files/classification/accuracy"
+    )
     df = pd.read_csv(path / f"{name}_accuracy.csv", index_col=0)
     return {k: (float(row.iloc[0]), float(row.iloc[:30].mean())) for k, row in df.iterrows()}
 
@@ -86,7 +131,8 @@ def tsml_published(name: str) -> dict:
 def load(name: str, equal: bool = False):
     """(train, test) tables and the settings that read them: long tables from the .ts files, or
     ECG5000's embedded wide tables. equal: the archive's equal-length version where the series
-    vary in length (<name>_eq_*.ts: what aeon's MiniRocket needs), the same rows in the same order."""
+    vary in length (<name>_eq_*.ts: what aeon's MiniRocket needs), the same rows in the same
+    order."""
     from lstmkit import data as datasets
     from lstmkit.data.sequences import TS_COLUMNS, read_ts
 
@@ -101,25 +147,33 @@ def load(name: str, equal: bool = False):
 
 
 def resample(train: pd.DataFrame, test: pd.DataFrame, settings: dict, r: int):
-    """tsml's resample r of the pooled rows (sequences), as aeon draws it; r = 0: the official split."""
+    """tsml's resample r of the pooled rows (sequences), as aeon draws it; r = 0: the official
+    split."""
     if r == 0:
         return train, test
     from aeon.benchmarking.resampling import stratified_resample_data_indices
 
     key = settings.get("id_col")
-    labels = (lambda df: df.groupby(key, sort=False)["label"].first().to_numpy()) if key else (lambda df: df["label"])
+    labels = (
+        (lambda df: df.groupby(key, sort=False)["label"].first().to_numpy())
+        if key
+        else (lambda df: df["label"])
+    )
     y_train, y_test = np.asarray(labels(train)).astype(str), np.asarray(labels(test)).astype(str)
     tr, te = stratified_resample_data_indices(y_train, y_test, random_state=r)
     if key:  # whole sequences: renumber the test ids after the training ones
         test = test.assign(**{key: test[key] + train[key].max() + 1})
     pooled = pd.concat([train, test], ignore_index=True)
     ids = pooled[key].unique() if key else np.arange(len(pooled))
-    pick = (lambda idx: pooled[pooled[key].isin(ids[idx])]) if key else (lambda idx: pooled.iloc[idx])
+    pick = (
+        (lambda idx: pooled[pooled[key].isin(ids[idx])]) if key else (lambda idx: pooled.iloc[idx])
+    )
     return pick(tr), pick(te)
 
 
 def minirocket_peer(train, test, settings) -> tuple[float, float]:
-    """aeon's MiniRocketClassifier (MiniRocket + RidgeClassifierCV) on the same rows: (accuracy, seconds)."""
+    """aeon's MiniRocketClassifier (MiniRocket + RidgeClassifierCV) on the same rows: (accuracy,
+    seconds)."""
     from aeon.classification.convolution_based import MiniRocketClassifier
 
     from lstmkit.classify.estimator import SequenceClassifier
@@ -148,18 +202,30 @@ def one(name: str, r: int, peer: bool) -> dict:
     start = time.perf_counter()
     clf = SequenceClassifier(**settings).fit(train, test=test, quiet=True)
     wall = time.perf_counter() - start
-    row = {"data": name, "resample": r, "wall_seconds": wall, "train_seconds": clf.metrics["train_seconds"],
-           "chosen": clf.metrics["selection"]["chosen"], "notes": clf.metrics["selection"]["notes"],
-           "accuracy": {k: v["accuracy"] for k, v in clf.metrics["test"].items()},
-           "split": clf.state.split}  # fmt: skip
+    row = {
+        "data": name,
+        "resample": r,
+        "wall_seconds": wall,
+        "train_seconds": clf.metrics["train_seconds"],
+        "chosen": clf.metrics["selection"]["chosen"],
+        "notes": clf.metrics["selection"]["notes"],
+        "accuracy": {k: v["accuracy"] for k, v in clf.metrics["test"].items()},
+        "split": clf.state.split,
+    }
     if peer:  # on the equal-length version where the series vary (the same rows, resampled alike)
         eq_train, eq_test, _ = load(name, equal=True)
         eq_train, eq_test = resample(eq_train, eq_test, settings, r)
-        row["minirocket_aeon"], row["minirocket_aeon_seconds"] = minirocket_peer(eq_train, eq_test, settings)
+        row["minirocket_aeon"], row["minirocket_aeon_seconds"] = minirocket_peer(
+            eq_train, eq_test, settings
+        )
     acc = row["accuracy"]
-    print(f"  {name} resample {r}: model {acc['model']:.4f} | network {acc.get('network', float('nan')):.4f} | "
-          f"MiniRocket (aeon) {row.get('minirocket_aeon', float('nan')):.4f} | {wall:.1f} s | {row['chosen']}",
-          flush=True)  # fmt: skip
+    print(
+        f"  {name} resample {r}: model {acc['model']:.4f} | network "
+        f"{acc.get('network', float('nan')):.4f} | "
+        f"MiniRocket (aeon) {row.get('minirocket_aeon', float('nan')):.4f} | {wall:.1f} s | "
+        f"{row['chosen']}",
+        flush=True,
+    )
     return row
 
 
@@ -172,15 +238,21 @@ def summarise(rows: list[dict]) -> dict:
         many = len(mine) > 1
         methods = {k: float(np.mean([r["accuracy"][k] for r in mine])) for k in mine[0]["accuracy"]}
         if "minirocket_aeon" in mine[0]:
-            methods["MiniRocket (aeon, measured)"] = float(np.mean([r["minirocket_aeon"] for r in mine]))
+            methods["MiniRocket (aeon, measured)"] = float(
+                np.mean([r["minirocket_aeon"] for r in mine])
+            )
         published = {k: v[name] for k, v in PUBLISHED.items() if name in v and not many}
         published |= {k: v[name] for k, v in PUBLISHED_MEAN_30.items() if name in v and many}
         for label, table in (("InceptionTime", inception), ("HIVE-COTE 2", hc2)):
             if name in table:
                 published[label] = table[name][1 if many else 0]
-        out[name] = {"resamples": [r["resample"] for r in mine], "lstmkit": methods, "published": published,
-                     "wall_seconds": float(np.mean([r["wall_seconds"] for r in mine])),
-                     "chosen": [r["chosen"] for r in mine]}  # fmt: skip
+        out[name] = {
+            "resamples": [r["resample"] for r in mine],
+            "lstmkit": methods,
+            "published": published,
+            "wall_seconds": float(np.mean([r["wall_seconds"] for r in mine])),
+            "chosen": [r["chosen"] for r in mine],
+        }
     return out
 
 
@@ -194,9 +266,15 @@ def reference(entry: dict) -> float | None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default=",".join(SETS), help="comma-separated: " + ", ".join(SETS))
-    parser.add_argument("--resamples", type=int, default=1, help="0 .. n-1; 0 is the official split")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data", default=",".join(SETS), help="comma-separated: " + ", ".join(SETS)
+    )
+    parser.add_argument(
+        "--resamples", type=int, default=1, help="0 .. n-1; 0 is the official split"
+    )
     parser.add_argument("--jobs", type=int, default=1, help="processes (each one intra-op thread)")
     parser.add_argument("--no-peer", action="store_true", help="skip aeon's MiniRocket")
     parser.add_argument("--json", default=os.path.join(HERE, "results", "ucr.json"))
@@ -218,8 +296,17 @@ def main(argv=None) -> int:
         rows = [one(*job) for job in jobs]
     summary = summarise(rows)
 
-    table = Table(title=f"lstmkit classify defaults, test accuracy ({args.resamples} resample(s); 1 thread)")
-    cols = ["model", "network", "logistic", "minirocket", "minirocket+diff", "MiniRocket (aeon, measured)"]
+    table = Table(
+        title=f"lstmkit classify defaults, test accuracy ({args.resamples} resample(s); 1 thread)"
+    )
+    cols = [
+        "model",
+        "network",
+        "logistic",
+        "minirocket",
+        "minirocket+diff",
+        "MiniRocket (aeon, measured)",
+    ]
     published = ["1-NN DTW", "ROCKET", "MiniRocket", "LSTM-FCN", "InceptionTime", "HIVE-COTE 2"]
     for col in ["data", *cols, *(f"{p} (publ.)" for p in published), "fit s", "model - MiniRocket"]:
         table.add_column(col, justify="left" if col == "data" else "right")
@@ -230,12 +317,16 @@ def main(argv=None) -> int:
         gaps.append(gap)
         cells = [f"{e['lstmkit'][c]:.4f}" if c in e["lstmkit"] else "" for c in cols]
         cells += [f"{e['published'][p]:.4f}" if p in e["published"] else "" for p in published]
-        table.add_row(name, *cells, f"{e['wall_seconds']:.1f}", f"{gap:+.4f}" if gap is not None else "")
+        table.add_row(
+            name, *cells, f"{e['wall_seconds']:.1f}", f"{gap:+.4f}" if gap is not None else ""
+        )
     Console(width=260).print(table)
     known = [g for g in gaps if g is not None]
-    verdict = {"every set >= MiniRocket - 0.01": all(g >= -0.01 for g in known),
-               "mean over the sets >= MiniRocket's": bool(known) and float(np.mean(known)) >= 0,
-               "mean gap to MiniRocket": float(np.mean(known)) if known else None}  # fmt: skip
+    verdict = {
+        "every set >= MiniRocket - 0.01": all(g >= -0.01 for g in known),
+        "mean over the sets >= MiniRocket's": bool(known) and float(np.mean(known)) >= 0,
+        "mean gap to MiniRocket": float(np.mean(known)) if known else None,
+    }
     if "ECG5000" in summary:
         verdict["ECG5000 >= 0.950"] = summary["ECG5000"]["lstmkit"]["model"] >= 0.950
     for k, v in verdict.items():

@@ -23,13 +23,16 @@ LAYER_SPACE = list(itertools.product([1, 2], [False, True], [False, True], [True
 
 def space_id(params) -> str:
     num_layers, bidirectional, batch_first, bias = params
-    return f"L{num_layers}-{'bi' if bidirectional else 'uni'}-{'bf' if batch_first else 'sf'}-{'b' if bias else 'nob'}"
+    direction = "bi" if bidirectional else "uni"
+    return f"L{num_layers}-{direction}-{'bf' if batch_first else 'sf'}-{'b' if bias else 'nob'}"
 
 
 def numpy_params(layer: LSTM, k: int = 0, direction: int = 0) -> dict[str, np.ndarray]:
     """Layer k's parameters for one direction, under the names reference.py uses."""
     names = layer._names[k][direction]
-    return {base: getattr(layer, name).detach().double().numpy().copy() for base, name in names.items()}
+    return {
+        base: getattr(layer, name).detach().double().numpy().copy() for base, name in names.items()
+    }
 
 
 def numpy_grads(layer: LSTM, k: int = 0, direction: int = 0) -> dict[str, np.ndarray]:

@@ -35,9 +35,30 @@ def waves(n=120, L=24, seed=0):
 
 
 def smiles_table():
-    acids = ["CC(=O)O", "OC(=O)c1ccccc1", "CCC(=O)O", "OC(=O)CCl", "CCCCC(=O)O", "OC(=O)C=C", "CC(C)C(=O)O",
-             "OC(=O)c1ccccc1O", "CCCC(=O)O", "OC(=O)CBr"]  # fmt: skip
-    amines = ["CCN", "NCc1ccccc1", "CCCN", "NCCCl", "CCCCCN", "NCC=C", "CC(C)N", "Nc1ccccc1O", "CCCCN", "NCCBr"]
+    acids = [
+        "CC(=O)O",
+        "OC(=O)c1ccccc1",
+        "CCC(=O)O",
+        "OC(=O)CCl",
+        "CCCCC(=O)O",
+        "OC(=O)C=C",
+        "CC(C)C(=O)O",
+        "OC(=O)c1ccccc1O",
+        "CCCC(=O)O",
+        "OC(=O)CBr",
+    ]
+    amines = [
+        "CCN",
+        "NCc1ccccc1",
+        "CCCN",
+        "NCCCl",
+        "CCCCCN",
+        "NCC=C",
+        "CC(C)N",
+        "Nc1ccccc1O",
+        "CCCCN",
+        "NCCBr",
+    ]
     df = pd.DataFrame({"smiles": acids * 3 + amines * 3, "acid": [1] * 30 + [0] * 30})
     df["ring"] = [1.0 if "c1" in s else 0.0 for s in df["smiles"]]
     df.loc[::5, "ring"] = np.nan  # missing labels: masked out of the loss
@@ -57,4 +78,6 @@ def forecast_net(n_features: int, design_size: int, horizon: int = 1, quantiles=
     from lstmkit.forecast.config import ModelConfig
     from lstmkit.models import ForecastNet
 
-    return ForecastNet(ModelConfig(horizon=horizon, quantiles=list(quantiles), **model), n_features, design_size)
+    return ForecastNet(
+        ModelConfig(horizon=horizon, quantiles=list(quantiles), **model), n_features, design_size
+    )

@@ -1,4 +1,5 @@
-"""attribution: traces that reproduce the layer, complete integrated gradients, attention where it belongs."""
+"""attribution: traces that reproduce the layer, complete integrated gradients, attention where it
+belongs."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ import torch
 
 from helpers import classifier_net
 from lstmkit import LSTM
-from lstmkit.attribution import half_life, integrated_gradients, loop_kernels, occlusion, unit_statistics
+from lstmkit.attribution import (
+    half_life,
+    integrated_gradients,
+    loop_kernels,
+    occlusion,
+    unit_statistics,
+)
 from lstmkit.experiments.tasks import adding
 
 
@@ -36,7 +43,9 @@ def test_classifier_traces_reproduce_its_encoder_output_with_padding():
     h2, g = net.encoder(x, n, return_gates=True)
     valid = torch.arange(8)[None] < n[:, None]
     torch.testing.assert_close(h[valid], h2[valid], atol=1e-12, rtol=0)
-    torch.testing.assert_close(torch.cat([g["h"][0], g["h"][1]], -1)[valid], h[valid], atol=1e-12, rtol=0)
+    torch.testing.assert_close(
+        torch.cat([g["h"][0], g["h"][1]], -1)[valid], h[valid], atol=1e-12, rtol=0
+    )
     torch.testing.assert_close(
         g["h"][valid[None].expand(2, -1, -1)],
         (g["o"] * torch.tanh(g["c"]))[valid[None].expand(2, -1, -1)],
@@ -60,7 +69,9 @@ def test_integrated_gradients_refine_a_steep_stretch_of_the_path_that_equal_step
     x = torch.tensor([1.0, 0.6, 0.3], dtype=torch.double)  # w . x = 1.1
     f = lambda xs: 10 * torch.tanh(2000 * (xs[0] @ w - 0.37))  # noqa: E731
     b = torch.zeros(3, dtype=torch.double)
-    alphas = (torch.arange(512, dtype=torch.double) + 0.5) / 512  # the uniform midpoint rule, 512 steps
+    alphas = (
+        torch.arange(512, dtype=torch.double) + 0.5
+    ) / 512  # the uniform midpoint rule, 512 steps
     uniform = float((10 * 2000 * (1 - torch.tanh(2000 * (alphas * 1.1 - 0.37)) ** 2) * 1.1).mean())
     rows = []  # gradients taken: the rows f sees with gradients on
 
@@ -70,8 +81,13 @@ def test_integrated_gradients_refine_a_steep_stretch_of_the_path_that_equal_step
 
     (a,), fx, fb, err, used = integrated_gradients(counted, [x], [b], steps=64, max_steps=512)
     assert abs(uniform - (fx - fb)) > 0.05 * abs(fx - fb)  # equal steps are off by more than 5%
-    assert err <= 0.01 and used == sum(rows) <= 512 and abs(float(a.sum()) - (fx - fb)) <= 0.01 * abs(fx - fb)
-    # a function of w . x: the gradient keeps its direction, so the shares are exactly w_j x_j / w . x
+    assert (
+        err <= 0.01
+        and used == sum(rows) <= 512
+        and abs(float(a.sum()) - (fx - fb)) <= 0.01 * abs(fx - fb)
+    )
+    # a function of w . x: the gradient keeps its direction, so the shares are exactly w_j x_j / w .
+    # x
     torch.testing.assert_close(a / a.sum(), w * x / (w @ x))
 
 
@@ -95,7 +111,11 @@ def test_occlusion_of_a_group_is_the_drop_it_causes():
 
 
 def test_unit_statistics_and_half_life():
-    assert half_life(0.5) == pytest.approx(1.0) and math.isinf(half_life(1.0)) and half_life(0.0) == 0.0
+    assert (
+        half_life(0.5) == pytest.approx(1.0)
+        and math.isinf(half_life(1.0))
+        and half_life(0.0) == 0.0
+    )
     rng = np.random.default_rng(0)
     f = np.stack([np.full(100, 0.9), rng.uniform(0, 0.03, 100)], 1)
     traces = {"i": f, "f": f, "o": f, "h": np.stack([np.zeros(100), rng.normal(size=100)], 1)}
@@ -131,18 +151,27 @@ def test_on_the_adding_problem_attribution_falls_on_the_two_marked_steps():
     shares = []
     with loop_kernels(lstm):
         for n in range(len(x)):
-            (a,), *_ = integrated_gradients(lambda xs: model(xs[0]), [x[n]], [torch.zeros_like(x[n])], steps=32)
+            (a,), *_ = integrated_gradients(
+                lambda xs: model(xs[0]), [x[n]], [torch.zeros_like(x[n])], steps=32
+            )
             per_step = a.abs().sum(1)
             marked = x[n, :, 1] == 1
             shares.append(float(per_step[marked].sum() / per_step.sum()))
     assert np.mean(shares) >= 0.8, shares
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (run on the lent GPU)")
+@pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs a CUDA device (run on the lent GPU)"
+)
 def test_cuda_attribution_runs_through_the_loop_not_cudnn():
-    """cuDNN refuses a backward pass in eval mode; explain's loop kernels do not, and agree with the CPU."""
+    """cuDNN refuses a backward pass in eval mode; explain's loop kernels do not, and agree with
+    the CPU."""
     torch.manual_seed(0)
-    net = classifier_net(3, input_size=2, hidden_size=16, conv_channels=8, bidirectional=True).double().eval()
+    net = (
+        classifier_net(3, input_size=2, hidden_size=16, conv_channels=8, bidirectional=True)
+        .double()
+        .eval()
+    )
     x = torch.randn(30, 2, dtype=torch.double)
     lengths = lambda n, dev: torch.full((n,), 30, device=dev)  # noqa: E731
     results = {}
@@ -151,10 +180,14 @@ def test_cuda_attribution_runs_through_the_loop_not_cudnn():
         f = lambda xs, m=m, dev=dev: torch.log_softmax(m(xs[0], lengths(len(xs[0]), dev)), 1)[:, 0]  # noqa: E731
         if dev == "cuda":
             xg = x.to(dev).requires_grad_(True)
-            with pytest.raises(RuntimeError, match="cudnn RNN backward can only be called in training mode"):
+            with pytest.raises(
+                RuntimeError, match="cudnn RNN backward can only be called in training mode"
+            ):
                 f([xg[None]]).sum().backward()
         with loop_kernels(m):
-            (a,), fx, _, err, _ = integrated_gradients(f, [x.to(dev)], [torch.zeros_like(x).to(dev)], steps=32)
+            (a,), fx, _, err, _ = integrated_gradients(
+                f, [x.to(dev)], [torch.zeros_like(x).to(dev)], steps=32
+            )
         results[dev] = (a.cpu(), fx, err)
     torch.testing.assert_close(results["cpu"][0], results["cuda"][0], atol=1e-8, rtol=1e-6)
     assert results["cuda"][2] <= 0.01

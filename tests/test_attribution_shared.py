@@ -25,8 +25,11 @@ def test_steps_mask_selects_whole_time_steps():
 def test_unit_layers_name_layer_and_direction():
     out = unit_layers([["a"], ["b"], ["c"], ["d"]], num_directions=2)
     assert [(x["layer"], x["direction"], x["units"]) for x in out] == [
-        (0, 0, ["a"]), (0, 1, ["b"]), (1, 0, ["c"]), (1, 1, ["d"])
-    ]  # fmt: skip
+        (0, 0, ["a"]),
+        (0, 1, ["b"]),
+        (1, 0, ["c"]),
+        (1, 1, ["d"]),
+    ]
 
 
 def unit(forget, half_life, constant=False):
@@ -34,11 +37,18 @@ def unit(forget, half_life, constant=False):
 
 
 def test_memory_summary_reads_the_first_layers_forward_units():
-    first = [unit(0.5, 1.0), unit(0.9, math.log(0.5) / math.log(0.9)), unit(0.99, 69.0, constant=True)]
+    first = [
+        unit(0.5, 1.0),
+        unit(0.9, math.log(0.5) / math.log(0.9)),
+        unit(0.99, 69.0, constant=True),
+    ]
     text = memory_summary([{"units": first}, {"units": [unit(0.1, 0.3)]}])
     assert "3 units" in text and "keeps 0.90 of its cell" in text  # the median forget gate
     assert "after about 6.6 steps" in text  # the median half-life, ln 0.5 / ln 0.9
-    assert "1 unit(s) hold on for more than 20 steps (longest 69)" in text and "1 unit(s) never change" in text
+    assert (
+        "1 unit(s) hold on for more than 20 steps (longest 69)" in text
+        and "1 unit(s) never change" in text
+    )
 
 
 def test_memory_summary_of_a_cell_without_a_keep_gate():

@@ -1,4 +1,5 @@
-"""The benchmark scripts still run against the current API (timings live in benchmarks/, not here)."""
+"""The benchmark scripts still run against the current API (timings live in benchmarks/, not
+here)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
 def load_script(name):
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "benchmarks" / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(
+        f"bench_{name}", ROOT / "benchmarks" / f"{name}.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -33,11 +36,17 @@ def test_horizon_ceiling_scores_trees_beside_the_ar():
     fc = Forecaster(horizon=2, epochs=1, hidden_size=8).fit("seattle-weather", quiet=True)
     out = load_script("horizon").trees(fc, steps=(1, 2), iterations=10)
     for h in (1, 2):
-        assert {"ar", "trees", "ar_plus_trees"} <= set(out[h]) and 1 <= out[h]["trees_iterations"] <= 10
-        assert all(np.isfinite(out[h][k]) and out[h][k] > 0 for k in ("ar", "trees", "ar_plus_trees"))
+        assert {"ar", "trees", "ar_plus_trees"} <= set(out[h]) and 1 <= out[h][
+            "trees_iterations"
+        ] <= 10
+        assert all(
+            np.isfinite(out[h][k]) and out[h][k] > 0 for k in ("ar", "trees", "ar_plus_trees")
+        )
     # the AR's RMSE here is the one the forecaster reports for its linear_ar baseline at that step
     ar = fc.predictions[fc.predictions.step == 1]
-    assert out[1]["ar"] == pytest.approx(float(np.sqrt(((ar.linear_ar - ar.actual) ** 2).mean())), rel=1e-6)
+    assert out[1]["ar"] == pytest.approx(
+        float(np.sqrt(((ar.linear_ar - ar.actual) ** 2).mean())), rel=1e-6
+    )
 
 
 def test_horizon_ensemble_averages_its_members():
@@ -52,7 +61,9 @@ def test_horizon_ensemble_averages_its_members():
 
 def test_layer_benchmark_quick_plan_writes_json(tmp_path, monkeypatch):
     layers = load_script("layers")
-    monkeypatch.setattr(layers, "run_bench", lambda sizes, names, **kw: [])  # the wiring, not the timing
+    monkeypatch.setattr(
+        layers, "run_bench", lambda sizes, names, **kw: []
+    )  # the wiring, not the timing
     assert layers.main(["--quick", "--out", str(tmp_path / "l.json")]) == 0
     assert (tmp_path / "l.json").is_file()
 
@@ -61,25 +72,44 @@ def test_scale_benchmark_times_a_fresh_forecast_on_a_synthetic_csv(tmp_path):
     scale = load_script("scale")
     df = scale.synthetic(2000, covariates=3, seed=1, missing=0.01)
     assert list(df.columns) == ["time", "temp", "cov0", "cov1", "cov2"] and 1950 < len(df) < 2000
-    assert df.time.iloc[0] == pd.Timestamp("2020-01-01") and df.time.diff().dropna().min() == pd.Timedelta("1h")
-    assert scale.main(["--years", "0.05", "--covariates", "2", "--json", str(tmp_path / "s.json")]) == 0
+    assert df.time.iloc[0] == pd.Timestamp(
+        "2020-01-01"
+    ) and df.time.diff().dropna().min() == pd.Timedelta("1h")
+    assert (
+        scale.main(["--years", "0.05", "--covariates", "2", "--json", str(tmp_path / "s.json")])
+        == 0
+    )
     r = json.loads((tmp_path / "s.json").read_text())["result"]
-    assert r["rows"] + r["missing_hours"] == int(0.05 * 365.25 * 24) and r["wall_seconds"] > r["train_seconds"] > 0
-    assert set(r["rmse"]) == {"model", "persistence", "seasonal_naive", "linear_ar"} and r["peak_memory_mb"] > 0
+    assert (
+        r["rows"] + r["missing_hours"] == int(0.05 * 365.25 * 24)
+        and r["wall_seconds"] > r["train_seconds"] > 0
+    )
+    assert (
+        set(r["rmse"]) == {"model", "persistence", "seasonal_naive", "linear_ar"}
+        and r["peak_memory_mb"] > 0
+    )
 
 
 def test_series_benchmark_scores_every_kind_with_and_without_the_gate(tmp_path, monkeypatch):
     series = load_script("series")
     kinds = series.synthetic_kinds()
-    assert len(kinds) == 8 and all(len(y) >= 144 and np.isfinite(y).all() for _, y in kinds.values())
+    assert len(kinds) == 8 and all(
+        len(y) >= 144 and np.isfinite(y).all() for _, y in kinds.values()
+    )
     small = {k: kinds[k] for k in ("white noise, hourly", "short weekly (400)")}
     monkeypatch.setattr(series, "synthetic_kinds", lambda: small)
-    monkeypatch.setattr(series, "Forecaster", lambda **kw: Forecaster(epochs=1, hidden_size=4, **kw))
+    monkeypatch.setattr(
+        series, "Forecaster", lambda **kw: Forecaster(epochs=1, hidden_size=4, **kw)
+    )
     assert series.main(["--quick", "--gate-off", "--json", str(tmp_path / "s.json")]) == 0
     out = json.loads((tmp_path / "s.json").read_text())
     assert [r["series"] for r in out["rows"]] == list(small)
     for r in out["rows"]:
-        assert r["test"]["lstm"]["gate"] == "test" and r["off"]["lstm"]["gate"] == "off" and r["off"]["lstm"]["kept"]
+        assert (
+            r["test"]["lstm"]["gate"] == "test"
+            and r["off"]["lstm"]["gate"] == "off"
+            and r["off"]["lstm"]["kept"]
+        )
         assert r["ar_form"] in ("levels", "differences") and r["test"]["vs_ar"] > 0
         assert {"auto_ets", "auto_theta"} <= set(r["test"]["rmse"]) and r["base"]["name"]
     assert out["worst_vs_best"] == max(r["test"]["vs_best"] for r in out["rows"])
@@ -99,7 +129,12 @@ def test_series_benchmark_rolls_statsforecast_as_its_user_would():
     n_fit = int((pd.to_datetime(df["time"]) < fc.state.splits.test_start).sum())
     params = statistical.fit("auto_theta", y[:n_fit], 1)
     test = fc.predictions
-    origins = [int(np.flatnonzero(pd.to_datetime(df["time"]) == t - pd.DateOffset(years=1))[0]) for t in test["time"]]
-    expected = [statistical.roll("auto_theta", params, y[: o + 1], 1)[-1, 0] for o in origins]  # prefix by prefix
+    origins = [
+        int(np.flatnonzero(pd.to_datetime(df["time"]) == t - pd.DateOffset(years=1))[0])
+        for t in test["time"]
+    ]
+    expected = [
+        statistical.roll("auto_theta", params, y[: o + 1], 1)[-1, 0] for o in origins
+    ]  # prefix by prefix
     rmse = float(np.sqrt(np.mean((np.array(expected) - test["actual"].to_numpy()) ** 2)))
     assert out["auto_theta"]["rmse"] == pytest.approx(rmse, rel=1e-9)

@@ -23,7 +23,9 @@ def test_cell_matches_reference_forward_and_gradients(cell, kernel):
     torch.manual_seed(0)
     layer = LSTM(I, H, cell=cell, kernel=kernel, dtype=torch.float64)
     x = torch.randn(T, N, I, dtype=torch.float64, requires_grad=True)
-    state0 = tuple(torch.randn(1, N, s, dtype=torch.float64) * 0.5 for s in get_cell(cell).state_sizes(H))
+    state0 = tuple(
+        torch.randn(1, N, s, dtype=torch.float64) * 0.5 for s in get_cell(cell).state_sizes(H)
+    )
     for s in state0:
         s.requires_grad_(True)
     hx = state0[0] if len(state0) == 1 else state0
@@ -36,12 +38,16 @@ def test_cell_matches_reference_forward_and_gradients(cell, kernel):
     loss.backward()
 
     p = numpy_params(layer)
-    hs, ref_state, caches = reference.lstm_forward(x.detach().numpy(), [s[0].detach().numpy() for s in state0], p, cell)
+    hs, ref_state, caches = reference.lstm_forward(
+        x.detach().numpy(), [s[0].detach().numpy() for s in state0], p, cell
+    )
     np.testing.assert_allclose(output.detach().numpy(), hs, rtol=1e-10, atol=1e-12)
     for got, want in zip(state_n, ref_state, strict=True):
         np.testing.assert_allclose(got[0].detach().numpy(), want, rtol=1e-10, atol=1e-12)
 
-    dxs, dstate0, grads = reference.lstm_bptt(w_h.numpy(), [w[0].numpy() for w in w_state], caches, p, cell)
+    dxs, dstate0, grads = reference.lstm_bptt(
+        w_h.numpy(), [w[0].numpy() for w in w_state], caches, p, cell
+    )
     for name, g in numpy_grads(layer).items():
         np.testing.assert_allclose(g, grads[name], rtol=1e-9, atol=1e-11, err_msg=name)
     np.testing.assert_allclose(x.grad.numpy(), dxs, rtol=1e-9, atol=1e-11)
@@ -53,7 +59,9 @@ def test_cell_matches_reference_forward_and_gradients(cell, kernel):
 def test_stacked_bidirectional_layer_matches_reference(cell):
     """Two layers, both directions, batch_first: each pass is the reference over (reversed) x."""
     torch.manual_seed(1)
-    layer = LSTM(I, H, num_layers=2, bidirectional=True, batch_first=True, cell=cell, dtype=torch.float64)
+    layer = LSTM(
+        I, H, num_layers=2, bidirectional=True, batch_first=True, cell=cell, dtype=torch.float64
+    )
     x = torch.randn(N, T, I, dtype=torch.float64)
     output, state_n = layer(x)
     state_n = as_tuple(state_n)
@@ -68,9 +76,13 @@ def test_stacked_bidirectional_layer_matches_reference(cell):
             hs, final, _ = reference.lstm_forward(xs, zeros, numpy_params(layer, k, d), cell)
             outs.append(hs[::-1] if d else hs)
             for got, want in zip(state_n, final, strict=True):
-                np.testing.assert_allclose(got[2 * k + d].detach().numpy(), want, rtol=1e-10, atol=1e-12)
+                np.testing.assert_allclose(
+                    got[2 * k + d].detach().numpy(), want, rtol=1e-10, atol=1e-12
+                )
         layer_input = np.concatenate(outs, axis=2)
-    np.testing.assert_allclose(output.detach().transpose(0, 1).numpy(), layer_input, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        output.detach().transpose(0, 1).numpy(), layer_input, rtol=1e-10, atol=1e-12
+    )
 
 
 def test_cifg_traces_show_f_equal_one_minus_i_exactly():
@@ -85,7 +97,9 @@ def test_article_dead_parameters_get_no_gradient():
     output, (h_n, _c_n) = layer(torch.randn(T, N, I, dtype=torch.float64))
     (output.square().sum() + h_n.sum()).backward()
     ih = dict(zip(("hi", "fi", "ii", "oi"), layer.weight_ih_l0.grad.chunk(4), strict=True))
-    hh = dict(zip(("hh", "fh", "ih", "hc", "oh", "oc"), layer.weight_hh_l0.grad.chunk(6), strict=True))
+    hh = dict(
+        zip(("hh", "fh", "ih", "hc", "oh", "oc"), layer.weight_hh_l0.grad.chunk(6), strict=True)
+    )
     bias = dict(zip(("hh", "fh", "ih", "hc", "oh", "oc"), layer.bias_l0.grad.chunk(6), strict=True))
     dead = [ih[k] for k in ("hi", "fi", "ii")] + [hh[k] for k in ("hh", "fh", "ih", "hc")]
     dead += [bias[k] for k in ("hh", "fh", "ih", "hc")]

@@ -62,7 +62,9 @@ def test_the_differences_form_is_the_constrained_least_squares_fit():
     Y = np.column_stack([np.r_[y[h:], [np.nan] * h] for h in range(1, H + 1)])
     forms = fit_ar_forms(X, Y, p, ridge=0.0)
     ok = ~np.isnan(X).any(1) & ~np.isnan(Y).any(1)
-    np.testing.assert_allclose(forms["levels"], np.linalg.lstsq(X[ok], Y[ok], rcond=None)[0], atol=1e-8)
+    np.testing.assert_allclose(
+        forms["levels"], np.linalg.lstsq(X[ok], Y[ok], rcond=None)[0], atol=1e-8
+    )
     W = forms["differences"]
     np.testing.assert_allclose(W[:p].sum(0), 1.0, atol=1e-10)  # the lag coefficients sum to one
     # the same fit written out: y_{t+h} - y_t on (y_{t-j} - y_t), the covariate and the constant
@@ -71,7 +73,9 @@ def test_the_differences_form_is_the_constrained_least_squares_fit():
     np.testing.assert_allclose(W[1:], direct, atol=1e-8)
     np.testing.assert_allclose(W[0], 1 - direct[: p - 1].sum(0), atol=1e-8)
     # on a random walk with drift the constrained fit is persistence plus the drift
-    assert fit_ar_forms(X[:, [0, p + 1]], Y[:, :1], 1, ridge=0.0)["differences"][0, 0] == pytest.approx(1.0)
+    assert fit_ar_forms(X[:, [0, p + 1]], Y[:, :1], 1, ridge=0.0)["differences"][
+        0, 0
+    ] == pytest.approx(1.0)
 
 
 def test_adf_rejects_a_unit_root_about_five_percent_of_the_time_on_random_walks():
@@ -83,8 +87,12 @@ def test_adf_rejects_a_unit_root_about_five_percent_of_the_time_on_random_walks(
     for t in range(1, 250):
         ar[t] = 0.5 * ar[t - 1] + rng.normal()
     assert adf_statistic(ar) < ADF_CRITICAL_5 - 1  # a stationary AR(1) is rejected with room
-    calendar = np.column_stack([np.sin(2 * np.pi * np.arange(250) / 50), np.cos(2 * np.pi * np.arange(250) / 50)])
-    assert adf_statistic(ar + 5 * calendar[:, 0], exog=calendar) < ADF_CRITICAL_5 - 1  # a seasonal swing is no trend
+    calendar = np.column_stack(
+        [np.sin(2 * np.pi * np.arange(250) / 50), np.cos(2 * np.pi * np.arange(250) / 50)]
+    )
+    assert (
+        adf_statistic(ar + 5 * calendar[:, 0], exog=calendar) < ADF_CRITICAL_5 - 1
+    )  # a seasonal swing is no trend
     with pytest.raises(ValueError, match="too few"):
         adf_statistic(np.arange(10.0))
 
@@ -130,10 +138,14 @@ def test_classification_metrics_match_scikit_learn():
     assert ours["accuracy"] == pytest.approx(skm.accuracy_score(y, p.argmax(1)))
     assert ours["balanced_accuracy"] == pytest.approx(skm.balanced_accuracy_score(y, p.argmax(1)))
     labels = np.union1d(present, p.argmax(1))
-    assert ours["macro_f1"] == pytest.approx(skm.f1_score(y, p.argmax(1), average="macro", labels=labels))
+    assert ours["macro_f1"] == pytest.approx(
+        skm.f1_score(y, p.argmax(1), average="macro", labels=labels)
+    )
     ovr = np.mean([skm.roc_auc_score(y == k, p[:, k]) for k in present])
     assert ours["roc_auc"] == pytest.approx(ovr, abs=1e-12)
-    assert ours["confusion_matrix"] == skm.confusion_matrix(y, p.argmax(1), labels=range(4)).tolist()
+    assert (
+        ours["confusion_matrix"] == skm.confusion_matrix(y, p.argmax(1), labels=range(4)).tolist()
+    )
 
 
 def test_binary_auc_and_average_precision_match_scikit_learn_with_ties():
@@ -177,7 +189,9 @@ def test_logistic_regression_matches_scikit_learn():
     W, b = fit_logistic(X, yl, 2, l2=1.0)
     known = ~np.isnan(yl[:, 1])
     ref1 = lm.LogisticRegression(C=1.0, tol=1e-10, max_iter=10000).fit(X[known], yl[known, 1])
-    np.testing.assert_allclose(logistic_proba(X, W, b, True)[:, 1], ref1.predict_proba(X)[:, 1], atol=2e-4)
+    np.testing.assert_allclose(
+        logistic_proba(X, W, b, True)[:, 1], ref1.predict_proba(X)[:, 1], atol=2e-4
+    )
 
 
 def test_ridge_classifier_matches_scikit_learn_ridge_cv():
@@ -187,13 +201,19 @@ def test_ridge_classifier_matches_scikit_learn_ridge_cv():
     rng = np.random.default_rng(3)
     for N, D in ((60, 200), (300, 20)):  # more features than rows, and fewer
         X = rng.normal(size=(N, D)) + 3.0  # not centred: the intercept is the fit's job
-        y = (X[:, :3] @ [1.0, -1.0, 0.5] - 1.5 + rng.normal(0, 1, N) > 0).astype(int) + (X[:, 3] > 4)
+        y = (X[:, :3] @ [1.0, -1.0, 0.5] - 1.5 + rng.normal(0, 1, N) > 0).astype(int) + (
+            X[:, 3] > 4
+        )
         W, b, alpha, _ = fit_ridge_classifier(X, y, 3)
         Y = -np.ones((N, 3))
         Y[np.arange(N), y] = 1
-        ref = lm.RidgeCV(alphas=N * RIDGE_ALPHAS).fit(X, Y)  # exact leave-one-out over the same grid
+        ref = lm.RidgeCV(alphas=N * RIDGE_ALPHAS).fit(
+            X, Y
+        )  # exact leave-one-out over the same grid
         assert alpha * N == pytest.approx(ref.alpha_)
-        scores = X @ W + b  # = T * the ridge's scores: one positive temperature, the fit itself unchanged
+        scores = (
+            X @ W + b
+        )  # = T * the ridge's scores: one positive temperature, the fit itself unchanged
         T = float((scores * ref.predict(X)).sum() / (ref.predict(X) ** 2).sum())
         assert T > 0
         np.testing.assert_allclose(scores, T * ref.predict(X), atol=1e-8)
@@ -206,7 +226,9 @@ def test_ridge_leave_one_out_is_the_refit_without_the_row_and_the_temperature_it
     N, D = 40, 80
     X = rng.normal(size=(N, D))
     y = (X[:, 0] + rng.normal(0, 0.5, N) > 0).astype(int) + (X[:, 1] > 1)
-    grid = np.array([0.1])  # one penalty: what is left to check is leave-one-out and the temperature
+    grid = np.array(
+        [0.1]
+    )  # one penalty: what is left to check is leave-one-out and the temperature
     fit = fit_ridge_classifier(X, y, 3, grid)
     W = fit.W
     loo = np.empty((N, 3))
@@ -229,7 +251,9 @@ def test_ridge_leave_one_out_is_the_refit_without_the_row_and_the_temperature_it
     T = float(np.linalg.norm(W) / np.linalg.norm(W1))  # the temperature the fit folded into W
     np.testing.assert_allclose(W, T * W1, atol=1e-10)
     assert log_loss(T) <= min(log_loss(t) for t in np.linspace(0.5 * T, 2 * T, 41)) + 1e-9
-    np.testing.assert_allclose(fit.loo, T * loo, atol=1e-8)  # the returned out-of-sample logits: each refit's
+    np.testing.assert_allclose(
+        fit.loo, T * loo, atol=1e-8
+    )  # the returned out-of-sample logits: each refit's
 
 
 def test_ridge_classifier_labels_each_on_its_known_rows():
@@ -241,8 +265,12 @@ def test_ridge_classifier_labels_each_on_its_known_rows():
     yl[::5, 1] = np.nan
     W, b, _, loo = fit_ridge_classifier(X, yl, 2)
     known = ~np.isnan(yl[:, 1])
-    W1, b1, _, loo1 = fit_ridge_classifier(X[known], yl[known, 1].astype(int), 2)  # label 1 alone, as 2 classes
-    np.testing.assert_allclose(loo[known, 1], loo1[:, 1] - loo1[:, 0])  # its logit, on its known rows only
+    W1, b1, _, loo1 = fit_ridge_classifier(
+        X[known], yl[known, 1].astype(int), 2
+    )  # label 1 alone, as 2 classes
+    np.testing.assert_allclose(
+        loo[known, 1], loo1[:, 1] - loo1[:, 0]
+    )  # its logit, on its known rows only
     assert np.isnan(loo[~known, 1]).all() and not np.isnan(loo[:, 0]).any()
     two = logistic_proba(X, W1, b1, False)[:, 1]
     np.testing.assert_allclose(logistic_proba(X, W, b, True)[:, 1], two, atol=1e-10)

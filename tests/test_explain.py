@@ -8,10 +8,10 @@ import math
 import numpy as np
 import pytest
 
+from helpers import smiles_table, synthetic, waves
 from lstmkit import LstmkitError, explain
 from lstmkit.classify.estimator import SequenceClassifier
 from lstmkit.forecast.estimator import Forecaster
-from helpers import smiles_table, synthetic, waves
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,9 @@ def forecast_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("fc") / "run"
     data = folder.parent / "d.csv"
     synthetic().to_csv(data, index=False)
-    fc = Forecaster(epochs=2, hidden_size=8).fit(str(data), time="when", target="temp", series="site", quiet=True)
+    fc = Forecaster(epochs=2, hidden_size=8).fit(
+        str(data), time="when", target="temp", series="site", quiet=True
+    )
     fc.save(folder)
     return folder
 
@@ -51,14 +53,18 @@ def test_forecast_explain_writes_json_plots_and_report_section(forecast_run):
 
 
 def test_forecast_explain_by_time_and_bad_choices(forecast_run):
-    origin = explain(forecast_run, index=3, write=False)["example"]["origin"]  # not another test's file
+    origin = explain(forecast_run, index=3, write=False)["example"][
+        "origin"
+    ]  # not another test's file
     result = explain(forecast_run, time_at=origin)
     assert result["example"]["origin"] == origin
     with pytest.raises(LstmkitError, match="--index: expected 0 to"):
         explain(forecast_run, index=10**6)
     with pytest.raises(LstmkitError, match="--time: 1999-01-01 is not a time step"):
         explain(forecast_run, time_at="1999-01-01")
-    with pytest.raises(LstmkitError, match="--time: expected a time like 2013-12-01 06:00, got 'noon'"):
+    with pytest.raises(
+        LstmkitError, match="--time: expected a time like 2013-12-01 06:00, got 'noon'"
+    ):
         explain(forecast_run, time_at="noon")  # once pandas' DateParseError, a traceback
 
 
@@ -66,7 +72,9 @@ def test_forecast_explain_by_time_and_bad_choices(forecast_run):
 def test_classifier_explain_for_every_kind_of_cell(tmp_path, cell):
     data = tmp_path / "w.csv"
     waves(60).to_csv(data, index=False)
-    clf = SequenceClassifier(label_col="kind", epochs=2, hidden_size=6, cell=cell, conv_channels=4, conv_stride=2)
+    clf = SequenceClassifier(
+        label_col="kind", epochs=2, hidden_size=6, cell=cell, conv_channels=4, conv_stride=2
+    )
     clf.fit(str(data), quiet=True).save(tmp_path / "run")
     result = explain(tmp_path / "run", index=2)
     att = result["attribution"]
@@ -91,7 +99,11 @@ def test_smiles_explain_attributes_tokens(tmp_path):
     smiles_table().to_csv(new, index=False)
     result = explain(tmp_path / "run", index=1, data=str(new))
     tokens = result["example"]["tokens"]
-    assert len(tokens) == len(result["attribution"]["per_step"]) == len(result["attribution"]["occlusion"]["delta"])
+    assert (
+        len(tokens)
+        == len(result["attribution"]["per_step"])
+        == len(result["attribution"]["occlusion"]["delta"])
+    )
     assert result["attribution"]["completeness_error"] <= 0.01
 
 
@@ -109,26 +121,38 @@ def test_a_linear_path_is_named_and_its_fused_probability_given(tmp_path, featur
     fused = SequenceClassifier.load(tmp_path / "run").predict_proba(table).iloc[2]
     path = "MiniRocket" if features == "minirocket" else "logistic regression"
     said = f"The model (the network fused with the {path} path (w = 0.5)) gives "
-    assert "the network gives" in first and said in first and first.endswith("what follows explains the network.")
+    assert (
+        "the network gives" in first
+        and said in first
+        and first.endswith("what follows explains the network.")
+    )
     probability = float(first.split(said)[1].split(";")[0])  # of the class the network picks
-    assert probability in {round(float(fused[c]), 3) for c in fused.index if str(c).startswith("p_")}
+    assert probability in {
+        round(float(fused[c]), 3) for c in fused.index if str(c).startswith("p_")
+    }
 
 
 def test_explain_runs_the_fused_model_through_the_loop(tmp_path):
     clf = SequenceClassifier(label_col="kind", epochs=1, hidden_size=4).fit(waves(30), quiet=True)
-    assert all(m.kernel == "fused" for net in clf.model for m in net.modules() if hasattr(m, "kernel"))
+    assert all(
+        m.kernel == "fused" for net in clf.model for m in net.modules() if hasattr(m, "kernel")
+    )
     data = tmp_path / "w.csv"
     waves(30).to_csv(data, index=False)
     result = explain(clf, index=0, data=str(data))
     assert np.isfinite(result["attribution"]["f_x"])
-    assert all(m.kernel == "fused" for net in clf.model for m in net.modules() if hasattr(m, "kernel"))
+    assert all(
+        m.kernel == "fused" for net in clf.model for m in net.modules() if hasattr(m, "kernel")
+    )
 
 
 def test_the_season_before_the_forecast_is_counted_season_minus_one_steps_back(tmp_path):
     """Lung deaths, one step ahead: the model's linear path averages the AR with seasonal naive,
     which reads y[t + 1 - 12], 11 steps back from the origin; the summary must credit that step."""
     fc = Forecaster().fit("uk-lung-deaths", quiet=True)
-    assert fc.metrics["ar_combination"] is not None and fc.baseline_ar[0] < 11  # lag 11: seasonal naive's only
+    assert (
+        fc.metrics["ar_combination"] is not None and fc.baseline_ar[0] < 11
+    )  # lag 11: seasonal naive's only
     fc.save(tmp_path / "run")
     result = explain(tmp_path / "run")
     line = next(line for line in result["summary"] if "a season before the forecast" in line)

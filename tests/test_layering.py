@@ -60,7 +60,14 @@ INNER = {
         "__init__": 5,
     },
     "linear": {"autoregression": 0, "minirocket": 0, "paths": 1, "__init__": 2},
-    "report": {"render": 0, "forecast": 1, "classify": 1, "explain": 1, "experiments": 1, "__init__": 2},
+    "report": {
+        "render": 0,
+        "forecast": 1,
+        "classify": 1,
+        "explain": 1,
+        "experiments": 1,
+        "__init__": 2,
+    },
     "cli": {
         "options": 0,
         "app": 1,
@@ -92,7 +99,9 @@ def lstmkit_imports(path: pathlib.Path) -> set[str]:
     return found
 
 
-MODULES = sorted(p for p in SRC.rglob("*.py") if p.parent != SRC or p.name not in ("__init__.py", "__main__.py"))
+MODULES = sorted(
+    p for p in SRC.rglob("*.py") if p.parent != SRC or p.name not in ("__init__.py", "__main__.py")
+)
 
 
 def level_of(path: pathlib.Path) -> tuple[str, int]:
@@ -107,7 +116,9 @@ def test_imports_only_go_down(path):
         if name == "__version__":
             continue
         where = path.relative_to(SRC)
-        assert LEVEL[name] < level or name == top, f"{where} imports {name} (level {LEVEL[name]} >= {level})"
+        assert LEVEL[name] < level or name == top, (
+            f"{where} imports {name} (level {LEVEL[name]} >= {level})"
+        )
 
 
 def test_reference_and_cells_are_independent():
@@ -119,11 +130,14 @@ def test_reference_and_cells_are_independent():
 
 
 def sibling_imports(path: pathlib.Path) -> set[str]:
-    """Modules of its own sub-package that `path` imports (`from .x import` or `from . import x`)."""
+    """Modules of its own sub-package that `path` imports (`from .x import` or `from . import
+    x`)."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom) and node.level == 1:
-            found.update([node.module.split(".")[0]] if node.module else [a.name for a in node.names])
+            found.update(
+                [node.module.split(".")[0]] if node.module else [a.name for a in node.names]
+            )
     return found
 
 
@@ -132,9 +146,13 @@ def test_sub_packages_import_only_down_inside(package):
     levels = INNER[package]
     for path in sorted((SRC / package).glob("*.py")):
         name = path.stem
-        assert name in levels, f"{package}/{path.name} has no inner level in tests/test_layering.py INNER"
+        assert name in levels, (
+            f"{package}/{path.name} has no inner level in tests/test_layering.py INNER"
+        )
         for sibling in sibling_imports(path):
             if sibling not in levels:
                 continue  # a name from __init__ (`from . import main`) is checked by its own module
             where = f"{package}/{path.name}"
-            assert levels[sibling] < levels[name], f"{where} imports {sibling} (inner level {levels[sibling]})"
+            assert levels[sibling] < levels[name], (
+                f"{where} imports {sibling} (inner level {levels[sibling]})"
+            )

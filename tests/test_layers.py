@@ -23,9 +23,25 @@ def as_list(state):
 def pair(cell, num_layers, bidirectional, batch_first, bias, kernel, dtype):
     torch.manual_seed(0)
     peer = TORCH_PEERS[cell](
-        I, H, num_layers=num_layers, bias=bias, batch_first=batch_first, bidirectional=bidirectional, dtype=dtype
+        I,
+        H,
+        num_layers=num_layers,
+        bias=bias,
+        batch_first=batch_first,
+        bidirectional=bidirectional,
+        dtype=dtype,
     )
-    ours = LSTM(I, H, num_layers, bias, batch_first, bidirectional=bidirectional, cell=cell, kernel=kernel, dtype=dtype)
+    ours = LSTM(
+        I,
+        H,
+        num_layers,
+        bias,
+        batch_first,
+        bidirectional=bidirectional,
+        cell=cell,
+        kernel=kernel,
+        dtype=dtype,
+    )
     ours.load_state_dict(peer.state_dict())
     return peer, ours
 
@@ -61,7 +77,9 @@ def test_parity_with_torch(cell, space, kernel, dtype):
 def test_state_dict_interchanges_both_ways(cell):
     peer = TORCH_PEERS[cell](I, H, num_layers=2, bidirectional=True)
     ours = LSTM(I, H, 2, bidirectional=True, cell=cell)
-    assert {k: v.shape for k, v in ours.state_dict().items()} == {k: v.shape for k, v in peer.state_dict().items()}
+    assert {k: v.shape for k, v in ours.state_dict().items()} == {
+        k: v.shape for k, v in peer.state_dict().items()
+    }
     assert list(ours.state_dict()) == list(peer.state_dict())  # same keys, same order
     peer.load_state_dict(ours.state_dict())  # strict: ours -> torch
     x = torch.randn(T, N, I)
@@ -96,9 +114,13 @@ def test_gate_traces_reproduce_the_output(cell):
     for value in gates.values():
         assert value.shape[:3] == (4, N, T)  # (num_layers * D, N, L, ·)
     # The last layer's traced h, both directions side by side, is the output.
-    torch.testing.assert_close(torch.cat([gates["h"][2], gates["h"][3]], -1), output, rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(
+        torch.cat([gates["h"][2], gates["h"][3]], -1), output, rtol=1e-6, atol=1e-6
+    )
     if {"o", "c"} <= set(gates) and cell not in ("noaf", "article"):
-        torch.testing.assert_close(gates["o"] * torch.tanh(gates["c"]), gates["h"], rtol=1e-6, atol=1e-6)
+        torch.testing.assert_close(
+            gates["o"] * torch.tanh(gates["c"]), gates["h"], rtol=1e-6, atol=1e-6
+        )
 
 
 def test_final_state_is_the_last_traced_step():
@@ -111,7 +133,9 @@ def test_final_state_is_the_last_traced_step():
 
 
 @pytest.mark.parametrize("cell", list(CELLS))
-@pytest.mark.parametrize("config", [dict(), dict(num_layers=2, bidirectional=True, batch_first=True)], ids=["1", "2bi"])
+@pytest.mark.parametrize(
+    "config", [dict(), dict(num_layers=2, bidirectional=True, batch_first=True)], ids=["1", "2bi"]
+)
 def test_layer_contract(cell, config):
     torch.manual_seed(0)
     layer = LSTM(I, H, cell=cell, **config)
@@ -164,7 +188,11 @@ BAD = [
         "h_0 must have shape (1, 3, 7)",
     ),
     (lambda: LSTM(I, H)(torch.randn(T, N, I), torch.zeros(1, N, H)), "hx", "(h_0, c_0)"),
-    (lambda: LSTM(I, H, cell="gru")(torch.randn(T, N, I), (torch.zeros(1, N, H),) * 2), "hx", "h_0"),
+    (
+        lambda: LSTM(I, H, cell="gru")(torch.randn(T, N, I), (torch.zeros(1, N, H),) * 2),
+        "hx",
+        "h_0",
+    ),
     (lambda: LSTM(I, H, cell="lsmt"), "cell", "expected one of: lstm, peephole"),
     (lambda: LSTM(I, H, dropout=0.2), "dropout", "num_layers=1"),
     (lambda: LSTM(I, H, num_layers=2, dropout=1.5), "dropout", "[0, 1)"),
@@ -175,7 +203,9 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("make, argument, detail", BAD, ids=[f"{b[1]}-{k}" for k, b in enumerate(BAD)])
+@pytest.mark.parametrize(
+    "make, argument, detail", BAD, ids=[f"{b[1]}-{k}" for k, b in enumerate(BAD)]
+)
 def test_bad_arguments_raise_one_line_errors(make, argument, detail):
     with pytest.raises(LstmkitError) as err:
         make()
@@ -185,12 +215,16 @@ def test_bad_arguments_raise_one_line_errors(make, argument, detail):
     assert detail in message
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (run on the lent GPU)")
+@pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs a CUDA device (run on the lent GPU)"
+)
 @pytest.mark.parametrize("cell", list(TORCH_PEERS))
 def test_cuda_fused_and_loop_match_torch(cell):
     peer, ours = pair(cell, 2, True, True, True, "fused", torch.float64)
     peer, ours = peer.cuda(), ours.cuda()
-    loop = LSTM(I, H, 2, True, True, bidirectional=True, cell=cell, kernel="loop", dtype=torch.float64).cuda()
+    loop = LSTM(
+        I, H, 2, True, True, bidirectional=True, cell=cell, kernel="loop", dtype=torch.float64
+    ).cuda()
     loop.load_state_dict(peer.state_dict())
     x1, x2 = torch.randn(2, N, T, I, dtype=torch.float64, device="cuda")
     want = two_calls(peer, x1, x2)
@@ -199,7 +233,9 @@ def test_cuda_fused_and_loop_match_torch(cell):
             torch.testing.assert_close(g, w, rtol=1e-9, atol=1e-9)
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (run on the lent GPU)")
+@pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs a CUDA device (run on the lent GPU)"
+)
 @torch.backends.cudnn.flags(enabled=True, allow_tf32=False)  # TF32 (on by default since Ampere)
 def test_cuda_weights_are_flattened_for_cudnn():  # put cuDNN ~5e-5 away from the float32 loop
     layer = LSTM(I, H, num_layers=2, bidirectional=True).cuda()
@@ -211,4 +247,6 @@ def test_cuda_weights_are_flattened_for_cudnn():  # put cuDNN ~5e-5 away from th
     layer.load_state_dict(peer.state_dict())  # loading copies into the flat buffer in place
     torch.testing.assert_close(layer(x)[0], peer(x)[0])
     _, _, gates = layer(x, return_gates=True)  # the traced loop on CUDA too
-    torch.testing.assert_close(torch.cat([gates["h"][2], gates["h"][3]], -1), peer(x)[0], rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(
+        torch.cat([gates["h"][2], gates["h"][3]], -1), peer(x)[0], rtol=1e-5, atol=1e-5
+    )

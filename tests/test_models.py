@@ -1,4 +1,5 @@
-"""models.ForecastNet: starts exactly at the linear AR it is given; shapes; the skip stays frozen."""
+"""models.ForecastNet: starts exactly at the linear AR it is given; shapes; the skip stays
+frozen."""
 
 from __future__ import annotations
 
@@ -74,7 +75,11 @@ def test_a_sequence_padded_into_a_batch_scores_as_it_does_alone(settings):
 
 def test_padding_gets_no_gradient():
     torch.manual_seed(0)
-    net = classifier_net(2, input_size=1, hidden_size=4, conv_channels=3, pooling="attention").double().eval()
+    net = (
+        classifier_net(2, input_size=1, hidden_size=4, conv_channels=3, pooling="attention")
+        .double()
+        .eval()
+    )
     x = torch.randn(2, 6, 1, dtype=torch.double, requires_grad=True)
     net(x, torch.tensor([4, 6])).sum().backward()
     assert x.grad[0, 4:].abs().max() == 0 and x.grad[0, :4].abs().max() > 0
@@ -106,7 +111,9 @@ def test_mean_proba_averages_members_and_variants_and_restores_their_modes():
     a = classifier_net(3, input_size=1, hidden_size=4, dropout=0.5)
     b = classifier_net(3, input_size=1, hidden_size=4, dropout=0.5).eval()
     rng = np.random.default_rng(0)
-    xs = rng.normal(size=(2, 700, 6, 1)).astype(np.float32)  # 2 variants of 700 rows: two 512-row chunks
+    xs = rng.normal(size=(2, 700, 6, 1)).astype(
+        np.float32
+    )  # 2 variants of 700 rows: two 512-row chunks
     ns = rng.integers(2, 7, size=(2, 700))
     out = mean_proba([a, b], xs, ns, multilabel=False)
     assert a.training and not b.training  # each member's mode as it was
@@ -115,8 +122,13 @@ def test_mean_proba_averages_members_and_variants_and_restores_their_modes():
         for m in (a, b):
             m.eval()
             for v in range(2):  # one row at a time, its own length: no padding, no chunks
-                rows = [m(torch.as_tensor(xs[v, i : i + 1, : ns[v, i]]), torch.as_tensor(ns[v, i : i + 1]))
-                        for i in range(700)]  # fmt: skip
+                rows = [
+                    m(
+                        torch.as_tensor(xs[v, i : i + 1, : ns[v, i]]),
+                        torch.as_tensor(ns[v, i : i + 1]),
+                    )
+                    for i in range(700)
+                ]
                 by_hand.append(torch.softmax(torch.cat(rows), 1).double().numpy())
     np.testing.assert_allclose(out, np.mean(by_hand, 0), atol=1e-6)
     assert out.shape == (700, 3) and np.allclose(out.sum(1), 1)

@@ -42,10 +42,14 @@ def test_its_state_dict_moves_to_torchs_and_back():
     _train(ours, opt, 10)
     theirs.load_state_dict(ours.state_dict())
     torch_opt = torch.optim.AdamW(theirs.parameters(), lr=1e-2, weight_decay=0.0)
-    torch_opt.load_state_dict(copy.deepcopy(opt.state_dict()))  # ours -> torch's (not sharing the moments)
+    torch_opt.load_state_dict(
+        copy.deepcopy(opt.state_dict())
+    )  # ours -> torch's (not sharing the moments)
     _train(ours, opt, 10, seed=2)
     _train(theirs, torch_opt, 10, seed=2)
-    assert all(torch.equal(a, b) for a, b in zip(ours.parameters(), theirs.parameters(), strict=True))
+    assert all(
+        torch.equal(a, b) for a, b in zip(ours.parameters(), theirs.parameters(), strict=True)
+    )
     back = AdamW(_model(5).parameters())
     back.load_state_dict(copy.deepcopy(torch_opt.state_dict()))  # torch's -> ours
     assert set(back.state) == set(opt.state) and back.param_groups[0]["lr"] == 1e-2

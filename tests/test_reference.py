@@ -22,7 +22,9 @@ def random_problem(cell: str, rng, bias=True):
 def loss_fn(cell, p, xs, state0, w_h, w_state):
     """A loss that reads every output and every part of the final state."""
     hs, state_n, _ = reference.lstm_forward(xs, state0, p, cell)
-    return float((w_h * hs).sum() + sum((w * s).sum() for w, s in zip(w_state, state_n, strict=True)))
+    return float(
+        (w_h * hs).sum() + sum((w * s).sum() for w, s in zip(w_state, state_n, strict=True))
+    )
 
 
 @pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
@@ -50,17 +52,23 @@ def test_bptt_matches_finite_differences(cell, bias, rng):
 
     f = lambda: loss_fn(cell, p, xs, state0, w_h, w_state)  # noqa: E731
     for name in p:
-        np.testing.assert_allclose(grads[name], numeric(p[name], f), rtol=1e-6, atol=1e-8, err_msg=name)
+        np.testing.assert_allclose(
+            grads[name], numeric(p[name], f), rtol=1e-6, atol=1e-8, err_msg=name
+        )
     np.testing.assert_allclose(dxs, numeric(xs, f), rtol=1e-6, atol=1e-8, err_msg="x")
     for k, s in enumerate(state0):
-        np.testing.assert_allclose(dstate0[k], numeric(s, f), rtol=1e-6, atol=1e-8, err_msg=f"state0[{k}]")
+        np.testing.assert_allclose(
+            dstate0[k], numeric(s, f), rtol=1e-6, atol=1e-8, err_msg=f"state0[{k}]"
+        )
 
 
 def test_article_dead_parameters_get_exactly_zero_gradient(rng):
     # ERRATA.md: only W_oh, W_oi, W_oc, b_oh, b_oc reach h. Loss on the outputs only.
     p, xs, state0 = random_problem("article", rng)
     hs, _, caches = reference.lstm_forward(xs, state0, p, "article")
-    _, _, grads = reference.lstm_bptt(rng.normal(size=hs.shape), (np.zeros((N, H)),) * 2, caches, p, "article")
+    _, _, grads = reference.lstm_bptt(
+        rng.normal(size=hs.shape), (np.zeros((N, H)),) * 2, caches, p, "article"
+    )
     blocks_hh = dict(zip(reference.ARTICLE_HH, np.split(grads["weight_hh"], 6), strict=True))
     blocks_ih = dict(zip(reference.ARTICLE_IH, np.split(grads["weight_ih"], 4), strict=True))
     for dead in ("hh", "fh", "ih", "hc"):
@@ -74,4 +82,6 @@ def test_sigmoid_is_stable_for_large_inputs():
     x = np.array([-1000.0, -30.0, 0.0, 30.0, 1000.0])
     s = reference.sigmoid(x)
     assert np.all(np.isfinite(s))
-    np.testing.assert_allclose(s, [0.0, 1 / (1 + np.exp(30)), 0.5, 1 / (1 + np.exp(-30)), 1.0], rtol=1e-12)
+    np.testing.assert_allclose(
+        s, [0.0, 1 / (1 + np.exp(30)), 0.5, 1 / (1 + np.exp(-30)), 1.0], rtol=1e-12
+    )

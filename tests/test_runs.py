@@ -9,7 +9,6 @@ import pathlib
 
 import numpy as np
 import pandas as pd
-
 import pytest
 import torch
 
@@ -42,7 +41,9 @@ def test_checkpoint_round_trip(tmp_path):
         opt.zero_grad()
         model(torch.randn(4, 3)).sum().backward()
         opt.step()
-    save_checkpoint(tmp_path, model, opt, {"epochs": 3}, {k: v.clone() for k, v in model.state_dict().items()})
+    save_checkpoint(
+        tmp_path, model, opt, {"epochs": 3}, {k: v.clone() for k, v in model.state_dict().items()}
+    )
     assert not any(p.suffix == ".pkl" or p.suffix == ".pt" for p in tmp_path.iterdir())
     model2 = torch.nn.Linear(3, 2)
     opt2 = torch.optim.Adam(model2.parameters(), lr=0.5)
@@ -71,7 +72,9 @@ def test_atomic_write_gives_the_permissions_open_would_and_keeps_an_existing_fil
     old = os.umask(0o022)
     try:
         write_json(tmp_path / "metrics.json", {"a": 1})
-        assert (tmp_path / "metrics.json").stat().st_mode & 0o777 == 0o644  # not mkstemp's private 0600
+        assert (
+            tmp_path / "metrics.json"
+        ).stat().st_mode & 0o777 == 0o644  # not mkstemp's private 0600
         os.chmod(tmp_path / "metrics.json", 0o640)
         write_json(tmp_path / "metrics.json", {"a": 2})
         assert (tmp_path / "metrics.json").stat().st_mode & 0o777 == 0o640
@@ -83,16 +86,19 @@ def test_atomic_write_gives_the_permissions_open_would_and_keeps_an_existing_fil
 
 OLD_RUNS = pathlib.Path(__file__).parent / "data" / "saved-before-the-config-tree"
 OLD_RUNS_RECIPE = """(with lstmkit at 0e7e94e on the path)
-fc = Forecaster(horizon=2, quantiles=[0.1, 0.9], epochs=2, hidden_size=4).fit(synthetic(600), time="when",
-                                                                              target="temp", series="site")
-SequenceClassifier(label_col="kind", hidden_size=4, epochs=2, linear_weight=0.5, linear_features="raw").fit(waves(60))
-SequenceClassifier(label_col="acid", smiles_col="smiles", hidden_size=4, epochs=2, embed_dim=4).fit(smiles_table())
+fc = Forecaster(horizon=2, quantiles=[0.1, 0.9], epochs=2, hidden_size=4).fit(synthetic(600),
+time="when",
+                                                                              target="temp", "
+                                                                                     "series="site")
+SequenceClassifier(label_col="kind", hidden_size=4, epochs=2, linear_weight=0.5,
+linear_features="raw").fit(waves(60))
+SequenceClassifier(label_col="acid", smiles_col="smiles", hidden_size=4, epochs=2,
+embed_dim=4).fit(smiles_table())
 each saved, then load(...).predict(...) written to expected.csv"""
 
 
 def test_a_forecast_run_saved_before_the_config_tree_loads_and_predicts_as_it_did():
     from helpers import synthetic
-
     from lstmkit import Forecaster
 
     fc = Forecaster.load(OLD_RUNS / "forecast")
@@ -101,14 +107,15 @@ def test_a_forecast_run_saved_before_the_config_tree_loads_and_predicts_as_it_di
     df = synthetic(600)
     expected = pd.read_csv(OLD_RUNS / "forecast" / "expected.csv")
     got = fc.predict(df[df["when"] < "2024-01-20"])
-    np.testing.assert_allclose(got[["predicted", "q0.1", "q0.5", "q0.9"]], expected[["predicted", "q0.1", "q0.5", "q0.9"]])
+    np.testing.assert_allclose(
+        got[["predicted", "q0.1", "q0.5", "q0.9"]], expected[["predicted", "q0.1", "q0.5", "q0.9"]]
+    )
     assert list(got["series"]) == list(expected["series"])
 
 
 @pytest.mark.parametrize("name", ["classify", "smiles"])
 def test_a_classifier_run_saved_before_the_config_tree_loads_and_predicts_as_it_did(name):
     from helpers import smiles_table, waves
-
     from lstmkit import SequenceClassifier
 
     clf = SequenceClassifier.load(OLD_RUNS / name)

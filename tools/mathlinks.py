@@ -21,7 +21,10 @@ LINK = re.compile(r'\[L(\d+)\]\(\.\./src/lstmkit/(\w+)\.py#L(\d+) "(\w+) \(([^)]
 
 def locate(module: str, symbol: str, tag: str) -> int:
     lines = (ROOT / "src" / "lstmkit" / f"{module}.py").read_text().splitlines()
-    start = next((k for k, line in enumerate(lines) if re.match(rf"(def|class) {symbol}\b", line.strip())), None)
+    start = next(
+        (k for k, line in enumerate(lines) if re.match(rf"(def|class) {symbol}\b", line.strip())),
+        None,
+    )
     if start is None:
         raise SystemExit(f"mathlinks: {module}.py has no def/class {symbol}")
     for k in range(start + 1, len(lines)):
@@ -46,7 +49,9 @@ def main(argv: list[str]) -> int:
     fixed = fix(text)
     if "--check" in argv:
         if fixed != text:
-            print("docs/math.md: stale line links; run `python tools/mathlinks.py`", file=sys.stderr)
+            print(
+                "docs/math.md: stale line links; run `python tools/mathlinks.py`", file=sys.stderr
+            )
             return 1
         return 0
     DOC.write_text(fixed)

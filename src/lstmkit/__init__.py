@@ -9,7 +9,8 @@ import importlib
 from ._version import __version__
 
 # Each public name and the module it lives in. Loaded on first use (PEP 562): `import lstmkit` alone
-# costs nothing, so a process that needs one leaf (statsforecast's worker, `lstmkit --help`) does not
+# costs nothing, so a process that needs one leaf (statsforecast's worker, `lstmkit --help`) does
+# not
 # pay for torch, pandas and the tasks (measured: 2.8 s of imports).
 _WHERE = {
     "CELLS": ".cells",
@@ -36,7 +37,6 @@ def __getattr__(name: str):
 
 def __dir__():
     return sorted(__all__)
-
 
 
 __all__ = [

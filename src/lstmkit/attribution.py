@@ -108,7 +108,9 @@ def integrated_gradients(
             values.append(out.detach())
         return torch.cat(values), [torch.cat(g) for g in grads] if grad else None
 
-    ends, _ = at(torch.linspace(0, 1, steps + 1, dtype=torch.float64, device=inputs[0].device), grad=False)
+    ends, _ = at(
+        torch.linspace(0, 1, steps + 1, dtype=torch.float64, device=inputs[0].device), grad=False
+    )
     fb, fx = float(ends[0]), float(ends[-1])
     lo = torch.linspace(0, 1, steps + 1, dtype=torch.float64)[:-1].tolist()
     width = [1.0 / steps] * steps
@@ -118,7 +120,9 @@ def integrated_gradients(
     while True:
         estimate = [sum(float(p.sum()) for p in ps) for ps in parts]
         error = abs(sum(estimate) - (fx - fb)) / max(abs(fx - fb), 1e-12)
-        room = (max_steps - taken) // 2  # halving a segment takes two gradients (its old midpoint's is dropped)
+        room = (
+            max_steps - taken
+        ) // 2  # halving a segment takes two gradients (its old midpoint's is dropped)
         if error <= tolerance or room <= 0:
             attributions = [sum(ps[i] for ps in parts) for i in range(len(inputs))]
             return attributions, fx, fb, error, taken
@@ -132,24 +136,38 @@ def integrated_gradients(
         taken += len(halves_lo)
         for j, s in reversed(list(enumerate(worst))):  # from the back, so indices stay valid
             mid = f_mid[s]  # the old midpoint is where the two halves meet
-            lo[s : s + 1], width[s : s + 1] = halves_lo[2 * j : 2 * j + 2], halves_w[2 * j : 2 * j + 2]
+            lo[s : s + 1], width[s : s + 1] = (
+                halves_lo[2 * j : 2 * j + 2],
+                halves_w[2 * j : 2 * j + 2],
+            )
             f_lo[s : s + 1], f_hi[s : s + 1] = [f_lo[s], mid], [mid, f_hi[s]]
-            parts[s : s + 1], f_mid[s : s + 1] = new_parts[2 * j : 2 * j + 2], new_mid[2 * j : 2 * j + 2]
+            parts[s : s + 1], f_mid[s : s + 1] = (
+                new_parts[2 * j : 2 * j + 2],
+                new_mid[2 * j : 2 * j + 2],
+            )
 
 
 def _segments(at, deltas, lo: list[float], width: list[float]):
     """Each segment's midpoint-rule share of the attributions, (x - b) * df/dx(mid) * width, per
     input, and f at its midpoint."""
     device = deltas[0].device
-    mids = torch.tensor([a + w / 2 for a, w in zip(lo, width, strict=True)], dtype=torch.float64, device=device)
+    mids = torch.tensor(
+        [a + w / 2 for a, w in zip(lo, width, strict=True)], dtype=torch.float64, device=device
+    )
     values, grads = at(mids, grad=True)
-    parts = [[d * g[k] * w for d, g in zip(deltas, grads, strict=True)] for k, w in enumerate(width)]
+    parts = [
+        [d * g[k] * w for d, g in zip(deltas, grads, strict=True)] for k, w in enumerate(width)
+    ]
     return parts, values.tolist()
 
 
 @torch.no_grad()
 def occlusion(
-    f, inputs: list[torch.Tensor], baselines: list[torch.Tensor], groups: list[list[torch.Tensor]], batch: int = 64
+    f,
+    inputs: list[torch.Tensor],
+    baselines: list[torch.Tensor],
+    groups: list[list[torch.Tensor]],
+    batch: int = 64,
 ) -> np.ndarray:
     """groups[k][j]: a boolean mask over inputs[j] (same shape); occluding group k sets those
     elements to the baseline. Returns f(x) - f(x occluded by group k) for each k."""
@@ -178,7 +196,11 @@ def half_life(retention: float) -> float:
 
 
 def unit_statistics(
-    traces: dict[str, np.ndarray], cell: str, low: float = 0.05, high: float = 0.95, still: float = 1e-3
+    traces: dict[str, np.ndarray],
+    cell: str,
+    low: float = 0.05,
+    high: float = 0.95,
+    still: float = 1e-3,
 ) -> list[dict]:
     """traces: name -> (S, H) values of one layer and direction over S valid steps (many
     sequences, padding removed). Per unit: the retention gate's mean and the half-life it implies,
@@ -194,9 +216,14 @@ def unit_statistics(
             mean = float(traces[gate][:, u].mean())
             unit["forget_mean"], unit["half_life"] = mean, half_life(mean)
         else:  # no retention gate: nfg keeps its cell (f = 1), a plain RNN has no cell
-            unit["forget_mean"], unit["half_life"] = (1.0, math.inf) if cell == "nfg" else (None, None)
+            unit["forget_mean"], unit["half_life"] = (
+                (1.0, math.inf) if cell == "nfg" else (None, None)
+            )
         unit["saturation"] = {
-            g: {"low": float((traces[g][:, u] < low).mean()), "high": float((traces[g][:, u] > high).mean())}
+            g: {
+                "low": float((traces[g][:, u] < low).mean()),
+                "high": float((traces[g][:, u] > high).mean()),
+            }
             for g in gates
         }
         unit["h_std"] = float(traces["h"][:, u].std())
@@ -219,7 +246,10 @@ def memory_summary(layers: list[dict]) -> str:
     first = layers[0]["units"]
     lives = [u["half_life"] for u in first if u["half_life"] is not None]
     if not lives:
-        return "This cell has no gate that decides what to keep, so no memory half-life can be read from it."
+        return (
+            "This cell has no gate that decides what to keep, so no memory half-life can be read "
+            "from it."
+        )
     f = np.array([u["forget_mean"] for u in first])
     lives = np.array(lives)
     long = int((lives > 20).sum())
@@ -227,8 +257,10 @@ def memory_summary(layers: list[dict]) -> str:
     finite = lives[np.isfinite(lives)]
     longest = f"{finite.max():.0f}" if len(finite) else "inf"
     return (
-        f"Memory (layer 1, forward direction, {len(first)} units): the median unit keeps {np.median(f):.2f} of its "
-        f"cell each step, so half of what it holds is gone after about {np.median(lives):.1f} steps; {long} "
+        f"Memory (layer 1, forward direction, {len(first)} units): the median unit keeps "
+        f"{np.median(f):.2f} of its "
+        f"cell each step, so half of what it holds is gone after about {np.median(lives):.1f} "
+        f"steps; {long} "
         f"unit(s) hold on for more than 20 steps (longest {longest}); {still} unit(s) never change."
     )
 
@@ -239,7 +271,8 @@ def share(values: np.ndarray, mask: np.ndarray) -> float:
 
 
 def steps_mask(steps, shape) -> torch.Tensor:
-    """A boolean mask of `shape` that selects the given time steps (the first axis): an occlusion group."""
+    """A boolean mask of `shape` that selects the given time steps (the first axis): an occlusion
+    group."""
     mask = torch.zeros(shape, dtype=torch.bool)
     mask[list(steps)] = True
     return mask

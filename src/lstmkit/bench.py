@@ -28,7 +28,9 @@ __all__ = ["BenchRow", "check_cells", "kernel_name", "parse_sizes", "run_bench",
 @dataclass
 class BenchRow:
     cell: str
-    kernel: str  # which code ran: fused oneDNN / cuDNN / ATen, script loop (TorchScript), python loop
+    kernel: (
+        str  # which code ran: fused oneDNN / cuDNN / ATen, script loop (TorchScript), python loop
+    )
     hidden_size: int
     batch_size: int
     length: int

@@ -119,7 +119,9 @@ class PeepholeCell(Cell):
 
     @classmethod
     def parameter_shapes(cls, input_size, hidden_size):
-        return super().parameter_shapes(input_size, hidden_size) | {"weight_peephole": (3 * hidden_size,)}
+        return super().parameter_shapes(input_size, hidden_size) | {
+            "weight_peephole": (3 * hidden_size,)
+        }
 
     def forward(self, xp_t: Tensor, state: list[Tensor], p: list[Tensor]):
         h_prev, c_prev = state[0], state[1]
@@ -379,10 +381,20 @@ class ArticleCell(Cell):
 CELLS: dict[str, type[Cell]] = {
     cls.name: cls
     for cls in (
-        LSTMCell, PeepholeCell, NIGCell, NFGCell, NOGCell, NIAFCell, NOAFCell, CIFGCell,
-        FGRCell, RNNCell, GRUCell, ArticleCell,
+        LSTMCell,
+        PeepholeCell,
+        NIGCell,
+        NFGCell,
+        NOGCell,
+        NIAFCell,
+        NOAFCell,
+        CIFGCell,
+        FGRCell,
+        RNNCell,
+        GRUCell,
+        ArticleCell,
     )
-}  # fmt: skip
+}
 
 
 def get_cell(name: str) -> type[Cell]:

@@ -22,7 +22,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-__all__ = ["LayerConfig", "LstmkitError", "Section", "SettingError", "Tree", "csv_list", "document_signature", "known", "setting"]
+__all__ = [
+    "LayerConfig",
+    "LstmkitError",
+    "Section",
+    "SettingError",
+    "Tree",
+    "csv_list",
+    "document_signature",
+    "known",
+    "setting",
+]
 
 
 class LstmkitError(ValueError):
@@ -59,7 +69,12 @@ def setting(default: Any, help: str, *, option: str | None = None, **checks: Any
     """A field of a config section: its default, the help text `--help` shows, and its checks
     (pydantic's `gt`, `ge`, `lt`, `le`, ...). `option` names the command-line option where it is not
     `--` + the field's name with dashes (a bool's may hold both: `--cosine/--no-cosine`)."""
-    return Field(default, description=help, json_schema_extra={"option": option} if option else None, **checks)
+    return Field(
+        default,
+        description=help,
+        json_schema_extra={"option": option} if option else None,
+        **checks,
+    )
 
 
 def csv_list(value, cast=str):
@@ -107,7 +122,9 @@ class Tree(Section):
         where = cls.section_of()
         unknown = sorted(set(settings) - set(where))
         if unknown:
-            raise LstmkitError(f"{owner}: unknown setting(s) {unknown}; see help({owner}) for the settings")
+            raise LstmkitError(
+                f"{owner}: unknown setting(s) {unknown}; see help({owner}) for the settings"
+            )
         grouped: dict[str, dict] = {s: {} for s in cls.sections()}
         for name, value in settings.items():
             grouped[where[name]][name] = value
@@ -127,7 +144,9 @@ class Tree(Section):
 
     def user_set(self) -> set[str]:
         """The settings given explicitly (the others hold their defaults)."""
-        return {name for section in self.sections() for name in getattr(self, section).model_fields_set}
+        return {
+            name for section in self.sections() for name in getattr(self, section).model_fields_set
+        }
 
     def merged(self, defaults: dict[str, Any]) -> Tree:
         """A new tree in which `defaults` (flat, e.g. an embedded data set's measured settings)

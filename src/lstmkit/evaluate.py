@@ -54,7 +54,9 @@ def metrics(actual: np.ndarray, predicted: np.ndarray, mase_scale: float) -> dic
     return {
         "mae": mae,
         "rmse": float(np.sqrt(np.mean(err**2))),
-        "mape": float(np.mean(np.abs(err[nonzero] / actual[nonzero])) * 100) if nonzero.any() else float("nan"),
+        "mape": float(np.mean(np.abs(err[nonzero] / actual[nonzero])) * 100)
+        if nonzero.any()
+        else float("nan"),
         "mase": mae / mase_scale if mase_scale > 0 else float("nan"),
         "n": int(err.size),
     }
@@ -83,7 +85,9 @@ def seasonal_naive(target: np.ndarray, horizon: int, season: int) -> np.ndarray:
     return out
 
 
-def fit_ar_forms(design: np.ndarray, targets: np.ndarray, p: int, ridge: float = 1e-6) -> dict[str, np.ndarray]:
+def fit_ar_forms(
+    design: np.ndarray, targets: np.ndarray, p: int, ridge: float = 1e-6
+) -> dict[str, np.ndarray]:
     """The least-squares AR in levels and, when the first p columns of `design` are the target's
     lags y_t, ..., y_{t-p+1}, on differences too (ARIMA's d = 1), both as (D, H) coefficients
     of the same design, from one Gram matrix:
@@ -102,7 +106,9 @@ def fit_ar_forms(design: np.ndarray, targets: np.ndarray, p: int, ridge: float =
     return ar_forms_of_gram(X.T @ X, X.T @ Y, len(X), p, ridge)
 
 
-def ar_forms_of_gram(G: np.ndarray, B: np.ndarray, n: int, p: int, ridge: float = 1e-6) -> dict[str, np.ndarray]:
+def ar_forms_of_gram(
+    G: np.ndarray, B: np.ndarray, n: int, p: int, ridge: float = 1e-6
+) -> dict[str, np.ndarray]:
     """fit_ar_forms from the Gram matrix G = X'X and B = X'Y of n rows: a sub-block of one large
     Gram matrix gives every smaller lag order without another pass over the data."""
     eye = ridge * n
@@ -146,7 +152,9 @@ def adf_statistic(y: np.ndarray, lags: int | None = None, exog: np.ndarray | Non
     beta, *_ = np.linalg.lstsq(X, dy[k:], rcond=None)
     resid = dy[k:] - X @ beta
     s2 = resid @ resid / (n - X.shape[1])
-    with np.errstate(invalid="ignore", divide="ignore"):  # a perfect fit (a constant series): NaN, no verdict
+    with np.errstate(
+        invalid="ignore", divide="ignore"
+    ):  # a perfect fit (a constant series): NaN, no verdict
         return float(beta[1] / np.sqrt(s2 * np.linalg.pinv(X.T @ X)[1, 1]))
 
 
@@ -281,7 +289,10 @@ def classification_metrics(actual: np.ndarray, proba: np.ndarray) -> dict:
     precision = np.divide(hit, called, out=np.zeros(K), where=called > 0)
     all_recall = np.divide(hit, support, out=np.zeros(K), where=support > 0)
     f1 = np.divide(
-        2 * precision * all_recall, precision + all_recall, out=np.zeros(K), where=precision + all_recall > 0
+        2 * precision * all_recall,
+        precision + all_recall,
+        out=np.zeros(K),
+        where=precision + all_recall > 0,
     )
     if K == 2:
         auc = roc_auc(actual == 1, proba[:, 1])
@@ -320,15 +331,24 @@ def fit_logistic(
     yt = torch.as_tensor(np.nan_to_num(y) if multilabel else y)
     known = torch.as_tensor(~np.isnan(y)) if multilabel else None
     opt = torch.optim.LBFGS(
-        [W, b], lr=1, max_iter=max_iter, tolerance_grad=1e-7, tolerance_change=1e-10, line_search_fn="strong_wolfe"
+        [W, b],
+        lr=1,
+        max_iter=max_iter,
+        tolerance_grad=1e-7,
+        tolerance_change=1e-10,
+        line_search_fn="strong_wolfe",
     )
-    n = float(len(X))  # the loss per row: the same minimiser, and tolerances that do not scale with N
+    n = float(
+        len(X)
+    )  # the loss per row: the same minimiser, and tolerances that do not scale with N
 
     def closure():
         opt.zero_grad()
         logits = Xt @ W + b
         if multilabel:
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, yt, reduction="none")[known].sum()
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(
+                logits, yt, reduction="none"
+            )[known].sum()
         else:
             loss = torch.nn.functional.cross_entropy(logits, yt, reduction="sum")
         loss = (loss + 0.5 * l2 * (W * W).sum()) / n
@@ -353,14 +373,17 @@ class RidgeFit(NamedTuple):
     loo: np.ndarray
 
 
-def fit_ridge_classifier(X: np.ndarray, y: np.ndarray, n_classes: int, alphas=RIDGE_ALPHAS) -> RidgeFit:
-    """Ridge regression on ±1 class indicators, as scikit-learn's RidgeClassifierCV (MiniRocket's own
-    classifier, Dempster et al. 2021), its penalty chosen by the exact leave-one-out error, its
+def fit_ridge_classifier(
+    X: np.ndarray, y: np.ndarray, n_classes: int, alphas=RIDGE_ALPHAS
+) -> RidgeFit:
+    """Ridge regression on ±1 class indicators, as scikit-learn's RidgeClassifierCV (MiniRocket's
+    own classifier, Dempster et al. 2021), its penalty chosen by the exact leave-one-out error, its
     scores made probabilities by one temperature fitted to the leave-one-out scores (softmax(T *
     scores), Guo et al. 2017; a label is fitted as two classes, so its logit is 2 T * score).
 
     With X centred, X_c = U S V^T, and the intercept unpenalised, the fit is
-        Y_hat = mean(Y) + U diag(s^2 / (s^2 + a)) U^T Y_c,   h_ii = 1/N + sum_j U_ij^2 s_j^2 / (s_j^2 + a)
+        Y_hat = mean(Y) + U diag(s^2 / (s^2 + a)) U^T Y_c,
+        h_ii = 1/N + sum_j U_ij^2 s_j^2 / (s_j^2 + a)
     and row i's leave-one-out prediction is (Y_hat_i - h_ii Y_i) / (1 - h_ii): every penalty from
     one SVD, in N, not D, dimensions when features outnumber rows. alphas are per row (a = N alpha),
     as scikit-learn's grid on columns scaled to unit norm is on standardised ones.
@@ -372,10 +395,14 @@ def fit_ridge_classifier(X: np.ndarray, y: np.ndarray, n_classes: int, alphas=RI
         for k in range(y.shape[1]):
             known = ~np.isnan(y[:, k])
             fit = fit_ridge_classifier(X[known], y[known, k].astype(np.int64), 2, alphas)
-            parts.append((fit.W[:, 1] - fit.W[:, 0], fit.b[1] - fit.b[0], fit.alpha))  # two columns = one logit
+            parts.append(
+                (fit.W[:, 1] - fit.W[:, 0], fit.b[1] - fit.b[0], fit.alpha)
+            )  # two columns = one logit
             loo[known, k] = fit.loo[:, 1] - fit.loo[:, 0]
         W = np.stack([p[0] for p in parts], 1)
-        return RidgeFit(W, np.array([p[1] for p in parts]), float(np.median([p[2] for p in parts])), loo)
+        return RidgeFit(
+            W, np.array([p[1] for p in parts]), float(np.median([p[2] for p in parts])), loo
+        )
     X = np.asarray(X, np.float64)
     N = len(X)
     Y = -np.ones((N, n_classes))

@@ -34,7 +34,12 @@ __all__ = ["explain"]
 
 
 def explain(
-    run, index: int | None = None, time_at: str | None = None, data=None, steps: int = 64, write: bool = True
+    run,
+    index: int | None = None,
+    time_at: str | None = None,
+    data=None,
+    steps: int = 64,
+    write: bool = True,
 ) -> dict:
     """Explain one input of a saved run (a directory) or of a fitted Forecaster /
     SequenceClassifier. index: a test row (classifier) or the k-th test origin of the first series
@@ -55,7 +60,9 @@ def explain(
     elif isinstance(run, Forecaster):
         result = explain_forecaster(run, index, time_at, data, steps)
     else:
-        raise LstmkitError(f"explain: expected a run directory, Forecaster or SequenceClassifier, got {type(run)}")
+        raise LstmkitError(
+            f"explain: expected a run directory, Forecaster or SequenceClassifier, got {type(run)}"
+        )
     result["seconds"] = time.perf_counter() - start
     if write and folder is not None:
         from .report import explain_section

@@ -123,18 +123,29 @@ class LSTM(nn.Module):
         if kernel == "fused" and not cell_type.has_fused_kernel:
             fused = ", ".join(_FUSED)
             raise LstmkitError(
-                f"kernel: 'fused' exists only for cells {fused}; got cell={cell!r} (use kernel='auto' or 'loop')"
+                f"kernel: 'fused' exists only for cells {fused}; got cell={cell!r} (use "
+                "kernel='auto' or 'loop')"
             )
         self.config = LayerConfig(
-            input_size, hidden_size, num_layers, bias, batch_first, float(dropout),
-            bidirectional, cell, forget_bias, kernel,
-        )  # fmt: skip
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            float(dropout),
+            bidirectional,
+            cell,
+            forget_bias,
+            kernel,
+        )
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
         self.bidirectional, self.cell, self.forget_bias = bidirectional, cell, forget_bias
         self.cell_type = cell_type
         self.num_directions = 2 if bidirectional else 1
-        self.kernel = ("fused" if cell_type.has_fused_kernel else "loop") if kernel == "auto" else kernel
+        self.kernel = (
+            ("fused" if cell_type.has_fused_kernel else "loop") if kernel == "auto" else kernel
+        )
         # _names[k][d] maps a cell's parameter name ("weight_hh") to ours ("weight_hh_l1_reverse").
         self._names: list[list[dict[str, str]]] = []
         for layer in range(num_layers):
@@ -184,13 +195,22 @@ class LSTM(nn.Module):
             return
         from torch.backends.cudnn import rnn as cudnn_rnn
 
-        mode = cudnn_rnn.get_cudnn_mode({"lstm": "LSTM", "gru": "GRU", "rnn": "RNN_TANH"}[self.cell])
+        mode = cudnn_rnn.get_cudnn_mode(
+            {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN_TANH"}[self.cell]
+        )
         with torch.cuda.device_of(first), torch.no_grad():
             if torch._use_cudnn_rnn_flatten_weight():
                 torch._cudnn_rnn_flatten_weight(
-                    weights, 4 if self.bias else 2, self.input_size, mode, self.hidden_size, 0,
-                    self.num_layers, False, self.bidirectional,
-                )  # fmt: skip
+                    weights,
+                    4 if self.bias else 2,
+                    self.input_size,
+                    mode,
+                    self.hidden_size,
+                    0,
+                    self.num_layers,
+                    False,
+                    self.bidirectional,
+                )
 
     def _apply(self, fn, recurse=True):
         # .cuda(), .to(), .double() ... replace the parameters: lay them out for cuDNN again.
@@ -248,9 +268,16 @@ class LSTM(nn.Module):
         weights = self._fused_weights()
         hx = tuple(state) if self.cell == "lstm" else state[0]
         out = _FUSED[self.cell](
-            x, hx, weights, self.bias, self.num_layers, self.dropout, self.training,
-            self.bidirectional, False,
-        )  # fmt: skip
+            x,
+            hx,
+            weights,
+            self.bias,
+            self.num_layers,
+            self.dropout,
+            self.training,
+            self.bidirectional,
+            False,
+        )
         return out[0], list(out[1:])
 
     def _loop(self, x: Tensor, state: list[Tensor], trace: bool):
@@ -267,7 +294,10 @@ class LSTM(nn.Module):
                 xp = F.linear(layer_input, w["weight_ih"], bias)  # (L, N, G*H), all steps at once
                 if direction:
                     xp = xp.flip(0)  # the reverse pass reads the sequence right to left
-                p = [w[b] if b in w else _zero_bias(w["weight_hh"]) for b in self.cell_type.step_parameters]
+                p = [
+                    w[b] if b in w else _zero_bias(w["weight_hh"])
+                    for b in self.cell_type.step_parameters
+                ]
                 s0 = [s[layer * D + direction] for s in state]
                 hs, s_n, traced = loop(xp, s0, p, trace)
                 if direction:
@@ -281,7 +311,10 @@ class LSTM(nn.Module):
         new_state = [torch.stack([s[k] for s in finals]) for k in range(len(finals[0]))]
         gates = None
         if trace:  # name -> (num_layers * D, L, N, ·)
-            gates = {name: torch.stack([t[k] for t in traces]) for k, name in enumerate(self.cell_type.trace_names)}
+            gates = {
+                name: torch.stack([t[k] for t in traces])
+                for k, name in enumerate(self.cell_type.trace_names)
+            }
         return layer_input, new_state, gates
 
     # ---- validation: one line naming the argument, what was expected, what was given ------
@@ -315,10 +348,22 @@ class LSTM(nn.Module):
         names, sizes = self.cell_type.state_names, self.cell_type.state_sizes(self.hidden_size)
         if hx is None:
             return [x.new_zeros(L_D, N, size) for size in sizes]
-        given = [hx] if isinstance(hx, Tensor) else list(hx) if isinstance(hx, tuple | list) else None
-        if given is None or len(given) != len(names) or not all(isinstance(t, Tensor) for t in given):
-            want = names[0] + "_0" if len(names) == 1 else "(" + ", ".join(n + "_0" for n in names) + ")"
-            raise LstmkitError(f"hx: cell {self.cell!r} expects {want} as tensors, got {_describe(hx)}")
+        given = (
+            [hx] if isinstance(hx, Tensor) else list(hx) if isinstance(hx, tuple | list) else None
+        )
+        if (
+            given is None
+            or len(given) != len(names)
+            or not all(isinstance(t, Tensor) for t in given)
+        ):
+            want = (
+                names[0] + "_0"
+                if len(names) == 1
+                else "(" + ", ".join(n + "_0" for n in names) + ")"
+            )
+            raise LstmkitError(
+                f"hx: cell {self.cell!r} expects {want} as tensors, got {_describe(hx)}"
+            )
         state = []
         for name, size, t in zip(names, sizes, given, strict=True):
             expected = (L_D, N, size) if batched else (L_D, size)
@@ -345,14 +390,19 @@ def _describe(value) -> str:
 
 
 def _check_args(input_size, hidden_size, num_layers, dropout, kernel) -> None:
-    for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
+    for name, value in (
+        ("input_size", input_size),
+        ("hidden_size", hidden_size),
+        ("num_layers", num_layers),
+    ):
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise LstmkitError(f"{name}: expected a positive integer, got {value!r}")
     if isinstance(dropout, bool) or not isinstance(dropout, int | float) or not 0 <= dropout < 1:
         raise LstmkitError(f"dropout: expected a number in [0, 1), got {dropout!r}")
     if dropout > 0 and num_layers == 1:
         raise LstmkitError(
-            f"dropout: {dropout} acts only between stacked layers, but num_layers=1; set num_layers > 1 or dropout=0"
+            f"dropout: {dropout} acts only between stacked layers, but num_layers=1; set "
+            "num_layers > 1 or dropout=0"
         )
     if kernel not in KERNELS:
         raise LstmkitError(f"kernel: expected one of {', '.join(KERNELS)}, got {kernel!r}")

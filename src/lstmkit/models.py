@@ -32,7 +32,9 @@ class ForecastNet(nn.Module):
         self.horizon, self.n_quantiles = model.horizon, max(1, len(model.levels))
         self.lstm = LSTM.from_config(model.layer(n_features))
         self.head = nn.Linear(model.hidden_size, self.horizon * self.n_quantiles)
-        self.skip = nn.Linear(design_size, self.horizon, bias=False)  # the design carries the constant
+        self.skip = nn.Linear(
+            design_size, self.horizon, bias=False
+        )  # the design carries the constant
         nn.init.zeros_(self.head.weight)  # start at the linear model exactly
         nn.init.zeros_(self.head.bias)
 
@@ -58,7 +60,9 @@ class ForecastNet(nn.Module):
         out = self.head(h).view(N, L, self.horizon, self.n_quantiles)
         return out + self.skip(design).unsqueeze(-1), state
 
-    def point_forecast(self, x: Tensor, design: Tensor, state=None, quantile: int = 0, last: bool = False) -> Tensor:
+    def point_forecast(
+        self, x: Tensor, design: Tensor, state=None, quantile: int = 0, last: bool = False
+    ) -> Tensor:
         """The forecasts of one quantile head (the median: the point forecast), (N, L, H); with
         last=True only at the last step, (N, 1, H), whose design may then be (N, 1, D). Explain
         differentiates this."""
@@ -74,7 +78,9 @@ class ForecastNet(nn.Module):
         rows become zero, so there the forecast is the base's exactly, as the untrained model's.
         The correction test (forecast/correction.py) calls this where the LSTM did not help."""
         with torch.no_grad():
-            rows = torch.as_tensor([h * self.n_quantiles + quantile for h in steps], dtype=torch.long)
+            rows = torch.as_tensor(
+                [h * self.n_quantiles + quantile for h in steps], dtype=torch.long
+            )
             self.head.weight[rows] = 0.0
             self.head.bias[rows] = 0.0
 
@@ -132,7 +138,12 @@ class CausalConv(nn.Module):
         super().__init__()
         self.kernel, self.stride = kernel, stride
         self.convs = nn.ModuleList(
-            nn.Conv1d(in_channels if k == 0 else channels, channels, kernel, stride=stride if k == 0 else 1)
+            nn.Conv1d(
+                in_channels if k == 0 else channels,
+                channels,
+                kernel,
+                stride=stride if k == 0 else 1,
+            )
             for k in range(layers)
         )
         self.norms = nn.ModuleList(MaskedBatchNorm(channels) for _ in range(layers))
@@ -160,7 +171,11 @@ class FCNBranch(nn.Module):
 
     def __init__(self, in_channels: int, channels: int):
         super().__init__()
-        sizes = [(in_channels, channels, 8), (channels, 2 * channels, 5), (2 * channels, channels, 3)]
+        sizes = [
+            (in_channels, channels, 8),
+            (channels, 2 * channels, 5),
+            (2 * channels, channels, 3),
+        ]
         self.convs = nn.ModuleList(nn.Conv1d(a, b, k) for a, b, k in sizes)
         self.norms = nn.ModuleList(MaskedBatchNorm(b) for _, b, _ in sizes)
         self.out_size = channels
@@ -200,7 +215,8 @@ class MaskedEncoder(nn.Module):
         )
 
     def forward(self, x: Tensor, lengths: Tensor, return_gates: bool = False):
-        """x (N, L, F) -> h (N, L, D*H) [, traces: name -> (num_layers*D, N, L, H), in input time order]."""
+        """x (N, L, F) -> h (N, L, D*H) [, traces: name -> (num_layers*D, N, L, H), in input time
+        order]."""
         traces: dict[str, list[Tensor]] = {}
         for k, layer in enumerate(self.layers):
             if k and self.dropout:
@@ -252,10 +268,16 @@ class ClassifierNet(nn.Module):
         pooled = 2 * out if pooling == "mean+max" else out
         # LSTM-FCN: a convolutional branch beside the recurrent one, read from the same input
         fcn_channels = model.fcn_channels
-        self.fcn = FCNBranch(embed_dim if vocab_size else input_size, fcn_channels) if fcn_channels else None
+        self.fcn = (
+            FCNBranch(embed_dim if vocab_size else input_size, fcn_channels)
+            if fcn_channels
+            else None
+        )
         pooled += fcn_channels
         if pooling == "attention":
-            self.score = nn.Sequential(nn.Linear(out, out), nn.Tanh(), nn.Linear(out, 1, bias=False))
+            self.score = nn.Sequential(
+                nn.Linear(out, out), nn.Tanh(), nn.Linear(out, 1, bias=False)
+            )
         self.drop = nn.Dropout(model.dropout)
         self.head = nn.Linear(pooled, n_outputs)
 
@@ -304,7 +326,9 @@ class ClassifierNet(nn.Module):
 
 
 @torch.no_grad()
-def mean_proba(members: list[ClassifierNet], xs: np.ndarray, ns: np.ndarray, multilabel: bool) -> np.ndarray:
+def mean_proba(
+    members: list[ClassifierNet], xs: np.ndarray, ns: np.ndarray, multilabel: bool
+) -> np.ndarray:
     """The probabilities averaged over ensemble members and input variants: xs (V, N, L[, C]) and
     ns (V, N) hold V variants of the same N sequences (SMILES: the canonical string and randomised
     ones). Sigmoid per label (multi-label) or softmax over classes; 512 rows at a time so that long
@@ -318,7 +342,9 @@ def mean_proba(members: list[ClassifierNet], xs: np.ndarray, ns: np.ndarray, mul
             for k in range(0, len(nv), 512):
                 nb = torch.as_tensor(nv[k : k + 512])
                 logits = m(torch.as_tensor(xv[k : k + 512, : int(nb.max())]), nb)
-                chunks.append((torch.sigmoid(logits) if multilabel else torch.softmax(logits, 1)).double())
+                chunks.append(
+                    (torch.sigmoid(logits) if multilabel else torch.softmax(logits, 1)).double()
+                )
             runs.append(torch.cat(chunks).numpy())
     for m, w in zip(members, was, strict=True):
         m.train(w)

@@ -12,7 +12,14 @@ __all__ = ["AdamW"]
 
 
 class AdamW:
-    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.01):
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        betas=(0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.01,
+    ):
         params = list(params)
         if not params:
             raise ValueError("AdamW: got an empty parameter list")
@@ -45,7 +52,12 @@ class AdamW:
     @torch.no_grad()
     def step(self) -> None:
         group = self.param_groups[0]
-        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        lr, (beta1, beta2), eps, wd = (
+            group["lr"],
+            group["betas"],
+            group["eps"],
+            group["weight_decay"],
+        )
         for i, p in enumerate(self.params):
             if p.grad is None:
                 continue
@@ -75,8 +87,12 @@ class AdamW:
     def load_state_dict(self, state_dict: dict) -> None:
         groups = state_dict["param_groups"]
         if len(groups) != 1 or len(groups[0]["params"]) != len(self.params):
-            raise ValueError("AdamW.load_state_dict: the saved state is for another set of parameters")
-        self.param_groups[0].update({k: (tuple(v) if k == "betas" else v) for k, v in groups[0].items()})
+            raise ValueError(
+                "AdamW.load_state_dict: the saved state is for another set of parameters"
+            )
+        self.param_groups[0].update(
+            {k: (tuple(v) if k == "betas" else v) for k, v in groups[0].items()}
+        )
         self.param_groups[0]["params"] = list(range(len(self.params)))
         self.state = {}
         for i, s in state_dict["state"].items():

@@ -98,7 +98,10 @@ def read_run_config(folder, task: str | None = None) -> dict:
 
 
 def save_tensors(path, tensors: dict[str, torch.Tensor]) -> None:
-    atomic_write(path, lambda tmp: save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, tmp))
+    atomic_write(
+        path,
+        lambda tmp: save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, tmp),
+    )
 
 
 def save_checkpoint(folder, model, optimizer, progress: dict, best_state: dict) -> None:
@@ -118,7 +121,8 @@ def save_checkpoint(folder, model, optimizer, progress: dict, best_state: dict) 
     if tensors:  # an optimizer that has not stepped yet has no moments to save
         save_tensors(folder / "optimizer.safetensors", tensors)
     write_json(
-        folder / "progress.json", {**progress, "optimizer": {"param_groups": opt["param_groups"], "state": state_meta}}
+        folder / "progress.json",
+        {**progress, "optimizer": {"param_groups": opt["param_groups"], "state": state_meta}},
     )
 
 
@@ -131,7 +135,11 @@ def load_checkpoint(folder, model, optimizer) -> tuple[dict, dict] | None:
     model.load_state_dict(load_file(folder / "model.safetensors"))
     best = load_file(folder / "best.safetensors")
     meta = progress.pop("optimizer")
-    tensors = load_file(folder / "optimizer.safetensors") if (folder / "optimizer.safetensors").exists() else {}
+    tensors = (
+        load_file(folder / "optimizer.safetensors")
+        if (folder / "optimizer.safetensors").exists()
+        else {}
+    )
     state = {int(i): dict(entry) for i, entry in meta["state"].items()}
     for key, value in tensors.items():
         idx, name = key.split(".", 1)
@@ -156,10 +164,19 @@ def read_state(cls, saved: dict, where: str):
     hints = typing.get_type_hints(cls)
     missing = [f.name for f in fields(cls) if f.name not in saved]
     if missing:
-        raise LstmkitError(f"{where}: missing {', '.join(missing)}; the run directory is incomplete")
+        raise LstmkitError(
+            f"{where}: missing {', '.join(missing)}; the run directory is incomplete"
+        )
     values = {}
     for f in fields(cls):
         value = saved[f.name]
-        kind = next((t for t in (hints[f.name], *typing.get_args(hints[f.name])) if hasattr(t, "from_dict")), None)
+        kind = next(
+            (
+                t
+                for t in (hints[f.name], *typing.get_args(hints[f.name]))
+                if hasattr(t, "from_dict")
+            ),
+            None,
+        )
         values[f.name] = kind.from_dict(value) if kind is not None and value is not None else value
     return cls(**values)

@@ -37,10 +37,22 @@ import warnings
 
 import numpy as np
 
-__all__ = ["LABELS", "MODELS", "Worker", "fit", "fit_many", "roll", "seasons_of", "take_worker", "warm_up"]
+__all__ = [
+    "LABELS",
+    "MODELS",
+    "Worker",
+    "fit",
+    "fit_many",
+    "roll",
+    "seasons_of",
+    "take_worker",
+    "warm_up",
+]
 
 FIT_WINDOW = 1000  # steps each model is fitted on at most (MSTL: its own window, set by the caller)
-ETS_SEASONAL_WINDOW = 500  # AutoETS with a season of 13-24 (its seasonal states make it the slowest)
+ETS_SEASONAL_WINDOW = (
+    500  # AutoETS with a season of 13-24 (its seasonal states make it the slowest)
+)
 
 
 def window_of(model: str, season: int) -> int:
@@ -50,7 +62,12 @@ def window_of(model: str, season: int) -> int:
 
 
 MODELS = ("auto_ets", "auto_theta", "auto_arima", "mstl")
-LABELS = {"auto_ets": "AutoETS", "auto_theta": "AutoTheta", "auto_arima": "AutoARIMA", "mstl": "MSTL"}
+LABELS = {
+    "auto_ets": "AutoETS",
+    "auto_theta": "AutoTheta",
+    "auto_arima": "AutoARIMA",
+    "mstl": "MSTL",
+}
 
 
 def fit(name: str, y: np.ndarray, season: int, seasons: tuple[int, ...] = ()) -> dict:
@@ -67,7 +84,10 @@ def fit(name: str, y: np.ndarray, season: int, seasons: tuple[int, ...] = ()) ->
         m = AutoTheta(season_length=season).fit(y).model_
         seasonal = None
         if m.get("decompose", False):  # the indices of the m steps after the fit, in order
-            seasonal = {"type": m["decomposition_type"], "values": np.asarray(m["seas_forecast"]["mean"]).tolist()}
+            seasonal = {
+                "type": m["decomposition_type"],
+                "values": np.asarray(m["seas_forecast"]["mean"]).tolist(),
+            }
         par = {k: float(v) for k, v in m["par"].items()}
         return {
             "modeltype": m["modeltype"],
@@ -95,8 +115,12 @@ def fit(name: str, y: np.ndarray, season: int, seasons: tuple[int, ...] = ()) ->
         from statsforecast.models import MSTL
 
         periods = sorted(seasons)
-        if len(y) < 2 * periods[-1]:  # statsforecast fits it anyway, with a seasonal shorter than its period
-            raise ValueError(f"MSTL: {len(y)} values, fewer than two of its longest period ({periods[-1]})")
+        if (
+            len(y) < 2 * periods[-1]
+        ):  # statsforecast fits it anyway, with a seasonal shorter than its period
+            raise ValueError(
+                f"MSTL: {len(y)} values, fewer than two of its longest period ({periods[-1]})"
+            )
         fitted = MSTL(season_length=periods).fit(y)
         comps = {p: fitted.model_[f"seasonal{p}"].to_numpy() for p in periods}
         return {
@@ -138,14 +162,20 @@ def roll(name: str, params: dict, y: np.ndarray, horizon: int, offset: int = 0) 
 
 
 def _ets_params(m: dict) -> dict:
-    return {"components": m["components"], "m": int(m["m"]), "par": np.asarray(m["par"], dtype=float).tolist()}
+    return {
+        "components": m["components"],
+        "m": int(m["m"]),
+        "par": np.asarray(m["par"], dtype=float).tolist(),
+    }
 
 
 def _roll_ets(params: dict, y: np.ndarray, horizon: int, offset: int = 0) -> np.ndarray:
     """statsforecast's ETS recursion (its C++ `calc`, what pegelsresid_C runs) for the state at
     every step, then each origin's point forecast from its state (Hyndman et al. 2008, table 2.1),
     every origin at once."""
-    from statsforecast._lib import ets as _ets  # the C++ core alone: statsforecast.ets imports statsmodels
+    from statsforecast._lib import (
+        ets as _ets,
+    )  # the C++ core alone: statsforecast.ets imports statsmodels
 
     errortype, trendtype, seasontype, damped = params["components"]
     par, m = np.asarray(params["par"]), params["m"]
@@ -158,7 +188,11 @@ def _roll_ets(params: dict, y: np.ndarray, horizon: int, offset: int = 0) -> np.
     k = len(init)
     states = np.full(k * (len(y) + 1), np.nan)
     states[:k] = init
-    component = {"N": _ets.Component.Nothing, "A": _ets.Component.Additive, "M": _ets.Component.Multiplicative}
+    component = {
+        "N": _ets.Component.Nothing,
+        "A": _ets.Component.Additive,
+        "M": _ets.Component.Multiplicative,
+    }
     with np.errstate(all="ignore"):
         _ets.calc(
             states,
@@ -177,7 +211,8 @@ def _roll_ets(params: dict, y: np.ndarray, horizon: int, offset: int = 0) -> np.
         )
         x = states.reshape(len(y) + 1, k)[1:]  # row t: the state once y[t] is known
         h = np.arange(1, horizon + 1)
-        # phi + (phi + phi^2 + ... + phi^(h-1)): statsforecast's C++ forecast (R's etscalc.c) sums the
+        # phi + (phi + phi^2 + ... + phi^(h-1)): statsforecast's C++ forecast (R's etscalc.c) sums
+        # the
         # damping so, one phi more than Hyndman et al.'s phi + ... + phi^h; h when undamped
         damp = phi + np.r_[0.0, np.cumsum(phi ** h[:-1])]
         level = x[:, :1]
@@ -199,14 +234,23 @@ def _roll_ets(params: dict, y: np.ndarray, horizon: int, offset: int = 0) -> np.
 def _static_trend(m: dict) -> list | None:
     """A static Theta model (STM, OTM) fits its trend line on the whole series it sees; rolled on,
     it keeps the fit's line (columns An, Bn of the states) rather than refit it on later data."""
-    return None if m["modeltype"].startswith("D") else np.asarray(m["states"][-1, 2:4], dtype=float).tolist()
+    return (
+        None
+        if m["modeltype"].startswith("D")
+        else np.asarray(m["states"][-1, 2:4], dtype=float).tolist()
+    )
 
 
 def _roll_theta(params: dict, y: np.ndarray, horizon: int, offset: int = 0) -> np.ndarray:
     seasonal = params["seasonal"]
     index = None
     if seasonal:
-        index = _repeat(np.asarray(seasonal["values"]), len(seasonal["values"]), params["n"] - offset, len(y) + horizon)
+        index = _repeat(
+            np.asarray(seasonal["values"]),
+            len(seasonal["values"]),
+            params["n"] - offset,
+            len(y) + horizon,
+        )
         y = y / index[: len(y)] if seasonal["type"] == "multiplicative" else y - index[: len(y)]
     par = params["par"]
     states = _theta_states(y, par["initial_smoothed"], par["alpha"], par["theta"], params["static"])
@@ -217,7 +261,9 @@ def _roll_theta(params: dict, y: np.ndarray, horizon: int, offset: int = 0) -> n
     return out
 
 
-def _theta_states(y: np.ndarray, initial: float, alpha: float, theta: float, static: list | None) -> np.ndarray:
+def _theta_states(
+    y: np.ndarray, initial: float, alpha: float, theta: float, static: list | None
+) -> np.ndarray:
     """(T, 5) states (level, mean, A_n, B_n, mu) once each y[t] is known: the recursion of
     statsforecast's pegels_resid (Fiorucci et al. 2016), without its multi-step error sums
     (0.8 s on 33,000 values there, a plain loop here); tests/test_statistical.py holds the two
@@ -244,7 +290,9 @@ def _theta_states(y: np.ndarray, initial: float, alpha: float, theta: float, sta
     return out
 
 
-def _theta_ahead(states: np.ndarray, horizon: int, alpha: float, theta: float, dynamic: bool) -> np.ndarray:
+def _theta_ahead(
+    states: np.ndarray, horizon: int, alpha: float, theta: float, dynamic: bool
+) -> np.ndarray:
     """Every origin's forecasts from its state (level, mean, A_n, B_n, mu) at once: the model's own
     update run forward with each forecast as the next value, as statsforecast's C++ `forecast`
     does one origin at a time (tests/test_statistical.py holds the two equal)."""
@@ -273,10 +321,14 @@ def _theta_ahead(states: np.ndarray, horizon: int, alpha: float, theta: float, d
 def _roll_arima(params: dict, y: np.ndarray, horizon: int, offset: int = 0) -> np.ndarray:
     """Conditional expectations of phi(B) Delta(B) z_t = theta(B) e_t, z_t = y_t - mean_t."""
     T = len(y)
-    t = np.arange(1, T + horizon + 1, dtype=float) + offset  # statsforecast's drift regressor counts from 1
+    t = (
+        np.arange(1, T + horizon + 1, dtype=float) + offset
+    )  # statsforecast's drift regressor counts from 1
     mean = params["intercept"] + params["drift"] * t
     z = y - mean[:T]
-    ar = np.polymul(np.r_[1.0, -np.asarray(params["phi"])], np.r_[1.0, -np.asarray(params["delta"])])
+    ar = np.polymul(
+        np.r_[1.0, -np.asarray(params["phi"])], np.r_[1.0, -np.asarray(params["delta"])]
+    )
     a = -ar[1:]  # z_t = sum_k a_k z_{t-k} + e_t + sum_j b_j e_{t-j}
     b = _invertible(np.asarray(params["theta"], dtype=float))
     p, q = len(a), len(b)
@@ -363,7 +415,9 @@ def seasons_of(season: int, step_days: float | None) -> tuple[int, ...]:
     if step_days is None or step_days >= 1 or season < 2:
         return ()
     week = 7 / step_days
-    return (season, round(week)) if math.isclose(season * step_days, 1.0) and week.is_integer() else ()
+    return (
+        (season, round(week)) if math.isclose(season * step_days, 1.0) and week.is_integer() else ()
+    )
 
 
 def fit_many(request: dict) -> list[tuple[dict, dict]]:
@@ -401,7 +455,10 @@ class Worker:
     def __init__(self):
         self.dir = tempfile.TemporaryDirectory(prefix="lstmkit-statistical-")
         self.folder = pathlib.Path(self.dir.name)
-        env = {**os.environ, **dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"), "1")}
+        env = {
+            **os.environ,
+            **dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"), "1"),
+        }
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "lstmkit.statistical", str(self.folder)],
             stdin=subprocess.PIPE,

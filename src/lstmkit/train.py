@@ -65,14 +65,21 @@ def fit(
     weight_decay, cosine); returns the history, the model holding its best validation weights."""
     epochs, patience, lr = schedule.epochs, schedule.patience, schedule.lr
     weight_decay, cosine = schedule.weight_decay, schedule.cosine
-    # AdamW with weight_decay=0 is Adam exactly; with it, the decay is decoupled (Loshchilov & Hutter).
-    optimizer = AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)  # torch's arithmetic (optim.py)
+    # AdamW with weight_decay=0 is Adam exactly; with it, the decay is decoupled (Loshchilov &
+    # Hutter).
+    optimizer = AdamW(
+        model.parameters(), lr=lr, weight_decay=weight_decay
+    )  # torch's arithmetic (optim.py)
     history, start = History(), 1
     best_state = _snapshot(model)
-    restored = load_checkpoint(checkpoint_dir, model, optimizer) if (resume and checkpoint_dir) else None
+    restored = (
+        load_checkpoint(checkpoint_dir, model, optimizer) if (resume and checkpoint_dir) else None
+    )
     if restored:
         progress, best_state = restored
-        history = History(**{k: v for k, v in progress.items() if k in History.__dataclass_fields__})
+        history = History(
+            **{k: v for k, v in progress.items() if k in History.__dataclass_fields__}
+        )
         history.resumed_from = progress["epochs"]
         start = history.epochs + 1
     else:
@@ -100,7 +107,9 @@ def fit(
                 optimizer.zero_grad(set_to_none=True)
                 loss = loss_fn(batch)  # forward
                 if not torch.isfinite(loss):
-                    raise FloatingPointError(f"training loss became {loss.item()} at epoch {epoch}; lower --lr")
+                    raise FloatingPointError(
+                        f"training loss became {loss.item()} at epoch {epoch}; lower --lr"
+                    )
                 loss.backward()  # backward
                 if clip:
                     torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
@@ -118,7 +127,10 @@ def fit(
             if checkpoint_dir:
                 save_checkpoint(checkpoint_dir, model, optimizer, vars(history), best_state)
             bar.update(
-                task, advance=1, losses=f"train {history.train_loss[-1]:.4f}  val {val:.4f}  best@{history.best_epoch}"
+                task,
+                advance=1,
+                losses=f"train {history.train_loss[-1]:.4f}  val {val:.4f}  "
+                f"best@{history.best_epoch}",
             )
             if epoch - history.best_epoch >= patience:
                 history.stopped_early = True

@@ -27,7 +27,9 @@ def test_long_gaps_split_the_series():
     df = hourly(200).drop(index=range(50, 80))  # 30 h > 6 h
     p = prepare(df, "t", "y", past_covariates=None)
     assert [len(s.target) for s in p.segments] == [50, 120]
-    assert [s.series for s in p.segments] == ["series#0", "series#1"] and p.report["long_gap_splits"] == 1
+    assert [s.series for s in p.segments] == ["series#0", "series#1"] and p.report[
+        "long_gap_splits"
+    ] == 1
 
 
 def test_off_grid_times_snap_to_the_grid():
@@ -39,14 +41,26 @@ def test_off_grid_times_snap_to_the_grid():
 
 def test_auto_covariates_say_why_they_skip():
     n = 100
-    df = hourly(n, x=np.arange(n, dtype=float), hour=np.arange(n) % 24, label=["a"] * n,
-                sparse=[np.nan] * 50 + [1.0] * 50, blowup=[1.0] * 99 + [np.inf])  # fmt: skip
+    df = hourly(
+        n,
+        x=np.arange(n, dtype=float),
+        hour=np.arange(n) % 24,
+        label=["a"] * n,
+        sparse=[np.nan] * 50 + [1.0] * 50,
+        blowup=[1.0] * 99 + [np.inf],
+    )
     p = prepare(df, "t", "y")
     assert p.past_covariates == ["x"]
     skipped = p.report["covariates_skipped"]
-    assert "calendar" in skipped["hour"] and skipped["label"] == "not numeric" and "missing" in skipped["sparse"]
+    assert (
+        "calendar" in skipped["hour"]
+        and skipped["label"] == "not numeric"
+        and "missing" in skipped["sparse"]
+    )
     assert skipped["blowup"] == "infinite values"
-    with pytest.raises(LstmkitError, match=r"--past-covariates: column 'blowup' must be finite; row 99 holds inf"):
+    with pytest.raises(
+        LstmkitError, match=r"--past-covariates: column 'blowup' must be finite; row 99 holds inf"
+    ):
         prepare(df, "t", "y", past_covariates=["blowup"])  # chosen by name: refused, not skipped
 
 
@@ -66,12 +80,32 @@ def test_long_format_many_series():
     [
         (lambda: hourly(), dict(target="temp"), "--target: no column 'temp'; available: t, y"),
         (lambda: hourly(), dict(time="when"), "--time-col: no column 'when'"),
-        (lambda: hourly().assign(y=["x"] + [1.0] * 99), {}, "--target: column 'y' must be numeric; row 0 holds 'x'"),
-        (lambda: pd.concat([hourly(), hourly(1)]), {}, "--time-col: duplicate timestamp 2024-01-01 00:00:00"),
-        (lambda: hourly().drop(index=[3]), dict(fill="none"), "--fill none: series 'series' has 1 missing step(s)"),
+        (
+            lambda: hourly().assign(y=["x"] + [1.0] * 99),
+            {},
+            "--target: column 'y' must be numeric; row 0 holds 'x'",
+        ),
+        (
+            lambda: pd.concat([hourly(), hourly(1)]),
+            {},
+            "--time-col: duplicate timestamp 2024-01-01 00:00:00",
+        ),
+        (
+            lambda: hourly().drop(index=[3]),
+            dict(fill="none"),
+            "--fill none: series 'series' has 1 missing step(s)",
+        ),
         (lambda: hourly().assign(t="soon"), {}, "--time-col: column 't' is not a time"),
-        (lambda: hourly().assign(y=np.nan), {}, "--target: column 'y' has no values"),  # was max() of nothing
-        (lambda: hourly().assign(y=[1.0] * 99 + [np.inf]), {}, "--target: column 'y' must be finite; row 99"),
+        (
+            lambda: hourly().assign(y=np.nan),
+            {},
+            "--target: column 'y' has no values",
+        ),  # was max() of nothing
+        (
+            lambda: hourly().assign(y=[1.0] * 99 + [np.inf]),
+            {},
+            "--target: column 'y' must be finite; row 99",
+        ),
         (
             lambda: hourly().assign(s=["a"] * 5 + [None] + ["a"] * 94),
             dict(series="s"),
@@ -95,7 +129,8 @@ def test_read_table_errors(tmp_path):
     # a header alone, or nothing: once an IndexError from deep inside the classifier's reader
     (tmp_path / "head.csv").write_text("label," + ",".join(f"t{k}" for k in range(140)) + "\n")
     with pytest.raises(
-        LstmkitError, match=r"head.csv has no rows \(columns: label, t0, t1, \.\.\., t139 \(141 columns\)\)$"
+        LstmkitError,
+        match=r"head.csv has no rows \(columns: label, t0, t1, \.\.\., t139 \(141 columns\)\)$",
     ):
         read_table(tmp_path / "head.csv")
     (tmp_path / "blank.csv").write_text("")
@@ -115,7 +150,11 @@ def test_parquet_and_csv_read_the_same(tmp_path):
     df.to_csv(tmp_path / "a.csv", index=False)
     df.to_parquet(tmp_path / "a.parquet")
     a = prepare(read_table(tmp_path / "a.csv"), "t", "y", past_covariates=None).segments[0].target
-    b = prepare(read_table(tmp_path / "a.parquet"), "t", "y", past_covariates=None).segments[0].target
+    b = (
+        prepare(read_table(tmp_path / "a.parquet"), "t", "y", past_covariates=None)
+        .segments[0]
+        .target
+    )
     np.testing.assert_array_equal(a, b)
 
 
@@ -125,15 +164,21 @@ def test_frequency_and_season():
     assert default_season("h") == 24 and default_season("5min") == 288
     assert default_season("D") == 7 and default_season("MS") == 12
     assert default_season("B") == 5  # a trading week; once 1, which made seasonal naive persistence
-    assert default_season("BMS") == 12 and default_season("BQE") == 4 and default_season("W-SUN") == 52
+    assert (
+        default_season("BMS") == 12 and default_season("BQE") == 4 and default_season("W-SUN") == 52
+    )
     assert infer_freq(pd.bdate_range("2024-01-01", periods=30)) == "B"
 
 
-@pytest.mark.parametrize("info", [d for d in data.list_datasets() if d.task == "forecast"], ids=lambda d: d.name)
+@pytest.mark.parametrize(
+    "info", [d for d in data.list_datasets() if d.task == "forecast"], ids=lambda d: d.name
+)
 def test_every_embedded_forecast_dataset_loads_and_prepares(info):
     df = data.load(info.name)
     assert {info.time, info.target} <= set(df.columns)
-    p = prepare(df, info.time, info.target, info.series, "auto", info.frequency, duplicates=info.duplicates)
+    p = prepare(
+        df, info.time, info.target, info.series, "auto", info.frequency, duplicates=info.duplicates
+    )
     assert p.segments and all(np.isfinite(s.target).all() for s in p.segments)
     assert info.provenance.is_file() and "licen" in info.provenance.read_text().lower()
 

@@ -19,8 +19,11 @@ def test_standardizer_round_trip_and_constant_columns():
 
 def test_each_series_by_its_own_statistics_and_the_pooled_ones_for_the_rest():
     rng = np.random.default_rng(0)
-    rows = {"big": 1000 + 50 * rng.normal(size=(200, 1)), "small": 2 + 0.1 * rng.normal(size=(200, 1)),
-            "short": np.array([[7.0]])}  # fmt: skip
+    rows = {
+        "big": 1000 + 50 * rng.normal(size=(200, 1)),
+        "small": 2 + 0.1 * rng.normal(size=(200, 1)),
+        "short": np.array([[7.0]]),
+    }
     per = SeriesScalers.fit(rows, ["y"], per_series=True, min_rows=10)
     for name in ("big", "small"):
         z = per.get(name).transform(rows[name])
@@ -33,6 +36,10 @@ def test_each_series_by_its_own_statistics_and_the_pooled_ones_for_the_rest():
     again = SeriesScalers.from_dict(per.to_dict())
     assert set(again.series) == {"big", "small"}
     small = rows["small"]
-    np.testing.assert_array_equal(again.get("small").transform(small), per.get("small").transform(small))
-    old = SeriesScalers.from_dict(pooled.to_dict())  # scaler.json of a run saved before per-series scaling
+    np.testing.assert_array_equal(
+        again.get("small").transform(small), per.get("small").transform(small)
+    )
+    old = SeriesScalers.from_dict(
+        pooled.to_dict()
+    )  # scaler.json of a run saved before per-series scaling
     assert old.series == {} and old.get("big").mean == pooled.mean

@@ -10,7 +10,13 @@ import pytest
 
 from lstmkit import LstmkitError
 from lstmkit import datasets as data
-from lstmkit.data.sequences import encode_labels, pad, read_labelled_table, sequences_from_table, stratified_split
+from lstmkit.data.sequences import (
+    encode_labels,
+    pad,
+    read_labelled_table,
+    sequences_from_table,
+    stratified_split,
+)
 
 
 def wide(n=6, L=5):
@@ -39,7 +45,9 @@ def test_rows_of_unequal_length_are_named_or_masked_with_ragged(tmp_path):
     path = tmp_path / "w.csv"
     path.write_text("label,a,b,c\nx,1,2,3\ny,1,2,\nx,1,,\ny,4,5,6\n")
     df = read_labelled_table(path)
-    with pytest.raises(LstmkitError, match=r"rows 1, 2 are shorter than the header's 3 values.*--ragged"):
+    with pytest.raises(
+        LstmkitError, match=r"rows 1, 2 are shorter than the header's 3 values.*--ragged"
+    ):
         sequences_from_table(df, ["label"])
     lab = sequences_from_table(df, ["label"], ragged=True)
     assert lab.sequences.lengths.tolist() == [3, 2, 1, 3]
@@ -61,15 +69,22 @@ def test_non_numeric_values_name_column_and_row():
 
 
 def test_missing_label_column_lists_the_available_ones():
-    with pytest.raises(LstmkitError, match=r"--label-col: no column 'diagnosis'.*available: label, t0"):
+    with pytest.raises(
+        LstmkitError, match=r"--label-col: no column 'diagnosis'.*available: label, t0"
+    ):
         sequences_from_table(wide(), ["diagnosis"])
 
 
 def test_long_table_groups_by_id_in_time_order():
     df = pd.DataFrame(
-        {"pid": [1, 1, 1, 2, 2], "t": [2, 0, 1, 0, 1], "hr": [3.0, 1, 2, 5, 6], "spo2": [9.0, 7, 8, 1, 2],
-         "dx": ["x", "x", "x", "y", "y"]}
-    )  # fmt: skip
+        {
+            "pid": [1, 1, 1, 2, 2],
+            "t": [2, 0, 1, 0, 1],
+            "hr": [3.0, 1, 2, 5, 6],
+            "spo2": [9.0, 7, 8, 1, 2],
+            "dx": ["x", "x", "x", "y", "y"],
+        }
+    )
     lab = sequences_from_table(df, ["dx"], id_col="pid", time_col="t")
     assert lab.sequences.channels == ["hr", "spo2"] and lab.sequences.ids.tolist() == [1, 2]
     np.testing.assert_array_equal(lab.sequences.values[0], [[1, 7], [2, 8], [3, 9]])
@@ -82,13 +97,24 @@ def test_long_table_groups_by_id_in_time_order():
 @pytest.mark.parametrize(
     "edit, message",
     [
-        (lambda df: df.assign(t=[2, 0, 0, 0, 1]), "--data: id 1 has time 0 twice; one row per id and time step"),
-        (lambda df: df.assign(pid=[1, None, 1, 2, 2]), "--data: column 'pid' is empty in row 1"),  # rows dropped, once
-        (lambda df: df.assign(t=[2, 0, None, 0, 1]), "--data: column 't' is empty in row 2"),  # sorted last, once
+        (
+            lambda df: df.assign(t=[2, 0, 0, 0, 1]),
+            "--data: id 1 has time 0 twice; one row per id and time step",
+        ),
+        (
+            lambda df: df.assign(pid=[1, None, 1, 2, 2]),
+            "--data: column 'pid' is empty in row 1",
+        ),  # rows dropped, once
+        (
+            lambda df: df.assign(t=[2, 0, None, 0, 1]),
+            "--data: column 't' is empty in row 2",
+        ),  # sorted last, once
     ],
 )
 def test_long_table_refuses_a_step_twice_or_a_blank_id_or_time(edit, message):
-    df = pd.DataFrame({"pid": [1, 1, 1, 2, 2], "t": [2, 0, 1, 0, 1], "hr": [3.0, 1, 2, 5, 6], "dx": list("xxxyy")})
+    df = pd.DataFrame(
+        {"pid": [1, 1, 1, 2, 2], "t": [2, 0, 1, 0, 1], "hr": [3.0, 1, 2, 5, 6], "dx": list("xxxyy")}
+    )
     with pytest.raises(LstmkitError, match=f"^{re.escape(message)}$"):
         sequences_from_table(edit(df), ["dx"], id_col="pid", time_col="t")
 
@@ -124,14 +150,19 @@ def test_stratified_split_keeps_class_shares_and_every_row_once():
 def test_a_grouped_split_keeps_each_group_in_one_part():
     rng = np.random.default_rng(0)
     y = np.array([0] * 160 + [1] * 40)
-    groups = np.array([f"p{k // 4}" for k in range(200)])  # patients of 4 recordings, one class each
+    groups = np.array(
+        [f"p{k // 4}" for k in range(200)]
+    )  # patients of 4 recordings, one class each
     val, test, train = stratified_split(y, (0.1, 0.2), seed=1, groups=groups)
     assert sorted(np.concatenate([val, test, train]).tolist()) == list(range(200))
     for a, b in ((val, test), (val, train), (test, train)):
         assert not set(groups[a]) & set(groups[b])
     assert len(test) == 40 and len(val) == 20 and y[test].sum() == 8  # whole groups, shares kept
     # every row its own group: the same draw as no groups at all
-    plain, single = stratified_split(y, (0.1, 0.2), 5), stratified_split(y, (0.1, 0.2), 5, np.arange(200))
+    plain, single = (
+        stratified_split(y, (0.1, 0.2), 5),
+        stratified_split(y, (0.1, 0.2), 5, np.arange(200)),
+    )
     assert all((a == b).all() for a, b in zip(plain, single, strict=True))
     uneven = rng.integers(0, 30, 200)  # groups of uneven size still land whole
     parts = stratified_split(y, (0.1, 0.2), seed=2, groups=uneven)
@@ -142,14 +173,23 @@ def test_a_group_column_is_read_per_sequence_and_never_a_value():
     df = wide()
     df["patient"] = ["x", "x", "y", "y", "z", "z"]
     lab = sequences_from_table(df, ["label"], group_col="patient")
-    assert lab.groups.tolist() == ["x", "x", "y", "y", "z", "z"] and lab.sequences.values[0].shape == (5, 1)
+    assert lab.groups.tolist() == ["x", "x", "y", "y", "z", "z"] and lab.sequences.values[
+        0
+    ].shape == (5, 1)
     df.loc[3, "patient"] = None
     with pytest.raises(LstmkitError, match="column 'patient' has blanks"):
         sequences_from_table(df, ["label"], group_col="patient")
     with pytest.raises(LstmkitError, match="--group-col: no column 'ward'"):
         sequences_from_table(df, ["label"], group_col="ward")
-    long = pd.DataFrame({"id": [1, 1, 2, 2], "t": [0, 1, 0, 1], "v": [0.1, 0.2, 0.3, 0.4], "label": [0, 0, 1, 1],
-                         "patient": ["a", "a", "a", "b"]})  # fmt: skip
+    long = pd.DataFrame(
+        {
+            "id": [1, 1, 2, 2],
+            "t": [0, 1, 0, 1],
+            "v": [0.1, 0.2, 0.3, 0.4],
+            "label": [0, 0, 1, 1],
+            "patient": ["a", "a", "a", "b"],
+        }
+    )
     with pytest.raises(LstmkitError, match="column 'patient' changes within id 2"):
         sequences_from_table(long, ["label"], id_col="id", time_col="t", group_col="patient")
     long.loc[3, "patient"] = "a"

@@ -6,7 +6,16 @@ import numpy as np
 import pytest
 
 from lstmkit import LstmkitError
-from lstmkit.data.smiles import UNK, NGrams, Vocabulary, canonicalize, has_rdkit, randomize, scaffolds, tokenize
+from lstmkit.data.smiles import (
+    UNK,
+    NGrams,
+    Vocabulary,
+    canonicalize,
+    has_rdkit,
+    randomize,
+    scaffolds,
+    tokenize,
+)
 
 needs_rdkit = pytest.mark.skipif(not has_rdkit(), reason="the chem extra (RDKit) is not installed")
 
@@ -16,7 +25,10 @@ needs_rdkit = pytest.mark.skipif(not has_rdkit(), reason="the chem extra (RDKit)
     [
         ("CCO", ["C", "C", "O"]),
         ("ClCBr", ["Cl", "C", "Br"]),  # two-letter elements are one token
-        ("C[C@@H](N)c1ccccc1", ["C", "[C@@H]", "(", "N", ")", "c", "1", "c", "c", "c", "c", "c", "1"]),
+        (
+            "C[C@@H](N)c1ccccc1",
+            ["C", "[C@@H]", "(", "N", ")", "c", "1", "c", "c", "c", "c", "c", "1"],
+        ),
         ("[nH+]1cc[O-]1", ["[nH+]", "1", "c", "c", "[O-]", "1"]),  # bracket atoms keep charge and H
         ("C%10CC%10", ["C", "%10", "C", "C", "%10"]),  # two-digit ring closure
         ("C/C=C\\C", ["C", "/", "C", "=", "C", "\\", "C"]),
@@ -36,7 +48,10 @@ def test_vocabulary_counts_unknown_tokens_and_round_trips():
     ids = vocab.encode(tokenize("CCCl"))
     assert ids.tolist() == [vocab.index["C"], vocab.index["C"], 1] and vocab.unknown_seen == 1
     again = Vocabulary.from_dict(vocab.to_dict())
-    assert again.tokens == vocab.tokens and (again.encode(tokenize("OCN")) == vocab.encode(tokenize("OCN"))).all()
+    assert (
+        again.tokens == vocab.tokens
+        and (again.encode(tokenize("OCN")) == vocab.encode(tokenize("OCN"))).all()
+    )
 
 
 def test_ngrams_match_scikit_learn_count_vectorizer():
@@ -76,7 +91,12 @@ def test_randomized_smiles_are_the_same_molecule_written_differently():
 
 @needs_rdkit
 def test_scaffolds_are_the_ring_systems_with_their_linkers():
-    aspirin, salicylic, ethanol, biphenyl = "CC(=O)Oc1ccccc1C(=O)O", "OC(=O)c1ccccc1O", "CCO", "c1ccc(-c2ccccc2)cc1C"
+    aspirin, salicylic, ethanol, biphenyl = (
+        "CC(=O)Oc1ccccc1C(=O)O",
+        "OC(=O)c1ccccc1O",
+        "CCO",
+        "c1ccc(-c2ccccc2)cc1C",
+    )
     got = scaffolds([aspirin, salicylic, ethanol, biphenyl])
     assert got[0] == got[1] == "c1ccccc1" and got[2] == "" and got[3] == "c1ccc(-c2ccccc2)cc1"
     with pytest.raises(LstmkitError, match="cannot parse SMILES 'C1CC'"):
@@ -87,5 +107,7 @@ def test_scaffolds_without_rdkit_say_what_to_install(monkeypatch):
     import lstmkit.data.smiles as smiles
 
     monkeypatch.setattr(smiles, "has_rdkit", lambda: False)
-    with pytest.raises(LstmkitError, match=r"--split-by scaffold: needs RDKit \(pip install 'lstmkit\[chem\]'\)"):
+    with pytest.raises(
+        LstmkitError, match=r"--split-by scaffold: needs RDKit \(pip install 'lstmkit\[chem\]'\)"
+    ):
         smiles.scaffolds(["CCO"])

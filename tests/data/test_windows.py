@@ -6,7 +6,15 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.io import Segment
-from lstmkit.data.windows import TEST, TRAIN, VAL, build_arrays, calendar_features, cut_times, lag_design
+from lstmkit.data.windows import (
+    TEST,
+    TRAIN,
+    VAL,
+    build_arrays,
+    calendar_features,
+    cut_times,
+    lag_design,
+)
 
 
 def segment(n=100):

@@ -28,11 +28,22 @@ def _case(n_val: int, noise: dict, horizon: int = 1, seed: int = 0, near_ar: flo
     target = rng.normal(size=T)
     y = 0.8 * target[:, None] + rng.normal(0, noise["linear_ar"], (T, horizon))
     ar = 0.8 * target[:, None]
-    stats = [(ar if near_ar else y) + rng.normal(0, near_ar or noise[m], (T, horizon)) for m in noise
-             if m != "linear_ar"]  # fmt: skip
+    stats = [
+        (ar if near_ar else y) + rng.normal(0, near_ar or noise[m], (T, horizon))
+        for m in noise
+        if m != "linear_ar"
+    ]
     design = np.concatenate([target[:, None], np.ones((T, 1)), *stats], 1)
-    a = SeriesArrays("s", pd.date_range("2020", periods=T, freq="h"), target, np.zeros((T, 0)), np.zeros((T, 0)),
-                     target[:, None], y, split)  # fmt: skip
+    a = SeriesArrays(
+        "s",
+        pd.date_range("2020", periods=T, freq="h"),
+        target,
+        np.zeros((T, 0)),
+        np.zeros((T, 0)),
+        target[:, None],
+        y,
+        split,
+    )
     W = np.zeros((2, horizon))
     W[0] = 0.8
     models = [m for m in noise if m != "linear_ar"]
@@ -45,7 +56,9 @@ def test_long_validation_keeps_the_ar_unless_a_challenger_wins_beyond_chance():
     assert base["name"] in ("auto_ets", "combination") and base["dm_t"] < -1.645
     val = a.split == VAL
     e_ar = 0.8 * a.target[val] - a.y[val, 0]
-    e_best = (d @ base_weights(base, W, classical.models, 1)[:, 0])[val] - a.y[val, 0]  # the chosen, as coefficients
+    e_best = (d @ base_weights(base, W, classical.models, 1)[:, 0])[val] - a.y[
+        val, 0
+    ]  # the chosen, as coefficients
     assert base["dm_t"] == pytest.approx(diebold_mariano(e_best**2 - e_ar**2, 1))
     # a model that is the AR plus a little noise: nothing beyond chance, the AR stays
     a, d, W, classical = _case(400, {"linear_ar": 1.0, "auto_ets": 1.0}, near_ar=0.02, seed=3)
@@ -71,15 +84,23 @@ def test_short_validation_takes_the_combination_weighted_by_inverse_squared_erro
 def test_the_worker_process_fits_what_this_process_fits():
     y = 10 + np.sin(np.arange(300) * 2 * np.pi / 12) + np.random.default_rng(0).normal(0, 0.2, 300)
     df = pd.DataFrame({"t": pd.date_range("2000-01", periods=300, freq="MS"), "y": y})
-    fc = Forecaster(epochs=1, hidden_size=4, statistical="off").fit(df, time="t", target="y", quiet=True)
+    fc = Forecaster(epochs=1, hidden_size=4, statistical="off").fit(
+        df, time="t", target="y", quiet=True
+    )
     arrays, _ = fc.series_arrays(df)
     background = forecast_base.ClassicalJob.start(arrays, fc.state.scaler_y, 12, ()).result()
-    here = forecast_base.ClassicalJob.start(arrays, fc.state.scaler_y, 12, (), background=False).result()
-    assert background.to_dict() == here.to_dict() or _same_numbers(background.to_dict(), here.to_dict())
+    here = forecast_base.ClassicalJob.start(
+        arrays, fc.state.scaler_y, 12, (), background=False
+    ).result()
+    assert background.to_dict() == here.to_dict() or _same_numbers(
+        background.to_dict(), here.to_dict()
+    )
     assert background.models == ["auto_ets", "auto_theta", "auto_arima"] and background.final
 
 
-def _same_numbers(a, b) -> bool:  # NaN-tolerant equality of the JSON (ETS's unused parameters are NaN)
+def _same_numbers(
+    a, b
+) -> bool:  # NaN-tolerant equality of the JSON (ETS's unused parameters are NaN)
     import json
 
     return json.dumps({k: v for k, v in a.items() if k != "seconds"}) == json.dumps(
@@ -90,14 +111,19 @@ def _same_numbers(a, b) -> bool:  # NaN-tolerant equality of the JSON (ETS's unu
 def test_a_statistical_base_is_saved_loaded_and_predicts_the_same(tmp_path):
     rng = np.random.default_rng(4)
     t = np.arange(160)
-    y = 200 + 40 * np.sin(2 * np.pi * t / 12) + 0.5 * t + rng.normal(0, 4, 160)  # short, seasonal, monthly
+    y = (
+        200 + 40 * np.sin(2 * np.pi * t / 12) + 0.5 * t + rng.normal(0, 4, 160)
+    )  # short, seasonal, monthly
     df = pd.DataFrame({"t": pd.date_range("2000-01", periods=160, freq="MS"), "y": y})
     fc = Forecaster(horizon=3, epochs=2, hidden_size=4).fit(df, time="t", target="y", quiet=True)
     base = fc.metrics["base"]
     assert base["name"] == "combination" and fc.model.skip.in_features > fc.state.n_lag_columns
     assert set(base["weights"]) == {"linear_ar", *fc.state.classical.models}
     fc.save(tmp_path)
-    assert json.loads((tmp_path / "state.json").read_text())["classical"]["models"] == fc.state.classical.models
+    assert (
+        json.loads((tmp_path / "state.json").read_text())["classical"]["models"]
+        == fc.state.classical.models
+    )
     loaded = Forecaster.load(tmp_path)
     pd.testing.assert_frame_equal(fc.predict(df), loaded.predict(df))
     pd.testing.assert_frame_equal(fc.predict(df.iloc[:150]), loaded.predict(df.iloc[:150]))

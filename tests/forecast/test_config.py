@@ -19,7 +19,10 @@ from lstmkit.forecast.estimator import Forecaster
         (dict(window=-1), "window: input should be greater than 0, got -1"),
         (dict(threads=0), "threads: input should be greater than 0"),
         (dict(season=0), "season: input should be greater than 0"),
-        (dict(patience=0), "patience: input should be greater than 0, got 0"),  # 0 stopped after one epoch
+        (
+            dict(patience=0),
+            "patience: input should be greater than 0, got 0",
+        ),  # 0 stopped after one epoch
         (dict(max_lag=0), "max_lag: input should be greater than 0, got 0"),
         (dict(max_gap=-1), "max_gap: input should be greater than or equal to 0, got -1"),
         (dict(hidden_size=2.5), "hidden_size: input should be a valid integer, got 2.5"),
@@ -42,27 +45,43 @@ from lstmkit.forecast.estimator import Forecaster
 def test_bad_settings_are_one_line_errors_naming_the_field(settings, message):
     with pytest.raises(LstmkitError, match=message) as err:
         Forecaster(**settings)
-    assert "\n" not in str(err.value) and "--" not in str(err.value)  # the library names fields, not options
+    assert "\n" not in str(err.value) and "--" not in str(
+        err.value
+    )  # the library names fields, not options
 
 
 def test_a_setting_error_carries_its_field_for_the_command_line():
     with pytest.raises(SettingError) as err:
         Forecaster(hidden_size=0)
-    assert err.value.field == "hidden_size" and err.value.detail == "input should be greater than 0, got 0"
+    assert (
+        err.value.field == "hidden_size"
+        and err.value.detail == "input should be greater than 0, got 0"
+    )
 
 
 def test_the_defaults_are_the_articles_model():
     cfg = ForecastConfig()
-    got = (cfg.model.hidden_size, cfg.model.num_layers, cfg.train.lr, cfg.train.batch_size, cfg.train.window)
+    got = (
+        cfg.model.hidden_size,
+        cfg.model.num_layers,
+        cfg.train.lr,
+        cfg.train.batch_size,
+        cfg.train.window,
+    )
     assert got == (50, 1, 1e-3, 32, 24)
     assert cfg.split.train == 0.7  # 1 - 0.1 - 0.2, rounded: not 0.7000000000000001
 
 
 def test_flat_settings_land_in_their_sections_and_are_what_the_user_set():
-    cfg = ForecastConfig.from_settings({"hidden_size": 64, "lr": 0.01, "time": "when"}, "Forecaster")
+    cfg = ForecastConfig.from_settings(
+        {"hidden_size": 64, "lr": 0.01, "time": "when"}, "Forecaster"
+    )
     assert (cfg.model.hidden_size, cfg.train.lr, cfg.data.time) == (64, 0.01, "when")
     assert cfg.user_set() == {"hidden_size", "lr", "time"}
-    assert Forecaster(hidden_size=64).config == Forecaster(ForecastConfig(model={"hidden_size": 64})).config
+    assert (
+        Forecaster(hidden_size=64).config
+        == Forecaster(ForecastConfig(model={"hidden_size": 64})).config
+    )
 
 
 def test_a_data_sets_defaults_fill_only_what_the_user_did_not_set():
@@ -70,7 +89,9 @@ def test_a_data_sets_defaults_fill_only_what_the_user_did_not_set():
     merged = cfg.merged({"window": 12, "duplicates": "mean", "time": "t", "season": None})
     assert (merged.train.window, merged.data.duplicates, merged.data.time) == (48, "mean", "t")
     assert merged.base.season is None  # None in a data set's defaults: not given
-    assert cfg.train.window == 48 and cfg.data.duplicates == "error"  # frozen: the original is unchanged
+    assert (
+        cfg.train.window == 48 and cfg.data.duplicates == "error"
+    )  # frozen: the original is unchanged
     with pytest.raises(Exception):  # noqa: B017 - pydantic's frozen-instance error
         cfg.model.hidden_size = 3
 
@@ -78,7 +99,9 @@ def test_a_data_sets_defaults_fill_only_what_the_user_did_not_set():
 def test_the_tree_round_trips_through_json():
     cfg = Forecaster(quantiles="0.1,0.9", past_covariates="none", series="site").config
     again = ForecastConfig.checked(cfg.to_dict())
-    assert again == cfg and again.data.past_covariates is None and again.model.quantiles == [0.1, 0.9]
+    assert (
+        again == cfg and again.data.past_covariates is None and again.model.quantiles == [0.1, 0.9]
+    )
 
 
 def test_the_median_is_a_level_not_a_setting():
@@ -89,7 +112,13 @@ def test_the_median_is_a_level_not_a_setting():
 
 
 def test_a_flat_config_of_a_run_saved_before_the_tree_reads_as_the_same_settings():
-    old = {"train": 0.6, "val": 0.2, "lstm_gate": "off", "hidden_size": 32, "quantiles": [0.1, 0.5, 0.9]}
+    old = {
+        "train": 0.6,
+        "val": 0.2,
+        "lstm_gate": "off",
+        "hidden_size": 32,
+        "quantiles": [0.1, 0.5, 0.9],
+    }
     cfg = ForecastConfig.from_settings(legacy(old), "test")
     assert (cfg.split.val, cfg.split.test, cfg.split.train) == (0.2, 0.2, 0.6)
     assert cfg.base.correction_test == "off" and cfg.model.levels == [0.1, 0.5, 0.9]
@@ -99,6 +128,9 @@ def test_the_estimator_shows_every_setting_in_its_signature_and_docstring():
     import inspect
 
     params = inspect.signature(Forecaster).parameters
-    assert params["hidden_size"].default == 50 and params["config"].kind is inspect.Parameter.POSITIONAL_ONLY
+    assert (
+        params["hidden_size"].default == 50
+        and params["config"].kind is inspect.Parameter.POSITIONAL_ONLY
+    )
     assert set(params) == {"config"} | {name for _, name, _ in ForecastConfig.leaves()}
     assert "hidden_size = 50  (model)" in Forecaster.__doc__

@@ -17,8 +17,16 @@ def _arrays(errors_val: np.ndarray, errors_test: np.ndarray, horizon: int = 1):
     T = len(errors_val) + len(errors_test)
     y = np.concatenate([errors_val, errors_test])[:, None].repeat(horizon, 1)
     split = np.r_[np.full(len(errors_val), VAL), np.full(len(errors_test), TEST)]
-    a = SeriesArrays("s", pd.date_range("2020", periods=T, freq="h"), np.zeros(T), np.zeros((T, 0)),
-                     np.zeros((T, 0)), np.zeros((T, 1)), y, split)  # fmt: skip
+    a = SeriesArrays(
+        "s",
+        pd.date_range("2020", periods=T, freq="h"),
+        np.zeros(T),
+        np.zeros((T, 0)),
+        np.zeros((T, 0)),
+        np.zeros((T, 1)),
+        y,
+        split,
+    )
     return a, np.zeros((T, horizon, 3))
 
 
@@ -55,12 +63,16 @@ def test_no_bound_reads_an_outcome_not_yet_known():
 
 def test_adaptation_and_the_rolling_window_hold_coverage_when_the_spread_doubles():
     rng = np.random.default_rng(3)
-    a, pred = _arrays(rng.normal(0, 1, 2000), rng.normal(0, 2, 4000))  # the test period is twice as noisy
+    a, pred = _arrays(
+        rng.normal(0, 1, 2000), rng.normal(0, 2, 4000)
+    )  # the test period is twice as noisy
 
     def coverage(gamma):
         out, _ = fi.conformal([a], [pred], [0.1, 0.5, 0.9], 1, gamma=gamma)
         test = a.split == TEST
-        return float(np.mean((a.y[test, 0] >= out[0][test, 0, 0]) & (a.y[test, 0] <= out[0][test, 0, 2])))
+        return float(
+            np.mean((a.y[test, 0] >= out[0][test, 0, 0]) & (a.y[test, 0] <= out[0][test, 0, 2]))
+        )
 
     static = coverage(0.0)  # the window alone: catches up once the test errors fill it
     adaptive = coverage(fi.GAMMA)
@@ -71,6 +83,14 @@ def test_the_interval_scores_per_step():
     actual = np.array([[1.0, 5.0], [3.0, 0.0]])
     lower, upper = np.zeros((2, 2)), np.full((2, 2), 2.0)
     s = fi.interval_scores(actual, lower, upper, 0.8)  # alpha 0.2: misses cost 10 per unit outside
-    assert s["per_step"][0] == {"coverage": 0.5, "width": 2.0, "winkler": pytest.approx(2.0 + 10 * 0.5)}
-    assert s["per_step"][1] == {"coverage": 0.5, "width": 2.0, "winkler": pytest.approx(2.0 + 10 * 1.5)}
+    assert s["per_step"][0] == {
+        "coverage": 0.5,
+        "width": 2.0,
+        "winkler": pytest.approx(2.0 + 10 * 0.5),
+    }
+    assert s["per_step"][1] == {
+        "coverage": 0.5,
+        "width": 2.0,
+        "winkler": pytest.approx(2.0 + 10 * 1.5),
+    }
     assert s["coverage"] == 0.5 and s["winkler"] == pytest.approx(2.0 + 10 * 1.0)

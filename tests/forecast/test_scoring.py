@@ -37,7 +37,8 @@ def test_model_and_baselines_on_the_same_origins_in_the_targets_units():
     design = np.ones((len(y), 1))
     ar = np.array([[0.25, -0.25]])  # the AR says 10.5 one step ahead, 9.5 two steps ahead
     s = score([a], [design], [pred], ar, scalers(), "h", 4, [], 0)
-    # test origins 5, 6, 7 (origins 8, 9 lack a complete horizon); season 4: every one has seasonal naive
+    # test origins 5, 6, 7 (origins 8, 9 lack a complete horizon); season 4: every one has seasonal
+    # naive
     p = s.predictions  # sorted by the forecast's time, then step
     origin = (p["time"] - a.times[0]) // pd.Timedelta(hours=1) - p["step"]
     p = p.assign(origin=origin).sort_values(["origin", "step"])
@@ -62,7 +63,8 @@ def test_an_origin_a_baseline_cannot_forecast_is_left_out_for_every_method():
     pred = np.zeros((len(y), 1, 1))
     pred[6] = np.nan  # the model has no forecast at origin 6
     s = score([a], [np.zeros((len(y), 1))], [pred], np.zeros((1, 1)), scalers(), "h", 7, [], 0)
-    # season 7: seasonal naive for y[t+1] needs y[t-6], which exists from origin 6 on; 6 is the model's gap
+    # season 7: seasonal naive for y[t+1] needs y[t-6], which exists from origin 6 on; 6 is the
+    # model's gap
     assert list(s.predictions["time"]) == [a.times[t] + pd.Timedelta(hours=1) for t in (7, 8)]
     assert {m["n"] for m in s.test.values()} == {2}
 
@@ -71,11 +73,28 @@ def test_quantiles_give_the_intervals_coverage_and_their_columns():
     a, y = arrays(horizon=1)
     pred = np.zeros((len(y), 1, 3))
     pred[..., 0], pred[..., 2] = -0.6, 0.6  # the interval [8.8, 11.2]
-    s = score([a], [np.zeros((len(y), 1))], [pred], np.zeros((1, 1)), scalers(), "h", 4, [0.1, 0.5, 0.9], 1)
+    s = score(
+        [a],
+        [np.zeros((len(y), 1))],
+        [pred],
+        np.zeros((1, 1)),
+        scalers(),
+        "h",
+        4,
+        [0.1, 0.5, 0.9],
+        1,
+    )
     # test origins 5..8: actuals y[6..9] = 14, 12, 10, 12; inside [8.8, 11.2]: only 10
-    # width 2.4; Winkler: the width plus 2 / 0.2 times how far outside: (2.8 + 0.8 + 0 + 0.8) / 4 = 1.1
+    # width 2.4; Winkler: the width plus 2 / 0.2 times how far outside: (2.8 + 0.8 + 0 + 0.8) / 4 =
+    # 1.1
     one = {"coverage": 0.25, "width": pytest.approx(2.4), "winkler": pytest.approx(2.4 + 10 * 1.1)}
-    assert s.interval == {"lower": 0.1, "upper": 0.9, "nominal": pytest.approx(0.8), **one, "per_step": [one]}
+    assert s.interval == {
+        "lower": 0.1,
+        "upper": 0.9,
+        "nominal": pytest.approx(0.8),
+        **one,
+        "per_step": [one],
+    }
     np.testing.assert_allclose(s.predictions["q0.1"], 8.8)
     np.testing.assert_allclose(s.predictions["q0.9"], 11.2)
     np.testing.assert_allclose(s.predictions["predicted"], 10.0)  # the median's column

@@ -16,7 +16,11 @@ from lstmkit.linear.autoregression import combine_seasonal, widen
 def test_widened_coefficients_give_the_same_forecast_on_the_longer_design():
     rng = np.random.default_rng(0)
     T, n_cov, season = 200, 2, 12
-    target, past, calendar = rng.normal(size=T), rng.normal(size=(T, n_cov)), rng.normal(size=(T, 4))
+    target, past, calendar = (
+        rng.normal(size=T),
+        rng.normal(size=(T, n_cov)),
+        rng.normal(size=(T, 4)),
+    )
     for p, order in ((3, 12), (5, 30), (12, 14)):
         small = lag_design(target, past, calendar, p, min(p, season))
         large = lag_design(target, past, calendar, order, min(order, season))
@@ -30,7 +34,12 @@ def _short_seasonal(n=72, seed=2):
     rng = np.random.default_rng(seed)
     t = np.arange(n)
     shape = np.array([3, 2.5, 2, 1, 0, -1, -2, -2.5, -2, -1, 0, 2]) * 300
-    y = 2000 + shape[t % 12] * (1 + 0.1 * rng.normal(size=n)) + np.cumsum(rng.normal(0, 30, n)) + rng.normal(0, 80, n)
+    y = (
+        2000
+        + shape[t % 12] * (1 + 0.1 * rng.normal(size=n))
+        + np.cumsum(rng.normal(0, 30, n))
+        + rng.normal(0, 80, n)
+    )
     return pd.DataFrame({"t": pd.date_range("2000-01-01", periods=n, freq="MS"), "y": y})
 
 
@@ -51,7 +60,9 @@ def test_with_few_validation_origins_the_ar_is_averaged_with_seasonal_naive_by_b
         naive[12 - h :, h - 1] = a.target[: len(a.target) - 12 + h]  # y[t + h - 12]
     ok = ~np.isnan(d).any(1)
     w = out["weight"]
-    np.testing.assert_allclose((d @ out["coefficients"])[ok], (w * ar_pred + (1 - w) * naive)[ok], atol=1e-10)
+    np.testing.assert_allclose(
+        (d @ out["coefficients"])[ok], (w * ar_pred + (1 - w) * naive)[ok], atol=1e-10
+    )
     # the weight: Bates & Granger's, from the validation errors' variances and covariance
     v = (a.split == VAL) & ok
     e1, e2 = (ar_pred[v] - a.y[v]).ravel(), (naive[v] - a.y[v]).ravel()
@@ -59,7 +70,10 @@ def test_with_few_validation_origins_the_ar_is_averaged_with_seasonal_naive_by_b
     assert w == pytest.approx(np.clip((vb - c) / (va + vb - 2 * c), 0, 1))
     assert 0 < w < 1
     # a season of lags that would take more than half of the training origins: no average
-    assert combine_seasonal(arrays, lambda q: lag_designs(arrays, q, fc.state.season), ar, 40, 0) is None  # 40 > half of training
+    assert (
+        combine_seasonal(arrays, lambda q: lag_designs(arrays, q, fc.state.season), ar, 40, 0)
+        is None
+    )  # 40 > half of training
 
 
 def test_enough_validation_origins_keep_the_ar_alone(monkeypatch):
@@ -68,5 +82,14 @@ def test_enough_validation_origins_keep_the_ar_alone(monkeypatch):
     arrays, _ = fc.series_arrays(df)
     p, W_ar = fc.baseline_ar
     monkeypatch.setattr(autoregression, "MIN_INDEPENDENT_ORIGINS", 1)
-    assert combine_seasonal(arrays, lambda q: lag_designs(arrays, q, fc.state.season), {"order": p, "coefficients": W_ar}, 12, 0) is None
+    assert (
+        combine_seasonal(
+            arrays,
+            lambda q: lag_designs(arrays, q, fc.state.season),
+            {"order": p, "coefficients": W_ar},
+            12,
+            0,
+        )
+        is None
+    )
     assert (arrays[0].split == TRAIN).sum() > 24

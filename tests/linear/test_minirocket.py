@@ -23,7 +23,12 @@ def direct_ppv(model: MiniRocket, x: np.ndarray) -> np.ndarray:
         padded = np.concatenate([np.zeros((4 * d, x.shape[1])), x, np.zeros((4 * d, x.shape[1]))])
         for k in range(N_KERNELS):
             ch = np.flatnonzero(model.channels[i][k])
-            conv = np.array([sum(WEIGHTS[k, j] * padded[t + j * d, ch].sum() for j in range(9)) for t in range(L)])
+            conv = np.array(
+                [
+                    sum(WEIGHTS[k, j] * padded[t + j * d, ch].sum() for j in range(9))
+                    for t in range(L)
+                ]
+            )
             if (k + i) % 2 == 1 and L - 8 * d > 0:
                 conv = conv[4 * d : L - 4 * d]
             out += [(conv > b).mean() for b in model.biases[i][k]]
@@ -64,9 +69,12 @@ def test_biases_are_quantiles_of_the_training_outputs():
     ppv = model.transform(x, standardise=False)[0]
     q = (np.arange(1, model.n_features + 1) * GOLDEN) % 1
     steps = np.concatenate(
-        [np.full(b.size, 100 if (k + i) % 2 == 0 else 100 - 8 * d) for i, d in enumerate(model.dilations)
-         for k, b in enumerate(model.biases[i])]
-    )  # fmt: skip
+        [
+            np.full(b.size, 100 if (k + i) % 2 == 0 else 100 - 8 * d)
+            for i, d in enumerate(model.dilations)
+            for k, b in enumerate(model.biases[i])
+        ]
+    )
     assert np.all(np.abs(ppv - (1 - q)) <= 1.0 / steps + 1e-9)
 
 

@@ -1,4 +1,5 @@
-"""linear/paths.py: the logistic regression every classifier run fits, and its fusion with the network."""
+"""linear/paths.py: the logistic regression every classifier run fits, and its fusion with the
+network."""
 
 from __future__ import annotations
 
@@ -32,11 +33,15 @@ def test_the_penalty_is_the_one_best_out_of_fold_and_the_model_is_refitted_on_ev
         return z
 
     chosen = out_of_fold(model.l2)
-    np.testing.assert_allclose(oof, chosen, atol=2e-4)  # warm starts along the path: the same optimum
+    np.testing.assert_allclose(
+        oof, chosen, atol=2e-4
+    )  # warm starts along the path: the same optimum
     p = lambda z: np.exp(z) / np.exp(z).sum(1, keepdims=True)  # noqa: E731
     for l2 in L2_GRID:  # no other penalty of the grid does better out of fold
         assert log_loss(y, p(chosen)) <= log_loss(y, p(out_of_fold(l2))) + 1e-4
-    W, b = fit_logistic(X, y, 2, model.l2)  # and the model is the fit on all 150 rows at that penalty
+    W, b = fit_logistic(
+        X, y, 2, model.l2
+    )  # and the model is the fit on all 150 rows at that penalty
     np.testing.assert_allclose(model.logits(X), X @ W + b, atol=2e-4)
     np.testing.assert_allclose(model.proba(X), logistic_proba(X, model.W, model.b, False))
     again = LinearModel.from_tensors(model.tensors(), model.l2, False)
@@ -59,8 +64,12 @@ def test_the_ridge_learns_from_every_row_and_its_out_of_sample_logits_are_leave_
     rng = np.random.default_rng(6)
     X = rng.normal(size=(120, 300))
     y = (X[:, :2] @ np.array([1.0, -1.0]) > 0).astype(int)
-    model, oof = LinearModel.fit(X, y, 2, log_loss, folds(120), model="ridge")  # folds: not its business
-    W, b, alpha, loo = fit_ridge_classifier(X, y, 2)  # all 120 rows: no row is held out from the ridge
+    model, oof = LinearModel.fit(
+        X, y, 2, log_loss, folds(120), model="ridge"
+    )  # folds: not its business
+    W, b, alpha, loo = fit_ridge_classifier(
+        X, y, 2
+    )  # all 120 rows: no row is held out from the ridge
     np.testing.assert_allclose(model.W, W)
     np.testing.assert_allclose(model.b, b)
     np.testing.assert_allclose(oof, loo)
@@ -75,7 +84,9 @@ def test_linear_models_take_labels_with_missing_values():
     y = np.stack([X[:, 0] > 0, X[:, 1] > 0], 1).astype(float)
     y[::4, 1] = np.nan  # a missing label leaves only that label's fit
     for kind in ("ridge", "logistic"):
-        model, oof = LinearModel.fit(X, y, 2, lambda t, p: criterion(t, p, "loss", True), folds(100), model=kind)
+        model, oof = LinearModel.fit(
+            X, y, 2, lambda t, p: criterion(t, p, "loss", True), folds(100), model=kind
+        )
         assert model.multilabel and model.W.shape == (40, 2) and oof.shape == (100, 2)
         assert np.isfinite(oof[:, 0]).all()
         p = model.proba(X)
@@ -91,7 +102,9 @@ def test_fuse_weighs_the_two_paths_logits():
     softmax = np.exp(z) / np.exp(z).sum(1, keepdims=True)
     np.testing.assert_allclose(fuse(p, z, 1.0, False), softmax, atol=1e-12)
     geometric = p**0.5 * softmax**0.5  # w = 0.5: the normalised geometric mean of the two
-    np.testing.assert_allclose(fuse(p, z, 0.5, False), geometric / geometric.sum(1, keepdims=True), atol=1e-12)
+    np.testing.assert_allclose(
+        fuse(p, z, 0.5, False), geometric / geometric.sum(1, keepdims=True), atol=1e-12
+    )
     q = rng.uniform(0.05, 0.95, (5, 2))  # labels: log-odds are blended
     expected = 1 / (1 + np.exp(-(0.7 * np.log(q / (1 - q)) + 0.3 * z[:, :2])))
     np.testing.assert_allclose(fuse(q, z[:, :2], 0.3, True), expected, atol=1e-12)

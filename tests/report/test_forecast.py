@@ -19,9 +19,21 @@ def predictions(origins=10, horizon=3, series=("a",)):
             for h in range(1, horizon + 1):
                 t = pd.Timestamp("2024-01-01") + pd.Timedelta(hours=o + h)
                 y = float(o + h)
-                rows.append({"time": t, "series": s, "step": h, "actual": y, "predicted": y + h,
-                             "q0.1": y + h - 1, "q0.5": y + h, "q0.9": y + h + 1,
-                             "persistence": y - 2 * h, "seasonal_naive": y + 1, "linear_ar": y - 0.5})  # fmt: skip
+                rows.append(
+                    {
+                        "time": t,
+                        "series": s,
+                        "step": h,
+                        "actual": y,
+                        "predicted": y + h,
+                        "q0.1": y + h - 1,
+                        "q0.5": y + h,
+                        "q0.9": y + h + 1,
+                        "persistence": y - 2 * h,
+                        "seasonal_naive": y + 1,
+                        "linear_ar": y - 0.5,
+                    }
+                )
     return pd.DataFrame(rows).sort_values(["series", "time", "step"], ignore_index=True)
 
 
@@ -43,7 +55,9 @@ def test_forecast_paths_tile_the_time_axis_one_origin_per_horizon():
         assert list(p["step"]) == [1, 2, 3]
         assert list(p["actual"]) == [3 * k + 1, 3 * k + 2, 3 * k + 3]
     assert forecast_paths(predictions(horizon=1), "h") == []  # one step: nothing to regroup
-    assert len(forecast_paths(predictions(origins=60, horizon=3), "h", span=12, most=8)) == 4  # 0, 3, 6, 9
+    assert (
+        len(forecast_paths(predictions(origins=60, horizon=3), "h", span=12, most=8)) == 4
+    )  # 0, 3, 6, 9
     assert len(forecast_paths(predictions(origins=60, horizon=3), "h", most=2)) == 2
 
 
@@ -51,11 +65,15 @@ def test_forecast_paths_tile_the_time_axis_one_origin_per_horizon():
 def test_the_report_shows_steps_and_paths_when_there_are_several(tmp_path, horizon):
     pred = predictions(origins=40, horizon=horizon, series=("a", "b"))
     metric = {"rmse": 1.0, "mae": 1.0, "mape": 1.0, "mase": 1.0}
-    metrics = {"test": {k: metric for k in ("model", "persistence", "seasonal_naive", "linear_ar")},
-               "data": {"freq": "h"}}  # fmt: skip
+    metrics = {
+        "test": {k: metric for k in ("model", "persistence", "seasonal_naive", "linear_ar")},
+        "data": {"freq": "h"},
+    }
     forecast_report(tmp_path, metrics, pred, {"quantiles": [0.1, 0.5, 0.9]}, "title")
     page = (tmp_path / "report.html").read_text()
     several = horizon > 1
-    assert ("By horizon step" in page) == several and ("Whole forecasts from a few origins" in page) == several
+    assert ("By horizon step" in page) == several and (
+        "Whole forecasts from a few origins" in page
+    ) == several
     assert (tmp_path / "plots" / "paths.png").exists() == several
     assert (tmp_path / "plots" / "test_week.png").exists()

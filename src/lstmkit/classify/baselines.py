@@ -41,12 +41,17 @@ def linear_candidates(features: str, model: str, smiles: bool) -> dict[str, tupl
     out = {"logistic": (base, "logistic")}
     if features == "auto":
         if not smiles:
-            out |= {"minirocket": ("minirocket", "ridge"), "minirocket+diff": ("minirocket+diff", "ridge")}
+            out |= {
+                "minirocket": ("minirocket", "ridge"),
+                "minirocket+diff": ("minirocket+diff", "ridge"),
+            }
         if model == "ridge":
             out["ridge"] = (base, "ridge")
         return out
     if features != "raw" and smiles:
-        raise LstmkitError(f"--linear-features {features}: reads numeric sequences, not SMILES; use raw")
+        raise LstmkitError(
+            f"--linear-features {features}: reads numeric sequences, not SMILES; use raw"
+        )
     kind = base if features == "raw" else features
     chosen = model if model != "auto" else ("logistic" if features == "raw" else "ridge")
     if (kind, chosen) != out["logistic"]:
@@ -77,17 +82,23 @@ def fit_baselines(
     rows, y, folds, test = data
     banks: dict = {}  # MiniRocket's transforms of the fit rows, shared by the two MiniRocket paths
     out = Baselines({}, {}, {}, {}, {})
-    for name, (kind, model) in linear_candidates(linear.linear_features, linear.linear_model, smiles).items():
+    for name, (kind, model) in linear_candidates(
+        linear.linear_features, linear.linear_model, smiles
+    ).items():
         path, x = LinearPath.reader(kind, rows, scaler, max_length, seed, banks)
         path.model, out.oof[name] = LinearModel.fit(x, y, n_classes, score, folds, model)
         out.paths[name], out.classifiers[name] = path, model
-    test_x: dict = {}  # per kind; the values' MiniRocket bank is the first half of the +diff features
+    # per kind; the values' MiniRocket bank is the first half of the +diff features
+    test_x: dict = {}
     for path in sorted(out.paths.values(), key=lambda p: p.kind != "minirocket+diff"):
         if path.kind in test_x:
             continue
         both = test_x.get("minirocket+diff")
-        test_x[path.kind] = both[:, : path.rocket.n_features] if path.kind == "minirocket" and both is not None \
-            else path.features(test)  # fmt: skip
+        test_x[path.kind] = (
+            both[:, : path.rocket.n_features]
+            if path.kind == "minirocket" and both is not None
+            else path.features(test)
+        )
     for name, path in out.paths.items():
         out.test_logits[name] = path.model.logits(test_x[path.kind])
         out.test_proba[name] = path.model.proba(test_x[path.kind])
@@ -95,5 +106,8 @@ def fit_baselines(
         prior = np.nanmean(y, 0)
     else:
         prior = np.bincount(y, minlength=n_classes) / len(y)
-    out.test_proba = {"majority": np.repeat(prior[None], len(test), 0), **out.test_proba}  # argmax: the majority
+    out.test_proba = {
+        "majority": np.repeat(prior[None], len(test), 0),
+        **out.test_proba,
+    }  # argmax: the majority
     return out

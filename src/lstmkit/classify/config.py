@@ -35,20 +35,31 @@ class DataConfig(Section):
     """Which columns hold the labels and the sequences."""
 
     label_col: list[str] | None = setting(
-        None, "Label column; several, comma-separated: multi-label (blank = missing). UCR .tsv files: 'label'."
+        None,
+        "Label column; several, comma-separated: multi-label (blank = missing). UCR .tsv files: "
+        "'label'.",
     )
-    smiles_col: str | None = setting(None, "Column of SMILES strings: canonicalised (RDKit), tokenised, embedded.")
-    id_col: str | None = setting(None, "Long tables: the sequence id column (one row per time step).")
-    time_col: str | None = setting(None, "Long tables: the column that orders the steps of a sequence.")
+    smiles_col: str | None = setting(
+        None, "Column of SMILES strings: canonicalised (RDKit), tokenised, embedded."
+    )
+    id_col: str | None = setting(
+        None, "Long tables: the sequence id column (one row per time step)."
+    )
+    time_col: str | None = setting(
+        None, "Long tables: the column that orders the steps of a sequence."
+    )
     value_cols: list[str] | None = setting(
         None, "Comma-separated value columns (default: every other numeric column)."
     )
     ragged: bool = setting(
-        False, "Wide tables: trailing blanks end a shorter sequence (masked).", option="--ragged/--no-ragged"
+        False,
+        "Wide tables: trailing blanks end a shorter sequence (masked).",
+        option="--ragged/--no-ragged",
     )
     group_col: str | None = setting(
         None,
-        "Sequences sharing this column's value (a patient, a recording) stay in one part of the split. SMILES: "
+        "Sequences sharing this column's value (a patient, a recording) stay in one part of the "
+        "split. SMILES: "
         "identical canonical molecules always do.",
     )
 
@@ -63,17 +74,22 @@ class SmilesConfig(Section):
 
     canonical: bool = setting(
         True,
-        "SMILES: RDKit's canonical form (needs the chem extra); --no-canonical: the strings as written "
+        "SMILES: RDKit's canonical form (needs the chem extra); --no-canonical: the strings as "
+        "written "
         "(not recommended).",
         option="--canonical/--no-canonical",
     )
     augment: int = setting(
-        0, "SMILES: randomised variants per training molecule (Arus-Pous et al. 2019).", ge=0, strict=True
+        0,
+        "SMILES: randomised variants per training molecule (Arus-Pous et al. 2019).",
+        ge=0,
+        strict=True,
     )
     tta: int = setting(0, "SMILES: randomised variants averaged at prediction.", ge=0, strict=True)
     split_by: Literal["molecule", "scaffold"] = setting(
         "molecule",
-        "SMILES: keep identical molecules, or all molecules of one Bemis-Murcko scaffold, in one part "
+        "SMILES: keep identical molecules, or all molecules of one Bemis-Murcko scaffold, in one "
+        "part "
         "(scaffold: test on chemotypes unseen in training).",
     )
 
@@ -82,7 +98,13 @@ class SplitConfig(Section):
     """Stratified fractions, and when small data is cross-validated instead."""
 
     val: float = setting(0.1, "Share held out for validation.", option="--val-fraction", gt=0, lt=1)
-    test: float = setting(0.2, "Share held out for test; used when no --test file.", option="--test-fraction", ge=0, lt=1)
+    test: float = setting(
+        0.2,
+        "Share held out for test; used when no --test file.",
+        option="--test-fraction",
+        ge=0,
+        lt=1,
+    )
     cv_folds: int = setting(
         5,
         "Folds of the training rows: the linear paths' penalties and, on small data, the networks.",
@@ -91,7 +113,8 @@ class SplitConfig(Section):
     )
     cv_max_rows: int = setting(
         300,
-        "Small data: up to this many training sequences train one network per fold (an ensemble) instead of "
+        "Small data: up to this many training sequences train one network per fold (an ensemble) "
+        "instead of "
         "setting a validation part apart (--val-fraction; 0: never).",
         ge=0,
         strict=True,
@@ -100,7 +123,10 @@ class SplitConfig(Section):
     @model_validator(mode="after")
     def _leaves_training(self):
         if self.val + self.test >= 1:
-            raise ValueError(f"val={self.val:g} and test={self.test:g} leave no training rows; keep their sum below 1")
+            raise ValueError(
+                f"val={self.val:g} and test={self.test:g} leave no training rows; keep their sum "
+                "below 1"
+            )
         return self
 
 
@@ -156,19 +182,28 @@ class TrainConfig(Section):
         0.0, "Share of each target spread over the other classes (single-label).", ge=0, lt=1
     )
     epochs: int = setting(40, "At most; early stopping decides.", gt=0, strict=True)
-    patience: int = setting(10, "Epochs without a better validation criterion, then stop.", gt=0, strict=True)
+    patience: int = setting(
+        10, "Epochs without a better validation criterion, then stop.", gt=0, strict=True
+    )
     batch_size: int = setting(32, "Sequences per batch.", gt=0, strict=True)
     lr: float = setting(3e-3, "AdamW's learning rate.", gt=0, allow_inf_nan=False)
-    weight_decay: float = setting(0.01, "AdamW's decoupled weight decay.", ge=0, allow_inf_nan=False)
+    weight_decay: float = setting(
+        0.01, "AdamW's decoupled weight decay.", ge=0, allow_inf_nan=False
+    )
     cosine: bool = setting(
-        True, "Cosine decay of the learning rate over --epochs, or a constant rate.", option="--cosine/--no-cosine"
+        True,
+        "Cosine decay of the learning rate over --epochs, or a constant rate.",
+        option="--cosine/--no-cosine",
     )
     monitor: Literal["loss", "roc_auc", "balanced_accuracy", "accuracy"] = setting(
-        "loss", "The criterion out of sample: early stopping, the penalties, the choice of the model."
+        "loss",
+        "The criterion out of sample: early stopping, the penalties, the choice of the model.",
     )
     ensemble: int = setting(1, "Members from consecutive seeds, averaged.", gt=0, strict=True)
     seed: int = setting(0, "Seeds the split, the weights and the batches.")
-    threads: int = setting(1, "Intra-op threads (1 is fastest for small models).", gt=0, strict=True)
+    threads: int = setting(
+        1, "Intra-op threads (1 is fastest for small models).", gt=0, strict=True
+    )
 
 
 class LinearConfig(Section):
@@ -176,20 +211,27 @@ class LinearConfig(Section):
 
     linear_weight: float | Literal["auto"] = setting(
         "auto",
-        "The linear path's share of the model's logits: auto (chosen on the training data: the linear path "
-        "alone, fused with the network at 0.75/0.5/0.25, or the network alone, the network only where it wins "
-        "beyond chance), or a number in [0, 1] (0: the network alone, 1: the path alone, no network trained).",
+        "The linear path's share of the model's logits: auto (chosen on the training data: the "
+        "linear path "
+        "alone, fused with the network at 0.75/0.5/0.25, or the network alone, the network only "
+        "where it wins "
+        "beyond chance), or a number in [0, 1] (0: the network alone, 1: the path alone, no "
+        "network trained).",
     )
     linear_features: Literal["auto", "raw", "minirocket", "minirocket+diff"] = setting(
         "auto",
-        "The linear paths: auto (numeric: the values' logistic regression and ridge classifiers on MiniRocket's "
-        "10,000 random-convolution features, and on those plus 10,000 of the first differences, the best by "
+        "The linear paths: auto (numeric: the values' logistic regression and ridge classifiers "
+        "on MiniRocket's "
+        "10,000 random-convolution features, and on those plus 10,000 of the first differences, "
+        "the best by "
         "cross-validation; SMILES: n-grams), or name one to use it.",
     )
     linear_model: Literal["auto", "logistic", "ridge"] = setting(
         "auto",
-        "The named path's classifier (auto: ridge on MiniRocket's features, logistic otherwise): a logistic "
-        "regression (penalty by k-fold), or a ridge classifier (penalty and calibration by leave-one-out: "
+        "The named path's classifier (auto: ridge on MiniRocket's features, logistic otherwise): "
+        "a logistic "
+        "regression (penalty by k-fold), or a ridge classifier (penalty and calibration by "
+        "leave-one-out: "
         "MiniRocket's protocol). The logistic baseline row stays.",
     )
 

@@ -1,7 +1,8 @@
 """SequenceClassifier: diagnosis from physiological sequences, toxicity from SMILES strings.
 
     clf = SequenceClassifier().fit("ecg5000")      # embedded; official 500/4500 split
-    clf.metrics["test"]                             # model beside the network, majority, linear paths
+    # model beside the network, majority, linear paths
+    clf.metrics["test"]
     clf.metrics["selection"]                        # what it chose to be, judged on which rows
     clf.save("runs/ecg"); SequenceClassifier.load("runs/ecg").predict_proba(new_df)
 
@@ -65,9 +66,17 @@ class TestRows:
 class SequenceClassifier:
     def __init__(self, config: ClassifyConfig | None = None, /, **settings):
         if config is not None and settings:
-            raise LstmkitError("SequenceClassifier: give a ClassifyConfig or keyword settings, not both")
-        self.config = config if config is not None else ClassifyConfig.from_settings(settings, "SequenceClassifier")
-        self.model: torch.nn.ModuleList | None = None  # the network's members (none: the linear path alone)
+            raise LstmkitError(
+                "SequenceClassifier: give a ClassifyConfig or keyword settings, not both"
+            )
+        self.config = (
+            config
+            if config is not None
+            else ClassifyConfig.from_settings(settings, "SequenceClassifier")
+        )
+        self.model: torch.nn.ModuleList | None = (
+            None  # the network's members (none: the linear path alone)
+        )
         self.state: ClassifyState | None = None  # what fit resolved (state.py)
         self.choice: Choice | None = None  # the linear path, its weight, how each candidate scored
         self.linear: LinearPath | None = None  # the chosen linear path (None: the network alone)
@@ -83,7 +92,9 @@ class SequenceClassifier:
         if isinstance(data, str) and data in datasets.DATASETS:
             info = datasets.get(data)
             if info.task != "classify":
-                raise LstmkitError(f"--data: {data!r} is a {info.task} data set; use `lstmkit {info.task}`")
+                raise LstmkitError(
+                    f"--data: {data!r} is a {info.task} data set; use `lstmkit {info.task}`"
+                )
             self.config = self.config.merged(info.defaults())
             if test is None and info.test_file:
                 with info.test_path.open("rb") as f:
@@ -92,19 +103,38 @@ class SequenceClassifier:
             return datasets.load(info.name), test, info.name
         train = read_labelled_table(data, "--data")
         if str(data).lower().endswith(".ts"):  # read as a long table
-            self.config = self.config.merged(dict(zip(("id_col", "time_col"), TS_COLUMNS, strict=True)))
+            self.config = self.config.merged(
+                dict(zip(("id_col", "time_col"), TS_COLUMNS, strict=True))
+            )
         return train, (None if test is None else read_labelled_table(test, "--test")), None
 
     def sequences(self, df, where: str = "--data", labels_required: bool = True):
         """The labelled sequences of a table, read with the columns the model was fitted on (before
         a fit: as the config names them)."""
         if self.state is not None:
-            return self._read(df, where, labels_required, self.state.label_col, self.state.value_cols)
-        return self._read(df, where, labels_required, self.config.data.label_col or [], self.config.data.value_cols)
+            return self._read(
+                df, where, labels_required, self.state.label_col, self.state.value_cols
+            )
+        return self._read(
+            df,
+            where,
+            labels_required,
+            self.config.data.label_col or [],
+            self.config.data.value_cols,
+        )
 
     def _read(self, df, where: str, labels_required: bool, label_col, value_cols):
         d = self.config.data
-        args = (d.smiles_col, d.id_col, d.time_col, value_cols, d.ragged, where, labels_required, d.group_col)
+        args = (
+            d.smiles_col,
+            d.id_col,
+            d.time_col,
+            value_cols,
+            d.ragged,
+            where,
+            labels_required,
+            d.group_col,
+        )
         return sequences_from_table(df, label_col, *args)
 
     def encode(self, seqs, variants: int = 0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -126,13 +156,20 @@ class SequenceClassifier:
         labelled = self.sequences(train_df, "--data")
         # the labels as resolved ("label" when not named), and a wide table's steps by name: a test
         # or predict file whose columns come in another order is read in the training order
-        columns = {"label_col": list(labelled.labels.columns), "value_cols": labelled.value_cols or cfg.data.value_cols}
+        columns = {
+            "label_col": list(labelled.labels.columns),
+            "value_cols": labelled.value_cols or cfg.data.value_cols,
+        }
         y_all, found = encode_labels(labelled.labels, classes, "--data")
         test_lab = None
         if test_df is not None:
-            test_lab = self._read(test_df, "--test", True, columns["label_col"], columns["value_cols"])
+            test_lab = self._read(
+                test_df, "--test", True, columns["label_col"], columns["value_cols"]
+            )
         smiles_col = cfg.data.smiles_col
-        if smiles_col and cfg.smiles.canonical:  # before splitting: one molecule, one string, one part
+        if (
+            smiles_col and cfg.smiles.canonical
+        ):  # before splitting: one molecule, one string, one part
             for lab in filter(None, (labelled, test_lab)):
                 lab.sequences.smiles = canonicalize(lab.sequences.smiles)
         groups = labelled.groups
@@ -149,7 +186,9 @@ class SequenceClassifier:
             *val_rows, train_rows = stratified_split(y_all, val_fraction, seed, groups)
             test_seqs = test_lab.sequences
         else:
-            *val_rows, test_rows, train_rows = stratified_split(y_all, (*val_fraction, split.test), seed, groups)
+            *val_rows, test_rows, train_rows = stratified_split(
+                y_all, (*val_fraction, split.test), seed, groups
+            )
             test_seqs, y_test = labelled.sequences.subset(test_rows), y_all[test_rows]
         val_rows = val_rows[0] if val_rows else np.zeros(0, np.int64)
         if len(test_seqs) == 0:
@@ -159,8 +198,12 @@ class SequenceClassifier:
             "val": (labelled.sequences.subset(val_rows), y_all[val_rows]),
             "test": (test_seqs, y_test),
         }
-        fit_rows = np.concatenate([train_rows, val_rows])  # the linear paths' rows, in fit()'s order
-        folds = folds_of(y_all[fit_rows], split.cv_folds, seed, None if groups is None else groups[fit_rows])
+        fit_rows = np.concatenate(
+            [train_rows, val_rows]
+        )  # the linear paths' rows, in fit()'s order
+        folds = folds_of(
+            y_all[fit_rows], split.cv_folds, seed, None if groups is None else groups[fit_rows]
+        )
         return {
             "parts": parts,
             "classes": found,
@@ -191,7 +234,9 @@ class SequenceClassifier:
         seed, smiles = cfg.train.seed, cfg.smiles
         if cfg.data.smiles_col:
             extra = randomize(train_seqs.smiles, smiles.augment, seed) if smiles.augment else []
-            tokens = [tokenize(s) for s in train_seqs.smiles] + [tokenize(s) for v in extra for s in v]
+            tokens = [tokenize(s) for s in train_seqs.smiles] + [
+                tokenize(s) for v in extra for s in v
+            ]
             vocab, scaler = Vocabulary.build(tokens), None
         else:
             vocab = None
@@ -208,9 +253,15 @@ class SequenceClassifier:
         fit_seqs = train_seqs.concat(val_seqs)
         y_fit = np.concatenate([y_train, y_val])
         val_part = np.r_[np.zeros(len(train_seqs), bool), np.ones(len(val_seqs), bool)]
-        with contextlib.nullcontext() if quiet else rich.get_console().status("baselines: the linear paths"):
+        with (
+            contextlib.nullcontext()
+            if quiet
+            else rich.get_console().status("baselines: the linear paths")
+        ):
             rows = (fit_seqs, y_fit, folds, test_seqs)
-            base = fit_baselines(cfg.linear, seed, rows, len(classes), vocab is not None, scaler, max_length, score)
+            base = fit_baselines(
+                cfg.linear, seed, rows, len(classes), vocab is not None, scaler, max_length, score
+            )
         named = None if cfg.linear.linear_features == "auto" else _named_path(base)
 
         # the network: one per fold (small data) or one on the training rows, and its out-of-sample
@@ -222,12 +273,16 @@ class SequenceClassifier:
         start, notes = time.perf_counter(), []
 
         def train_members(part, held, first):
-            return self._train_members(part, held, first, shape, score, quiet, checkpoint_dir, resume)
+            return self._train_members(
+                part, held, first, shape, score, quiet, checkpoint_dir, resume
+            )
 
         if network is not None and not small:
             members = train_members((x_train, n_train, y_train), (x_val, n_val, y_val), 0)
             network[val_part] = networks.proba(members, x_val, n_val, vocab is not None, multilabel)
-        elif network is not None:  # one network per fold; the first fold may show it is not worth the rest
+        elif (
+            network is not None
+        ):  # one network per fold; the first fold may show it is not worth the rest
             screen = None
             if linear_weight == "auto":
                 screen = lambda net: promising(y_train, base.oof, net, score, named, monitor)  # noqa: E731
@@ -237,7 +292,9 @@ class SequenceClassifier:
                 train_members, fit_rows, folds, ensemble, vocab is not None, network, screen, quiet
             )
         seconds = time.perf_counter() - start
-        self.choice = choose(y_fit, base.oof, network, score, linear_weight, named, monitor, screened=notes)
+        self.choice = choose(
+            y_fit, base.oof, network, score, linear_weight, named, monitor, screened=notes
+        )
         self.linear = base.paths[self.choice.linear]
         self.state = ClassifyState(
             dataset=split["dataset"],
@@ -263,7 +320,9 @@ class SequenceClassifier:
         proba = self.fused_proba(net_proba, test_seqs, base.test_logits[self.choice.linear])
         self.test = TestRows(test_seqs, y_test, proba)
         tests = {"model": classification_metrics(y_test, proba)}
-        if net_proba is not None:  # the network alone, so that what the linear path adds is on record
+        if (
+            net_proba is not None
+        ):  # the network alone, so that what the linear path adds is on record
             tests["network"] = classification_metrics(y_test, net_proba)
         for name, p in base.test_proba.items():
             tests[name] = classification_metrics(y_test, p)
@@ -274,17 +333,28 @@ class SequenceClassifier:
             "test": tests,
             "selection": self.choice.record(how, monitor, len(self.model)),
             "train_seconds": seconds,
-            "epochs": [h.epochs for h in self.histories] if many else (first.epochs if first else 0),
-            "best_epoch": [h.best_epoch for h in self.histories] if many else (first.best_epoch if first else 0),
-            "history": {"train_loss": first.train_loss, "val_loss": first.val_loss} if first else None,
+            "epochs": [h.epochs for h in self.histories]
+            if many
+            else (first.epochs if first else 0),
+            "best_epoch": [h.best_epoch for h in self.histories]
+            if many
+            else (first.best_epoch if first else 0),
+            "history": {"train_loss": first.train_loss, "val_loss": first.val_loss}
+            if first
+            else None,
             "monitor": monitor,
             "passes_per_epoch": networks.passes_per_epoch(len(train_seqs), cfg.train.batch_size),
             "classes": [str(c) for c in classes],
             "multilabel": multilabel,
             "split": sizes,
             "logistic_l2": base.logistic_l2,
-            "paths": {  # what each linear path reads, its classifier and penalty (the ridge's: per row)
-                name: {"reads": path.kind, "classifier": base.classifiers[name], "penalty": path.model.l2}
+            # what each linear path reads, its classifier and penalty (the ridge's: per row)
+            "paths": {
+                name: {
+                    "reads": path.kind,
+                    "classifier": base.classifiers[name],
+                    "penalty": path.model.l2,
+                }
                 for name, path in base.paths.items()
             },
             "unknown_tokens": vocab.unknown_seen if vocab else None,  # in validation + test
@@ -293,13 +363,25 @@ class SequenceClassifier:
         }
         return self
 
-    def _train_members(self, train, val, first: int, shape, score, quiet, checkpoint_dir, resume) -> list:
+    def _train_members(
+        self, train, val, first: int, shape, score, quiet, checkpoint_dir, resume
+    ) -> list:
         """`ensemble` networks from seeds seed + first, ... on `train`, each early-stopped on `val`
         (checkpoints in checkpoint_dir/member<k>); appended to the model and returned."""
         build = functools.partial(_network, self.config, shape)
         tokens = shape["vocab"] is not None
         members, histories = networks.train_members(
-            build, self.config, train, val, first, shape["classes"], tokens, score, quiet, checkpoint_dir, resume
+            build,
+            self.config,
+            train,
+            val,
+            first,
+            shape["classes"],
+            tokens,
+            score,
+            quiet,
+            checkpoint_dir,
+            resume,
         )
         self.histories += histories
         self.model.extend(members)
@@ -311,7 +393,9 @@ class SequenceClassifier:
         members = list(self.model) if members is None else members
         return networks.proba(members, x, n, self.state.vocab is not None, self.state.multilabel)
 
-    def fused_proba(self, proba: np.ndarray | None, seqs, linear_logits: np.ndarray | None = None) -> np.ndarray:
+    def fused_proba(
+        self, proba: np.ndarray | None, seqs, linear_logits: np.ndarray | None = None
+    ) -> np.ndarray:
         """The model's probabilities: the network's (proba), fused with the linear path's as chosen
         (linear_logits: the path's logits of `seqs`, when already computed)."""
         w = self.choice.weight
@@ -330,13 +414,17 @@ class SequenceClassifier:
         if not self.metrics:
             raise LstmkitError("SequenceClassifier.evaluate: fit() it first")
         keys = ("accuracy", "balanced_accuracy", "macro_f1", "roc_auc", "pr_auc")
-        return pd.DataFrame({name: {k: m.get(k) for k in keys} for name, m in self.metrics["test"].items()}).T
+        return pd.DataFrame(
+            {name: {k: m.get(k) for k in keys} for name, m in self.metrics["test"].items()}
+        ).T
 
     def _frame(self, ids, proba, actual=None) -> pd.DataFrame:
         classes, multilabel = self.state.classes, self.state.multilabel
         frame = pd.DataFrame({"id": ids})
         if actual is not None:
-            frame["actual"] = [classes[k] for k in actual] if not multilabel else list(map(list, actual))
+            frame["actual"] = (
+                [classes[k] for k in actual] if not multilabel else list(map(list, actual))
+            )
         if not multilabel:
             frame["predicted"] = [classes[k] for k in proba.argmax(1)]
         for k, name in enumerate(str(c) for c in classes):
@@ -357,20 +445,27 @@ class SequenceClassifier:
         if self.model is None or self.state is None:
             raise LstmkitError("SequenceClassifier.save: fit() it first")
         folder = pathlib.Path(folder)
-        write_json(folder / "config.json", {"lstmkit": __version__, "task": "classify", "config": self.config.to_dict()})
+        write_json(
+            folder / "config.json",
+            {"lstmkit": __version__, "task": "classify", "config": self.config.to_dict()},
+        )
         write_json(folder / "state.json", state_dict_of(self.state))
         save_tensors(folder / "model.safetensors", self.model.state_dict())
         if self.choice.weight > 0:
             self.linear.save(folder)
         write_json(folder / "metrics.json", self.metrics)
-        atomic_write(folder / "predictions.csv", lambda tmp: self.predictions.to_csv(tmp, index=False))
+        atomic_write(
+            folder / "predictions.csv", lambda tmp: self.predictions.to_csv(tmp, index=False)
+        )
         from ..report import classify_report
         from ..report.classify import pick_examples
 
         s = self.state
         title = f"lstmkit classify: {', '.join(s.label_col)} ({s.dataset or 'your data'})"
         t = self.test
-        examples = pick_examples(s.classes, t.actual, t.sequences.ids, t.proba, t.sequences, s.multilabel)
+        examples = pick_examples(
+            s.classes, t.actual, t.sequences.ids, t.proba, t.sequences, s.multilabel
+        )
         classify_report(folder, self.metrics, self.predictions, examples, self.config.flat(), title)
 
     @classmethod
@@ -392,12 +487,18 @@ class SequenceClassifier:
         s = clf.state = read_state(ClassifyState, state, f"--run: {folder / 'state.json'}")
         clf.choice, chosen = Choice.saved({"selection": s.selection})
         shape = {"classes": len(s.classes), "channels": len(s.channels), "vocab": s.vocab}
-        clf.model = torch.nn.ModuleList(_network(clf.config, shape) for _ in range(int(chosen["members"])))
+        clf.model = torch.nn.ModuleList(
+            _network(clf.config, shape) for _ in range(int(chosen["members"]))
+        )
         clf.model.load_state_dict(load_file(folder / "model.safetensors"))
         if clf.choice.weight > 0:
-            clf.linear = LinearPath.load(folder, s.multilabel, s.scaler, s.max_length, chosen["kind"])
+            clf.linear = LinearPath.load(
+                folder, s.multilabel, s.scaler, s.max_length, chosen["kind"]
+            )
         clf.model.eval()
-        clf.metrics = read_json(folder / "metrics.json") if (folder / "metrics.json").exists() else {}
+        clf.metrics = (
+            read_json(folder / "metrics.json") if (folder / "metrics.json").exists() else {}
+        )
         return clf
 
     def predict_proba(self, data) -> pd.DataFrame:
@@ -416,7 +517,9 @@ class SequenceClassifier:
         if s.vocab is not None and cfg.smiles.canonical:
             seqs.smiles = canonicalize(seqs.smiles)
         if s.vocab is None and list(seqs.channels) != list(s.channels):
-            raise LstmkitError(f"--data: channels {seqs.channels}; the model was trained on {s.channels}")
+            raise LstmkitError(
+                f"--data: channels {seqs.channels}; the model was trained on {s.channels}"
+            )
         actual = None
         if labelled.labels.shape[1] == len(s.label_col) and labelled.labels.shape[1]:
             actual, _ = encode_labels(labelled.labels, s.classes, "--data")
@@ -448,7 +551,10 @@ def _encode(seqs, variants: int, seed: int, vocab, scaler) -> tuple[np.ndarray, 
 def _network(config: ClassifyConfig, shape: dict) -> ClassifierNet:
     vocab = shape["vocab"]
     return ClassifierNet(
-        config.model, shape["classes"], input_size=shape["channels"], vocab_size=len(vocab) if vocab else None
+        config.model,
+        shape["classes"],
+        input_size=shape["channels"],
+        vocab_size=len(vocab) if vocab else None,
     )
 
 
@@ -461,15 +567,16 @@ def _how(small: bool, folds, rows: int, val_rows: int) -> str:
     if small:
         return f"{int(folds.max()) + 1}-fold cross-validation on the {rows} training sequences"
     return (
-        f"the linear paths out of fold on the {rows} training and validation sequences, the network on "
+        f"the linear paths out of fold on the {rows} training and validation sequences, the "
+        "network on "
         f"the {val_rows} validation sequences"
     )
-
 
 
 document_signature(
     SequenceClassifier,
     ClassifyConfig,
-    "SequenceClassifier(config=None, /, **settings): diagnosis from physiological sequences, toxicity from SMILES;"
+    "SequenceClassifier(config=None, /, **settings): diagnosis from physiological sequences, "
+    "toxicity from SMILES;"
     "\nthe network, a linear path or their fusion, chosen on the training data alone.",
 )

@@ -1,5 +1,6 @@
 """lstmkit explain for a sequence classifier: one test row's gate traces and attributions over its
-time steps (ECG) or tokens (SMILES), and per-unit statistics over at most MAX_STAT_ROWS test rows."""
+time steps (ECG) or tokens (SMILES), and per-unit statistics over at most MAX_STAT_ROWS test
+rows."""
 
 from __future__ import annotations
 
@@ -30,7 +31,9 @@ MAX_STAT_ROWS = 1000  # classifier unit statistics: at most this many test seque
 
 def explain_classifier(clf: SequenceClassifier, index, data, steps) -> dict:
     if data is not None:
-        labelled = clf.sequences(read_labelled_table(data, "--data"), "--data", labels_required=False)
+        labelled = clf.sequences(
+            read_labelled_table(data, "--data"), "--data", labels_required=False
+        )
         seqs, actual = labelled.sequences, None
         if clf.state.vocab is not None and clf.config.smiles.canonical:
             from ..data.smiles import canonicalize
@@ -39,8 +42,12 @@ def explain_classifier(clf: SequenceClassifier, index, data, steps) -> dict:
     else:
         source = clf.state.source.get("data")
         if source is None:
-            raise LstmkitError("--data: this run was trained on a DataFrame; pass the data to explain")
-        seqs, actual = clf.split(source, clf.state.source.get("test"), classes=clf.state.classes)["parts"]["test"]
+            raise LstmkitError(
+                "--data: this run was trained on a DataFrame; pass the data to explain"
+            )
+        seqs, actual = clf.split(source, clf.state.source.get("test"), classes=clf.state.classes)[
+            "parts"
+        ]["test"]
     row = 0 if index is None else index
     if not 0 <= row < len(seqs):
         raise LstmkitError(f"--index: expected 0 to {len(seqs) - 1}, got {row}")
@@ -50,7 +57,8 @@ def explain_classifier(clf: SequenceClassifier, index, data, steps) -> dict:
     members = [copy.deepcopy(m).double().eval() for m in clf.model]
     with torch.no_grad():
         proba = clf.network_proba(
-            x[:, row : row + 1] if tokens else x[row : row + 1], n[:, row : row + 1] if tokens else n[row : row + 1]
+            x[:, row : row + 1] if tokens else x[row : row + 1],
+            n[:, row : row + 1] if tokens else n[row : row + 1],
         )[0]
     k = int(np.argmax(proba))
     lengths = lambda m: torch.full((m,), L)  # noqa: E731
@@ -62,7 +70,10 @@ def explain_classifier(clf: SequenceClassifier, index, data, steps) -> dict:
 
         def f(batch):
             probs = [
-                _probs(m.from_embedded(batch[0] @ m.embed.weight, lengths(len(batch[0]))), clf.state.multilabel)
+                _probs(
+                    m.from_embedded(batch[0] @ m.embed.weight, lengths(len(batch[0]))),
+                    clf.state.multilabel,
+                )
                 for m in members
             ]
             return torch.log(torch.stack(probs).mean(0)[:, k])
@@ -73,7 +84,9 @@ def explain_classifier(clf: SequenceClassifier, index, data, steps) -> dict:
         inp = torch.as_tensor(x[row, :L]).double()
 
         def f(batch):
-            probs = [_probs(m(batch[0], lengths(len(batch[0]))), clf.state.multilabel) for m in members]
+            probs = [
+                _probs(m(batch[0], lengths(len(batch[0]))), clf.state.multilabel) for m in members
+            ]
             return torch.log(torch.stack(probs).mean(0)[:, k])
 
         w = max(1, round(L / 20))
@@ -87,9 +100,17 @@ def explain_classifier(clf: SequenceClassifier, index, data, steps) -> dict:
         layers = _classifier_units(members[0], clf, x, n, tokens)
     attr = attr.numpy()
     per_step = attr.sum(-1)
-    per_channel = {c: float(attr[:, j].sum()) for j, c in enumerate(clf.state.channels)} if not tokens else None
+    per_channel = (
+        {c: float(attr[:, j].sum()) for j, c in enumerate(clf.state.channels)}
+        if not tokens
+        else None
+    )
     name = str(clf.state.classes[k])
-    truth = None if actual is None else (str(clf.state.classes[actual[row]]) if not clf.state.multilabel else None)
+    truth = (
+        None
+        if actual is None
+        else (str(clf.state.classes[actual[row]]) if not clf.state.multilabel else None)
+    )
     lw = clf.choice.weight  # with a linear path the attributions cover the network, not the fusion
     summary = [
         f"Explained: {'test ' if data is None else ''}row {row} (id {seqs.ids[row]}); the "
@@ -99,8 +120,8 @@ def explain_classifier(clf: SequenceClassifier, index, data, steps) -> dict:
     if lw:
         fused = clf.fused_proba(proba[None], seqs.subset(np.array([row])))[0]
         summary[0] += (
-            f" The model ({clf.choice.label()}) gives {fused[k]:.3f}; what follows explains the network"
-            + (", which it does not use." if lw == 1 else ".")
+            f" The model ({clf.choice.label()}) gives {fused[k]:.3f}; what follows explains the "
+            "network" + (", which it does not use." if lw == 1 else ".")
         )
     if tokens:
         top = np.argsort(-np.abs(per_step))[:5]
@@ -115,7 +136,8 @@ def explain_classifier(clf: SequenceClassifier, index, data, steps) -> dict:
         s0, s1 = _densest(per_step, max(1, round(L / 5)))
         inside = (np.arange(L) >= s0) & (np.arange(L) < s1)
         summary.append(
-            f"Steps {s0}-{s1 - 1} of {L} (a fifth of the sequence) carry {share(per_step, inside):.0%} "
+            f"Steps {s0}-{s1 - 1} of {L} (a fifth of the sequence) carry "
+            f"{share(per_step, inside):.0%} "
             f"of the attribution to log P({name})."
         )
     summary.append(memory_summary(layers))
@@ -197,5 +219,8 @@ def _classifier_units(net, clf, x, n, tokens) -> list[dict]:
             collected.setdefault(name, []).append(v[:, valid].numpy())
     merged = {k: np.concatenate(v, 1) for k, v in collected.items()}
     D = net.encoder.num_directions
-    per = [unit_statistics({k: v[j] for k, v in merged.items()}, clf.config.model.cell) for j in range(len(merged["h"]))]
+    per = [
+        unit_statistics({k: v[j] for k, v in merged.items()}, clf.config.model.cell)
+        for j in range(len(merged["h"]))
+    ]
     return unit_layers(per, D)

@@ -17,8 +17,16 @@ import torch.nn.functional as F
 from ..models import mean_proba
 from ..train import History, fit
 
-__all__ = ["MIN_BATCHES", "loss_weights", "passes_per_epoch", "proba", "rows_of", "train", "train_folds",
-           "train_members"]
+__all__ = [
+    "MIN_BATCHES",
+    "loss_weights",
+    "passes_per_epoch",
+    "proba",
+    "rows_of",
+    "train",
+    "train_folds",
+    "train_members",
+]
 
 MIN_BATCHES = 10  # per epoch: smaller data sets are passed over several times
 
@@ -63,12 +71,16 @@ def loss_weights(y: np.ndarray, mode: str, n_classes: int) -> torch.Tensor | Non
 def _loss(logits, y, weights=None, smoothing=0.0):
     if y.dtype.is_floating_point:  # multi-label: missing labels leave the loss (Tox21 style)
         known = ~torch.isnan(y)
-        loss = F.binary_cross_entropy_with_logits(logits, torch.nan_to_num(y), pos_weight=weights, reduction="none")
+        loss = F.binary_cross_entropy_with_logits(
+            logits, torch.nan_to_num(y), pos_weight=weights, reduction="none"
+        )
         return loss[known].mean()
     return F.cross_entropy(logits, y, weight=weights, label_smoothing=smoothing)
 
 
-def train_folds(train_members, fit_rows, folds, per_fold: int, tokens: bool, network, screen, quiet) -> list[str]:
+def train_folds(
+    train_members, fit_rows, folds, per_fold: int, tokens: bool, network, screen, quiet
+) -> list[str]:
     """One network (or `per_fold`) per fold: train_members(train part, held-out part, first member)
     on the other folds, early-stopped on the fold, whose rows' probabilities go into `network`
     (N_fit, K). screen(network) after the first fold -> (worth going on, why not), or None: never
@@ -78,10 +90,14 @@ def train_folds(train_members, fit_rows, folds, per_fold: int, tokens: bool, net
     for f in range(k):
         out = folds == f
         if not quiet:
-            said = f"network {f + 1} of {k}: {int((~out).sum())} sequences, {int(out.sum())} held out"
+            said = (
+                f"network {f + 1} of {k}: {int((~out).sum())} sequences, {int(out.sum())} held out"
+            )
             rich.get_console().print(said)
         held = rows_of(x, n, out, tokens, spellings=False)
-        members = train_members((*rows_of(x, n, ~out, tokens), y[~out]), (*held, y[out]), f * per_fold)
+        members = train_members(
+            (*rows_of(x, n, ~out, tokens), y[~out]), (*held, y[out]), f * per_fold
+        )
         network[out] = proba(members, *held, tokens, multilabel)
         if f == 0 and k > 1 and screen is not None:
             worth, why = screen(network)
@@ -90,9 +106,21 @@ def train_folds(train_members, fit_rows, folds, per_fold: int, tokens: bool, net
     return []
 
 
-def train_members(build, cfg, train_part, val_part, first: int, n_classes: int, tokens: bool, score, quiet,
-                  checkpoint_dir, resume) -> tuple[list, list[History]]:  # fmt: skip
-    """`cfg.train.ensemble` networks made by build(), from seeds cfg.train.seed + first, ..., each trained by
+def train_members(
+    build,
+    cfg,
+    train_part,
+    val_part,
+    first: int,
+    n_classes: int,
+    tokens: bool,
+    score,
+    quiet,
+    checkpoint_dir,
+    resume,
+) -> tuple[list, list[History]]:
+    """`cfg.train.ensemble` networks made by build(), from seeds cfg.train.seed + first, ..., each
+    trained by
     train() (checkpoints in checkpoint_dir/member<k>). -> (networks, histories)."""
     import pathlib
 
@@ -101,12 +129,16 @@ def train_members(build, cfg, train_part, val_part, first: int, n_classes: int, 
         torch.manual_seed(cfg.train.seed + member)
         net = build()
         folder = pathlib.Path(checkpoint_dir) / f"member{member}" if checkpoint_dir else None
-        histories.append(train(net, cfg, train_part, val_part, n_classes, tokens, score, quiet, folder, resume))
+        histories.append(
+            train(net, cfg, train_part, val_part, n_classes, tokens, score, quiet, folder, resume)
+        )
         members.append(net)
     return members, histories
 
 
-def train(net, cfg, train_part, val_part, n_classes: int, tokens: bool, score, quiet, folder, resume) -> History:
+def train(
+    net, cfg, train_part, val_part, n_classes: int, tokens: bool, score, quiet, folder, resume
+) -> History:
     """train_part, val_part: (x, n, y); score(y, proba): the criterion early stopping reads."""
     x, n, y = train_part
     xt, nt, yt = (torch.as_tensor(a) for a in (x, n, y))
@@ -131,7 +163,11 @@ def train(net, cfg, train_part, val_part, n_classes: int, tokens: bool, score, q
         for k in range(0, len(order), cfg.train.batch_size):
             rows = order[k : k + cfg.train.batch_size]
             if tokens:  # one variant per molecule per batch: canonical or a randomised one
-                pick = torch.randint(0, xt.shape[0], (len(rows),), generator=gen) if cfg.smiles.augment else 0
+                pick = (
+                    torch.randint(0, xt.shape[0], (len(rows),), generator=gen)
+                    if cfg.smiles.augment
+                    else 0
+                )
                 xb, nb = xt[pick, rows], nt[pick, rows]
             else:
                 xb, nb = xt[rows], nt[rows]

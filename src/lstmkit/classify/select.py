@@ -1,5 +1,5 @@
-"""How a classifier decides what it is: the network, a linear path, or their fusion — on the training
-data alone, from out-of-sample predictions of the training rows.
+"""How a classifier decides what it is: the network, a linear path, or their fusion — on the
+training data alone, from out-of-sample predictions of the training rows.
 
     linear paths   every training (and validation) row: the ridge's leave-one-out logits, the
                    logistic regression's out of k folds (linear/paths.py). In PATH_ORDER, a later
@@ -59,13 +59,18 @@ PATH_LABELS = {  # the linear paths' names for people (classify/baselines.linear
 # UCR/UEA sets x 10 resamples, the choice chasing noise.
 PATH_ORDER = ("minirocket+diff", "minirocket", "ridge", "logistic")
 FUSION_WEIGHTS = (0.75, 0.5, 0.25)  # the linear path's share, tried in this order after it alone
-CHANCE_MARGIN = 0.05  # balanced accuracy within this of 1 / classes (ROC-AUC of 0.5 for labels): collapsed
+CHANCE_MARGIN = (
+    0.05  # balanced accuracy within this of 1 / classes (ROC-AUC of 0.5 for labels): collapsed
+)
 
 
 def label_of(name: str) -> str:
-    """A candidate's name for people: "network + minirocket (w = 0.5)" -> "network + MiniRocket (w = 0.5)"."""
+    """A candidate's name for people: "network + minirocket (w = 0.5)" -> "network + MiniRocket (w
+    = 0.5)"."""
     fused = name.startswith("network + ")
-    path, sep, rest = name.removeprefix("network + ").partition(" (")  # "minirocket (on the network's rows)"
+    path, sep, rest = name.removeprefix("network + ").partition(
+        " ("
+    )  # "minirocket (on the network's rows)"
     return ("network + " if fused else "") + PATH_LABELS.get(path, path) + sep + rest
 
 
@@ -73,7 +78,9 @@ def label_of(name: str) -> str:
 class Choice:
     linear: str | None  # the linear path's name (classify/baselines.linear_candidates); None: none
     weight: float  # its share of the fused logits: 1 the linear path alone, 0 the network alone
-    judged: dict = field(default_factory=dict)  # candidate -> {criterion, accuracy, balanced_accuracy, rows}
+    judged: dict = field(
+        default_factory=dict
+    )  # candidate -> {criterion, accuracy, balanced_accuracy, rows}
     notes: list[str] = field(default_factory=list)  # what was dropped or fallen back to, and why
 
     @property
@@ -87,16 +94,30 @@ class Choice:
         chosen = run_config.get("selection")
         if chosen is None:
             config = run_config["config"]
-            kind = {"raw": "values", None: "values"}.get(config.get("linear_features"), config.get("linear_features"))
-            chosen = {"linear": kind, "kind": kind, "weight": config.get("linear_weight") or 0.0,
-                      "members": config.get("ensemble", 1)}  # fmt: skip
+            kind = {"raw": "values", None: "values"}.get(
+                config.get("linear_features"), config.get("linear_features")
+            )
+            chosen = {
+                "linear": kind,
+                "kind": kind,
+                "weight": config.get("linear_weight") or 0.0,
+                "members": config.get("ensemble", 1),
+            }
         return cls(chosen["linear"], float(chosen["weight"])), chosen
 
     def record(self, how: str, criterion: str, members: int) -> dict:
         """metrics.json's `selection`: what was chosen, how, every candidate's score, the notes."""
-        return {"how": how, "criterion": criterion, "chosen": self.label(), "linear": self.linear,
-                "weight": self.weight, "members": members, "judged": self.judged, "notes": self.notes,
-                "labels": {name: label_of(name) for name in (*self.judged, *PATH_LABELS)}}  # fmt: skip
+        return {
+            "how": how,
+            "criterion": criterion,
+            "chosen": self.label(),
+            "linear": self.linear,
+            "weight": self.weight,
+            "members": members,
+            "judged": self.judged,
+            "notes": self.notes,
+            "labels": {name: label_of(name) for name in (*self.judged, *PATH_LABELS)},
+        }
 
     def label(self) -> str:
         path = label_of(self.linear)
@@ -115,7 +136,11 @@ def folds_of(y: np.ndarray, k: int, seed: int, groups=None) -> np.ndarray:
     k = max(2, min(k, len(y)))
     strata = y[:, 0] if y.ndim == 2 else y
     strata = np.where(np.isnan(strata), -1, strata) if strata.dtype.kind == "f" else strata
-    unit = np.arange(len(y)) if groups is None else pd.factorize(pd.Series(groups).astype(str), sort=False)[0]
+    unit = (
+        np.arange(len(y))
+        if groups is None
+        else pd.factorize(pd.Series(groups).astype(str), sort=False)[0]
+    )
     sizes, first = np.bincount(unit), np.unique(unit, return_index=True)[1]
     rng, load, fold = np.random.default_rng(seed), np.zeros(k), np.empty(len(first), np.int64)
     for cls in np.unique(strata[first]):
@@ -135,15 +160,20 @@ def collapsed(y: np.ndarray, proba: np.ndarray) -> bool:
     return m["balanced_accuracy"] <= 1 / proba.shape[1] + CHANCE_MARGIN
 
 
-BOOTSTRAP = 1000  # resamples of the rows for a criterion that is not a mean over rows (ROC-AUC, ...)
-# One-sided 1%, not the forecaster's 5%: the rows a network is judged on also chose its early-stopping
+BOOTSTRAP = (
+    1000  # resamples of the rows for a criterion that is not a mean over rows (ROC-AUC, ...)
+)
+# One-sided 1%, not the forecaster's 5%: the rows a network is judged on also chose its early-
+# stopping
 # epoch, so its score there is the best of its epochs, optimistic. Measured at 5% on ECG5000's
 # resamples 0-14 (benchmarks/ucr.py): 2 of 15 kept the fusion, -0.0011 and -0.0104 on test against
 # the MiniRocket path alone.
 LEVEL, CRITICAL = 0.01, 2.326
 
 
-def beyond_chance(y, candidate: np.ndarray, alone: np.ndarray, score, monitor: str) -> tuple[bool, str]:
+def beyond_chance(
+    y, candidate: np.ndarray, alone: np.ndarray, score, monitor: str
+) -> tuple[bool, str]:
     """Is `candidate` better than `alone` on these rows beyond chance, one-sided at LEVEL? -> (yes,
     the statistic in words). Log loss is a mean over rows: a paired t test of the rows' log losses
     (evaluate.paired_t below -CRITICAL, as the forecaster's gate). Another criterion (ROC-AUC,
@@ -157,10 +187,16 @@ def beyond_chance(y, candidate: np.ndarray, alone: np.ndarray, score, monitor: s
     return worse < LEVEL, f"bootstrap p = {worse:.3f}"
 
 
-def network_candidates(linear: str, linear_logits, network, multilabel: bool, weights=FUSION_WEIGHTS) -> dict:
-    """name -> (weight, probabilities): the fusions at `weights` in their order, then the network alone."""
-    out = {f"network + {linear} (w = {w:g})": (w, fuse(network, linear_logits, w, multilabel))
-           for w in weights if 0 < w < 1}  # fmt: skip
+def network_candidates(
+    linear: str, linear_logits, network, multilabel: bool, weights=FUSION_WEIGHTS
+) -> dict:
+    """name -> (weight, probabilities): the fusions at `weights` in their order, then the network
+    alone."""
+    out = {
+        f"network + {linear} (w = {w:g})": (w, fuse(network, linear_logits, w, multilabel))
+        for w in weights
+        if 0 < w < 1
+    }
     return out | {"network": (0.0, network)}
 
 
@@ -178,18 +214,29 @@ def best_path(y, oof: dict, score, monitor="loss") -> tuple[str, list[str]]:
         if mine < theirs:
             better, stat = beyond_chance(y, proba[name], proba[best], score, monitor)
             if better:
-                notes.append(f"the {label_of(name)} path replaced the {label_of(best)} path ({stat})")
+                notes.append(
+                    f"the {label_of(name)} path replaced the {label_of(best)} path ({stat})"
+                )
                 best = name
             else:
                 notes.append(
-                    f"the {label_of(name)} path scored better than the {label_of(best)} path out of "
-                    f"sample ({mine:.4f} against {theirs:.4f}) but not beyond chance ({stat}): not used"
+                    f"the {label_of(name)} path scored better than the {label_of(best)} path out "
+                    "of "
+                    f"sample ({mine:.4f} against {theirs:.4f}) but not beyond chance ({stat}): "
+                    "not used"
                 )
     return best, notes
 
 
 def choose(
-    y, oof: dict, network: np.ndarray | None, score, weight="auto", named=None, monitor="loss", screened=()
+    y,
+    oof: dict,
+    network: np.ndarray | None,
+    score,
+    weight="auto",
+    named=None,
+    monitor="loss",
+    screened=(),
 ) -> Choice:
     """y: the fit rows' targets; oof: linear path name -> out-of-sample logits of every fit row;
     network: its out-of-sample probabilities of the fit rows (NaN rows where it has none: the
@@ -204,9 +251,14 @@ def choose(
     judged: dict = {}
 
     def judge(name, proba, where):
-        record = {"criterion": score(y[where], proba[where]), "rows": int(where.sum()),
-                  **{k: classification_metrics(y[where], proba[where])[k]
-                     for k in ("accuracy", "balanced_accuracy", "roc_auc")}}  # fmt: skip
+        record = {
+            "criterion": score(y[where], proba[where]),
+            "rows": int(where.sum()),
+            **{
+                k: classification_metrics(y[where], proba[where])[k]
+                for k in ("accuracy", "balanced_accuracy", "roc_auc")
+            },
+        }
         judged.setdefault(name, record)  # a linear path keeps its score over every row
         return record["criterion"]
 
@@ -231,7 +283,9 @@ def choose(
         )
     base = judge(linear if seen.all() else f"{linear} (on the network's rows)", alone, seen)
     best, weights = None, FUSION_WEIGHTS if weight == "auto" else (choice.weight,)
-    for name, (w, proba) in network_candidates(linear, oof[linear], network, multilabel, weights).items():
+    for name, (w, proba) in network_candidates(
+        linear, oof[linear], network, multilabel, weights
+    ).items():
         value = judge(name, proba, seen)
         if weight == "auto" and (best is None or value < best[0]):
             best = (value, w, proba)
@@ -248,7 +302,9 @@ def choose(
     return choice
 
 
-def promising(y, oof: dict, network: np.ndarray, score, named=None, monitor="loss") -> tuple[bool, str]:
+def promising(
+    y, oof: dict, network: np.ndarray, score, named=None, monitor="loss"
+) -> tuple[bool, str]:
     """After the first fold: is the network worth training on the others? Only if its best
     candidate already beats the linear path alone on that fold as choose() requires over every
     row (the criterion, and beyond chance by beyond_chance()), and it did not collapse. -> (worth
@@ -263,10 +319,16 @@ def promising(y, oof: dict, network: np.ndarray, score, named=None, monitor="los
     if collapsed(y[seen], network[seen]):
         return False, f"the network collapsed to chance {rows}"
     base = score(y[seen], alone)
-    values = {n: (score(y[seen], p[seen]), p[seen]) for n, (_, p) in network_candidates(
-        linear, oof[linear], network, multilabel).items()}  # fmt: skip
+    values = {
+        n: (score(y[seen], p[seen]), p[seen])
+        for n, (_, p) in network_candidates(linear, oof[linear], network, multilabel).items()
+    }
     name, (value, proba) = min(values.items(), key=lambda kv: kv[1][0])
     better, stat = beyond_chance(y[seen], proba, alone, score, monitor)
     if value < base and better:
         return True, ""
-    return False, f"{rows} {label_of(name)} did not beat the {label_of(linear)} path alone beyond chance ({stat})"
+    return (
+        False,
+        f"{rows} {label_of(name)} did not beat the {label_of(linear)} path alone beyond chance "
+        f"({stat})",
+    )

@@ -38,7 +38,8 @@ def _one_line_errors(fn):
 def _set_threads(threads: int) -> None:
     # One intra-op thread is fastest for small recurrent models on this 2-core machine, and two
     # threads become 10-100x slower whenever anything else runs (oversubscription).
-    import torch  # here, not at the top: `lstmkit --help` and the statsforecast worker start without it
+    # here, not at the top: `lstmkit --help` and the statsforecast worker start without it
+    import torch
 
     torch.set_num_threads(threads)
 
@@ -63,7 +64,7 @@ def main():
 
     \b
     lstmkit forecast   train + evaluate a forecaster against naive and linear baselines
-    lstmkit predict    forecast past the end of new data, or classify new sequences, with a saved run
+    lstmkit predict    forecast past the end of new data, or classify new sequences (a saved run)
     lstmkit classify   train + evaluate a sequence classifier (ECG beats, SMILES) against baselines
     lstmkit explain    gates, cell state and attributions of a saved run, into its report
     lstmkit datasets   the embedded data sets and their provenance
@@ -75,4 +76,3 @@ def main():
 
 def _csv_list(value, cast=str):
     return [cast(v.strip()) for v in value.split(",") if v.strip()] if value else []
-

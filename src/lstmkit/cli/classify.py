@@ -19,10 +19,18 @@ from .options import options_of, settings_given
     help="An embedded data set (ecg5000, clintox) or a CSV / Parquet / UCR .tsv / UCR-UEA .ts file "
     "(multivariate, variable length; needs the ts extra: aeon).",
 )
-@click.option("--test", "test_file", help="A separate test file (e.g. UCR's _TEST.tsv); else a stratified split.")
+@click.option(
+    "--test",
+    "test_file",
+    help="A separate test file (e.g. UCR's _TEST.tsv); else a stratified split.",
+)
 @options_of(ClassifyConfig)
-@click.option("--out", type=click.Path(file_okay=False), help="Run directory. [default: runs/<data name>]")
-@click.option("--resume", is_flag=True, help="Continue from <out>/checkpoint/ if a run was interrupted.")
+@click.option(
+    "--out", type=click.Path(file_okay=False), help="Run directory. [default: runs/<data name>]"
+)
+@click.option(
+    "--resume", is_flag=True, help="Continue from <out>/checkpoint/ if a run was interrupted."
+)
 @click.option("--quiet", is_flag=True, help="No progress bar; print only the result table.")
 @_one_line_errors
 def classify(data, test_file, out, resume, quiet, **values):
@@ -45,7 +53,9 @@ def classify(data, test_file, out, resume, quiet, **values):
     import pathlib
 
     # Only what the user set: an embedded data set's measured settings fill the rest.
-    config = ClassifyConfig.from_settings(settings_given(click.get_current_context(), ClassifyConfig, values), "")
+    config = ClassifyConfig.from_settings(
+        settings_given(click.get_current_context(), ClassifyConfig, values), ""
+    )
     from ..classify.estimator import SequenceClassifier
 
     name = pathlib.Path(data).name.split(".")[0] if pathlib.Path(data).suffix else data
@@ -53,25 +63,34 @@ def classify(data, test_file, out, resume, quiet, **values):
     clf = SequenceClassifier(config)
     _set_threads(config.train.threads)
     if not quiet:
-        console.print(f"lstmkit classify: {data}, {config.train.threads} thread(s), run directory {folder}")
+        console.print(
+            f"lstmkit classify: {data}, {config.train.threads} thread(s), run directory {folder}"
+        )
     clf.fit(data, test=test_file, quiet=quiet, checkpoint_dir=folder / "checkpoint", resume=resume)
     clf.save(folder)
     _print_classify(clf.metrics)
     console.print(f"report: {folder / 'report.html'}", soft_wrap=True)
-    console.print(f"what it relies on and how long it remembers: lstmkit explain --run {folder}", soft_wrap=True)
+    console.print(
+        f"what it relies on and how long it remembers: lstmkit explain --run {folder}",
+        soft_wrap=True,
+    )
 
 
 def _print_classify(metrics):
     from ..report.classify import method_label
 
     test = metrics["test"]
-    table = Table(title=f"test: {test['model']['n']} sequences, classes {', '.join(metrics['classes'])}")
+    table = Table(
+        title=f"test: {test['model']['n']} sequences, classes {', '.join(metrics['classes'])}"
+    )
     cols = ("accuracy", "balanced_accuracy", "macro_f1", "roc_auc", "pr_auc")
     table.add_column("method")
     for col in cols:
         table.add_column(col.replace("_", " "), justify="right")
     for name, m in test.items():
-        cells = (f"{m[c]:.4f}" if m.get(c) is not None and math.isfinite(m[c]) else "" for c in cols)
+        cells = (
+            f"{m[c]:.4f}" if m.get(c) is not None and math.isfinite(m[c]) else "" for c in cols
+        )
         table.add_row(method_label(name, metrics.get("selection")), *cells)
     console.print(table)
     chosen = metrics["selection"]
@@ -80,4 +99,7 @@ def _print_classify(metrics):
         console.print(f"  {note}", soft_wrap=True)
     seconds, epochs, kept = metrics["train_seconds"], metrics["epochs"], metrics["best_epoch"]
     if chosen["members"]:
-        console.print(f"network: {chosen['members']} member(s), {seconds:.1f} s, epochs {epochs} (kept {kept})")
+        console.print(
+            f"network: {chosen['members']} member(s), {seconds:.1f} s, epochs {epochs} (kept "
+            f"{kept})"
+        )

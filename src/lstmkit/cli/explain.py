@@ -8,13 +8,31 @@ from .app import _one_line_errors, _set_threads, console, main
 
 
 @main.command()
-@click.option("--run", "run_dir", required=True, type=click.Path(), help="A run directory (forecast or classify).")
-@click.option("--index", type=int, help="Classifier: the test row to explain. Forecaster: the k-th test origin.")
-@click.option("--time", "time_at", help="Forecaster: the forecast origin to explain, e.g. '2013-11-02 14:00'.")
+@click.option(
+    "--run",
+    "run_dir",
+    required=True,
+    type=click.Path(),
+    help="A run directory (forecast or classify).",
+)
+@click.option(
+    "--index",
+    type=int,
+    help="Classifier: the test row to explain. Forecaster: the k-th test origin.",
+)
+@click.option(
+    "--time", "time_at", help="Forecaster: the forecast origin to explain, e.g. '2013-11-02 14:00'."
+)
 @click.option("--data", help="Explain rows of this file instead of the run's own test data.")
-@click.option("--steps", type=int, default=64, show_default=True, help="Integrated gradients: equal segments of "
-              "the path to start from; the steep ones are halved until the attributions add up to within 1% "
-              "(at most 1,024 gradients).")  # fmt: skip
+@click.option(
+    "--steps",
+    type=int,
+    default=64,
+    show_default=True,
+    help="Integrated gradients: equal segments of "
+    "the path to start from; the steep ones are halved until the attributions add up to within 1% "
+    "(at most 1,024 gradients).",
+)
 @click.option("--threads", type=click.IntRange(1), default=1, show_default=True)
 @_one_line_errors
 def explain(run_dir, index, time_at, data, steps, threads):
@@ -32,6 +50,9 @@ def explain(run_dir, index, time_at, data, steps, threads):
     for line in result["summary"]:
         console.print(line, soft_wrap=True)
     att = result["attribution"]
-    console.print(f"integrated gradients: {att['steps']} steps, completeness error {att['completeness_error']:.2%}; "
-                  f"{result['seconds']:.1f} s")  # fmt: skip
+    console.print(
+        f"integrated gradients: {att['steps']} steps, completeness error "
+        f"{att['completeness_error']:.2%}; "
+        f"{result['seconds']:.1f} s"
+    )
     console.print(f"report: {run_dir}/report.html#explain", soft_wrap=True)

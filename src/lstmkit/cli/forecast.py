@@ -18,17 +18,32 @@ from .options import options_of, settings_given
     help="An embedded data set (see `lstmkit datasets`) or a CSV / Parquet file.",
 )
 @options_of(ForecastConfig)
-@click.option("--lstm-gate", type=click.Choice(["test", "off"]), hidden=True, help="Deprecated: --correction-test.")
-@click.option("--backtest", type=click.IntRange(0), default=0, help="K > 0: rolling-origin evaluation over K folds as well.")
-@click.option("--out", type=click.Path(file_okay=False), help="Run directory. [default: runs/<data name>]")
-@click.option("--resume", is_flag=True, help="Continue from <out>/checkpoint/ if a run was interrupted.")
+@click.option(
+    "--lstm-gate",
+    type=click.Choice(["test", "off"]),
+    hidden=True,
+    help="Deprecated: --correction-test.",
+)
+@click.option(
+    "--backtest",
+    type=click.IntRange(0),
+    default=0,
+    help="K > 0: rolling-origin evaluation over K folds as well.",
+)
+@click.option(
+    "--out", type=click.Path(file_okay=False), help="Run directory. [default: runs/<data name>]"
+)
+@click.option(
+    "--resume", is_flag=True, help="Continue from <out>/checkpoint/ if a run was interrupted."
+)
 @click.option("--quiet", is_flag=True, help="No progress bar; print only the result table.")
 @_one_line_errors
 def forecast(data, lstm_gate, backtest, out, resume, quiet, **values):
-    """Train and evaluate a forecaster against persistence, seasonal naive, a linear AR and statsforecast's models.
+    """Train and evaluate a forecaster against persistence, seasonal naive, a linear AR and
+    statsforecast's models.
 
-    The split is chronological (70/10/20 of the time span by default); scalers are fitted on the training part
-    only.
+    The split is chronological (70/10/20 of the time span by default); scalers are fitted on the
+    training part only.
     Writes a run directory with config.json, model.safetensors, state.json, metrics.json,
     predictions.csv and report.html.
     """
@@ -36,8 +51,12 @@ def forecast(data, lstm_gate, backtest, out, resume, quiet, **values):
     if lstm_gate is not None:
         click.echo("note: --lstm-gate is deprecated; it is now --correction-test", err=True)
         settings.setdefault("correction_test", lstm_gate)
-    config = ForecastConfig.from_settings(settings, "lstmkit forecast")  # before any import: a bad value is quick
-    if config.base.statistical != "off":  # the statsforecast worker's imports overlap torch's, below
+    config = ForecastConfig.from_settings(
+        settings, "lstmkit forecast"
+    )  # before any import: a bad value is quick
+    if (
+        config.base.statistical != "off"
+    ):  # the statsforecast worker's imports overlap torch's, below
         from ..statistical import warm_up
 
         warm_up()
@@ -50,7 +69,10 @@ def forecast(data, lstm_gate, backtest, out, resume, quiet, **values):
     fc = Forecaster(config)
     if not quiet:
         threads, scheme = config.train.threads, config.train.scheme
-        console.print(f"lstmkit forecast: {data}, {threads} thread(s), scheme {scheme}, run directory {folder}")
+        console.print(
+            f"lstmkit forecast: {data}, {threads} thread(s), scheme {scheme}, run directory "
+            f"{folder}"
+        )
     fc.fit(data, quiet=quiet, checkpoint_dir=folder / "checkpoint", resume=resume)
     fc.save(folder)
     _print_forecast(fc.metrics, fc.config.data.target)
@@ -61,7 +83,10 @@ def forecast(data, lstm_gate, backtest, out, resume, quiet, **values):
         write_json(folder / "backtest.json", folds)
         _print_backtest(folds)
     console.print(f"report: {folder / 'report.html'}", soft_wrap=True)
-    console.print(f"what it relies on and how long it remembers: lstmkit explain --run {folder}", soft_wrap=True)
+    console.print(
+        f"what it relies on and how long it remembers: lstmkit explain --run {folder}",
+        soft_wrap=True,
+    )
 
 
 def _print_forecast(metrics, target):
@@ -81,7 +106,8 @@ def _print_forecast(metrics, target):
             ratio(m["rmse"], pers),
         )
     console.print(table)
-    extra = f"trained {metrics['train_seconds']:.1f} s, {metrics['epochs']} epochs (best {metrics['best_epoch']})"
+    seconds, epochs, best = metrics["train_seconds"], metrics["epochs"], metrics["best_epoch"]
+    extra = f"trained {seconds:.1f} s, {epochs} epochs (best {best})"
     if "interval" in metrics:
         iv = metrics["interval"]
         extra += f"; interval coverage {iv['coverage']:.3f} (nominal {iv['nominal']:.2f})"
@@ -96,7 +122,11 @@ def _print_forecast(metrics, target):
 
 def _what_was_kept(metrics) -> str:
     """One line: the AR's order and form, and whether the LSTM's correction was kept."""
-    from ..report.forecast import base_words, combination_words, lstm_verdict  # here: the report loads matplotlib
+    from ..report.forecast import (
+        base_words,
+        combination_words,
+        lstm_verdict,
+    )  # here: the report loads matplotlib
 
     ar = f"linear AR: {metrics['ar_order']} lags, {metrics.get('ar_form', 'levels')}"
     if metrics.get("unit_root", {}).get("integrated"):
@@ -117,10 +147,18 @@ def _print_backtest(folds):
         table.add_row(
             str(f["fold"]),
             f["test_start"],
-            *(f"{f['test'][k]['rmse']:.4f}" for k in ("model", "persistence", "seasonal_naive", "linear_ar")),
+            *(
+                f"{f['test'][k]['rmse']:.4f}"
+                for k in ("model", "persistence", "seasonal_naive", "linear_ar")
+            ),
         )
     table.add_row(
-        "mean", "", *(f"{folds['mean_rmse'][k]:.4f}" for k in ("model", "persistence", "seasonal_naive", "linear_ar"))
+        "mean",
+        "",
+        *(
+            f"{folds['mean_rmse'][k]:.4f}"
+            for k in ("model", "persistence", "seasonal_naive", "linear_ar")
+        ),
     )
     console.print(table)
 
@@ -133,8 +171,16 @@ def _print_backtest(folds):
     type=click.Path(),
     help="A run directory written by `lstmkit forecast` or `classify`.",
 )
-@click.option("--data", required=True, help="New data (CSV / Parquet) with the columns the run was trained on.")
-@click.option("--out", type=click.Path(dir_okay=False), help="Write the result here as CSV (default: print it).")
+@click.option(
+    "--data",
+    required=True,
+    help="New data (CSV / Parquet) with the columns the run was trained on.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    help="Write the result here as CSV (default: print it).",
+)
 @_one_line_errors
 def predict(run_dir, data, out):
     """Forecast past the end of new data, or give class probabilities for new sequences."""
@@ -145,7 +191,10 @@ def predict(run_dir, data, out):
     if read_run_config(pathlib.Path(run_dir))["task"] == "classify":
         from ..classify.estimator import SequenceClassifier
 
-        result, what = SequenceClassifier.load(run_dir).predict_proba(data), "rows of class probabilities"
+        result, what = (
+            SequenceClassifier.load(run_dir).predict_proba(data),
+            "rows of class probabilities",
+        )
     else:
         from ..forecast.estimator import Forecaster
 
@@ -153,8 +202,12 @@ def predict(run_dir, data, out):
         result, what = fc.predict(data), "forecasts"
         said = fc.predict_report
         if said.get("filled"):  # to stderr: without --out, stdout is the CSV
-            click.echo(f"note: {said['filled']} of {said['steps']} target values were missing on the model's time "
-                       f"grid (frequency {fc.state.freq!r}) and interpolated", err=True)  # fmt: skip
+            click.echo(
+                f"note: {said['filled']} of {said['steps']} target values were missing on the "
+                "model's time "
+                f"grid (frequency {fc.state.freq!r}) and interpolated",
+                err=True,
+            )
     if out:
         from ..runs import atomic_write
 

@@ -3,7 +3,7 @@ help come from the field (config.py's `setting`), so a new setting is one edit.
 
     @options_of(ForecastConfig)      # one click option per setting
     def forecast(data, out, ..., **settings): ...
-    settings_given(settings)         # only what the user typed: the data set's defaults fill the rest
+    settings_given(ctx, tree, values)  # what the user typed; a data set's defaults fill the rest
 
 Lists (quantiles, columns) are typed as comma-separated text and parsed by the field's validator,
 so `Forecaster(quantiles="0.1,0.9")` and `--quantiles 0.1,0.9` are one path.
@@ -37,7 +37,9 @@ def _click_type(annotation):
         annotation = args[0]
     if typing.get_origin(annotation) is Literal:
         return click.Choice([str(v) for v in typing.get_args(annotation)])
-    return {int: click.INT, float: click.FLOAT, bool: click.BOOL, str: click.STRING}.get(annotation, click.STRING)
+    return {int: click.INT, float: click.FLOAT, bool: click.BOOL, str: click.STRING}.get(
+        annotation, click.STRING
+    )
 
 
 def _help(info) -> str:
@@ -53,8 +55,12 @@ def _option(name: str, info) -> click.Option:
     if info.annotation is bool:
         if "/" not in spelled:
             spelled = f"{spelled}/--no-{spelled.removeprefix('--')}"
-        return click.Option([spelled, name], default=info.default, show_default=True, help=info.description)
-    return click.Option([spelled, name], type=_click_type(info.annotation), default=None, help=_help(info))
+        return click.Option(
+            [spelled, name], default=info.default, show_default=True, help=info.description
+        )
+    return click.Option(
+        [spelled, name], type=_click_type(info.annotation), default=None, help=_help(info)
+    )
 
 
 def options_of(tree):
@@ -82,6 +88,8 @@ def settings_given(ctx: click.Context, tree, values: dict) -> dict:
 
 # Every setting's option, for errors: the library names the field, the command line its option.
 OPTION_OF = {
-    name: option_name(name, info).split("/")[0] for tree in (ForecastConfig, ClassifyConfig) for _, name, info in tree.leaves()
+    name: option_name(name, info).split("/")[0]
+    for tree in (ForecastConfig, ClassifyConfig)
+    for _, name, info in tree.leaves()
 }
 OPTION_OF["split"] = "--val-fraction, --test-fraction"

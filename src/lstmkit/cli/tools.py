@@ -20,7 +20,9 @@ FULL_SIZES = "50x32x24,128x64x256"
 @main.command()
 def cells():
     """List the registered cells: gate blocks, parameters and kernel."""
-    from ..cells import CELLS  # torch: imported by the commands that need it, not by `lstmkit --help`
+    from ..cells import (
+        CELLS,
+    )  # torch: imported by the commands that need it, not by `lstmkit --help`
 
     table = Table(title="lstmkit cells", caption="params: one layer, H_in = H = 100")
     for col in ("cell", "params", "kernel", "what it is"):
@@ -35,16 +37,42 @@ def cells():
 
 @main.command()
 @click.option(
-    "--sizes", default=FULL_SIZES, show_default=True, help="HxNxL items: hidden size x batch x length (H_in = H)."
+    "--sizes",
+    default=FULL_SIZES,
+    show_default=True,
+    help="HxNxL items: hidden size x batch x length (H_in = H).",
 )
-@click.option("--cells", "cell_names", default="all", show_default=True, help="Comma-separated cell names, or 'all'.")
-@click.option("--repeats", default=5, show_default=True, type=click.IntRange(1), help="Timed passes per contender.")
 @click.option(
-    "--threads", default=1, show_default=True, type=click.IntRange(1), help="Intra-op threads (torch.set_num_threads)."
+    "--cells",
+    "cell_names",
+    default="all",
+    show_default=True,
+    help="Comma-separated cell names, or 'all'.",
+)
+@click.option(
+    "--repeats",
+    default=5,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Timed passes per contender.",
+)
+@click.option(
+    "--threads",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Intra-op threads (torch.set_num_threads).",
 )
 @click.option("--device", default="cpu", show_default=True, type=click.Choice(["cpu", "cuda"]))
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results here as JSON.")
-@click.option("--quick", is_flag=True, help=f"Small sizes ({QUICK_SIZES}), 3 repeats: a one-minute look.")
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False),
+    help="Also write the results here as JSON.",
+)
+@click.option(
+    "--quick", is_flag=True, help=f"Small sizes ({QUICK_SIZES}), 3 repeats: a one-minute look."
+)
 @_one_line_errors
 def bench(sizes, cell_names, repeats, threads, device, json_path, quick):
     """Forward + backward throughput of each cell beside torch.nn.LSTM, in the same run.
@@ -66,14 +94,21 @@ def bench(sizes, cell_names, repeats, threads, device, json_path, quick):
     names = list(CELLS) if cell_names == "all" else [c.strip() for c in cell_names.split(",")]
     check_cells(names)
     _set_threads(threads)
-    console.print(f"lstmkit {__version__}, torch {torch.__version__}, {threads} thread(s), device {device}")
+    console.print(
+        f"lstmkit {__version__}, torch {torch.__version__}, {threads} thread(s), device {device}"
+    )
     table = Table(title="forward + backward, median of repeats")
-    table.caption = "vs torch: throughput / torch.nn.LSTM's (1.00 = as fast); trace: traced / untraced time"
+    table.caption = (
+        "vs torch: throughput / torch.nn.LSTM's (1.00 = as fast); trace: traced / untraced time"
+    )
     for col in ("H", "N", "L", "cell", "kernel", "steps*N/s", "vs torch", "trace"):
         table.add_column(col, justify="right" if col not in ("cell", "kernel") else "left")
 
     def progress(row):
-        console.print(f"  measured {row.cell:9s} H={row.hidden_size} N={row.batch_size} L={row.length}", style="dim")
+        console.print(
+            f"  measured {row.cell:9s} H={row.hidden_size} N={row.batch_size} L={row.length}",
+            style="dim",
+        )
 
     rows = run_bench(parsed, names, repeats=repeats, device=device, on_row=progress)
     for r in rows:
@@ -98,23 +133,60 @@ def bench(sizes, cell_names, repeats, threads, device, json_path, quick):
 
 @main.command()
 @click.argument("task", type=click.Choice(["adding", "adding1997", "temporal", "copy"]))
-@click.option("--length", default="100", show_default=True, help="Comma-separated T values (temporal: 100 = Exp. 6a).")
-@click.option("--scale", type=click.FloatRange(0, min_open=True),
-              help="temporal only: the paper's lengths times this (0.5 = length 50).")  # fmt: skip
-@click.option("--cells", "cell_names", default="lstm,rnn", show_default=True, help="Comma-separated cells, or 'all'.")
+@click.option(
+    "--length",
+    default="100",
+    show_default=True,
+    help="Comma-separated T values (temporal: 100 = Exp. 6a).",
+)
+@click.option(
+    "--scale",
+    type=click.FloatRange(0, min_open=True),
+    help="temporal only: the paper's lengths times this (0.5 = length 50).",
+)
+@click.option(
+    "--cells",
+    "cell_names",
+    default="lstm,rnn",
+    show_default=True,
+    help="Comma-separated cells, or 'all'.",
+)
 @click.option("--seeds", default=3, show_default=True, type=click.IntRange(1))
-@click.option("--steps", default=2000, show_default=True, type=click.IntRange(1), help="Training steps (batches).")
+@click.option(
+    "--steps",
+    default=2000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Training steps (batches).",
+)
 @click.option("--forget-bias", default=1.0, show_default=True, type=float)
 @click.option("--hidden-size", default=64, show_default=True, type=click.IntRange(1))
 @click.option("--batch-size", default=64, show_default=True, type=click.IntRange(1))
-@click.option("--lr", default=1e-2, show_default=True, type=click.FloatRange(0, min_open=True),
-              help="Adam; gradients clipped to norm 1.")  # fmt: skip
-@click.option("--eval-every", default=100, show_default=True, type=click.IntRange(1))
-@click.option("--stop-when-solved", is_flag=True, help="End a run once two evaluations in a row hold the solved level.")
 @click.option(
-    "--jobs", default=2, show_default=True, type=click.IntRange(1), help="Parallel processes (1 thread each)."
+    "--lr",
+    default=1e-2,
+    show_default=True,
+    type=click.FloatRange(0, min_open=True),
+    help="Adam; gradients clipped to norm 1.",
 )
-@click.option("--out", type=click.Path(file_okay=False), help="Results folder. [default: runs/experiment-<task>]")
+@click.option("--eval-every", default=100, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--stop-when-solved",
+    is_flag=True,
+    help="End a run once two evaluations in a row hold the solved level.",
+)
+@click.option(
+    "--jobs",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Parallel processes (1 thread each).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    help="Results folder. [default: runs/experiment-<task>]",
+)
 @_one_line_errors
 def experiment(
     task,
@@ -159,7 +231,20 @@ def experiment(
     if any(n < 4 for n in lengths):
         raise LstmkitError(f"--length: every length must be at least 4, got {lengths}")
     specs = [
-        RunSpec(task, c, n, s, steps, hidden_size, batch_size, lr, 1.0, forget_bias, eval_every, stop_when_solved)
+        RunSpec(
+            task,
+            c,
+            n,
+            s,
+            steps,
+            hidden_size,
+            batch_size,
+            lr,
+            1.0,
+            forget_bias,
+            eval_every,
+            stop_when_solved,
+        )
         for n in lengths
         for c in names
         for s in range(seeds)
@@ -183,11 +268,15 @@ def experiment(
     write_json(folder / "results.json", results)
     rows = summarise(results)
     write_json(folder / "summary.json", rows)
-    table = Table(title=f"{task}: test {rows[0]['metric']} (trivial baseline {rows[0]['baseline']:.4g})")
+    table = Table(
+        title=f"{task}: test {rows[0]['metric']} (trivial baseline {rows[0]['baseline']:.4g})"
+    )
     for col in ("cell", "T", "mean ± sd", "solved", "beat baseline at", "seconds"):
         table.add_column(col, justify="left" if col == "cell" else "right")
     for r in rows:
-        solved = sum(x["solved"] for x in results if (x["cell"], x["length"]) == (r["cell"], r["length"]))
+        solved = sum(
+            x["solved"] for x in results if (x["cell"], x["length"]) == (r["cell"], r["length"])
+        )
         beat = (
             "never"
             if r["beaten_by"] == 0
@@ -204,7 +293,10 @@ def experiment(
             f"{r['seconds']:.0f}",
         )
     console.print(table)
-    console.print(f"curves: {experiment_plot(results, folder / 'curves.png')}; records: {folder / 'results.json'}")
+    console.print(
+        f"curves: {experiment_plot(results, folder / 'curves.png')}; records: "
+        f"{folder / 'results.json'}"
+    )
 
 
 @main.command(name="datasets")
@@ -215,10 +307,14 @@ def datasets_command():
     console.print("[bold]embedded data sets[/bold] (they ship with lstmkit: no network needed)\n")
     for d in list_datasets():
         if d.task == "classify":
-            what = f"classify: label {d.label}" + (f", SMILES column {d.smiles}" if d.smiles else "")
+            what = f"classify: label {d.label}" + (
+                f", SMILES column {d.smiles}" if d.smiles else ""
+            )
             what += ", official test split" if d.test_file else ", no official split"
             if d.settings:
-                what += "; settings: " + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in d.settings.items())
+                what += "; settings: " + " ".join(
+                    f"--{k.replace('_', '-')} {v}" for k, v in d.settings.items()
+                )
         else:
             series = f", series column {d.series}" if d.series else ""
             what = f"forecast: {d.frequency}, target {d.target} ({escape(d.units)}){series}"
@@ -226,4 +322,6 @@ def datasets_command():
         console.print(f"  {escape(d.description)}", soft_wrap=True)
         console.print(f"  licence: {escape(d.licence)}", soft_wrap=True)
         console.print(f"  cite: {escape(d.citation)}\n", soft_wrap=True)
-    console.print("checksums and conversion notes: PROVENANCE.md beside each file in lstmkit/data/files/")
+    console.print(
+        "checksums and conversion notes: PROVENANCE.md beside each file in lstmkit/data/files/"
+    )

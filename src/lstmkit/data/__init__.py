@@ -24,7 +24,9 @@ def load(name: str) -> pd.DataFrame:
     info = get(name)
     with info.path.open("rb") as f:
         compression = "gzip" if info.file.endswith(".gz") else None
-        return pd.read_csv(f, compression=compression, **{"float_precision": "round_trip", **info.read_options})
+        return pd.read_csv(
+            f, compression=compression, **{"float_precision": "round_trip", **info.read_options}
+        )
 
 
 def list_datasets() -> list[DatasetInfo]:

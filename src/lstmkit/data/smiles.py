@@ -21,7 +21,17 @@ import numpy as np
 
 from ..config import LstmkitError
 
-__all__ = ["PAD", "UNK", "NGrams", "Vocabulary", "canonicalize", "has_rdkit", "randomize", "scaffolds", "tokenize"]
+__all__ = [
+    "PAD",
+    "UNK",
+    "NGrams",
+    "Vocabulary",
+    "canonicalize",
+    "has_rdkit",
+    "randomize",
+    "scaffolds",
+    "tokenize",
+]
 
 PAD, UNK = "<pad>", "<unk>"
 _TOKEN = re.compile(r"\[[^\]\[]+\]|Br|Cl|%[0-9]{2}|[BCNOSPFI]|[bcnosp]|[()=#\-+\\/:~@?>*$.]|[0-9]")
@@ -63,7 +73,8 @@ def _mol(smiles: str, where: str):
 
 
 def canonicalize(smiles: list[str], where: str = "--smiles-col") -> list[str]:
-    """RDKit canonical SMILES, so one molecule has one string; without RDKit, the input unchanged."""
+    """RDKit canonical SMILES, so one molecule has one string; without RDKit, the input
+    unchanged."""
     for k, s in enumerate(smiles):
         if not isinstance(s, str) or not s.strip():
             raise LstmkitError(f"{where}: row {k} has an empty SMILES string")
@@ -86,7 +97,10 @@ def scaffolds(smiles: list[str], where: str = "--split-by scaffold") -> list[str
         raise LstmkitError(f"{where}: needs RDKit (pip install 'lstmkit[chem]')")
     from rdkit.Chem.Scaffolds import MurckoScaffold
 
-    return [MurckoScaffold.MurckoScaffoldSmiles(mol=_mol(s, f"{where} row {k}")) for k, s in enumerate(smiles)]
+    return [
+        MurckoScaffold.MurckoScaffoldSmiles(mol=_mol(s, f"{where} row {k}"))
+        for k, s in enumerate(smiles)
+    ]
 
 
 def randomize(smiles: list[str], n: int, seed: int = 0) -> list[list[str]]:

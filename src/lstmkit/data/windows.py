@@ -36,7 +36,11 @@ class Splits:
     @classmethod
     def from_dict(cls, d: dict) -> Splits:
         end = d.get("test_end")
-        return cls(pd.Timestamp(d["val_start"]), pd.Timestamp(d["test_start"]), None if end is None else pd.Timestamp(end))
+        return cls(
+            pd.Timestamp(d["val_start"]),
+            pd.Timestamp(d["test_start"]),
+            None if end is None else pd.Timestamp(end),
+        )
 
 
 @dataclass
@@ -62,7 +66,9 @@ def calendar_features(times: pd.DatetimeIndex, freq: str) -> np.ndarray:
         step = pd.Timedelta(offset)
     except ValueError:
         if isinstance(offset, pd.offsets.BusinessDay | pd.offsets.CustomBusinessDay):
-            step = pd.Timedelta("1D")  # days with the weekends left out: still day of week and of year
+            step = pd.Timedelta(
+                "1D"
+            )  # days with the weekends left out: still day of week and of year
     cols = []
 
     def cycle(value, period):
@@ -92,12 +98,15 @@ def _lags(v: np.ndarray, n: int) -> np.ndarray:
     return lag_design(v, np.zeros((len(v), 0)), np.zeros((len(v), 0)), n, 0)[:, :n]
 
 
-def lag_design(target: np.ndarray, past: np.ndarray, calendar_next: np.ndarray, p: int, q: int) -> np.ndarray:
+def lag_design(
+    target: np.ndarray, past: np.ndarray, calendar_next: np.ndarray, p: int, q: int
+) -> np.ndarray:
     """The AR regressors at each origin: p target lags, q lags of each covariate, the calendar
     of the first target step and a constant. (T, p + q * P + C + 1).
 
     Built column by column in a (D, T) array, each column one contiguous copy, and returned
-    transposed (Fortran order): a year of daily lags over 33,000 days took 1 s row-major, 0.1 s so."""
+    transposed (Fortran order): a year of daily lags over 33,000 days took 1 s row-major, 0.1 s
+    so."""
     T, P, C = len(target), past.shape[1], calendar_next.shape[1]
     out = np.empty((p + q * P + C + 1, T))
     row = 0
@@ -111,7 +120,9 @@ def lag_design(target: np.ndarray, past: np.ndarray, calendar_next: np.ndarray, 
     return out.T
 
 
-def build_arrays(segment, target_scaled, past_scaled, freq, horizon, splits: Splits | None) -> SeriesArrays:
+def build_arrays(
+    segment, target_scaled, past_scaled, freq, horizon, splits: Splits | None
+) -> SeriesArrays:
     """splits=None: every origin is NONE (forecasting new data, nothing to score)."""
     times = segment.times
     T = len(times)
@@ -123,7 +134,9 @@ def build_arrays(segment, target_scaled, past_scaled, freq, horizon, splits: Spl
         y[: T - h, h - 1] = target_scaled[h:]
     split = np.full(T, NONE)
     if splits is None:
-        return SeriesArrays(segment.series, times, target_scaled, past_scaled, calendar_next, x, y, split)
+        return SeriesArrays(
+            segment.series, times, target_scaled, past_scaled, calendar_next, x, y, split
+        )
     last = np.full(T, len(times) - 1)
     first_idx = np.minimum(np.arange(T) + 1, T - 1)
     last_idx = np.minimum(np.arange(T) + horizon, last)
@@ -135,4 +148,6 @@ def build_arrays(segment, target_scaled, past_scaled, freq, horizon, splits: Spl
     if splits.test_end is not None:
         in_test &= last_t < splits.test_end
     split[in_test] = TEST
-    return SeriesArrays(segment.series, times, target_scaled, past_scaled, calendar_next, x, y, split)
+    return SeriesArrays(
+        segment.series, times, target_scaled, past_scaled, calendar_next, x, y, split
+    )

@@ -82,7 +82,9 @@ def _score(task: str, model, test) -> float:
             elif task == "temporal":
                 vals.append((_read(out, last).argmax(1) == y).float().numpy())
             else:  # copy: cross-entropy per step, averaged over all steps
-                ce = nn.functional.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1), reduction="none")
+                ce = nn.functional.cross_entropy(
+                    out.reshape(-1, out.shape[-1]), y.reshape(-1), reduction="none"
+                )
                 vals.append(ce.reshape(out.shape[0], -1).mean(0).numpy())
     return float(np.mean(np.concatenate(vals)))
 
@@ -162,10 +164,19 @@ def summarise(results: list[dict]) -> list[dict]:
     for (task, cell, length), rs in rows.items():
         values = [r["value"] for r in rs]
         beats = [r["beat_step"] for r in rs]
-        out.append({
-            "task": task, "cell": cell, "length": length, "metric": rs[0]["metric"], "seeds": len(rs),
-            "mean": statistics.fmean(values), "sd": statistics.stdev(values) if len(values) > 1 else 0.0,
-            "baseline": rs[0]["baseline"], "beat_step": None if None in beats else statistics.median(beats),
-            "beaten_by": sum(b is not None for b in beats), "seconds": statistics.fmean(r["seconds"] for r in rs),
-        })  # fmt: skip
+        out.append(
+            {
+                "task": task,
+                "cell": cell,
+                "length": length,
+                "metric": rs[0]["metric"],
+                "seeds": len(rs),
+                "mean": statistics.fmean(values),
+                "sd": statistics.stdev(values) if len(values) > 1 else 0.0,
+                "baseline": rs[0]["baseline"],
+                "beat_step": None if None in beats else statistics.median(beats),
+                "beaten_by": sum(b is not None for b in beats),
+                "seconds": statistics.fmean(r["seconds"] for r in rs),
+            }
+        )
     return out

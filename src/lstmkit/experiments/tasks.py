@@ -33,7 +33,8 @@ class Problem:
     x: np.ndarray  # (L, N, I) inputs, float32
     y: np.ndarray  # targets: (N,) values or classes, or (L, N) classes for copy
     last: np.ndarray  # (N,) index of each sequence's last step (where the target is read)
-    kind: str  # "regression" (MSE at the last step), "class" (at the last step), "sequence" (every step)
+    # "regression" (MSE at the last step), "class" (at the last step), "sequence" (every step)
+    kind: str
     n_outputs: int
 
 
@@ -58,7 +59,9 @@ def adding1997(n: int, length: int, rng: np.random.Generator) -> Problem:
         x[:T, j, 0] = rng.uniform(-1, 1, T)
         x[0, j, 1] = x[T - 1, j, 1] = -1.0  # first and last pair: marker -1
         a = int(rng.integers(0, 10))  # X1 among the first ten pairs
-        b = int(rng.choice([k for k in range(length // 2 - 1) if k != a]))  # X2: first T/2 - 1 unmarked
+        b = int(
+            rng.choice([k for k in range(length // 2 - 1) if k != a])
+        )  # X2: first T/2 - 1 unmarked
         x[a, j, 1] = x[b, j, 1] = 1.0
         if a == 0:
             x[0, j, 0] = 0.0  # "in the rare case where the first pair is marked, X1 = 0"
@@ -117,11 +120,17 @@ class TaskSpec:
 # Always predicting 0.5 on the 1997 adding task is right only when |X1 + X2| < 0.16; X1 + X2 is
 # triangular on [-2, 2], so P(right) = 2 * (0.16 * 2 - 0.16**2 / 2) / 4 = 0.1536.
 TASKS: dict[str, TaskSpec] = {
-    # Var(U1 + U2) = 2/12: the MSE of predicting the mean, 1. Solved: the bar (~1e-3 in Arjovsky).
+    # Var(U1 + U2) = 2/12: the MSE of predicting the mean, 1. Solved: the bar (~1e-3 in
+    # Arjovsky).
     "adding": TaskSpec(adding, "mse", False, 0.01, lambda length: 1 / 6),
     # 1997: at most 25 wrong of 2560.
     "adding1997": TaskSpec(adding1997, "wrong", False, 25 / 2560, lambda length: 1 - 0.1536),
-    "temporal": TaskSpec(temporal_order, "accuracy", True, 0.99, lambda length: 0.25),  # chance: 1 of 4
-    # Memoryless: blank where the answer is blank, uniform over the 8 symbols in the 10 recall steps.
-    "copy": TaskSpec(copy_memory, "xent", False, 0.01, lambda length: 10 * math.log(8) / (length + 20)),
+    "temporal": TaskSpec(
+        temporal_order, "accuracy", True, 0.99, lambda length: 0.25
+    ),  # chance: 1 of 4
+    # Memoryless: blank where the answer is blank, uniform over the 8 symbols in the 10 recall
+    # steps.
+    "copy": TaskSpec(
+        copy_memory, "xent", False, 0.01, lambda length: 10 * math.log(8) / (length + 20)
+    ),
 }

@@ -92,30 +92,42 @@ class Classical:
             name = series_id(a.series)
             inv, fwd = scaler_y.get(name).inverse, scaler_y.get(name).transform
             y = inv(a.target)
-            later = a.times >= pd.Timestamp(self.test_start) if self.test_start and (a.split >= 0).any() else True
+            later = (
+                a.times >= pd.Timestamp(self.test_start)
+                if self.test_start and (a.split >= 0).any()
+                else True
+            )
             cols = []
             for model in self.models:
                 if name not in self.params[model]:
                     raise _unseen(name)
                 f = self._roll(model, self.params[model][name], name, a, y, freq, horizon)
                 if name in self.final.get(model, {}):
-                    f[later] = self._roll(model, self.final[model][name], name, a, y, freq, horizon)[later]
+                    f[later] = self._roll(
+                        model, self.final[model][name], name, a, y, freq, horizon
+                    )[later]
                 cols.append(fwd(f.reshape(-1, 1)).reshape(f.shape))
             out.append(np.concatenate(cols, 1) if cols else np.zeros((len(y), 0)))
         return out
 
     def _roll(self, model, p, name, a, y, freq, horizon):
-        offset = _steps_between(pd.Timestamp(self.starts[name]), a.times[0], freq) - p["start_offset"]
+        offset = (
+            _steps_between(pd.Timestamp(self.starts[name]), a.times[0], freq) - p["start_offset"]
+        )
         return statistical.roll(model, p, y, horizon, offset)
 
 
 def _unseen(name: str) -> Exception:
     from ..config import LstmkitError
 
-    return LstmkitError(f"--data: series {name!r} was not in the training data; its statistical base is unknown")
+    return LstmkitError(
+        f"--data: series {name!r} was not in the training data; its statistical base is unknown"
+    )
 
 
-def plan(season: int, seasons: tuple[int, ...], n_series: int, n_train: int) -> tuple[list[str], dict[str, str]]:
+def plan(
+    season: int, seasons: tuple[int, ...], n_series: int, n_train: int
+) -> tuple[list[str], dict[str, str]]:
     """Which models to fit, and why the others are not."""
     skipped = {}
     if n_series > MAX_SERIES:
@@ -131,7 +143,10 @@ def plan(season: int, seasons: tuple[int, ...], n_series: int, n_train: int) -> 
     if seasons and n_train >= MSTL_SEASONS * max(seasons):
         models.append("mstl")
     elif seasons:
-        skipped["mstl"] = f"{n_train} training steps: fewer than {MSTL_SEASONS} of its longest season ({max(seasons)})"
+        skipped["mstl"] = (
+            f"{n_train} training steps: fewer than {MSTL_SEASONS} of its longest season "
+            f"({max(seasons)})"
+        )
     else:
         skipped["mstl"] = "no second season (sub-daily data with a daily season get a weekly one)"
     return models, skipped
@@ -158,10 +173,17 @@ class ClassicalJob:
 
     def _request(self) -> dict:
         series = [{**i, "y": i["y"].tolist()} for i in self.inputs]
-        return {"series": series, "models": self.models, "season": self.season, "seasons": list(self.seasons)}
+        return {
+            "series": series,
+            "models": self.models,
+            "season": self.season,
+            "seasons": list(self.seasons),
+        }
 
     @classmethod
-    def start(cls, arrays, scaler_y, season: int, seasons: tuple[int, ...], background: bool = True) -> ClassicalJob:
+    def start(
+        cls, arrays, scaler_y, season: int, seasons: tuple[int, ...], background: bool = True
+    ) -> ClassicalJob:
         fit_on = {}
         for a in arrays:
             n = int((a.split == TRAIN).sum())
@@ -172,13 +194,19 @@ class ClassicalJob:
         models, skipped = plan(season, seasons, len(fit_on), shortest)
         inputs = []
         for name, a in fit_on.items():
-            n_train = int(np.flatnonzero(a.split == TRAIN)[-1]) + 2  # the last training origin's target
+            n_train = (
+                int(np.flatnonzero(a.split == TRAIN)[-1]) + 2
+            )  # the last training origin's target
             y = scaler_y.get(name).inverse(a.target[:n_train])
-            window = max(FIT_WINDOW, MSTL_SEASONS * max(seasons, default=0))  # MSTL's; the others cut to theirs
+            window = max(
+                FIT_WINDOW, MSTL_SEASONS * max(seasons, default=0)
+            )  # MSTL's; the others cut to theirs
             start = max(0, n_train - window)
             inputs.append({"name": name, "y": y[start:], "start_offset": start})
             test = np.flatnonzero(a.split == TEST)
-            if len(test):  # a final fit on what the first test origin knows, as a statistician refits
+            if len(
+                test
+            ):  # a final fit on what the first test origin knows, as a statistician refits
                 n_final = int(test[0]) + 1
                 cut = max(0, n_final - window)
                 y_final = scaler_y.get(name).inverse(a.target[cut:n_final])
@@ -200,8 +228,12 @@ class ClassicalJob:
                 err = self.proc.stderr.read()  # to its end: the worker has exited
                 self.proc.wait()
                 if self.proc.returncode != 0 or not self.out.exists():
-                    why = (err or b"").decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
-                    fitted = [({m: f"the worker failed: {why[0]}"[:200] for m in self.models}, {})] * len(self.inputs)
+                    why = (err or b"").decode(errors="replace").strip().splitlines()[-1:] or [
+                        "no output"
+                    ]
+                    fitted = [
+                        ({m: f"the worker failed: {why[0]}"[:200] for m in self.models}, {})
+                    ] * len(self.inputs)
                 else:
                     fitted = json.loads(self.out.read_text())
             finally:
@@ -237,13 +269,18 @@ class ClassicalJob:
             self.proc = None
 
 
-def drop_unusable(classical: Classical, forecasts: list[np.ndarray], arrays, horizon: int) -> list[np.ndarray]:
+def drop_unusable(
+    classical: Classical, forecasts: list[np.ndarray], arrays, horizon: int
+) -> list[np.ndarray]:
     """Leave out a model whose forecasts are not finite at some validation or test origin (a
     multiplicative ETS on a series that turns negative): it could not be scored there."""
     keep = []
     for k, model in enumerate(classical.models):
         cols = slice(k * horizon, (k + 1) * horizon)
-        scored = [(f, (a.split == VAL) | (a.split == TEST)) for f, a in zip(forecasts, arrays, strict=True)]
+        scored = [
+            (f, (a.split == VAL) | (a.split == TEST))
+            for f, a in zip(forecasts, arrays, strict=True)
+        ]
         bad = any(np.isnan(f[rows, cols]).any() for f, rows in scored)
         if bad:
             classical.skipped[model] = "not finite at some validation or test origin"
@@ -252,12 +289,16 @@ def drop_unusable(classical: Classical, forecasts: list[np.ndarray], arrays, hor
             keep.append(k)
     classical.models = [classical.models[k] for k in keep]
     return [
-        np.concatenate([f[:, k * horizon : (k + 1) * horizon] for k in keep], 1) if keep else f[:, :0]
+        np.concatenate([f[:, k * horizon : (k + 1) * horizon] for k in keep], 1)
+        if keep
+        else f[:, :0]
         for f in forecasts
     ]
 
 
-def choose_base(arrays, designs, ar_coefficients: np.ndarray, classical: Classical, horizon: int) -> dict:
+def choose_base(
+    arrays, designs, ar_coefficients: np.ndarray, classical: Classical, horizon: int
+) -> dict:
     """The base: the model's own AR (the incumbent: its order and form already chosen on
     validation, with a unit-root rule) unless a challenger beats it, on validation, in scaled
     units with every series pooled. The challengers: each statistical model, and all candidates
@@ -302,9 +343,19 @@ def choose_base(arrays, designs, ar_coefficients: np.ndarray, classical: Classic
         mse["combination"] = float(np.mean(errors["combination"] ** 2))
     record = {"val_mse": mse, "val_origins": n, "dm_t": None}
     if not n or not combination:
-        return {"name": "linear_ar", "weights": {"linear_ar": 1.0}, "rule": "no challenger", **record}
+        return {
+            "name": "linear_ar",
+            "weights": {"linear_ar": 1.0},
+            "rule": "no challenger",
+            **record,
+        }
     if n / horizon < MIN_INDEPENDENT_ORIGINS:
-        return {"name": "combination", "weights": combination, "rule": "too few validation origins to choose", **record}
+        return {
+            "name": "combination",
+            "weights": combination,
+            "rule": "too few validation origins to choose",
+            **record,
+        }
     best = min((k for k in mse if k != "linear_ar"), key=mse.get)
     diff = (errors[best] ** 2).mean(1) - (errors["linear_ar"] ** 2).mean(1)
     record["dm_t"] = t = diebold_mariano(diff, horizon)
@@ -320,7 +371,9 @@ def choose_base(arrays, designs, ar_coefficients: np.ndarray, classical: Classic
     }
 
 
-def base_weights(choice: dict, ar_coefficients: np.ndarray, models: list[str], horizon: int) -> np.ndarray:
+def base_weights(
+    choice: dict, ar_coefficients: np.ndarray, models: list[str], horizon: int
+) -> np.ndarray:
     """The choice as (D, H) coefficients on the model's design: the AR's lag columns, then
     `horizon` columns per statistical model."""
     n_lag = ar_coefficients.shape[0]

@@ -18,7 +18,15 @@ from pydantic import field_validator, model_validator
 
 from ..config import LayerConfig, Section, Tree, csv_list, known, setting
 
-__all__ = ["BaseConfig", "DataConfig", "ForecastConfig", "ModelConfig", "SplitConfig", "TrainConfig", "legacy"]
+__all__ = [
+    "BaseConfig",
+    "DataConfig",
+    "ForecastConfig",
+    "ModelConfig",
+    "SplitConfig",
+    "TrainConfig",
+    "legacy",
+]
 
 
 class DataConfig(Section):
@@ -27,14 +35,19 @@ class DataConfig(Section):
     time: str | None = setting(None, "Time column (needed for your own file).", option="--time-col")
     target: str | None = setting(None, "Column to forecast (needed for your own file).")
     series: str | None = setting(
-        None, "Series id column: many series in long format, one global model.", option="--series-col"
+        None,
+        "Series id column: many series in long format, one global model.",
+        option="--series-col",
     )
     past_covariates: list[str] | Literal["auto"] | None = setting(
         "auto",
-        "Comma-separated measured columns the model may read up to now; 'auto': numeric columns with "
+        "Comma-separated measured columns the model may read up to now; 'auto': numeric columns "
+        "with "
         "<= 5% missing; 'none'.",
     )
-    freq: str | None = setting(None, "Pandas frequency alias (h, 5min, D, MS, ...); inferred if not given.")
+    freq: str | None = setting(
+        None, "Pandas frequency alias (h, 5min, D, MS, ...); inferred if not given."
+    )
     fill: Literal["interpolate", "none"] = setting(
         "interpolate", "interpolate short gaps (counted in the report); none: refuse any gap."
     )
@@ -43,7 +56,8 @@ class DataConfig(Section):
     )
     duplicates: Literal["error", "mean"] = setting(
         "error",
-        "A time given twice in a series: refuse it (error), or average the rows (mean); the embedded data "
+        "A time given twice in a series: refuse it (error), or average the rows (mean); the "
+        "embedded data "
         "sets say their own.",
     )
     scaling: Literal["pooled", "series"] = setting(
@@ -63,17 +77,23 @@ class SplitConfig(Section):
 
     val: float = setting(
         0.1,
-        "Share of the time span for validation (early stopping, the AR's order, the correction test).",
+        "Share of the time span for validation (early stopping, the AR's order, the correction "
+        "test).",
         option="--val-fraction",
         gt=0,
         lt=1,
     )
-    test: float = setting(0.2, "Share of the time span held out for test.", option="--test-fraction", gt=0, lt=1)
+    test: float = setting(
+        0.2, "Share of the time span held out for test.", option="--test-fraction", gt=0, lt=1
+    )
 
     @model_validator(mode="after")
     def _leaves_training(self):
         if self.val + self.test >= 1:
-            raise ValueError(f"val={self.val:g} and test={self.test:g} leave no training period; keep their sum below 1")
+            raise ValueError(
+                f"val={self.val:g} and test={self.test:g} leave no training period; keep their "
+                "sum below 1"
+            )
         return self
 
     @property
@@ -84,13 +104,17 @@ class SplitConfig(Section):
 class ModelConfig(Section):
     """The network: the LSTM that corrects the base, and its heads."""
 
-    hidden_size: int = setting(50, "Units of each LSTM layer (the article's LSTM(50)).", gt=0, strict=True)
+    hidden_size: int = setting(
+        50, "Units of each LSTM layer (the article's LSTM(50)).", gt=0, strict=True
+    )
     num_layers: int = setting(1, "Stacked LSTM layers.", gt=0, strict=True)
     cell: str = setting("lstm", "Any cell of `lstmkit cells`.")
     dropout: float = setting(0.0, "Between stacked LSTM layers.", ge=0, lt=1)
     horizon: int = setting(1, "Steps ahead to forecast (direct multi-output).", gt=0, strict=True)
     quantiles: list[float] = setting(
-        [], "e.g. 0.1,0.9: pinball loss and a conformal prediction interval (0.5 is added).", min_length=0
+        [],
+        "e.g. 0.1,0.9: pinball loss and a conformal prediction interval (0.5 is added).",
+        min_length=0,
     )
 
     @field_validator("cell")
@@ -120,7 +144,8 @@ class ModelConfig(Section):
 
     @property
     def levels(self) -> list[float]:
-        """The quantile heads: the asked ones and the median (the point forecast); [] for one head."""
+        """The quantile heads: the asked ones and the median (the point forecast); [] for one
+        head."""
         q = self.quantiles
         return q if not q or 0.5 in q else sorted([*q, 0.5])
 
@@ -145,21 +170,35 @@ class TrainConfig(Section):
 
     scheme: Literal["every-step", "windows"] = setting(
         "every-step",
-        "every-step: contiguous chunks, a loss at every step, state carried; windows: the article's recipe. "
+        "every-step: contiguous chunks, a loss at every step, state carried; windows: the "
+        "article's recipe. "
         "(benchmarks/forecast.py: every-step reaches a better RMSE faster)",
     )
     window: int = setting(
-        24, "Input window (windows scheme) or burn-in (every-step); the article's 24.", gt=0, strict=True
+        24,
+        "Input window (windows scheme) or burn-in (every-step); the article's 24.",
+        gt=0,
+        strict=True,
     )
-    chunk: int = setting(16, "every-step: steps per truncated-BPTT chunk (state kept).", gt=0, strict=True)
+    chunk: int = setting(
+        16, "every-step: steps per truncated-BPTT chunk (state kept).", gt=0, strict=True
+    )
     epochs: int = setting(100, "At most; early stopping on validation decides.", gt=0, strict=True)
-    patience: int = setting(5, "Epochs without a better validation loss, then stop.", gt=0, strict=True)
+    patience: int = setting(
+        5, "Epochs without a better validation loss, then stop.", gt=0, strict=True
+    )
     batch_size: int = setting(32, "The article's 32.", gt=0, strict=True)
     lr: float = setting(1e-3, "Adam's learning rate (the article's).", gt=0, allow_inf_nan=False)
-    weight_decay: float = setting(0.0, "AdamW's decoupled weight decay (0: Adam exactly).", ge=0, allow_inf_nan=False)
-    cosine: bool = setting(False, "Cosine decay of the learning rate over --epochs.", option="--cosine/--no-cosine")
+    weight_decay: float = setting(
+        0.0, "AdamW's decoupled weight decay (0: Adam exactly).", ge=0, allow_inf_nan=False
+    )
+    cosine: bool = setting(
+        False, "Cosine decay of the learning rate over --epochs.", option="--cosine/--no-cosine"
+    )
     seed: int = setting(0, "Seeds the weights and the batches.")
-    threads: int = setting(1, "Intra-op threads (1 is fastest for small models).", gt=0, strict=True)
+    threads: int = setting(
+        1, "Intra-op threads (1 is fastest for small models).", gt=0, strict=True
+    )
 
 
 class BaseConfig(Section):
@@ -168,25 +207,34 @@ class BaseConfig(Section):
 
     max_lag: int | None = setting(
         None,
-        "Largest AR lag tried (the order is chosen on validation). [default: a week of sub-daily steps, a year "
+        "Largest AR lag tried (the order is chosen on validation). [default: a week of sub-daily "
+        "steps, a year "
         "of daily ones (260 business days), else three seasons]",
         gt=0,
         strict=True,
     )
     season: int | None = setting(
-        None, "Season of the seasonal-naive baseline and MASE; from the frequency if not given.", gt=0, strict=True
+        None,
+        "Season of the seasonal-naive baseline and MASE; from the frequency if not given.",
+        gt=0,
+        strict=True,
     )
     statistical: Literal["auto", "off"] = setting(
         "auto",
-        "auto: fit statsforecast's AutoETS, AutoTheta, AutoARIMA (season <= 12) and MSTL (a second season) on "
-        "each series' training part, show them beside the baselines, and let the base the LSTM corrects be one of "
-        "them, or their average, where it beats the AR on validation beyond chance (the average where validation is "
+        "auto: fit statsforecast's AutoETS, AutoTheta, AutoARIMA (season <= 12) and MSTL (a "
+        "second season) on "
+        "each series' training part, show them beside the baselines, and let the base the LSTM "
+        "corrects be one of "
+        "them, or their average, where it beats the AR on validation beyond chance (the average "
+        "where validation is "
         "too short to tell); off: the AR alone (faster).",
     )
     correction_test: Literal["test", "off"] = setting(
         "test",
-        "test: keep the LSTM's correction of the base only where it beats the base on validation beyond "
-        "chance (Diebold-Mariano, 5%), for each group of horizon steps; off: whenever early stopping found it "
+        "test: keep the LSTM's correction of the base only where it beats the base on validation "
+        "beyond "
+        "chance (Diebold-Mariano, 5%), for each group of horizon steps; off: whenever early "
+        "stopping found it "
         "better at all.",
     )
 
@@ -199,7 +247,11 @@ class ForecastConfig(Tree):
         """As Tree.from_settings; a setting renamed since (RENAMED) is taken, with a warning."""
         for old, new in RENAMED.items():
             if old in settings:
-                warnings.warn(f"{owner}: {old} is deprecated; it is now {new}", DeprecationWarning, stacklevel=3)
+                warnings.warn(
+                    f"{owner}: {old} is deprecated; it is now {new}",
+                    DeprecationWarning,
+                    stacklevel=3,
+                )
                 settings = {new: settings[old], **{k: v for k, v in settings.items() if k != old}}
         return super().from_settings(settings, owner)
 

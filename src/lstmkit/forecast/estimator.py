@@ -34,8 +34,8 @@ from .base import ClassicalJob, base_weights, choose_base, drop_unusable
 from .config import ForecastConfig, legacy
 from .correction import correction_test
 from .intervals import conformal
-from .scoring import score
 from .schemes import scheme_of
+from .scoring import score
 from .state import ForecastState, legacy_state
 
 __all__ = ["ForecastConfig", "Forecaster", "lag_designs"]
@@ -45,13 +45,16 @@ class Forecaster:
     def __init__(self, config: ForecastConfig | None = None, /, **settings):
         if config is not None and settings:
             raise LstmkitError("Forecaster: give a ForecastConfig or keyword settings, not both")
-        self.config = config if config is not None else ForecastConfig.from_settings(settings, "Forecaster")
+        self.config = (
+            config if config is not None else ForecastConfig.from_settings(settings, "Forecaster")
+        )
         self.model: ForecastNet | None = None
         self.state: ForecastState | None = None  # what fit resolved (state.py)
         self.metrics: dict | None = None  # the held-out test, the baselines, what was chosen
         self.predictions: pd.DataFrame | None = None  # every test origin's forecast and actual
         self.predict_report: dict | None = None  # the last predict's gaps filled and steps read
-        # the least-squares AR of the last fit, (order, coefficients): the linear_ar baseline (not saved)
+        # the least-squares AR of the last fit, (order, coefficients): the linear_ar baseline (not
+        # saved)
         self.baseline_ar: tuple | None = None
 
     # ---- data ------------------------------------------------------------------------------
@@ -61,11 +64,15 @@ class Forecaster:
         fit, then an embedded data set's defaults (data/registry.py) for the rest."""
         given = {k: v for k, v in columns.items() if v is not None}
         if given:
-            self.config = ForecastConfig.from_settings({**_own(self.config), **given}, "Forecaster.fit")
+            self.config = ForecastConfig.from_settings(
+                {**_own(self.config), **given}, "Forecaster.fit"
+            )
         if isinstance(source, str) and source in datasets.DATASETS:
             info = datasets.get(source)
             if info.task != "forecast":
-                raise LstmkitError(f"--data: {source!r} is a {info.task} data set; use `lstmkit {info.task}`")
+                raise LstmkitError(
+                    f"--data: {source!r} is a {info.task} data set; use `lstmkit {info.task}`"
+                )
             self.config = self.config.merged(info.defaults())
             return datasets.load(info.name), info.name
         df = read_table(source)
@@ -75,14 +82,18 @@ class Forecaster:
 
     def _prepare(self, df, past_covariates, freq):
         d = self.config.data
-        return prepare(df, d.time, d.target, d.series, past_covariates, freq, d.fill, d.max_gap, d.duplicates)
+        return prepare(
+            df, d.time, d.target, d.series, past_covariates, freq, d.fill, d.max_gap, d.duplicates
+        )
 
     def _arrays(self, segments, splits, freq: str, scaler_y, scaler_x):
         """Each segment scaled and cut into the model's arrays (data.windows.build_arrays)."""
         out = []
         for s in segments:
             target = scaler_y.get(series_id(s.series)).transform(s.target[:, None])[:, 0]
-            past = scaler_x.get(series_id(s.series)).transform(s.past) if s.past.shape[1] else s.past
+            past = (
+                scaler_x.get(series_id(s.series)).transform(s.past) if s.past.shape[1] else s.past
+            )
             out.append(build_arrays(s, target, past, freq, self.config.model.horizon, splits))
         return out
 
@@ -92,7 +103,9 @@ class Forecaster:
         designs = lag_designs(arrays, state.ar_order, state.season)
         if state.design_size == designs[0].shape[1]:
             return designs
-        stat = state.classical.forecasts(arrays, state.scaler_y, state.freq, self.config.model.horizon)
+        stat = state.classical.forecasts(
+            arrays, state.scaler_y, state.freq, self.config.model.horizon
+        )
         return [np.concatenate([d, s], 1) for d, s in zip(designs, stat, strict=True)]
 
     # ---- fit ---------------------------------------------------------------------------------
@@ -124,27 +137,46 @@ class Forecaster:
         if not segments:
             longest = max(len(s.target) for s in prepared.segments)
             raise LstmkitError(
-                f"--data: every series is shorter than window + horizon + 1 = {need} steps (longest {longest})"
+                f"--data: every series is shorter than window + horizon + 1 = {need} steps "
+                f"(longest {longest})"
             )
         splits = _on_grid(splits or cut_times(segments, cfg.split.train, cfg.split.val), freq)
         train_rows = [s for s in segments if s.times[0] < splits.val_start]
-        y_train = np.concatenate([s.target[s.times < splits.val_start] for s in train_rows] or [np.zeros(0)])
+        y_train = np.concatenate(
+            [s.target[s.times < splits.val_start] for s in train_rows] or [np.zeros(0)]
+        )
         if len(y_train) < need + 10:
             raise LstmkitError(
-                f"--data: too short for window + horizon + the split: {len(y_train)} training steps before "
-                f"{splits.val_start}, need at least {need + 10} (lower --window or --horizon, or give more data)"
+                f"--data: too short for window + horizon + the split: {len(y_train)} training "
+                "steps before "
+                f"{splits.val_start}, need at least {need + 10} (lower --window or --horizon, or "
+                "give more data)"
             )
-        scaler_y, scaler_x = _fit_scalers(train_rows, splits, cfg, prepared.past_covariates, need + 10)
+        scaler_y, scaler_x = _fit_scalers(
+            train_rows, splits, cfg, prepared.past_covariates, need + 10
+        )
         state = dict(dataset=dataset, source=datasets.source_of(data), freq=freq, season=season)
-        state.update(past_covariates=prepared.past_covariates, splits=splits, scaler_y=scaler_y, scaler_x=scaler_x)
+        state.update(
+            past_covariates=prepared.past_covariates,
+            splits=splits,
+            scaler_y=scaler_y,
+            scaler_x=scaler_x,
+        )
         arrays = self._arrays(segments, splits, freq, scaler_y, scaler_x)
         for label, name in ((TRAIN, "training"), (VAL, "validation"), (TEST, "test")):
             if not any((a.split == label).any() for a in arrays):
                 raise LstmkitError(
-                    f"--data: the {name} period holds no complete forecast (horizon {horizon}); give more data"
+                    f"--data: the {name} period holds no complete forecast (horizon {horizon}); "
+                    "give more data"
                 )
-        job = _start_classical(arrays, scaler_y, freq, season) if cfg.base.statistical == "auto" else None
-        cache: dict[int, list] = {}  # a design per lag order, built once (the search, the fit and the combination)
+        job = (
+            _start_classical(arrays, scaler_y, freq, season)
+            if cfg.base.statistical == "auto"
+            else None
+        )
+        cache: dict[
+            int, list
+        ] = {}  # a design per lag order, built once (the search, the fit and the combination)
 
         def designs_of(p: int) -> list:
             if p not in cache:
@@ -170,13 +202,16 @@ class Forecaster:
             if job is not None:
                 job.close()  # training failed or was interrupted: stop the worker too
             raise
-        classical, base, stat = (None, None, []) if job is None else _collect(job, arrays, scaler_y, freq, cfg, quiet)
+        classical, base, stat = (
+            (None, None, []) if job is None else _collect(job, arrays, scaler_y, freq, cfg, quiet)
+        )
         if classical is not None and classical.models:
             full = [np.concatenate([d, f], 1) for d, f in zip(designs, stat, strict=True)]
             base = choose_base(arrays, full, coefficients, classical, horizon)
         if base is not None and base["name"] != "linear_ar":
             # A statistical base won on validation: the LSTM learns to correct that one instead. The
-            # fits ran while the LSTM trained on the AR; on long series the AR wins and this is skipped.
+            # fits ran while the LSTM trained on the AR; on long series the AR wins and this is
+            # skipped.
             coefficients = base_weights(base, coefficients, classical.models, horizon)
             designs = full
             for a, x in zip(arrays, inputs, strict=True):
@@ -188,7 +223,9 @@ class Forecaster:
         scheme = scheme_of(cfg.train)
         preds = scheme.forecast_all(self.model, arrays, designs)
         median = cfg.model.median_index
-        checked = correction_test(self.model, arrays, designs, preds, coefficients, median, cfg.base.correction_test)
+        checked = correction_test(
+            self.model, arrays, designs, preds, coefficients, median, cfg.base.correction_test
+        )
         if not all(checked["kept_steps"]):  # a step group dropped: forecast again
             preds = scheme.forecast_all(self.model, arrays, designs)
         heads, calibration = None, None
@@ -206,7 +243,12 @@ class Forecaster:
             classical=classical,
             conformal=calibration if calibration and calibration.get("calibrated") else None,
         )
-        fitted = {"baseline_ar": baseline_ar, "unit_root": ar["unit_root"], "base": base, "lstm": checked}
+        fitted = {
+            "baseline_ar": baseline_ar,
+            "unit_root": ar["unit_root"],
+            "base": base,
+            "lstm": checked,
+        }
         self._score(arrays, designs, preds, heads, stat, calibration, history, report, fitted)
         return self
 
@@ -222,7 +264,9 @@ class Forecaster:
         batches = scheme.batches(arrays, designs, cfg.model.levels, gen)
         validate = scheme.validation_loss(self.model, arrays, designs, cfg.model.levels)
         loss = lambda b: batches.loss(self.model, b)  # noqa: E731
-        return fit(self.model, batches.batches, loss, validate, cfg.train, checkpoint_dir, resume, quiet)
+        return fit(
+            self.model, batches.batches, loss, validate, cfg.train, checkpoint_dir, resume, quiet
+        )
 
     def baseline_coefficients(self) -> np.ndarray:
         """The least-squares AR (the linear_ar baseline) on the model's design (zero on the
@@ -240,11 +284,14 @@ class Forecaster:
 
     # ---- evaluate ----------------------------------------------------------------------------
 
-    def _score(self, arrays, designs, preds, heads, stat, calibration, history, report, fitted) -> None:
+    def _score(
+        self, arrays, designs, preds, heads, stat, calibration, history, report, fitted
+    ) -> None:
         cfg, s = self.config, self.state
         H = cfg.model.horizon
         classical = {
-            m: [f[:, k * H : (k + 1) * H] for f in stat] for k, m in enumerate(s.classical.models if stat else [])
+            m: [f[:, k * H : (k + 1) * H] for f in stat]
+            for k, m in enumerate(s.classical.models if stat else [])
         }
         self.baseline_ar = fitted["baseline_ar"]
         scored = score(
@@ -268,13 +315,16 @@ class Forecaster:
             "epochs": history.epochs,
             "best_epoch": history.best_epoch,
             "stopped_early": history.stopped_early,
-            "ar_order": fitted["baseline_ar"][0],  # the least-squares AR's (the model's design may hold a season more)
+            "ar_order": fitted["baseline_ar"][
+                0
+            ],  # the least-squares AR's (the model's design may hold a season more)
             "ar_form": s.ar_form,
             "ar_combination": s.ar_combination,
             "unit_root": fitted["unit_root"],
             "lstm": fitted["lstm"],
             "base": fitted["base"],
-            "classical": s.classical and {k: v for k, v in s.classical.to_dict().items() if k != "params"},
+            "classical": s.classical
+            and {k: v for k, v in s.classical.to_dict().items() if k != "params"},
             "season": s.season,
             "scheme": cfg.train.scheme,
             "data": report,
@@ -305,12 +355,17 @@ class Forecaster:
         cfg = self.config
         segments = self._prepare(df, cfg.data.past_covariates, cfg.data.freq).segments
         start, end = min(s.times[0] for s in segments), max(s.times[-1] for s in segments)
-        start, end = start.as_unit("ms"), end.as_unit("ms")  # past 292 years a nanosecond span overflows
+        start, end = (
+            start.as_unit("ms"),
+            end.as_unit("ms"),
+        )  # past 292 years a nanosecond span overflows
         span, train, val, test = end - start, cfg.split.train, cfg.split.val, cfg.split.test
         results = []
         for k in range(folds):
             test_start = start + span * (train + val + test * k / folds)
-            test_end = start + span * (train + val + test * (k + 1) / folds) if k < folds - 1 else None
+            test_end = (
+                start + span * (train + val + test * (k + 1) / folds) if k < folds - 1 else None
+            )
             fold = Forecaster(cfg)
             fold.fit(df, splits=Splits(test_start - span * val, test_start, test_end), quiet=True)
             results.append(
@@ -342,12 +397,21 @@ class Forecaster:
         write_json(folder / "state.json", state_dict_of(self.state))
         save_tensors(folder / "model.safetensors", self.model.state_dict())
         write_json(folder / "metrics.json", self.metrics)
-        atomic_write(folder / "predictions.csv", lambda tmp: self.predictions.to_csv(tmp, index=False))
+        atomic_write(
+            folder / "predictions.csv", lambda tmp: self.predictions.to_csv(tmp, index=False)
+        )
         from ..report import forecast_report
 
         cfg = self.config
-        title = f"lstmkit forecast: {cfg.data.target} ({self.state.dataset or 'your data'}), horizon {cfg.model.horizon}"
-        forecast_report(folder, self.metrics, self.predictions, cfg.flat() | {"quantiles": cfg.model.levels}, title)
+        what = self.state.dataset or "your data"
+        title = f"lstmkit forecast: {cfg.data.target} ({what}), horizon {cfg.model.horizon}"
+        forecast_report(
+            folder,
+            self.metrics,
+            self.predictions,
+            cfg.flat() | {"quantiles": cfg.model.levels},
+            title,
+        )
 
     @classmethod
     def load(cls, folder) -> Forecaster:
@@ -380,7 +444,9 @@ class Forecaster:
         s = self.state
         data = data if data is not None else (s.dataset or s.source)
         if data is None:
-            raise LstmkitError("--data: this run was fitted on a DataFrame; pass the data to explain")
+            raise LstmkitError(
+                "--data: this run was fitted on a DataFrame; pass the data to explain"
+            )
         if isinstance(data, pd.DataFrame):
             df = data
         else:
@@ -404,7 +470,8 @@ class Forecaster:
         need = max(cfg.train.window, s.ar_order) + 1
         segments = prepared.segments
         self.predict_report = {**prepared.report, "steps": sum(len(seg.times) for seg in segments)}
-        last = {}  # a long gap splits a series; its forecast starts from the stretch after the last gap
+        # a long gap splits a series; its forecast starts from the stretch after the last gap
+        last = {}
         for seg in segments:
             name = series_id(seg.series)
             if name not in last or seg.times[-1] > last[name].times[-1]:
@@ -414,7 +481,9 @@ class Forecaster:
                 gap = prepared.report["max_gap"]
                 after = f" after its last gap longer than {gap} steps" if seg.series != name else ""
                 n = len(seg.times)
-                raise LstmkitError(f"--data: series {name!r} has {n} steps{after}; forecasting needs {need}")
+                raise LstmkitError(
+                    f"--data: series {name!r} has {n} steps{after}; forecasting needs {need}"
+                )
         arrays = self._arrays(list(last.values()), None, s.freq, s.scaler_y, s.scaler_x)
         designs = self._model_designs(arrays, s)
         _add_base_errors(arrays, designs, self.model.skip_coefficients())
@@ -425,7 +494,9 @@ class Forecaster:
             inv = s.scaler_y.get(name).inverse  # a series unseen in training: pooled
             if s.conformal:  # the intervals as calibrated at the end of the test period
                 offsets = s.conformal["offsets"]
-                own = offsets.get(name, next(iter(offsets.values())))  # unseen series: the first one's
+                own = offsets.get(
+                    name, next(iter(offsets.values()))
+                )  # unseen series: the first one's
                 for k, q in enumerate(levels):
                     if f"{q:g}" in own:
                         pred[:, k] = pred[:, median] + np.asarray(own[f"{q:g}"])
@@ -536,6 +607,8 @@ def _fixed(freq: str) -> bool:
 document_signature(
     Forecaster,
     ForecastConfig,
-    "Forecaster(config=None, /, **settings): a base forecaster (the least-squares AR, or statsforecast's "
-    "models)\nplus an LSTM that corrects it, judged on held-out data against naive and linear baselines.",
+    "Forecaster(config=None, /, **settings): a base forecaster (the least-squares AR, or "
+    "statsforecast's "
+    "models)\nplus an LSTM that corrects it, judged on held-out data against naive and linear "
+    "baselines.",
 )

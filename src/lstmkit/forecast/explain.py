@@ -38,7 +38,9 @@ def explain_forecaster(fc: Forecaster, index, time_at, data, steps) -> dict:
         try:
             when = pd.Timestamp(time_at)
         except ValueError:  # pandas' DateParseError is one
-            raise LstmkitError(f"--time: expected a time like 2013-12-01 06:00, got {time_at!r}") from None
+            raise LstmkitError(
+                f"--time: expected a time like 2013-12-01 06:00, got {time_at!r}"
+            ) from None
         hits = [
             (a, d, int(np.flatnonzero(a.times == when)[0]))
             for a, d in zip(arrays, designs, strict=True)
@@ -55,7 +57,9 @@ def explain_forecaster(fc: Forecaster, index, time_at, data, steps) -> dict:
         origins = np.flatnonzero((a.split == TEST) & ~np.isnan(d).any(1))
         k = 0 if index is None else index
         if not 0 <= k < len(origins):
-            raise LstmkitError(f"--index: expected 0 to {len(origins) - 1} (test origins of {a.series}), got {k}")
+            raise LstmkitError(
+                f"--index: expected 0 to {len(origins) - 1} (test origins of {a.series}), got {k}"
+            )
         t = int(origins[k])
     if np.isnan(d[t]).any():
         raise LstmkitError(f"--time: {a.times[t]} has too little history for the AR lags")
@@ -73,13 +77,21 @@ def explain_forecaster(fc: Forecaster, index, time_at, data, steps) -> dict:
 
     def f(batch):
         xb, db = batch
-        start = None if state0 is None else tuple(s.expand(-1, len(xb), -1).contiguous() for s in state0)
-        return net.point_forecast(xb, db[:, None], start, qi, last=True)[:, 0, 0] * std  # the target's units
+        start = (
+            None
+            if state0 is None
+            else tuple(s.expand(-1, len(xb), -1).contiguous() for s in state0)
+        )
+        return (
+            net.point_forecast(xb, db[:, None], start, qi, last=True)[:, 0, 0] * std
+        )  # the target's units
 
     x_span, d_t = x_all[t + 1 - span : t + 1], torch.as_tensor(d[t]).double()
     P, C = a.past.shape[1], a.calendar_next.shape[1]
     p, q = state.ar_order, min(state.ar_order, state.season)
-    n_stat = len(d_t) - (p + q * P + C + 1)  # the statistical models' forecasts, where the base holds them
+    n_stat = len(d_t) - (
+        p + q * P + C + 1
+    )  # the statistical models' forecasts, where the base holds them
     step_of, feature_of = _design_map(p, q, P, C, span, n_stat)
     names = [cfg.data.target, *state.past_covariates, "calendar", "AR error", "constant"]
     names += ["statistical models"] if n_stat else []
@@ -118,16 +130,24 @@ def explain_forecaster(fc: Forecaster, index, time_at, data, steps) -> dict:
     lag = np.arange(span)[::-1]  # steps back from the origin
     recent = max(1, min(3, span))
     summary = [
-        f"Explained: the forecast for {a.times[t] + step} made at {a.times[t]} ({a.series}): {pred:.2f}"
+        f"Explained: the forecast for {a.times[t] + step} made at {a.times[t]} ({a.series}): "
+        f"{pred:.2f}"
         + (f" (actual {actual:.2f})" if actual is not None else "")
         + f" {cfg.data.target}.",
-        f"Against an all-average input ({fb + mean:.2f}), the linear AR path moves it by {ad.sum():+.2f} and "
+        f"Against an all-average input ({fb + mean:.2f}), the linear AR path moves it by "
+        f"{ad.sum():+.2f} and "
         f"the LSTM by {ax.sum():+.2f}"
-        + (" (its correction was dropped by the correction test: the forecast is the AR's)." if not _lstm_kept(fc) else "."),
-        f"The last {recent} step(s) carry {share(per_step, lag < recent):.0%} of the attribution over the "
+        + (
+            " (its correction was dropped by the correction test: the forecast is the AR's)."
+            if not _lstm_kept(fc)
+            else "."
+        ),
+        f"The last {recent} step(s) carry {share(per_step, lag < recent):.0%} of the attribution "
+        "over the "
         f"{span} steps shown"
         + (
-            # the forecast is one step ahead: a season before it is season - 1 steps back from the origin
+            # the forecast is one step ahead: a season before it is season - 1 steps back from the
+            # origin
             f"; the step a season before the forecast's ({state.season - 1} back) "
             f"{share(per_step, lag == state.season - 1):.0%}"
             if state.season <= span
@@ -135,7 +155,9 @@ def explain_forecaster(fc: Forecaster, index, time_at, data, steps) -> dict:
         )
         + ".",
         "By input: "
-        + ", ".join(f"{k} {v:+.2f}" for k, v in sorted(per_feature.items(), key=lambda kv: -abs(kv[1])))
+        + ", ".join(
+            f"{k} {v:+.2f}" for k, v in sorted(per_feature.items(), key=lambda kv: -abs(kv[1]))
+        )
         + f" ({cfg.data.target} units).",
         memory_summary(layers),
     ]
@@ -154,8 +176,10 @@ def explain_forecaster(fc: Forecaster, index, time_at, data, steps) -> dict:
         "layers": layers,
         "attribution": {
             "method": "integrated_gradients",
-            "output": f"step-1 forecast of {cfg.data.target} ({'median' if cfg.model.quantiles else 'point'}), target units",
-            "baseline": "every input at its training mean (zero after scaling), calendar and constant zero",
+            "output": f"step-1 forecast of {cfg.data.target} "
+            "({'median' if cfg.model.quantiles else 'point'}), target units",
+            "baseline": "every input at its training mean (zero after scaling), calendar and "
+            "constant zero",
             "f_x": fx + mean,
             "f_baseline": fb + mean,
             "completeness_error": err,
@@ -208,8 +232,12 @@ def _forecaster_units(net, arrays, cell) -> list[dict]:
     for j, a in enumerate(arrays):
         x[j, : len(a.x)], test[j, : len(a.x)] = np.nan_to_num(a.x), a.split == TEST
     _, _, traces = net.lstm(torch.as_tensor(x), return_gates=True)
-    merged = {name: v[:, torch.as_tensor(test)].numpy() for name, v in traces.items()}  # (layers*D, S, H)
-    per = [unit_statistics({k: v[j] for k, v in merged.items()}, cell) for j in range(len(merged["h"]))]
+    merged = {
+        name: v[:, torch.as_tensor(test)].numpy() for name, v in traces.items()
+    }  # (layers*D, S, H)
+    per = [
+        unit_statistics({k: v[j] for k, v in merged.items()}, cell) for j in range(len(merged["h"]))
+    ]
     return unit_layers(per, net.lstm.num_directions)
 
 

@@ -25,11 +25,15 @@ import numpy as np
 
 from ..data.windows import TEST, TRAIN, VAL
 
-GAMMA = 0.005  # the level's step (Gibbs & Candes' default; docs/forecasting.md has the measured choice)
+GAMMA = (
+    0.005  # the level's step (Gibbs & Candes' default; docs/forecasting.md has the measured choice)
+)
 MIN_CALIBRATION = 20  # fewer validation errors per step than this: the heads' quantiles are kept
 
 
-def conformal(arrays, preds, quantiles: list[float], median: int, gamma: float = GAMMA) -> tuple[list, dict]:
+def conformal(
+    arrays, preds, quantiles: list[float], median: int, gamma: float = GAMMA
+) -> tuple[list, dict]:
     """preds: per series (T, H, Q) scaled forecasts. Returns the same with every non-median
     quantile column replaced, at validation and test origins, by its conformal bound, and a
     record {"calibration" (errors per step), "offsets" (q -> per step, at the end: what new
@@ -38,8 +42,11 @@ def conformal(arrays, preds, quantiles: list[float], median: int, gamma: float =
     others = [k for k in range(len(quantiles)) if k != median]
     source = "validation"
     calib = _errors(arrays, preds, median, (VAL,))
-    if min(map(len, calib)) < MIN_CALIBRATION:  # a short series: its training errors too (they flatter the
-        source = "training + validation"  # model, so the interval starts narrow; the adaptation widens it)
+    if (
+        min(map(len, calib)) < MIN_CALIBRATION
+    ):  # a short series: its training errors too (they flatter the
+        # model, so the interval starts narrow; the adaptation widens it)
+        source = "training + validation"
         calib = _errors(arrays, preds, median, (TRAIN, VAL))
     if not others or min(map(len, calib)) < MIN_CALIBRATION:
         return preds, {"calibrated": False, "calibration": int(min(map(len, calib)))}
@@ -49,9 +56,15 @@ def conformal(arrays, preds, quantiles: list[float], median: int, gamma: float =
         finals = []
         for h in range(H):
             bounds = o[:, h][:, others]
-            finals.append(_roll_step(a, p[:, h, median], h, calib[h], [quantiles[k] for k in others], gamma, bounds))
+            finals.append(
+                _roll_step(
+                    a, p[:, h, median], h, calib[h], [quantiles[k] for k in others], gamma, bounds
+                )
+            )
             o[:, h, others] = bounds
-        offsets[str(a.series)] = {f"{quantiles[k]:g}": [finals[h][j] for h in range(H)] for j, k in enumerate(others)}
+        offsets[str(a.series)] = {
+            f"{quantiles[k]:g}": [finals[h][j] for h in range(H)] for j, k in enumerate(others)
+        }
     return out, {
         "calibrated": True,
         "calibration": int(min(map(len, calib))),
@@ -75,14 +88,22 @@ def _errors(arrays, preds, median: int, splits) -> list[np.ndarray]:
 
 
 def _roll_step(
-    a, point: np.ndarray, h: int, calibration: np.ndarray, levels0: list[float], gamma: float, bounds: np.ndarray
+    a,
+    point: np.ndarray,
+    h: int,
+    calibration: np.ndarray,
+    levels0: list[float],
+    gamma: float,
+    bounds: np.ndarray,
 ) -> list[float]:
     """One series, one step h: fill bounds (T, len(levels0)) at validation origins (from the
     calibration window) and test origins (rolled, adapted). Returns the offsets at the end."""
     window = deque(calibration.tolist())
     ordered = sorted(window)
     levels = list(levels0)
-    pending = deque()  # test origins whose outcome is not yet known: (known at, error, bound offsets)
+    pending = (
+        deque()
+    )  # test origins whose outcome is not yet known: (known at, error, bound offsets)
     known_at = np.flatnonzero(a.split == TEST)
     val = np.flatnonzero(a.split == VAL)
     if len(val):
@@ -112,7 +133,9 @@ def _quantile(ordered: list, level: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
 
 
-def interval_scores(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, nominal: float) -> dict:
+def interval_scores(
+    actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, nominal: float
+) -> dict:
     """Per horizon step (columns) and averaged over steps: coverage, mean width and the Winkler
     score (width plus 2/alpha times the distance by which the actual falls outside)."""
     alpha = 1 - nominal

@@ -19,7 +19,9 @@ from ..data.windows import TRAIN, VAL
 __all__ = ["SCHEMES", "EveryStep", "Scheme", "Windows", "loss_of", "scheme_of"]
 
 
-def loss_of(out: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, quantiles: list[float]) -> torch.Tensor:
+def loss_of(
+    out: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, quantiles: list[float]
+) -> torch.Tensor:
     """out (..., H, Q), y (..., H), mask (...) -> mean squared error, or mean pinball loss."""
     m = mask.unsqueeze(-1).to(out.dtype)  # (..., 1)
     n = m.sum().clamp_min(1.0) * y.shape[-1]
@@ -50,7 +52,11 @@ class _WindowBatches:
             ds.append(d[idx])
             ys.append(a.y[idx])
         # Every training sample at once: (n, W, F), (n, 1, D), (n, H).
-        self.train = _tensor(np.concatenate(xs)), _tensor(np.concatenate(ds))[:, None, :], _tensor(np.concatenate(ys))
+        self.train = (
+            _tensor(np.concatenate(xs)),
+            _tensor(np.concatenate(ds))[:, None, :],
+            _tensor(np.concatenate(ys)),
+        )
 
     def batches(self):
         x, d, y = self.train
@@ -70,7 +76,12 @@ class _ChunkBatches:
 
     def __init__(self, arrays, designs, window, batch_size, chunk, quantiles, generator):
         self.arrays, self.designs = arrays, designs
-        self.burn_in, self.chunk, self.quantiles, self.generator = window, chunk, quantiles, generator
+        self.burn_in, self.chunk, self.quantiles, self.generator = (
+            window,
+            chunk,
+            quantiles,
+            generator,
+        )
         train_steps = sum(int((a.split == TRAIN).sum()) for a in arrays)
         # As many parallel pieces as the batch size asks for, each a whole number of chunks.
         self.piece = max(2 * chunk, int(np.ceil(train_steps / batch_size / chunk)) * chunk)
@@ -105,7 +116,9 @@ class _ChunkBatches:
             self.state = None
         out, state = model(x, d, self.state)
         # Carry the state to the next chunk but cut the graph there: truncated BPTT.
-        self.state = tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
+        self.state = (
+            tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
+        )
         return loss_of(out, y, m, self.quantiles)
 
 
@@ -125,7 +138,8 @@ class Scheme:
         raise NotImplementedError
 
     def forecast(self, model, a, d) -> np.ndarray:
-        """Forecasts (T, H, Q) at every origin of one series; NaN where there is too little history."""
+        """Forecasts (T, H, Q) at every origin of one series; NaN where there is too little
+        history."""
         raise NotImplementedError
 
     def forecast_all(self, model, arrays, designs) -> list[np.ndarray]:
@@ -170,7 +184,9 @@ class Windows(Scheme):
 
         def validate_windows():
             preds = self.forecast_all(model, [a for a, *_ in parts], [d for _, d, *_ in parts])
-            p = torch.as_tensor(np.concatenate([pred[m] for pred, (_, _, m, _) in zip(preds, parts, strict=True)]))
+            p = torch.as_tensor(
+                np.concatenate([pred[m] for pred, (_, _, m, _) in zip(preds, parts, strict=True)])
+            )
             y = torch.as_tensor(np.concatenate([a.y[m] for a, _, m, _ in parts]), dtype=p.dtype)
             return float(loss_of(p, y, ~torch.isnan(p[..., 0, 0]), quantiles))
 
@@ -186,7 +202,9 @@ class EveryStep(Scheme):
     stateful = True
 
     def batches(self, arrays, designs, quantiles, generator):
-        return _ChunkBatches(arrays, designs, self.window, self.batch_size, self.chunk, quantiles, generator)
+        return _ChunkBatches(
+            arrays, designs, self.window, self.batch_size, self.chunk, quantiles, generator
+        )
 
     def forecast(self, model, a, d) -> np.ndarray:
         """The series runs once from its start: every origin sees the whole history."""
@@ -241,7 +259,10 @@ class EveryStep(Scheme):
             for x, dd, mask, y in groups:
                 pred, _ = model(x, dd)  # the LSTM is causal: padding after a series changes nothing
                 n = int(mask.sum())
-                total += float(loss_of(pred[mask], y[mask], torch.ones(n, dtype=torch.bool), quantiles)) * n
+                total += (
+                    float(loss_of(pred[mask], y[mask], torch.ones(n, dtype=torch.bool), quantiles))
+                    * n
+                )
                 count += n
             return total / max(count, 1)
 

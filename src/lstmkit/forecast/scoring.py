@@ -20,13 +20,20 @@ from .intervals import interval_scores
 
 __all__ = ["METHODS", "Scores", "score"]
 
-METHODS = ("model", "persistence", "seasonal_naive", "linear_ar")  # metrics.json's "test" keys, then the
+METHODS = (
+    "model",
+    "persistence",
+    "seasonal_naive",
+    "linear_ar",
+)  # metrics.json's "test" keys, then the
 # statistical models fitted (statistical.MODELS)
 
 
 @dataclass
 class Scores:
-    predictions: pd.DataFrame  # time, series, step, actual, predicted[, q...], one column per baseline
+    predictions: (
+        pd.DataFrame
+    )  # time, series, step, actual, predicted[, q...], one column per baseline
     test: dict  # method -> metrics over every test origin and step
     per_step: list  # the model's metrics at each horizon step
     interval: dict | None  # the outer quantiles' empirical coverage (two or more quantiles)
@@ -91,10 +98,15 @@ def score(
             rows.append(pd.DataFrame(frame))
     predictions = pd.concat(rows, ignore_index=True).sort_values(["series", "time", "step"])
     flat = {k: np.concatenate(v) for k, v in pooled.items()}
-    train_targets = [scaler_y.get(series_id(a.series)).inverse(a.target[a.split == TRAIN]) for a in arrays]
+    train_targets = [
+        scaler_y.get(series_id(a.series)).inverse(a.target[a.split == TRAIN]) for a in arrays
+    ]
     scale = mase_scale(train_targets, season)
     test = {name: metrics(flat["actual"], flat[name], scale) for name in methods}
-    per_step = [metrics(flat["actual"][:, h], flat["model"][:, h], scale) for h in range(flat["actual"].shape[1])]
+    per_step = [
+        metrics(flat["actual"][:, h], flat["model"][:, h], scale)
+        for h in range(flat["actual"].shape[1])
+    ]
     interval = None
     if len(quantiles) >= 2:
         q = np.concatenate(quant)

@@ -42,7 +42,9 @@ def lag_grid(max_lag: int, season: int, arrays) -> list[int]:
     return sorted({p for p in (*LAG_GRID, *seasons) if p <= max_lag} | {max_lag})
 
 
-def choose_ar(arrays, designs_of: Callable[[int], list], grid: list[int], season: int | None = None) -> dict:
+def choose_ar(
+    arrays, designs_of: Callable[[int], list], grid: list[int], season: int | None = None
+) -> dict:
     """The AR for these series: {"order", "form", "coefficients" (D, H), "unit_root"}.
 
     Each form keeps its order best on validation; then the form best on validation, except that
@@ -72,7 +74,9 @@ def choose_ar(arrays, designs_of: Callable[[int], list], grid: list[int], season
         forms = ar_forms_of_gram(G[np.ix_(cols, cols)], B[cols], n, p)
         for form, W in forms.items():
             scores[p, form] = float(np.mean((Xv[:, cols] @ W - Yv) ** 2)) if len(Xv) else np.inf
-    best = {form: min((k for k in scores if k[1] == form), key=lambda k: scores[k]) for form in FORMS}
+    best = {
+        form: min((k for k in scores if k[1] == form), key=lambda k: scores[k]) for form in FORMS
+    }
     root = unit_root(arrays)
     levels, differences = (scores[best[form]] for form in FORMS)
     if root["integrated"] and levels * LEVELS_MARGIN > differences:
@@ -82,7 +86,9 @@ def choose_ar(arrays, designs_of: Callable[[int], list], grid: list[int], season
     p = chosen[0]
     own = designs_of(p)  # the chosen order on its own complete rows
     tr = [(d[a.split == TRAIN], a.y[a.split == TRAIN]) for a, d in zip(arrays, own, strict=True)]
-    W = fit_ar_forms(np.concatenate([t[0] for t in tr]), np.concatenate([t[1] for t in tr]), p)[chosen[1]]
+    W = fit_ar_forms(np.concatenate([t[0] for t in tr]), np.concatenate([t[1] for t in tr]), p)[
+        chosen[1]
+    ]
     return {"order": p, "form": chosen[1], "coefficients": W, "unit_root": root}
 
 
@@ -95,7 +101,9 @@ def _rows(d: np.ndarray, y: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, n
         X, Y = d[idx[0] : idx[-1] + 1], y[idx[0] : idx[-1] + 1]
     else:
         X, Y = d[idx], y[idx]
-    with np.errstate(invalid="ignore", over="ignore"):  # a NaN anywhere in a row makes its sum NaN (one BLAS pass)
+    with np.errstate(
+        invalid="ignore", over="ignore"
+    ):  # a NaN anywhere in a row makes its sum NaN (one BLAS pass)
         ok = ~np.isnan(X @ np.ones(X.shape[1])) & ~np.isnan(Y).any(1)
     return (X, Y) if ok.all() else (X[ok], Y[ok])
 
@@ -109,7 +117,9 @@ def _columns(p: int, q: int, top: int, q_top: int, n_cov: int, width: int) -> li
     return cols + list(range(top + n_cov * q_top, width))
 
 
-def combine_seasonal(arrays, designs_of: Callable[[int], list], ar: dict, season: int, n_covariates: int):
+def combine_seasonal(
+    arrays, designs_of: Callable[[int], list], ar: dict, season: int, n_covariates: int
+):
     """Where validation holds fewer than MIN_INDEPENDENT_ORIGINS independent origins per horizon
     step, the AR's forecast averaged with seasonal naive's, with the weights that minimise the
     average's validation MSE given the two forecasts' error variances and covariance (Bates &
@@ -139,13 +149,17 @@ def combine_seasonal(arrays, designs_of: Callable[[int], list], ar: dict, season
     W_ar = widen(ar["coefficients"], ar["order"], order, season, n_covariates)
     W_sn = np.zeros_like(W_ar)
     for h in range(1, horizon + 1):
-        W_sn[season * -(-h // season) - h, h - 1] = 1.0  # y_{t+h-s*ceil(h/s)}: lag column j = that offset
+        W_sn[season * -(-h // season) - h, h - 1] = (
+            1.0  # y_{t+h-s*ceil(h/s)}: lag column j = that offset
+        )
     rows = [(a.split == VAL) & ~np.isnan(d).any(1) for a, d in zip(arrays, designs, strict=True)]
     n = int(sum(r.sum() for r in rows))  # validation origins with a complete design
     if not n:
         return None
     a, b = (
-        np.concatenate([((d @ W) - s.y)[r] for s, d, r in zip(arrays, designs, rows, strict=True)]).ravel()
+        np.concatenate(
+            [((d @ W) - s.y)[r] for s, d, r in zip(arrays, designs, rows, strict=True)]
+        ).ravel()
         for W in (W_ar, W_sn)
     )
     # Bates & Granger's weights with the errors' covariance: where both err on the same shock (white
@@ -154,8 +168,12 @@ def combine_seasonal(arrays, designs_of: Callable[[int], list], ar: dict, season
     weight = float(np.clip((vb - c) / (va + vb - 2 * c), 0.0, 1.0)) if va + vb - 2 * c > 0 else 1.0
     if weight == 1.0:  # the AR alone, on its own (shorter) design
         return None
-    return {"order": order, "coefficients": weight * W_ar + (1 - weight) * W_sn, "weight": float(weight),
-            "val_origins": n}  # fmt: skip
+    return {
+        "order": order,
+        "coefficients": weight * W_ar + (1 - weight) * W_sn,
+        "weight": float(weight),
+        "val_origins": n,
+    }
 
 
 def widen(W: np.ndarray, p: int, order: int, season: int, n_covariates: int) -> np.ndarray:

@@ -61,15 +61,21 @@ class MiniRocket:
         per_kernel = max(1, n_features // N_KERNELS)
         n_dil = min(per_kernel, MAX_DILATIONS)
         top = max(0.0, np.log2((length - 1) / (KERNEL_LENGTH - 1))) if length > 1 else 0.0
-        dilations, repeats = np.unique(np.floor(2 ** np.linspace(0, top, n_dil)).astype(int), return_counts=True)
+        dilations, repeats = np.unique(
+            np.floor(2 ** np.linspace(0, top, n_dil)).astype(int), return_counts=True
+        )
         per_dilation = (repeats * per_kernel / n_dil).astype(int)
-        for i in range(per_kernel - per_dilation.sum()):  # the remainder, one each from the smallest
+        for i in range(
+            per_kernel - per_dilation.sum()
+        ):  # the remainder, one each from the smallest
             per_dilation[i % len(per_dilation)] += 1
         quantiles = (np.arange(1, N_KERNELS * per_dilation.sum() + 1) * GOLDEN) % 1
         model, start = cls([int(d) for d in dilations], [], []), 0
         for i, (d, n_f) in enumerate(zip(model.dilations, per_dilation, strict=True)):
             model.channels.append(_channel_subsets(n_channels, rng))
-            picks = rng.integers(len(values), size=N_KERNELS)  # kernel k reads training sequence picks[k]
+            picks = rng.integers(
+                len(values), size=N_KERNELS
+            )  # kernel k reads training sequence picks[k]
             biases = np.empty((N_KERNELS, n_f), np.float32)
             rows = _rows_per_chunk(length, n_channels)
             for first in range(0, N_KERNELS, rows):
@@ -77,7 +83,9 @@ class MiniRocket:
                 out, (padded, inner) = model._conv(x, i), _steps(n, x.shape[1], d)
                 for j, k in enumerate(range(first, first + len(x))):
                     steps = padded[j] if (k + i) % 2 == 0 else inner[j]
-                    biases[k] = np.quantile(out[j, k, steps], quantiles[start + k * n_f : start + (k + 1) * n_f])
+                    biases[k] = np.quantile(
+                        out[j, k, steps], quantiles[start + k * n_f : start + (k + 1) * n_f]
+                    )
             start += N_KERNELS * n_f
             model.biases.append(biases)
         return model
@@ -88,7 +96,10 @@ class MiniRocket:
         model = cls.fit(values, n_features, seed)
         train = model.transform(values, standardise=False)
         sd = train.std(0)
-        model.mean, model.sd = train.mean(0), np.where(sd > 1e-8, sd, 1.0)  # constant in training: left as is
+        model.mean, model.sd = (
+            train.mean(0),
+            np.where(sd > 1e-8, sd, 1.0),
+        )  # constant in training: left as is
         return model, (train - model.mean) / model.sd
 
     def transform(self, values: list[np.ndarray], standardise: bool = True) -> np.ndarray:
@@ -100,16 +111,22 @@ class MiniRocket:
             feats = []
             for i, d in enumerate(self.dilations):
                 conv, ppv = self._conv(x, i), np.empty((len(x), *self.biases[i].shape))
-                # kernels k with (k + i) even read the zero-padded output, the others the inner steps
+                # kernels k with (k + i) even read the zero-padded output, the others the inner
+                # steps
                 for first, steps in zip((i % 2, 1 - i % 2), _steps(n, x.shape[1], d), strict=True):
-                    ppv[:, first::2] = _proportion_above(conv[:, first::2], steps, self.biases[i][first::2])
+                    ppv[:, first::2] = _proportion_above(
+                        conv[:, first::2], steps, self.biases[i][first::2]
+                    )
                 feats.append(ppv.reshape(len(x), -1))
             out.append(np.concatenate(feats, 1))
         features = np.concatenate(out) if out else np.zeros((0, self.n_features))
         if not standardise:
             return features
         if self.mean is None:
-            raise ValueError("MiniRocket.transform: fitted with fit(), not fit_transform(): no training statistics")
+            raise ValueError(
+                "MiniRocket.transform: fitted with fit(), not fit_transform(): no training "
+                "statistics"
+            )
         features -= self.mean  # in place: the features are this call's own, and 80 kB a sequence
         features /= self.sd
         return features
@@ -119,7 +136,9 @@ class MiniRocket:
         its channels."""
         d, (N, L, C) = self.dilations[i], x.shape
         w = torch.as_tensor(WEIGHTS)[:, None]
-        per_channel = torch.nn.functional.conv1d(x.transpose(1, 2).reshape(N * C, 1, L), w, dilation=d, padding=4 * d)
+        per_channel = torch.nn.functional.conv1d(
+            x.transpose(1, 2).reshape(N * C, 1, L), w, dilation=d, padding=4 * d
+        )
         if C == 1:
             return per_channel.numpy()
         mask = torch.as_tensor(self.channels[i].T, dtype=torch.float32)  # (C, 84)
@@ -128,7 +147,10 @@ class MiniRocket:
     def tensors(self, prefix: str = "") -> dict[str, np.ndarray]:
         out = {"mean": self.mean, "sd": self.sd}
         for i in range(len(self.dilations)):
-            out[f"biases.{i}"], out[f"channels.{i}"] = self.biases[i], self.channels[i].astype(np.float32)
+            out[f"biases.{i}"], out[f"channels.{i}"] = (
+                self.biases[i],
+                self.channels[i].astype(np.float32),
+            )
         return {prefix + k: v for k, v in out.items()}
 
     @classmethod
@@ -175,7 +197,9 @@ def _proportion_above(conv: np.ndarray, steps: np.ndarray, biases: np.ndarray) -
         conv = conv[:, :, cols[0] : cols[-1] + 1]
     else:  # steps not counted sort first as -inf and are never above a bias
         conv = np.where(steps[:, None], conv, -np.inf).astype(np.float32)
-    ordered = torch.from_numpy(np.sort(np.ascontiguousarray(conv), -1))  # NumPy's: ~10x torch's on short rows
+    ordered = torch.from_numpy(
+        np.sort(np.ascontiguousarray(conv), -1)
+    )  # NumPy's: ~10x torch's on short rows
     b = torch.from_numpy(np.ascontiguousarray(np.broadcast_to(biases, (len(conv), *biases.shape))))
     above = ordered.shape[-1] - torch.searchsorted(ordered, b, right=True).numpy()
     return above / steps.sum(1)[:, None, None]

@@ -67,7 +67,9 @@ class LinearModel:
                 by_l2[k][out] = z[0]
         scores = [criterion(y, proba_of_logits(z, multilabel)) for z in by_l2]
         best = int(np.argmin(scores))
-        l2, W, b, _ = _logistic_path(X, y, n_classes, [], stop=sorted(L2_GRID, reverse=True)[best])[-1]
+        l2, W, b, _ = _logistic_path(X, y, n_classes, [], stop=sorted(L2_GRID, reverse=True)[best])[
+            -1
+        ]
         return cls(W, b, l2, multilabel), by_l2[best]
 
     def proba(self, X: np.ndarray) -> np.ndarray:
@@ -81,10 +83,17 @@ class LinearModel:
 
     @classmethod
     def from_tensors(cls, tensors: dict, l2: float, multilabel: bool) -> LinearModel:
-        return cls(np.asarray(tensors["W"], np.float64), np.asarray(tensors["b"], np.float64), l2, multilabel)
+        return cls(
+            np.asarray(tensors["W"], np.float64),
+            np.asarray(tensors["b"], np.float64),
+            l2,
+            multilabel,
+        )
 
 
-def _logistic_path(x_train, y_train, n_classes: int, evals: list[np.ndarray], stop: float | None = None):
+def _logistic_path(
+    x_train, y_train, n_classes: int, evals: list[np.ndarray], stop: float | None = None
+):
     """The logistic regression along L2_GRID from strong to weak (each fit warm-started from the
     last; down to `stop` when given): a list of (l2, W, b, [logits of each array in evals]).
 
@@ -109,7 +118,9 @@ def _logistic_path(x_train, y_train, n_classes: int, evals: list[np.ndarray], st
     return path
 
 
-def fuse(proba: np.ndarray, linear_logits: np.ndarray, weight: float, multilabel: bool) -> np.ndarray:
+def fuse(
+    proba: np.ndarray, linear_logits: np.ndarray, weight: float, multilabel: bool
+) -> np.ndarray:
     """The fused probabilities: (1 - weight) * the network's logits + weight * the linear ones."""
     p = np.clip(proba, 1e-12, 1 - 1e-12)
     if multilabel:
@@ -135,11 +146,16 @@ class LinearPath:
     max_length: int = 0  # raw values: steps per channel
     ngrams: NGrams | None = None
     rocket: MiniRocket | None = None
-    rocket_diff: MiniRocket | None = None  # "minirocket+diff": a second bank on the first differences
+    rocket_diff: MiniRocket | None = (
+        None  # "minirocket+diff": a second bank on the first differences
+    )
 
     @classmethod
-    def reader(cls, kind: str, seqs: Sequences, scaler=None, max_length: int = 0, seed: int = 0, banks=None):
-        """-> (a path of this kind with no model yet, the features of `seqs`, which it is fitted on).
+    def reader(
+        cls, kind: str, seqs: Sequences, scaler=None, max_length: int = 0, seed: int = 0, banks=None
+    ):
+        """-> (a path of this kind with no model yet, the features of `seqs`, which it is fitted
+        on).
         banks: {"values" | "diff": (MiniRocket, features)} fitted already, shared between kinds."""
         path = cls(None, kind, scaler, max_length)
         if kind == "ngrams":
@@ -181,19 +197,31 @@ class LinearPath:
 
         folder = pathlib.Path(folder)
         tensors = self.model.tensors()
-        for prefix, rocket in (("minirocket.", self.rocket), ("minirocket_diff.", self.rocket_diff)):
+        for prefix, rocket in (
+            ("minirocket.", self.rocket),
+            ("minirocket_diff.", self.rocket_diff),
+        ):
             tensors |= rocket.tensors(prefix) if rocket is not None else {}
-        save_tensors(folder / "linear.safetensors", {k: torch.as_tensor(v) for k, v in tensors.items()})
-        write_json(folder / "linear.json", {
-            "kind": self.kind,
-            "l2": self.model.l2,
-            "ngrams": dataclasses.asdict(self.ngrams) if self.ngrams is not None else None,
-            "minirocket_dilations": self.rocket.dilations if self.rocket is not None else None,
-            "minirocket_diff_dilations": self.rocket_diff.dilations if self.rocket_diff is not None else None,
-        })  # fmt: skip
+        save_tensors(
+            folder / "linear.safetensors", {k: torch.as_tensor(v) for k, v in tensors.items()}
+        )
+        write_json(
+            folder / "linear.json",
+            {
+                "kind": self.kind,
+                "l2": self.model.l2,
+                "ngrams": dataclasses.asdict(self.ngrams) if self.ngrams is not None else None,
+                "minirocket_dilations": self.rocket.dilations if self.rocket is not None else None,
+                "minirocket_diff_dilations": self.rocket_diff.dilations
+                if self.rocket_diff is not None
+                else None,
+            },
+        )
 
     @classmethod
-    def load(cls, folder, multilabel: bool, scaler=None, max_length: int = 0, kind: str = "values") -> LinearPath:
+    def load(
+        cls, folder, multilabel: bool, scaler=None, max_length: int = 0, kind: str = "values"
+    ) -> LinearPath:
         """kind: the path's features, one of FEATURES (a run saved before linear.json held it)."""
         from safetensors.numpy import load_file
 
@@ -205,8 +233,12 @@ class LinearPath:
         saved, tensors = read_json(folder / "linear.json"), load_file(folder / "linear.safetensors")
         kind = saved.get("kind", kind)
         if kind not in FEATURES:
-            raise LstmkitError(f"--run: {folder}/linear.json: kind {kind!r} is not one of {', '.join(FEATURES)}")
-        path = cls(LinearModel.from_tensors(tensors, saved["l2"], multilabel), kind, scaler, max_length)
+            raise LstmkitError(
+                f"--run: {folder}/linear.json: kind {kind!r} is not one of {', '.join(FEATURES)}"
+            )
+        path = cls(
+            LinearModel.from_tensors(tensors, saved["l2"], multilabel), kind, scaler, max_length
+        )
         if saved["ngrams"] is not None:
             path.ngrams = NGrams(**saved["ngrams"])
 
@@ -226,5 +258,6 @@ def differences(values: list[np.ndarray]) -> list[np.ndarray]:
     """Each sequence's first differences along time, (L - 1, C): MultiRocket's second
     representation (Tan et al. 2022). MiniRocket's kernels sum to zero, so they already ignore the
     level; on the differences they read the slope's shape, which on the values is smoothed over
-    nine steps. A one-step sequence has no difference: one zero step, so that it still has features."""
+    nine steps. A one-step sequence has no difference: one zero step, so that it still has
+    features."""
     return [np.diff(v, axis=0) if len(v) > 1 else np.zeros_like(v) for v in values]

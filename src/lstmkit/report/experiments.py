@@ -21,11 +21,23 @@ def experiment_plot(results: list[dict], path) -> str:
             curves = [r["curve"] for r in mine if r["cell"] == cell]
             steps = sorted({s for c in curves for s, _ in c})
             # A run stopped once solved keeps its last value from then on.
-            held = [[dict(c).get(s, c[-1][1]) if s > c[-1][0] else dict(c)[s] for s in steps] for c in curves]
+            held = [
+                [dict(c).get(s, c[-1][1]) if s > c[-1][0] else dict(c)[s] for s in steps]
+                for c in curves
+            ]
             mean = [sum(v[j] for v in held) / len(held) for j in range(len(steps))]
-            ax.plot(steps, mean, label=cell, lw=1.4, color=colors[(2 * k) % 20 if k < 10 else (2 * k + 1) % 20])
+            ax.plot(
+                steps,
+                mean,
+                label=cell,
+                lw=1.4,
+                color=colors[(2 * k) % 20 if k < 10 else (2 * k + 1) % 20],
+            )
         ax.axhline(mine[0]["baseline"], color="black", ls="--", lw=0.8, label="trivial baseline")
-        ax.set_title(f"{task}, length {length} (mean of seeds; stopped runs held at their last value)", fontsize=9)
+        ax.set_title(
+            f"{task}, length {length} (mean of seeds; stopped runs held at their last value)",
+            fontsize=9,
+        )
         ax.set_xlabel("training step")
         ax.set_ylabel(mine[0]["metric"])
         if mine[0]["metric"] in ("mse", "xent"):

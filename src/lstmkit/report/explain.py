@@ -12,9 +12,17 @@ import pandas as pd
 from ..runs import atomic_write
 from .render import page, save_figure
 
-GATE_TITLES = {"i": "input gate i", "f": "forget gate f", "g": "candidate g", "o": "output gate o",
-               "c": "cell state c", "h": "hidden state h", "r": "reset gate r", "z": "update gate z",
-               "n": "candidate n"}  # fmt: skip
+GATE_TITLES = {
+    "i": "input gate i",
+    "f": "forget gate f",
+    "g": "candidate g",
+    "o": "output gate o",
+    "c": "cell state c",
+    "h": "hidden state h",
+    "r": "reset gate r",
+    "z": "update gate z",
+    "n": "candidate n",
+}
 
 
 def _explain_gates(result: dict, arrays: dict, path) -> str:
@@ -33,23 +41,39 @@ def _explain_gates(result: dict, arrays: dict, path) -> str:
         ax.set_yticks([])
         for s, tok in enumerate(result["example"].get("tokens") or []):
             ax.text(s + 0.5, 0.5, tok, ha="center", va="center", fontsize=7, rotation=90)
-    ax.set_title("input (top), then each gate and state of layer 1, forward direction: units (sorted by mean "
-                 "forget gate, longest memory on top) x time", fontsize=9)  # fmt: skip
+    ax.set_title(
+        "input (top), then each gate and state of layer 1, forward direction: units (sorted by "
+        "mean "
+        "forget gate, longest memory on top) x time",
+        fontsize=9,
+    )
     for ax, name in zip(axes[1:], names, strict=True):
         v = trace[name][0][:, order].T  # (H, L')
         lo, hi = (0, 1) if name in "ifozr" else (-np.abs(v).max() or 1, np.abs(v).max() or 1)
         cmap = "viridis" if name in "ifozr" else "RdBu_r"
-        im = ax.imshow(v, aspect="auto", cmap=cmap, vmin=lo, vmax=hi, extent=(0, v.shape[1] * stride, len(order), 0),
-                       interpolation="nearest")  # fmt: skip
+        im = ax.imshow(
+            v,
+            aspect="auto",
+            cmap=cmap,
+            vmin=lo,
+            vmax=hi,
+            extent=(0, v.shape[1] * stride, len(order), 0),
+            interpolation="nearest",
+        )
         ax.set_ylabel(name, rotation=0, labelpad=12)
         ax.set_yticks([])
         fig.colorbar(im, ax=ax, pad=0.01, fraction=0.02)
-    axes[-1].set_xlabel("time step" + (f" (each trace column covers {stride} input steps)" if stride > 1 else ""))
+    axes[-1].set_xlabel(
+        "time step" + (f" (each trace column covers {stride} input steps)" if stride > 1 else "")
+    )
     _time_ticks(axes[-1], arrays.get("times"))
-    # Fixed margins rather than tight_layout: profiled, the layout pass cost ~1.3 s of a 7 s `explain`.
+    # Fixed margins rather than tight_layout: profiled, the layout pass cost ~1.3 s of a 7 s
+    # `explain`.
     fig.subplots_adjust(left=0.05, right=0.94, top=0.96, bottom=0.06, hspace=0.25)
     top, below = axes[0].get_position(), axes[1].get_position()
-    axes[0].set_position([top.x0, top.y0, below.width, top.height])  # align with the heat maps' colorbar-narrowed width
+    axes[0].set_position(
+        [top.x0, top.y0, below.width, top.height]
+    )  # align with the heat maps' colorbar-narrowed width
     return save_figure(fig, path, tight=False)
 
 
@@ -58,7 +82,11 @@ def _time_ticks(ax, times) -> None:
     if not times:
         return
     picks = np.linspace(0, len(times) - 1, min(7, len(times))).round().astype(int)
-    ax.set_xticks(picks + 0.5, [str(pd.Timestamp(times[k]).strftime("%m-%d %H:%M")) for k in picks], fontsize=8)
+    ax.set_xticks(
+        picks + 0.5,
+        [str(pd.Timestamp(times[k]).strftime("%m-%d %H:%M")) for k in picks],
+        fontsize=8,
+    )
 
 
 def _explain_attribution(result: dict, arrays: dict, path) -> str:
@@ -70,13 +98,25 @@ def _explain_attribution(result: dict, arrays: dict, path) -> str:
     tokens = result["example"].get("tokens")
     features = att.get("per_feature") or att.get("per_channel")
     wide = features and len(features) > 1
-    fig, axes = plt.subplots(1, 2 if wide else 1, figsize=(13 if wide else 11, 3.6), squeeze=False,
-                             gridspec_kw={"width_ratios": [3, 1]} if wide else None)  # fmt: skip
+    fig, axes = plt.subplots(
+        1,
+        2 if wide else 1,
+        figsize=(13 if wide else 11, 3.6),
+        squeeze=False,
+        gridspec_kw={"width_ratios": [3, 1]} if wide else None,
+    )
     ax = axes[0][0]
     colors = np.where(per_step >= 0, "tab:red", "tab:blue")
     ax.bar(np.arange(L), per_step, color=colors, width=0.9, label="integrated gradients")
     occ_steps = np.repeat(occ, w)[:L] / w
-    ax.step(np.arange(L), occ_steps, where="mid", color="black", lw=0.8, label=f"occlusion (per step, window {w})")
+    ax.step(
+        np.arange(L),
+        occ_steps,
+        where="mid",
+        color="black",
+        lw=0.8,
+        label=f"occlusion (per step, window {w})",
+    )
     ax.axhline(0, color="gray", lw=0.5)
     if tokens:
         ax.set_xticks(range(L), tokens, fontsize=7, rotation=90)
@@ -93,10 +133,15 @@ def _explain_attribution(result: dict, arrays: dict, path) -> str:
     if wide:
         ax2 = axes[0][1]
         items = sorted(features.items(), key=lambda kv: abs(kv[1]))
-        ax2.barh([k for k, _ in items], [v for _, v in items], color=["tab:red" if v >= 0 else "tab:blue"
-                                                                     for _, v in items])  # fmt: skip
+        ax2.barh(
+            [k for k, _ in items],
+            [v for _, v in items],
+            color=["tab:red" if v >= 0 else "tab:blue" for _, v in items],
+        )
         ax2.set_title("by input", fontsize=9)
-    fig.subplots_adjust(left=0.07, right=0.93 if not wide else 0.98, bottom=0.2, top=0.9, wspace=0.35)
+    fig.subplots_adjust(
+        left=0.07, right=0.93 if not wide else 0.98, bottom=0.2, top=0.9, wspace=0.35
+    )
     return save_figure(fig, path, tight=False)
 
 
@@ -108,10 +153,17 @@ def _explain_units(result: dict, path) -> str:
             continue
         label = f"layer {layer['layer'] + 1}" + (" backward" if layer["direction"] else "")
         a1.plot(sorted(f, reverse=True), marker="o", ms=2.5, lw=0.8, label=label)
-        lives = np.array([u["half_life"] if u["half_life"] is not None else np.inf for u in layer["units"]])
+        lives = np.array(
+            [u["half_life"] if u["half_life"] is not None else np.inf for u in layer["units"]]
+        )
         lives = np.clip(lives[np.isfinite(lives)], 0.1, None)
         if len(lives):
-            a2.hist(lives, bins=np.logspace(-1, max(1, np.log10(lives.max()) + 0.1), 30), alpha=0.6, label=label)
+            a2.hist(
+                lives,
+                bins=np.logspace(-1, max(1, np.log10(lives.max()) + 0.1), 30),
+                alpha=0.6,
+                label=label,
+            )
     a1.set_title("mean forget gate per unit (sorted)", fontsize=9)
     a1.set_xlabel("unit")
     a1.set_ylim(0, 1)
@@ -130,22 +182,39 @@ def explain_section(folder, result: dict, arrays: dict) -> pathlib.Path:
     folder = pathlib.Path(folder)
     plots = folder / "plots"
     images = [
-        ("What moved the output", _explain_attribution(result, arrays, plots / "explain_attribution.png")),
+        (
+            "What moved the output",
+            _explain_attribution(result, arrays, plots / "explain_attribution.png"),
+        ),
         ("Gates and states over time", _explain_gates(result, arrays, plots / "explain_gates.png")),
-        ("Memory of each unit over the test data", _explain_units(result, plots / "explain_units.png")),
+        (
+            "Memory of each unit over the test data",
+            _explain_units(result, plots / "explain_units.png"),
+        ),
     ]
     att = result["attribution"]
     summary = "".join(f"<p>{html.escape(s)}</p>" for s in result["summary"])
-    figs = "".join(f"<h3>{html.escape(t)}</h3><img src='{src}' alt='{html.escape(t)}'>" for t, src in images)
-    note = (f"Integrated gradients ({att['steps']} steps) from a baseline of {html.escape(att['baseline'])}: the "
-            f"attributions add up to the change of {html.escape(att['output'])} from the baseline "
-            f"({att['f_baseline']:.4g}) to the input ({att['f_x']:.4g}) within {att['completeness_error']:.2%}. "
-            "Occlusion: how much the output drops when a window of steps is set to the baseline. Gate values run "
-            "from 0 (closed) to 1 (open); a forget gate near 1 keeps the cell, and its mean f gives the half-life "
-            "ln 0.5 / ln f: the steps until a unit keeps half of what it holds.")  # fmt: skip
-    section = (f"<section id='explain'><h2>Explain</h2>{summary}<p><small>{note}</small></p>{figs}"
-               f"<p>Data: explain.json (every unit's forget_mean and half_life, the attribution of every step)."
-               f"</p></section>")  # fmt: skip
+    figs = "".join(
+        f"<h3>{html.escape(t)}</h3><img src='{src}' alt='{html.escape(t)}'>" for t, src in images
+    )
+    note = (
+        f"Integrated gradients ({att['steps']} steps) from a baseline of "
+        f"{html.escape(att['baseline'])}: the "
+        f"attributions add up to the change of {html.escape(att['output'])} from the baseline "
+        f"({att['f_baseline']:.4g}) to the input ({att['f_x']:.4g}) within "
+        f"{att['completeness_error']:.2%}. "
+        "Occlusion: how much the output drops when a window of steps is set to the baseline. Gate "
+        "values run "
+        "from 0 (closed) to 1 (open); a forget gate near 1 keeps the cell, and its mean f gives "
+        "the half-life "
+        "ln 0.5 / ln f: the steps until a unit keeps half of what it holds."
+    )
+    section = (
+        f"<section id='explain'><h2>Explain</h2>{summary}<p><small>{note}</small></p>{figs}"
+        "<p>Data: explain.json (every unit's forget_mean and half_life, the attribution of every "
+        "step)."
+        f"</p></section>"
+    )
     path = folder / "report.html"
     text = path.read_text() if path.exists() else page("lstmkit explain", "")
     start, end = text.find("<section id='explain'>"), text.find("</section>")

@@ -40,7 +40,14 @@ def _forecast_plot(pred: pd.DataFrame, title: str, path, quantiles) -> str:
             label=f"{quantiles[0]:g}-{quantiles[-1]:g} interval",
         )
     if "linear_ar" in pred:
-        ax.plot(pred["time"], pred["linear_ar"], color="tab:orange", lw=0.8, alpha=0.8, label="linear AR")
+        ax.plot(
+            pred["time"],
+            pred["linear_ar"],
+            color="tab:orange",
+            lw=0.8,
+            alpha=0.8,
+            label="linear AR",
+        )
     ax.set_title(title)
     ax.legend(loc="upper right", fontsize=8)
     fig.autofmt_xdate()
@@ -54,7 +61,9 @@ def rmse_by_step(predictions: pd.DataFrame) -> pd.DataFrame:
     return err.groupby(predictions["step"]).mean() ** 0.5
 
 
-def forecast_paths(rows: pd.DataFrame, freq: str | None, span: int = 7 * 24, most: int = 8) -> list[pd.DataFrame]:
+def forecast_paths(
+    rows: pd.DataFrame, freq: str | None, span: int = 7 * 24, most: int = 8
+) -> list[pd.DataFrame]:
     """One series' test forecasts, regrouped by origin: the whole H-step forecast made at each of
     the first origins spaced H steps apart (so that the paths tile the time axis), at most `most`
     of them and within `span` steps of the first. rows: predictions.csv's rows of one series."""
@@ -68,31 +77,53 @@ def forecast_paths(rows: pd.DataFrame, freq: str | None, span: int = 7 * 24, mos
         origin[idx] = times[idx] - int(h) * offset
     starts = sorted(origin[rows["step"] == 1].unique())[:span:horizon][:most]
     paths = [rows[origin == o].sort_values("step") for o in starts]
-    return [p for p in paths if len(p) == horizon]  # an origin whose later steps left the test period: none
+    return [
+        p for p in paths if len(p) == horizon
+    ]  # an origin whose later steps left the test period: none
 
 
 def _paths_plot(rows: pd.DataFrame, paths: list[pd.DataFrame], quantiles, plots) -> str:
     fig, ax = plt.subplots(figsize=(11, 3.6))
     start, end = paths[0]["time"].min(), max(p["time"].max() for p in paths)
-    seen = rows.drop_duplicates("time").sort_values("time")  # one actual per time, whichever step saw it
+    seen = rows.drop_duplicates("time").sort_values(
+        "time"
+    )  # one actual per time, whichever step saw it
     seen = seen[(seen["time"] >= start) & (seen["time"] <= end)]
     ax.plot(seen["time"], seen["actual"], color="black", lw=1.0, label="actual")
     for k, p in enumerate(paths):
         first = k == 0
-        ax.plot(p["time"], p["predicted"], color="tab:blue", lw=1.2, label="lstmkit" if first else None)
-        ax.plot(p["time"], p["linear_ar"], color="tab:orange", lw=0.8, label="linear AR" if first else None)
+        ax.plot(
+            p["time"], p["predicted"], color="tab:blue", lw=1.2, label="lstmkit" if first else None
+        )
+        ax.plot(
+            p["time"],
+            p["linear_ar"],
+            color="tab:orange",
+            lw=0.8,
+            label="linear AR" if first else None,
+        )
         if len(quantiles) >= 2:
             lo, hi = f"q{quantiles[0]:g}", f"q{quantiles[-1]:g}"
-            ax.fill_between(p["time"], p[lo], p[hi], color="tab:blue", alpha=0.2,
-                            label=f"{quantiles[0]:g}-{quantiles[-1]:g} interval" if first else None)  # fmt: skip
+            ax.fill_between(
+                p["time"],
+                p[lo],
+                p[hi],
+                color="tab:blue",
+                alpha=0.2,
+                label=f"{quantiles[0]:g}-{quantiles[-1]:g} interval" if first else None,
+            )
         ax.axvline(p["time"].iloc[0], color="gray", lw=0.5, ls=":")
-    ax.set_title(f"{len(paths)} forecasts of {len(paths[0])} steps each (dotted: each one's first step)")
+    ax.set_title(
+        f"{len(paths)} forecasts of {len(paths[0])} steps each (dotted: each one's first step)"
+    )
     ax.legend(loc="upper right", fontsize=8)
     fig.autofmt_xdate()
     return save_figure(fig, plots / "paths.png")
 
 
-def forecast_report(folder, metrics: dict, predictions: pd.DataFrame, config: dict, title: str) -> pathlib.Path:
+def forecast_report(
+    folder, metrics: dict, predictions: pd.DataFrame, config: dict, title: str
+) -> pathlib.Path:
     folder = pathlib.Path(folder)
     plots = folder / "plots"
     quantiles = config.get("quantiles") or []
@@ -126,10 +157,18 @@ def forecast_report(folder, metrics: dict, predictions: pd.DataFrame, config: di
     if hist.get("val_loss"):
         fig, ax = plt.subplots(figsize=(7, 3.2))
         ax.plot(range(1, len(hist["train_loss"]) + 1), hist["train_loss"], label="train")
-        ax.plot(range(len(hist["val_loss"])), hist["val_loss"], label="validation (epoch 0: the linear AR)")
-        ax.axvline(metrics.get("best_epoch", 0), color="gray", ls="--", lw=0.8, label="best epoch (kept)")
+        ax.plot(
+            range(len(hist["val_loss"])),
+            hist["val_loss"],
+            label="validation (epoch 0: the linear AR)",
+        )
+        ax.axvline(
+            metrics.get("best_epoch", 0), color="gray", ls="--", lw=0.8, label="best epoch (kept)"
+        )
         ax.set_xlabel("epoch")
-        if min(hist["train_loss"] + hist["val_loss"]) > 0:  # a constant series trains to a loss of exactly 0
+        if (
+            min(hist["train_loss"] + hist["val_loss"]) > 0
+        ):  # a constant series trains to a loss of exactly 0
             ax.set_yscale("log")
         ax.legend(fontsize=8)
         ax.set_title("training curves (scaled units)")
@@ -137,10 +176,14 @@ def forecast_report(folder, metrics: dict, predictions: pd.DataFrame, config: di
     if predictions["step"].max() > 1:
         table = rmse_by_step(predictions)
         fig, ax = plt.subplots(figsize=(7, 3.4))
-        ax.plot(table.index, table["predicted"], color="tab:blue", marker="o", ms=3, label="lstmkit")
+        ax.plot(
+            table.index, table["predicted"], color="tab:blue", marker="o", ms=3, label="lstmkit"
+        )
         for name, color in zip(BASELINES, ("gray", "tab:green", "tab:orange"), strict=True):
             ax.plot(table.index, table[name], color=color, lw=1.0, label=NAMES[name])
-        for name, color in zip(CLASSICAL, ("tab:red", "tab:purple", "tab:brown", "tab:pink"), strict=True):
+        for name, color in zip(
+            CLASSICAL, ("tab:red", "tab:purple", "tab:brown", "tab:pink"), strict=True
+        ):
             if name in table:
                 ax.plot(table.index, table[name], color=color, lw=0.8, ls="--", label=NAMES[name])
         ax.set_xlabel("horizon step")
@@ -148,10 +191,14 @@ def forecast_report(folder, metrics: dict, predictions: pd.DataFrame, config: di
         ax.set_title("error by horizon step, model and baselines")
         ax.legend(fontsize=8)
         images.append(("By horizon step", save_figure(fig, plots / "per_step.png")))
-        one = predictions[predictions["series"] == first["series"].iloc[0]]  # every step, the first series
+        one = predictions[
+            predictions["series"] == first["series"].iloc[0]
+        ]  # every step, the first series
         paths = forecast_paths(one, metrics.get("data", {}).get("freq"))
         if paths:
-            images.append(("Whole forecasts from a few origins", _paths_plot(one, paths, quantiles, plots)))
+            images.append(
+                ("Whole forecasts from a few origins", _paths_plot(one, paths, quantiles, plots))
+            )
 
     test = metrics["test"]
     pers = test["persistence"]["rmse"]
@@ -163,12 +210,15 @@ def forecast_report(folder, metrics: dict, predictions: pd.DataFrame, config: di
     )
     data = metrics.get("data", {})
     facts = {
-        "training time": f"{metrics.get('train_seconds', 0):.1f} s, {metrics.get('epochs')} epochs, "
+        "training time": f"{metrics.get('train_seconds', 0):.1f} s, {metrics.get('epochs')} "
+        "epochs, "
         f"best {metrics.get('best_epoch')}",
         "scheme": metrics.get("scheme"),
         "AR lag order and form (chosen on validation)": f"{metrics.get('ar_order')}, "
         f"{metrics.get('ar_form', 'levels')}",
-        "unit root (ADF with the calendar, median t over series)": _unit_root(metrics.get("unit_root")),
+        "unit root (ADF with the calendar, median t over series)": _unit_root(
+            metrics.get("unit_root")
+        ),
         "the AR in the model": combination_words(metrics.get("ar_combination")) or "as fitted",
         "the base the LSTM corrects": base_words(metrics.get("base")) or "the AR",
         "statistical models": classical_words(metrics.get("classical")),
@@ -178,14 +228,22 @@ def forecast_report(folder, metrics: dict, predictions: pd.DataFrame, config: di
         "series": ", ".join(map(str, data.get("series", []))),
         "gaps interpolated (target values)": data.get("filled"),
         "series split at long gaps": data.get("long_gap_splits"),
-        "series left out (no target value at all)": ", ".join(data.get("series_without_target", [])) or "none",
-        "covariates skipped": "; ".join(f"{k}: {v}" for k, v in data.get("covariates_skipped", {}).items()) or "none",
+        "series left out (no target value at all)": ", ".join(data.get("series_without_target", []))
+        or "none",
+        "covariates skipped": "; ".join(
+            f"{k}: {v}" for k, v in data.get("covariates_skipped", {}).items()
+        )
+        or "none",
         "validation from": metrics.get("split", {}).get("val_start"),
         "test from": metrics.get("split", {}).get("test_start"),
     }
     if "interval" in metrics:
         iv = metrics["interval"]
-        how = "conformal, adaptive" if iv.get("conformal", {}).get("calibrated") else "the quantile heads"
+        how = (
+            "conformal, adaptive"
+            if iv.get("conformal", {}).get("calibrated")
+            else "the quantile heads"
+        )
         width, winkler = iv.get("width", float("nan")), iv.get("winkler", float("nan"))
         facts[f"interval on test ({how})"] = (
             f"coverage {iv['coverage']:.3f} (nominal {iv['nominal']:.2f}), "
@@ -194,9 +252,16 @@ def forecast_report(folder, metrics: dict, predictions: pd.DataFrame, config: di
         if iv.get("heads"):
             facts["the quantile heads' own interval"] = f"coverage {iv['heads']['coverage']:.3f}"
         if len(iv.get("per_step", [])) > 1:
-            facts["coverage by horizon step"] = ", ".join(f"{s['coverage']:.2f}" for s in iv["per_step"])
-    fact_rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in facts.items())
-    figs = "".join(f"<h3>{html.escape(t)}</h3><img src='{src}' alt='{html.escape(t)}'>" for t, src in images)
+            facts["coverage by horizon step"] = ", ".join(
+                f"{s['coverage']:.2f}" for s in iv["per_step"]
+            )
+    fact_rows = "".join(
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
+        for k, v in facts.items()
+    )
+    figs = "".join(
+        f"<h3>{html.escape(t)}</h3><img src='{src}' alt='{html.escape(t)}'>" for t, src in images
+    )
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}}
 table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}
@@ -219,9 +284,17 @@ def classical_words(classical: dict | None) -> str:
     """The statistical models fitted (and their fitting time), and those left out with why."""
     if not classical:
         return "not fitted (--statistical off)"
-    fitted = ", ".join(f"{NAMES[m]} ({classical['seconds'].get(m, 0):.1f} s)" for m in classical["models"])
-    skipped = "; ".join(f"{NAMES.get(m, m)} left out: {why}" for m, why in classical.get("skipped", {}).items())
-    return "; ".join(part for part in (fitted and f"fitted on each series' training part: {fitted}", skipped) if part)
+    fitted = ", ".join(
+        f"{NAMES[m]} ({classical['seconds'].get(m, 0):.1f} s)" for m in classical["models"]
+    )
+    skipped = "; ".join(
+        f"{NAMES.get(m, m)} left out: {why}" for m, why in classical.get("skipped", {}).items()
+    )
+    return "; ".join(
+        part
+        for part in (fitted and f"fitted on each series' training part: {fitted}", skipped)
+        if part
+    )
 
 
 def _unit_root(u) -> str:
@@ -242,8 +315,10 @@ def combination_words(combination: dict | None) -> str | None:
     if not combination:
         return None
     w = round(combination["weight"], 2)  # so that the two shown add to 1
-    return (f"averaged with seasonal naive, weights {w:.2f} / {1 - w:.2f} from their validation errors "
-            f"({combination['val_origins']} validation origins are too few to choose on)")  # fmt: skip
+    return (
+        f"averaged with seasonal naive, weights {w:.2f} / {1 - w:.2f} from their validation errors "
+        f"({combination['val_origins']} validation origins are too few to choose on)"
+    )
 
 
 def lstm_verdict(lstm: dict | None) -> str | None:
@@ -253,16 +328,23 @@ def lstm_verdict(lstm: dict | None) -> str | None:
         return None
     groups = lstm.get("groups")
     if not lstm.get("enough_origins", True) and lstm["gate"] == "test":
-        return f"dropped: {lstm['val_origins']} validation origins are too few to tell, so the model is the base"
+        n = lstm["val_origins"]
+        return f"dropped: {n} validation origins are too few to tell, so the model is the base"
     if groups and len(groups) > 1:  # judged per group of horizon steps
         parts = []
         for g in groups:
             lo, hi = g["steps"]
             steps = f"steps {lo}-{hi}" if hi > lo else f"step {lo}"
             ratio = "n/a" if g["val_mse_ratio"] is None else f"{g['val_mse_ratio']:.3f}x"
-            parts.append(f"{steps} {'kept' if g['kept'] else 'dropped'} ({ratio}, t {g['dm_t']:.2f})")
+            parts.append(
+                f"{steps} {'kept' if g['kept'] else 'dropped'} ({ratio}, t {g['dm_t']:.2f})"
+            )
         return "judged per step group on validation: " + "; ".join(parts)
-    t = lstm["dm_t"] if lstm.get("dm_t") is not None else (groups[0]["dm_t"] if groups else float("nan"))
+    t = (
+        lstm["dm_t"]
+        if lstm.get("dm_t") is not None
+        else (groups[0]["dm_t"] if groups else float("nan"))
+    )
     ratio = "n/a" if lstm["val_mse_ratio"] is None else f"{lstm['val_mse_ratio']:.3f}x"
     if lstm["kept"]:
         how = f"Diebold-Mariano t {t:.2f}" if lstm["gate"] == "test" else "--correction-test off"
@@ -280,7 +362,9 @@ def base_words(base: dict | None) -> str | None:
         return None
     label = lambda n: NAMES.get(n, n)  # noqa: E731
     if base["name"] == "combination":
-        parts = ", ".join(f"{label(n)} {w:.2f}" for n, w in sorted(base["weights"].items(), key=lambda kv: -kv[1]))
+        parts = ", ".join(
+            f"{label(n)} {w:.2f}" for n, w in sorted(base["weights"].items(), key=lambda kv: -kv[1])
+        )
         what = f"the combination ({parts})"
     else:
         what = label(base["name"])
@@ -288,5 +372,8 @@ def base_words(base: dict | None) -> str | None:
     if base.get("dm_t") is not None:
         why += f" (Diebold-Mariano t {base['dm_t']:.2f}"
         why += f", best challenger {label(base['challenger'])})" if base.get("challenger") else ")"
-    mse = ", ".join(f"{label(n)} {v:.4g}" for n, v in sorted(base["val_mse"].items(), key=lambda kv: kv[1]))
-    return f"base: {what}: {why}; validation MSE {mse} (scaled units, {base.get('val_origins')} origins)"
+    mse = ", ".join(
+        f"{label(n)} {v:.4g}" for n, v in sorted(base["val_mse"].items(), key=lambda kv: kv[1])
+    )
+    origins = base.get("val_origins")
+    return f"base: {what}: {why}; validation MSE {mse} (scaled units, {origins} origins)"
