@@ -107,9 +107,8 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--days", type=int, default=33000)
     parser.add_argument("--epochs", type=int, default=20, help="the recipe's epochs")
-    parser.add_argument(
-        "--recipe", help=argparse.SUPPRESS
-    )  # internal: run the recipe on this CSV, print JSON
+    # internal: run the recipe on this CSV, print JSON
+    parser.add_argument("--recipe", help=argparse.SUPPRESS)
     parser.add_argument("--json", default=os.path.join(HERE, "results", "end_to_end.json"))
     args = parser.parse_args(argv)
     if args.recipe:

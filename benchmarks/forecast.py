@@ -70,9 +70,8 @@ def article_recipe(fc: Forecaster, data: str, epochs: int, seed: int):
         windows = v[idx[:, None] + np.arange(-W + 1, 1)[None, :]]
         target_time = s.times[idx + 1]
         train = target_time < val_start
-        test = s.times[idx] >= test_start - (
-            s.times[1] - s.times[0]
-        )  # first target in the test period
+        # first target in the test period
+        test = s.times[idx] >= test_start - (s.times[1] - s.times[0])
         xs.append(windows[train]), ys.append(v[idx + 1][train])
         tx.append(windows[test]), ty.append(s.target[idx + 1][test])
     X = torch.tensor(np.concatenate(xs), dtype=torch.float32)[..., None]

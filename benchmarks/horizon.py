@@ -55,11 +55,12 @@ MODELS = {
         "correction_test": "off",
     },
 }
+# its members: seeds 0 .. --members - 1
 ENSEMBLE = {
     "hidden_size": 128,
     "lr": 3e-3,
     "correction_test": "off",
-}  # its members: seeds 0 .. --members - 1
+}
 
 
 def per_step_rmse(predictions, column: str) -> dict[int, float]:

@@ -61,9 +61,8 @@ def test_horizon_ensemble_averages_its_members():
 
 def test_layer_benchmark_quick_plan_writes_json(tmp_path, monkeypatch):
     layers = load_script("layers")
-    monkeypatch.setattr(
-        layers, "run_bench", lambda sizes, names, **kw: []
-    )  # the wiring, not the timing
+    # the wiring, not the timing
+    monkeypatch.setattr(layers, "run_bench", lambda sizes, names, **kw: [])
     assert layers.main(["--quick", "--out", str(tmp_path / "l.json")]) == 0
     assert (tmp_path / "l.json").is_file()
 
@@ -133,8 +132,7 @@ def test_series_benchmark_rolls_statsforecast_as_its_user_would():
         int(np.flatnonzero(pd.to_datetime(df["time"]) == t - pd.DateOffset(years=1))[0])
         for t in test["time"]
     ]
-    expected = [
-        statistical.roll("auto_theta", params, y[: o + 1], 1)[-1, 0] for o in origins
-    ]  # prefix by prefix
+    # prefix by prefix
+    expected = [statistical.roll("auto_theta", params, y[: o + 1], 1)[-1, 0] for o in origins]
     rmse = float(np.sqrt(np.mean((np.array(expected) - test["actual"].to_numpy()) ** 2)))
     assert out["auto_theta"]["rmse"] == pytest.approx(rmse, rel=1e-9)

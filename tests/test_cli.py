@@ -134,9 +134,8 @@ def test_predict_says_what_it_interpolated_on_stderr(tmp_path):
     data = small_csv(tmp_path / "d.csv")
     out = tmp_path / "run"
     small_forecast(data, out)
-    every_other = small_csv(
-        tmp_path / "two_hourly.csv", EVEN=lambda df: df.iloc[::2]
-    )  # 200 of 400 hours
+    # 200 of 400 hours
+    every_other = small_csv(tmp_path / "two_hourly.csv", EVEN=lambda df: df.iloc[::2])
     r = run("predict", "--run", str(out), "--data", str(every_other))
     assert r.exit_code == 0, r.output
     assert r.stderr.strip() == (
@@ -186,12 +185,10 @@ def test_every_forecast_setting_is_an_option(tmp_path):
     assert (cfg["split"]["val"], cfg["split"]["test"]) == (0.2, 0.3)
     metrics = json.loads((out / "metrics.json").read_text())
     start = pd.Timestamp("2024-01-01")  # 400 hours, 399 between the first and the last
-    assert pd.Timestamp(metrics["split"]["val_start"]) == start + pd.Timedelta(
-        hours=200
-    )  # ceil(0.5 * 399)
-    assert pd.Timestamp(metrics["split"]["test_start"]) == start + pd.Timedelta(
-        hours=280
-    )  # ceil(0.7 * 399)
+    # ceil(0.5 * 399)
+    assert pd.Timestamp(metrics["split"]["val_start"]) == start + pd.Timedelta(hours=200)
+    # ceil(0.7 * 399)
+    assert pd.Timestamp(metrics["split"]["test_start"]) == start + pd.Timedelta(hours=280)
     assert metrics["data"]["duplicates_averaged"] == 1 and metrics["ar_order"] <= 12
     assert metrics["epochs"] <= 2
 
@@ -240,29 +237,33 @@ BAD_FORECASTS = [
         "error: Invalid value for '--scheme': 'bogus' is not one of 'every-step', 'windows'.",
     ),
     (["--no-such-option"], "error: No such option '--no-such-option'."),
+    # once from inside torch.optim
     (
         ["--lr", "-1"],
         "error: --lr: input should be greater than 0, got -1.0",
-    ),  # once from inside torch.optim
+    ),
     (["--lr", "0"], "error: --lr: input should be greater than 0, got 0.0"),
     (["--season", "0"], "error: --season: input should be greater than 0, got 0"),
+    # once a NumPy traceback
     (
         ["--season", "-2"],
         "error: --season: input should be greater than 0, got -2",
-    ),  # once a NumPy traceback
+    ),
     (
         ["--quantiles", "0.1,0.9,0.1"],
         "error: --quantiles: each at most once, got 0.1 more than once",
     ),
     (["--threads", "0"], "error: --threads: input should be greater than 0, got 0"),
+    # before the fit
     (
         ["--backtest", "-1"],
         "error: Invalid value for '--backtest': -1 is not in the range x>=0.",
-    ),  # before the fit
+    ),
+    # was "loss became nan; lower --lr"
     (
         ["INF"],
         "error: --target: column 'temp' must be finite; row 5 holds inf",
-    ),  # was "loss became nan; lower --lr"
+    ),
 ]
 
 
@@ -409,18 +410,20 @@ BAD_CLASSIFY = [
     (["--linear-features", "fft"], "error: Invalid value for '--linear-features'"),
     (["--linear-model", "svm"], "error: Invalid value for '--linear-model'"),
     (["--group-col", "ward"], "error: --group-col: no column 'ward' in"),
+    # once from inside torch.optim
     (
         ["--lr", "-1"],
         "error: --lr: input should be greater than 0, got -1.0",
-    ),  # once from inside torch.optim
+    ),
     (
         ["--weight-decay", "-1"],
         "error: --weight-decay: input should be greater than or equal to 0, got -1.0",
     ),
+    # once torch's RuntimeError
     (
         ["--threads", "0"],
         "error: --threads: input should be greater than 0, got 0",
-    ),  # once torch's RuntimeError
+    ),
     (["--label-smoothing", "1"], "error: --label-smoothing: input should be less than 1, got 1.0"),
     (["INF"], "error: --data: column 't4' holds an infinite value (row 1); values must be finite"),
 ]

@@ -90,9 +90,8 @@ def test_adf_rejects_a_unit_root_about_five_percent_of_the_time_on_random_walks(
     calendar = np.column_stack(
         [np.sin(2 * np.pi * np.arange(250) / 50), np.cos(2 * np.pi * np.arange(250) / 50)]
     )
-    assert (
-        adf_statistic(ar + 5 * calendar[:, 0], exog=calendar) < ADF_CRITICAL_5 - 1
-    )  # a seasonal swing is no trend
+    # a seasonal swing is no trend
+    assert adf_statistic(ar + 5 * calendar[:, 0], exog=calendar) < ADF_CRITICAL_5 - 1
     with pytest.raises(ValueError, match="too few"):
         adf_statistic(np.arange(10.0))
 
@@ -207,13 +206,11 @@ def test_ridge_classifier_matches_scikit_learn_ridge_cv():
         W, b, alpha, _ = fit_ridge_classifier(X, y, 3)
         Y = -np.ones((N, 3))
         Y[np.arange(N), y] = 1
-        ref = lm.RidgeCV(alphas=N * RIDGE_ALPHAS).fit(
-            X, Y
-        )  # exact leave-one-out over the same grid
+        # exact leave-one-out over the same grid
+        ref = lm.RidgeCV(alphas=N * RIDGE_ALPHAS).fit(X, Y)
         assert alpha * N == pytest.approx(ref.alpha_)
-        scores = (
-            X @ W + b
-        )  # = T * the ridge's scores: one positive temperature, the fit itself unchanged
+        # = T * the ridge's scores: one positive temperature, the fit itself unchanged
+        scores = X @ W + b
         T = float((scores * ref.predict(X)).sum() / (ref.predict(X) ** 2).sum())
         assert T > 0
         np.testing.assert_allclose(scores, T * ref.predict(X), atol=1e-8)
@@ -226,9 +223,8 @@ def test_ridge_leave_one_out_is_the_refit_without_the_row_and_the_temperature_it
     N, D = 40, 80
     X = rng.normal(size=(N, D))
     y = (X[:, 0] + rng.normal(0, 0.5, N) > 0).astype(int) + (X[:, 1] > 1)
-    grid = np.array(
-        [0.1]
-    )  # one penalty: what is left to check is leave-one-out and the temperature
+    # one penalty: what is left to check is leave-one-out and the temperature
+    grid = np.array([0.1])
     fit = fit_ridge_classifier(X, y, 3, grid)
     W = fit.W
     loo = np.empty((N, 3))
@@ -251,9 +247,8 @@ def test_ridge_leave_one_out_is_the_refit_without_the_row_and_the_temperature_it
     T = float(np.linalg.norm(W) / np.linalg.norm(W1))  # the temperature the fit folded into W
     np.testing.assert_allclose(W, T * W1, atol=1e-10)
     assert log_loss(T) <= min(log_loss(t) for t in np.linspace(0.5 * T, 2 * T, 41)) + 1e-9
-    np.testing.assert_allclose(
-        fit.loo, T * loo, atol=1e-8
-    )  # the returned out-of-sample logits: each refit's
+    # the returned out-of-sample logits: each refit's
+    np.testing.assert_allclose(fit.loo, T * loo, atol=1e-8)
 
 
 def test_ridge_classifier_labels_each_on_its_known_rows():
@@ -265,12 +260,10 @@ def test_ridge_classifier_labels_each_on_its_known_rows():
     yl[::5, 1] = np.nan
     W, b, _, loo = fit_ridge_classifier(X, yl, 2)
     known = ~np.isnan(yl[:, 1])
-    W1, b1, _, loo1 = fit_ridge_classifier(
-        X[known], yl[known, 1].astype(int), 2
-    )  # label 1 alone, as 2 classes
-    np.testing.assert_allclose(
-        loo[known, 1], loo1[:, 1] - loo1[:, 0]
-    )  # its logit, on its known rows only
+    # label 1 alone, as 2 classes
+    W1, b1, _, loo1 = fit_ridge_classifier(X[known], yl[known, 1].astype(int), 2)
+    # its logit, on its known rows only
+    np.testing.assert_allclose(loo[known, 1], loo1[:, 1] - loo1[:, 0])
     assert np.isnan(loo[~known, 1]).all() and not np.isnan(loo[:, 0]).any()
     two = logistic_proba(X, W1, b1, False)[:, 1]
     np.testing.assert_allclose(logistic_proba(X, W, b, True)[:, 1], two, atol=1e-10)

@@ -53,9 +53,8 @@ def test_forecast_explain_writes_json_plots_and_report_section(forecast_run):
 
 
 def test_forecast_explain_by_time_and_bad_choices(forecast_run):
-    origin = explain(forecast_run, index=3, write=False)["example"][
-        "origin"
-    ]  # not another test's file
+    # not another test's file
+    origin = explain(forecast_run, index=3, write=False)["example"]["origin"]
     result = explain(forecast_run, time_at=origin)
     assert result["example"]["origin"] == origin
     with pytest.raises(LstmkitError, match="--index: expected 0 to"):
@@ -150,9 +149,8 @@ def test_the_season_before_the_forecast_is_counted_season_minus_one_steps_back(t
     """Lung deaths, one step ahead: the model's linear path averages the AR with seasonal naive,
     which reads y[t + 1 - 12], 11 steps back from the origin; the summary must credit that step."""
     fc = Forecaster().fit("uk-lung-deaths", quiet=True)
-    assert (
-        fc.metrics["ar_combination"] is not None and fc.baseline_ar[0] < 11
-    )  # lag 11: seasonal naive's only
+    # lag 11: seasonal naive's only
+    assert fc.metrics["ar_combination"] is not None and fc.baseline_ar[0] < 11
     fc.save(tmp_path / "run")
     result = explain(tmp_path / "run")
     line = next(line for line in result["summary"] if "a season before the forecast" in line)

@@ -111,9 +111,8 @@ def test_mean_proba_averages_members_and_variants_and_restores_their_modes():
     a = classifier_net(3, input_size=1, hidden_size=4, dropout=0.5)
     b = classifier_net(3, input_size=1, hidden_size=4, dropout=0.5).eval()
     rng = np.random.default_rng(0)
-    xs = rng.normal(size=(2, 700, 6, 1)).astype(
-        np.float32
-    )  # 2 variants of 700 rows: two 512-row chunks
+    # 2 variants of 700 rows: two 512-row chunks
+    xs = rng.normal(size=(2, 700, 6, 1)).astype(np.float32)
     ns = rng.integers(2, 7, size=(2, 700))
     out = mean_proba([a, b], xs, ns, multilabel=False)
     assert a.training and not b.training  # each member's mode as it was

@@ -42,9 +42,8 @@ def test_its_state_dict_moves_to_torchs_and_back():
     _train(ours, opt, 10)
     theirs.load_state_dict(ours.state_dict())
     torch_opt = torch.optim.AdamW(theirs.parameters(), lr=1e-2, weight_decay=0.0)
-    torch_opt.load_state_dict(
-        copy.deepcopy(opt.state_dict())
-    )  # ours -> torch's (not sharing the moments)
+    # ours -> torch's (not sharing the moments)
+    torch_opt.load_state_dict(copy.deepcopy(opt.state_dict()))
     _train(ours, opt, 10, seed=2)
     _train(theirs, torch_opt, 10, seed=2)
     assert all(

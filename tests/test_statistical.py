@@ -87,9 +87,8 @@ def test_arima_matches_the_kalman_forecast_once_settled_even_with_a_non_invertib
     np.testing.assert_allclose(statistical._invertible(np.array([-1.158])), [-1 / 1.158])
     nile = seasonal(72, m=2, level=900, seed=3) * 10
     rolled = statistical.roll("auto_arima", params, nile, 3)
-    assert (
-        np.isnan(rolled[:2]).all() and np.isfinite(rolled[2:]).all()
-    )  # from the first origin with every lag
+    # from the first origin with every lag
+    assert np.isnan(rolled[:2]).all() and np.isfinite(rolled[2:]).all()
 
 
 @pytest.mark.parametrize("name", statistical.MODELS)
@@ -117,9 +116,8 @@ def test_seasons_of_gives_a_week_to_sub_daily_data_with_a_daily_season():
     assert statistical.seasons_of(24, 1 / 24) == (24, 168)
     assert statistical.seasons_of(48, 1 / 48) == (48, 336)
     assert statistical.seasons_of(7, 1.0) == () and statistical.seasons_of(12, None) == ()
-    assert (
-        statistical.seasons_of(10, 1 / 24) == ()
-    )  # the season is not a day: no weekly period known
+    # the season is not a day: no weekly period known
+    assert statistical.seasons_of(10, 1 / 24) == ()
 
 
 def test_a_worker_never_sent_anything_exits_when_its_input_closes():
@@ -150,9 +148,8 @@ def test_the_worker_round_trips_json_and_reports_a_failure_as_text():
         and took["auto_ets"] > 0
         and a["mstl"]["periods"] == [12, 24]
     )
-    assert json.dumps(a) == json.dumps(
-        statistical.fit_many(request)[0][0]
-    )  # the same numbers as in this process
+    # the same numbers as in this process
+    assert json.dumps(a) == json.dumps(statistical.fit_many(request)[0][0])
     assert isinstance(b["mstl"], str)  # two values: the library's error, as text, not a crash
 
 

@@ -152,9 +152,8 @@ def adf_statistic(y: np.ndarray, lags: int | None = None, exog: np.ndarray | Non
     beta, *_ = np.linalg.lstsq(X, dy[k:], rcond=None)
     resid = dy[k:] - X @ beta
     s2 = resid @ resid / (n - X.shape[1])
-    with np.errstate(
-        invalid="ignore", divide="ignore"
-    ):  # a perfect fit (a constant series): NaN, no verdict
+    # a perfect fit (a constant series): NaN, no verdict
+    with np.errstate(invalid="ignore", divide="ignore"):
         return float(beta[1] / np.sqrt(s2 * np.linalg.pinv(X.T @ X)[1, 1]))
 
 
@@ -338,9 +337,8 @@ def fit_logistic(
         tolerance_change=1e-10,
         line_search_fn="strong_wolfe",
     )
-    n = float(
-        len(X)
-    )  # the loss per row: the same minimiser, and tolerances that do not scale with N
+    # the loss per row: the same minimiser, and tolerances that do not scale with N
+    n = float(len(X))
 
     def closure():
         opt.zero_grad()
@@ -395,9 +393,8 @@ def fit_ridge_classifier(
         for k in range(y.shape[1]):
             known = ~np.isnan(y[:, k])
             fit = fit_ridge_classifier(X[known], y[known, k].astype(np.int64), 2, alphas)
-            parts.append(
-                (fit.W[:, 1] - fit.W[:, 0], fit.b[1] - fit.b[0], fit.alpha)
-            )  # two columns = one logit
+            # two columns = one logit
+            parts.append((fit.W[:, 1] - fit.W[:, 0], fit.b[1] - fit.b[0], fit.alpha))
             loo[known, k] = fit.loo[:, 1] - fit.loo[:, 0]
         W = np.stack([p[0] for p in parts], 1)
         return RidgeFit(

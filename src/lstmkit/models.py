@@ -32,9 +32,8 @@ class ForecastNet(nn.Module):
         self.horizon, self.n_quantiles = model.horizon, max(1, len(model.levels))
         self.lstm = LSTM.from_config(model.layer(n_features))
         self.head = nn.Linear(model.hidden_size, self.horizon * self.n_quantiles)
-        self.skip = nn.Linear(
-            design_size, self.horizon, bias=False
-        )  # the design carries the constant
+        # the design carries the constant
+        self.skip = nn.Linear(design_size, self.horizon, bias=False)
         nn.init.zeros_(self.head.weight)  # start at the linear model exactly
         nn.init.zeros_(self.head.bias)
 

@@ -115,9 +115,8 @@ def fit(name: str, y: np.ndarray, season: int, seasons: tuple[int, ...] = ()) ->
         from statsforecast.models import MSTL
 
         periods = sorted(seasons)
-        if (
-            len(y) < 2 * periods[-1]
-        ):  # statsforecast fits it anyway, with a seasonal shorter than its period
+        # statsforecast fits it anyway, with a seasonal shorter than its period
+        if len(y) < 2 * periods[-1]:
             raise ValueError(
                 f"MSTL: {len(y)} values, fewer than two of its longest period ({periods[-1]})"
             )
@@ -173,9 +172,10 @@ def _roll_ets(params: dict, y: np.ndarray, horizon: int, offset: int = 0) -> np.
     """statsforecast's ETS recursion (its C++ `calc`, what pegelsresid_C runs) for the state at
     every step, then each origin's point forecast from its state (Hyndman et al. 2008, table 2.1),
     every origin at once."""
+    # the C++ core alone: statsforecast.ets imports statsmodels
     from statsforecast._lib import (
         ets as _ets,
-    )  # the C++ core alone: statsforecast.ets imports statsmodels
+    )
 
     errortype, trendtype, seasontype, damped = params["components"]
     par, m = np.asarray(params["par"]), params["m"]
@@ -321,9 +321,8 @@ def _theta_ahead(
 def _roll_arima(params: dict, y: np.ndarray, horizon: int, offset: int = 0) -> np.ndarray:
     """Conditional expectations of phi(B) Delta(B) z_t = theta(B) e_t, z_t = y_t - mean_t."""
     T = len(y)
-    t = (
-        np.arange(1, T + horizon + 1, dtype=float) + offset
-    )  # statsforecast's drift regressor counts from 1
+    # statsforecast's drift regressor counts from 1
+    t = np.arange(1, T + horizon + 1, dtype=float) + offset
     mean = params["intercept"] + params["drift"] * t
     z = y - mean[:T]
     ar = np.polymul(

@@ -67,9 +67,8 @@ def fit(
     weight_decay, cosine = schedule.weight_decay, schedule.cosine
     # AdamW with weight_decay=0 is Adam exactly; with it, the decay is decoupled (Loshchilov &
     # Hutter).
-    optimizer = AdamW(
-        model.parameters(), lr=lr, weight_decay=weight_decay
-    )  # torch's arithmetic (optim.py)
+    # torch's arithmetic (optim.py)
+    optimizer = AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     history, start = History(), 1
     best_state = _snapshot(model)
     restored = (

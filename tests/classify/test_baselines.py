@@ -19,9 +19,8 @@ def test_criterion_is_log_loss_or_minus_the_monitored_metric():
     proba = np.array([[0.8, 0.2], [0.4, 0.6], [0.9, 0.1]])
     assert criterion(y, proba, "loss", False) == pytest.approx(-np.mean(np.log([0.8, 0.6, 0.1])))
     assert criterion(y, proba, "accuracy", False) == pytest.approx(-2 / 3)
-    assert (
-        criterion(np.array([0, 0, 0]), proba, "roc_auc", False) == 0.0
-    )  # one class: no AUC, no signal
+    # one class: no AUC, no signal
+    assert criterion(np.array([0, 0, 0]), proba, "roc_auc", False) == 0.0
     labels = np.array([[1.0, np.nan], [0.0, 1.0]])  # a blank label is left out of the loss
     p = np.array([[0.9, 0.5], [0.2, 0.7]])
     assert criterion(labels, p, "loss", True) == pytest.approx(-np.mean(np.log([0.9, 0.8, 0.7])))
@@ -73,13 +72,14 @@ def test_the_linear_paths_a_run_fits(features, model, paths):
 
 def test_majority_and_every_linear_path_with_its_out_of_sample_logits():
     classes, rows, y, folds, test, y_test = parts(waves(90))
+    # small data: no validation part; 5 folds
     assert len(rows) == 72 and set(folds) == {
         0,
         1,
         2,
         3,
         4,
-    }  # small data: no validation part; 5 folds
+    }
     scaler = Standardizer.fit(np.concatenate(rows.values), rows.channels)
     base = fit_baselines(
         LinearConfig(), 0, (rows, y, folds, test), len(classes), False, scaler, 24, log_loss

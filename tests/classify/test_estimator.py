@@ -27,9 +27,8 @@ def test_a_small_training_set_is_passed_over_several_times_per_epoch(monkeypatch
     epochs and patience from meaning 40 optimizer steps (the network stopped at 0.58 on a 30-beat
     UCR-style set that way; 0.96 with the passes, docs/classify.md)."""
     train, test = waves(33, seed=1), waves(150, seed=2)
-    network = dict(
-        label_col="kind", hidden_size=16, linear_weight=0, cv_max_rows=0
-    )  # one network, alone
+    # one network, alone
+    network = dict(label_col="kind", hidden_size=16, linear_weight=0, cv_max_rows=0)
     clf = SequenceClassifier(**network).fit(train, test=test, quiet=True)
     n_train = clf.state.split["train"]
     assert n_train <= 32 and clf.metrics["passes_per_epoch"] == MIN_BATCHES  # one batch per pass
@@ -38,9 +37,8 @@ def test_a_small_training_set_is_passed_over_several_times_per_epoch(monkeypatch
     once = SequenceClassifier(**network).fit(train, test=test, quiet=True)
     assert once.metrics["test"]["model"]["accuracy"] < 0.75  # 0.67
     monkeypatch.undo()
-    big = SequenceClassifier(**FAST, cv_max_rows=0).fit(
-        waves(400), quiet=True
-    )  # 280 rows: 9 batches, two passes
+    # 280 rows: 9 batches, two passes
+    big = SequenceClassifier(**FAST, cv_max_rows=0).fit(waves(400), quiet=True)
     assert big.metrics["passes_per_epoch"] == 2
 
 
@@ -188,9 +186,8 @@ def test_a_wide_tables_steps_are_read_by_name_at_test_and_predict_time():
     df = waves(60)
     clf = SequenceClassifier(**{**FAST, "label_col": "kind"}).fit(df, quiet=True)
     assert clf.state.value_cols == [f"v{k}" for k in range(24)]  # resolved, saved with the run
-    shuffled = df[
-        ["kind", *reversed(clf.state.value_cols)]
-    ]  # the same beats, columns in another order
+    # the same beats, columns in another order
+    shuffled = df[["kind", *reversed(clf.state.value_cols)]]
     pd.testing.assert_frame_equal(clf.predict_proba(shuffled), clf.predict_proba(df))
     said = (
         r"--data: no value column 'v20' \(4 of the 24 read: v0, v1, v2, \.\.\., v23 "
@@ -265,9 +262,8 @@ def test_the_linear_path_is_fused_into_the_prediction_and_saved(tmp_path, smiles
     clf.fit(df, quiet=True)
     test = clf.metrics["test"]
     rocket, ridge = features.startswith("minirocket"), model == "ridge"
-    own_row = (
-        {features} if rocket else {"ridge"} if ridge else set()
-    )  # the named path, when not the baseline
+    # the named path, when not the baseline
+    own_row = {features} if rocket else {"ridge"} if ridge else set()
     assert set(test) == {"model", "network", "majority", "logistic"} | own_row
     assert clf.choice.linear == (features if rocket else "ridge" if ridge else "logistic")
     path = clf.metrics["paths"][clf.choice.linear]
@@ -305,9 +301,8 @@ def test_the_linear_path_is_fused_into_the_prediction_and_saved(tmp_path, smiles
     label = label or ("ridge classifier" if ridge else "logistic regression")
     assert f"model: network + {label}, w = 0.4" in page and "network alone" in page
     assert f"0.6 x the network&#x27;s log-probabilities + 0.4 x the {label}&#x27;s logits" in page
-    assert (
-        "How the model was chosen" in page and f"network + {label} (w = 0.4)</td>" in page
-    )  # judged, as set
+    # judged, as set
+    assert "How the model was chosen" in page and f"network + {label} (w = 0.4)</td>" in page
     assert (
         "penalty (per row, by leave-one-out)" in page
     ) == ridge and "penalty (L2, by k-fold)" in page
@@ -350,12 +345,10 @@ PHASE = dict(label_col="y", id_col="sid", time_col="step", hidden_size=16, epoch
 def test_the_network_is_chosen_where_only_it_can_tell_the_classes_apart():
     clf = SequenceClassifier(**PHASE).fit(phase(), test=phase(200, seed=1), quiet=True)
     test, chosen = clf.metrics["test"], clf.metrics["selection"]
-    assert (
-        max(test[k]["accuracy"] for k in ("logistic", "minirocket", "minirocket+diff")) < 0.7
-    )  # 0.48-0.57
-    assert (
-        clf.choice.weight < 1 and test["model"]["accuracy"] > 0.95
-    )  # 1.00: the network, alone or fused
+    # 0.48-0.57
+    assert max(test[k]["accuracy"] for k in ("logistic", "minirocket", "minirocket+diff")) < 0.7
+    # 1.00: the network, alone or fused
+    assert clf.choice.weight < 1 and test["model"]["accuracy"] > 0.95
     # five networks, one per fold, each judged on the fold it did not see: every training row
     assert len(clf.model) == 5 == chosen["members"] and chosen["judged"]["network"]["rows"] == 160
     best = min((v["criterion"], k) for k, v in chosen["judged"].items())[1]
@@ -367,9 +360,8 @@ def test_the_network_is_chosen_where_only_it_can_tell_the_classes_apart():
 def test_a_network_at_chance_is_dropped_and_the_report_says_so(tmp_path):
     # a learning rate that leaves the network where it started: every row gets about the same answer
     clf = SequenceClassifier(**{**FAST, "epochs": 2}, lr=1e-9).fit(waves(), quiet=True)
-    assert (
-        clf.choice.weight == 1 and len(clf.model) == 1
-    )  # the first fold's network, not trained further
+    # the first fold's network, not trained further
+    assert clf.choice.weight == 1 and len(clf.model) == 1
     (note,) = clf.metrics["selection"]["notes"]
     assert re.fullmatch(
         r"the network collapsed to chance on the first fold \(\d\d sequences\); "
@@ -475,9 +467,8 @@ def test_groups_never_straddle_the_split(tmp_path):
     (train, _), (val, _), (test, _) = clf.split(df)["parts"].values()
     seen = [set(df.patient.iloc[p.ids]) for p in (train, val, test)]
     assert not (seen[0] & seen[1] or seen[0] & seen[2] or seen[1] & seen[2])
-    folds = clf.split(df)[
-        "folds"
-    ]  # ... nor the folds of the training rows (small data: no validation part)
+    # ... nor the folds of the training rows (small data: no validation part)
+    folds = clf.split(df)["folds"]
     patients = df.patient.iloc[train.ids].to_numpy()
     assert all(len(set(folds[patients == p])) == 1 for p in set(patients)) and len(set(folds)) == 5
     clf.fit(df, quiet=True)
@@ -543,17 +534,17 @@ def test_ecg5000_the_embedded_fusion_beats_its_parts_where_the_rare_classes_are(
         "groups": None,
         "folds": 5,
     }
+    # set, not chosen: docs/classify.md
     assert (clf.choice.linear, clf.choice.weight) == (
         "minirocket+diff",
         0.5,
-    )  # set, not chosen: docs/classify.md
+    )
     assert (
         chosen["judged"]["minirocket+diff"]["rows"] == 500
         and chosen["judged"]["network"]["rows"] == 51
     )
-    assert (
-        test["network"]["accuracy"] > 0.935 and test["minirocket+diff"]["accuracy"] > 0.94
-    )  # each part alone
+    # each part alone
+    assert test["network"]["accuracy"] > 0.935 and test["minirocket+diff"]["accuracy"] > 0.94
     # the fusion: above the network (3 of 3 seeds in the benchmark), and the better ranking of both
     assert (
         test["model"]["accuracy"] > test["network"]["accuracy"]
@@ -588,11 +579,12 @@ def aeon_split(name):
     "name, "
     # MiniRocket on the official split: its authors' result file (GunPoint, ArrowHead),
     "minirocket",
+    # aeon's MiniRocket measured here
     [
         ("GunPoint", 0.9933),
         ("ArrowHead", 0.8629),
         ("BasicMotions", 1.0),
-    ],  # aeon's MiniRocket measured here
+    ],
 )
 def test_defaults_on_small_public_sets_beat_their_baselines_at_minirockets_level(name, minirocket):
     """Data the classifier was never tuned on (UCR/UEA sets shipped inside aeon, official splits):

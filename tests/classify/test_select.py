@@ -30,9 +30,8 @@ def test_folds_spread_every_class_evenly_and_keep_a_group_in_one_fold():
     folds = folds_of(y, 5, seed=0, groups=groups)
     assert all(len(set(folds[groups == g])) == 1 for g in range(25))
     assert np.bincount(folds).tolist() == [20] * 5  # five whole patients each
-    y = np.repeat(
-        np.arange(7) % 2, [2, 8, 4, 4, 6, 2, 4]
-    )  # groups of unequal sizes: as even as they allow
+    # groups of unequal sizes: as even as they allow
+    y = np.repeat(np.arange(7) % 2, [2, 8, 4, 4, 6, 2, 4])
     folds = folds_of(y, 3, seed=0, groups=np.repeat(np.arange(7), [2, 8, 4, 4, 6, 2, 4]))
     assert max(np.bincount(folds)) - min(np.bincount(folds)) <= 8
     assert set(folds_of(np.array([0, 1, 0]), 5, 0)) == {0, 1, 2}  # no more folds than rows
@@ -65,9 +64,8 @@ def test_the_best_linear_path_alone_when_there_is_no_network():
     oof = two_paths(y, good=0.8, poor=0.6)
     choice = choose(y, oof, None, loss)
     assert (choice.linear, choice.weight, choice.notes) == ("minirocket", 1.0, [])
-    assert choice.judged["minirocket"]["criterion"] == pytest.approx(
-        -np.log(0.8)
-    )  # every row: log loss
+    # every row: log loss
+    assert choice.judged["minirocket"]["criterion"] == pytest.approx(-np.log(0.8))
     assert choice.judged["logistic"]["criterion"] == pytest.approx(-np.log(0.6))
     assert (
         choice.judged["minirocket"]["rows"] == 40 and choice.judged["minirocket"]["accuracy"] == 1.0
@@ -101,15 +99,13 @@ def test_a_network_better_by_noise_alone_is_not_kept():
     rng = np.random.default_rng(1)
     y = np.arange(30) % 2
     oof = two_paths(y, good=0.7, poor=0.6)
-    noise = np.clip(
-        0.72 + rng.normal(0, 0.25, 30), 0.05, 0.99
-    )  # a little better on average, very noisy
+    # a little better on average, very noisy
+    noise = np.clip(0.72 + rng.normal(0, 0.25, 30), 0.05, 0.99)
     network = np.stack([np.where(y == 0, noise, 1 - noise), np.where(y == 1, noise, 1 - noise)], 1)
     choice = choose(y, oof, network, loss)
     best = min(choice.judged[n]["criterion"] for n in choice.judged if n.startswith("network"))
-    assert (
-        best < choice.judged["minirocket"]["criterion"]
-    )  # it does beat the path on these rows ...
+    # it does beat the path on these rows ...
+    assert best < choice.judged["minirocket"]["criterion"]
     assert choice.weight == 1  # ... but not beyond chance
     (note,) = choice.notes
     assert (
@@ -130,9 +126,8 @@ def test_a_collapsed_network_is_dropped_and_said_and_judged_on_its_own_rows():
     ]
     assert choice.judged["network"]["rows"] == 10 and choice.judged["minirocket"]["rows"] == 40
     assert choice.judged["minirocket (on the network's rows)"]["rows"] == 10
-    kept = choose(
-        y, oof, network, loss, weight=0.5
-    )  # a weight the user set stands, the note says what it is
+    # a weight the user set stands, the note says what it is
+    kept = choose(y, oof, network, loss, weight=0.5)
     assert kept.weight == 0.5 and kept.notes[0].endswith("(balanced accuracy 0.500)")
 
 
@@ -146,9 +141,8 @@ def test_the_first_fold_screens_out_a_network_that_is_not_clearly_better():
     assert not worth and why.startswith(
         "on the first fold (10 sequences) network + MiniRocket (w = 0.75) did not"
     )
-    network[rows] = (
-        np.eye(2)[y[rows]] * 0.998 + 0.001
-    )  # right and sure: it goes on to the other folds
+    # right and sure: it goes on to the other folds
+    network[rows] = np.eye(2)[y[rows]] * 0.998 + 0.001
     assert promising(y, oof, network, loss) == (True, "")
     network[rows] = 0.5
     assert (
@@ -174,16 +168,14 @@ def test_the_linear_paths_in_order_a_later_one_replacing_only_beyond_chance():
 
     base = np.clip(rng.normal(0.7, 0.15, 120), 0.05, 0.99)
     oof = {
-        "logistic": path(
-            np.clip(base + rng.normal(0.01, 0.1, 120), 0.05, 0.99)
-        ),  # a hair better: noise
+        # a hair better: noise
+        "logistic": path(np.clip(base + rng.normal(0.01, 0.1, 120), 0.05, 0.99)),
         "minirocket": path(base),
         "minirocket+diff": path(base),
     }
     name, (note,) = best_path(y, oof, loss)
-    assert (
-        name == "minirocket+diff"
-    )  # the first in PATH_ORDER, not beaten beyond chance, and said so:
+    # the first in PATH_ORDER, not beaten beyond chance, and said so:
+    assert name == "minirocket+diff"
     mine, theirs = loss(y, np.exp(oof["logistic"])), loss(y, np.exp(oof["minirocket+diff"]))
     assert mine < theirs and note == (
         "the logistic regression path scored better than the MiniRocket + differences path out of "
@@ -192,9 +184,8 @@ def test_the_linear_paths_in_order_a_later_one_replacing_only_beyond_chance():
     )
     oof["minirocket"] = path(np.clip(base + 0.2, 0.05, 0.99))  # clearly better on every row
     name, notes = best_path(y, oof, loss)
-    assert (
-        name == "minirocket" and len(notes) == 1
-    )  # and the logistic regression no longer scores better
+    # and the logistic regression no longer scores better
+    assert name == "minirocket" and len(notes) == 1
     assert notes[0].startswith(
         "the MiniRocket path replaced the MiniRocket + differences path (t = -"
     )

@@ -96,21 +96,23 @@ def test_long_format_many_series():
             "--fill none: series 'series' has 1 missing step(s)",
         ),
         (lambda: hourly().assign(t="soon"), {}, "--time-col: column 't' is not a time"),
+        # was max() of nothing
         (
             lambda: hourly().assign(y=np.nan),
             {},
             "--target: column 'y' has no values",
-        ),  # was max() of nothing
+        ),
         (
             lambda: hourly().assign(y=[1.0] * 99 + [np.inf]),
             {},
             "--target: column 'y' must be finite; row 99",
         ),
+        # was read as a series called "nan"
         (
             lambda: hourly().assign(s=["a"] * 5 + [None] + ["a"] * 94),
             dict(series="s"),
             "--series-col: column 's' is empty in row 5",
-        ),  # was read as a series called "nan"
+        ),
     ],
 )
 def test_bad_tables(make, kwargs, message):

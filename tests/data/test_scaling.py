@@ -39,7 +39,6 @@ def test_each_series_by_its_own_statistics_and_the_pooled_ones_for_the_rest():
     np.testing.assert_array_equal(
         again.get("small").transform(small), per.get("small").transform(small)
     )
-    old = SeriesScalers.from_dict(
-        pooled.to_dict()
-    )  # scaler.json of a run saved before per-series scaling
+    # scaler.json of a run saved before per-series scaling
+    old = SeriesScalers.from_dict(pooled.to_dict())
     assert old.series == {} and old.get("big").mean == pooled.mean

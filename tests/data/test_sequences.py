@@ -101,14 +101,16 @@ def test_long_table_groups_by_id_in_time_order():
             lambda df: df.assign(t=[2, 0, 0, 0, 1]),
             "--data: id 1 has time 0 twice; one row per id and time step",
         ),
+        # rows dropped, once
         (
             lambda df: df.assign(pid=[1, None, 1, 2, 2]),
             "--data: column 'pid' is empty in row 1",
-        ),  # rows dropped, once
+        ),
+        # sorted last, once
         (
             lambda df: df.assign(t=[2, 0, None, 0, 1]),
             "--data: column 't' is empty in row 2",
-        ),  # sorted last, once
+        ),
     ],
 )
 def test_long_table_refuses_a_step_twice_or_a_blank_id_or_time(edit, message):
@@ -150,9 +152,8 @@ def test_stratified_split_keeps_class_shares_and_every_row_once():
 def test_a_grouped_split_keeps_each_group_in_one_part():
     rng = np.random.default_rng(0)
     y = np.array([0] * 160 + [1] * 40)
-    groups = np.array(
-        [f"p{k // 4}" for k in range(200)]
-    )  # patients of 4 recordings, one class each
+    # patients of 4 recordings, one class each
+    groups = np.array([f"p{k // 4}" for k in range(200)])
     val, test, train = stratified_split(y, (0.1, 0.2), seed=1, groups=groups)
     assert sorted(np.concatenate([val, test, train]).tolist()) == list(range(200))
     for a, b in ((val, test), (val, train), (test, train)):

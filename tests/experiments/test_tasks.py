@@ -25,9 +25,8 @@ def test_adding_baselines_from_samples():
     p = adding(40_000, 20, rng(1))
     assert np.mean((p.y - 1.0) ** 2) == pytest.approx(1 / 6, abs=0.004)  # predict the mean
     second = (p.x[10:, :, 0] * p.x[10:, :, 1]).sum(0)
-    assert np.mean((p.y - (second + 0.5)) ** 2) == pytest.approx(
-        1 / 12, abs=0.003
-    )  # knows only the 2nd
+    # knows only the 2nd
+    assert np.mean((p.y - (second + 0.5)) ** 2) == pytest.approx(1 / 12, abs=0.003)
     assert TASKS["adding"].baseline(100) == pytest.approx(1 / 6)
 
 

@@ -56,9 +56,8 @@ def test_long_validation_keeps_the_ar_unless_a_challenger_wins_beyond_chance():
     assert base["name"] in ("auto_ets", "combination") and base["dm_t"] < -1.645
     val = a.split == VAL
     e_ar = 0.8 * a.target[val] - a.y[val, 0]
-    e_best = (d @ base_weights(base, W, classical.models, 1)[:, 0])[val] - a.y[
-        val, 0
-    ]  # the chosen, as coefficients
+    # the chosen, as coefficients
+    e_best = (d @ base_weights(base, W, classical.models, 1)[:, 0])[val] - a.y[val, 0]
     assert base["dm_t"] == pytest.approx(diebold_mariano(e_best**2 - e_ar**2, 1))
     # a model that is the AR plus a little noise: nothing beyond chance, the AR stays
     a, d, W, classical = _case(400, {"linear_ar": 1.0, "auto_ets": 1.0}, near_ar=0.02, seed=3)
@@ -111,9 +110,8 @@ def _same_numbers(
 def test_a_statistical_base_is_saved_loaded_and_predicts_the_same(tmp_path):
     rng = np.random.default_rng(4)
     t = np.arange(160)
-    y = (
-        200 + 40 * np.sin(2 * np.pi * t / 12) + 0.5 * t + rng.normal(0, 4, 160)
-    )  # short, seasonal, monthly
+    # short, seasonal, monthly
+    y = 200 + 40 * np.sin(2 * np.pi * t / 12) + 0.5 * t + rng.normal(0, 4, 160)
     df = pd.DataFrame({"t": pd.date_range("2000-01", periods=160, freq="MS"), "y": y})
     fc = Forecaster(horizon=3, epochs=2, hidden_size=4).fit(df, time="t", target="y", quiet=True)
     base = fc.metrics["base"]

@@ -19,10 +19,11 @@ from lstmkit.forecast.estimator import Forecaster
         (dict(window=-1), "window: input should be greater than 0, got -1"),
         (dict(threads=0), "threads: input should be greater than 0"),
         (dict(season=0), "season: input should be greater than 0"),
+        # 0 stopped after one epoch
         (
             dict(patience=0),
             "patience: input should be greater than 0, got 0",
-        ),  # 0 stopped after one epoch
+        ),
         (dict(max_lag=0), "max_lag: input should be greater than 0, got 0"),
         (dict(max_gap=-1), "max_gap: input should be greater than or equal to 0, got -1"),
         (dict(hidden_size=2.5), "hidden_size: input should be a valid integer, got 2.5"),
@@ -45,9 +46,8 @@ from lstmkit.forecast.estimator import Forecaster
 def test_bad_settings_are_one_line_errors_naming_the_field(settings, message):
     with pytest.raises(LstmkitError, match=message) as err:
         Forecaster(**settings)
-    assert "\n" not in str(err.value) and "--" not in str(
-        err.value
-    )  # the library names fields, not options
+    # the library names fields, not options
+    assert "\n" not in str(err.value) and "--" not in str(err.value)
 
 
 def test_a_setting_error_carries_its_field_for_the_command_line():
@@ -89,9 +89,8 @@ def test_a_data_sets_defaults_fill_only_what_the_user_did_not_set():
     merged = cfg.merged({"window": 12, "duplicates": "mean", "time": "t", "season": None})
     assert (merged.train.window, merged.data.duplicates, merged.data.time) == (48, "mean", "t")
     assert merged.base.season is None  # None in a data set's defaults: not given
-    assert (
-        cfg.train.window == 48 and cfg.data.duplicates == "error"
-    )  # frozen: the original is unchanged
+    # frozen: the original is unchanged
+    assert cfg.train.window == 48 and cfg.data.duplicates == "error"
     with pytest.raises(Exception):  # noqa: B017 - pydantic's frozen-instance error
         cfg.model.hidden_size = 3
 

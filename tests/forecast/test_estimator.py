@@ -22,10 +22,11 @@ def test_fit_scores_model_and_baselines_on_the_same_points():
     )
     test = fc.metrics["test"]
     fitted = fc.metrics["classical"]["models"]  # statsforecast's models, on the same origins
+    # AutoARIMA: season 24 > 12; MSTL: < 4 weeks of training
     assert set(fitted) == {
         "auto_ets",
         "auto_theta",
-    }  # AutoARIMA: season 24 > 12; MSTL: < 4 weeks of training
+    }
     skipped = fc.metrics["classical"]["skipped"]
     assert skipped["auto_arima"].startswith("season 24 > 12")
     assert "fewer than 4 of its longest season (168)" in skipped["mstl"]
@@ -106,9 +107,8 @@ def test_predict_starts_after_a_series_last_long_gap_and_refuses_a_short_stretch
     assert (
         out["origin"] == whole["origin"]
     ).all()  # from the series' end, not the end of the stretch before
-    pd.testing.assert_frame_equal(
-        out[out.series == "b"], whole[whole.series == "b"]
-    )  # b has no gap
+    # b has no gap
+    pd.testing.assert_frame_equal(out[out.series == "b"], whole[whole.series == "b"])
     late = new[
         (new["site"] == "a") & (new["when"] >= new["when"].max() - pd.Timedelta(hours=need - 3))
     ]
@@ -142,9 +142,8 @@ def test_business_days_have_a_weekly_season():
 
 def test_per_series_scaling_standardises_each_series_and_round_trips(tmp_path):
     df = synthetic()
-    df.loc[df.site == "b", "temp"] = (
-        df.loc[df.site == "b", "temp"] * 100 + 5000
-    )  # another level and spread
+    # another level and spread
+    df.loc[df.site == "b", "temp"] = df.loc[df.site == "b", "temp"] * 100 + 5000
     fc = Forecaster(scaling="series", **FAST).fit(
         df, time="when", target="temp", series="site", quiet=True
     )
@@ -229,9 +228,8 @@ def test_a_stationary_series_keeps_levels():
 
 def test_the_correction_test_keeps_the_ar_when_the_gain_is_within_chance(tmp_path):
     y = np.random.default_rng(0).normal(5, 1, 1500)  # white noise: nothing for the LSTM to find
-    settings = dict(
-        hidden_size=16, quantiles=[0.1, 0.9], epochs=15, patience=15, statistical="off"
-    )  # the AR base
+    # the AR base
+    settings = dict(hidden_size=16, quantiles=[0.1, 0.9], epochs=15, patience=15, statistical="off")
     off = Forecaster(correction_test="off", **settings).fit(
         _series(y), time="t", target="y", quiet=True
     )
@@ -243,13 +241,11 @@ def test_the_correction_test_keeps_the_ar_when_the_gain_is_within_chance(tmp_pat
     gate = fc.metrics["lstm"]
     assert not gate["kept"] and gate["dm_t"] > -1.645 and gate["val_origins"] > 100
     test = fc.metrics["test"]
-    assert test["model"]["rmse"] == pytest.approx(
-        test["linear_ar"]["rmse"], rel=1e-6
-    )  # the AR, exactly
+    # the AR, exactly
+    assert test["model"]["rmse"] == pytest.approx(test["linear_ar"]["rmse"], rel=1e-6)
     head = fc.model.head.weight.view(1, 3, -1)
-    assert (
-        head[:, 1].abs().max() == 0 and head[:, 0].abs().max() > 0
-    )  # the median dropped, q0.1 kept
+    # the median dropped, q0.1 kept
+    assert head[:, 1].abs().max() == 0 and head[:, 0].abs().max() > 0
     # the same training: only the median changed, so the heads' own interval is the same
     assert fc.metrics["interval"]["heads"] == off.metrics["interval"]["heads"]
     fc.save(tmp_path)
@@ -286,13 +282,11 @@ def test_a_constant_series_is_forecast_exactly_and_quietly(tmp_path):
 
     df = pd.DataFrame({"when": pd.date_range("2024-01-01", periods=500, freq="h"), "temp": 5.0})
     with warnings.catch_warnings():
-        warnings.simplefilter(
-            "error"
-        )  # a 0/0 in the unit-root test or a log axis of zeros once spoke here
+        # a 0/0 in the unit-root test or a log axis of zeros once spoke here
+        warnings.simplefilter("error")
         fc = Forecaster(**FAST).fit(df, time="when", target="temp", quiet=True)
-        fc.save(
-            tmp_path / "run"
-        )  # once a ZeroDivisionError: the report divided by persistence's RMSE of 0
+        # once a ZeroDivisionError: the report divided by persistence's RMSE of 0
+        fc.save(tmp_path / "run")
     assert all(
         fc.metrics["test"][name]["rmse"] == 0 for name in ("model", "persistence", "linear_ar")
     )
@@ -312,9 +306,8 @@ def test_a_short_seasonal_record_averages_the_ar_with_seasonal_naive_and_beats_i
         assert test["model"]["rmse"] < min(
             test[b]["rmse"] for b in ("persistence", "seasonal_naive", "linear_ar")
         )
-        assert (
-            fc.state.ar_order == 12 and m["ar_order"] == fc.baseline_ar[0] < 12
-        )  # the model's design holds a season
+        # the model's design holds a season
+        assert fc.state.ar_order == 12 and m["ar_order"] == fc.baseline_ar[0] < 12
         arrays, designs = fc.series_arrays()
         (d,) = designs
         least_squares = (
@@ -375,9 +368,10 @@ def test_the_conformal_interval_covers_what_it_says_on_the_default_data():
     assert len(iv["per_step"]) == 1 and iv["per_step"][0]["coverage"] == iv["coverage"]
     new = fc.predict()
     name = new["series"].iloc[0]
+    # scaled -> °F
     offset = fc.state.conformal["offsets"][name]["0.1"][0] * float(
         fc.state.scaler_y.get(name).std[0]
-    )  # scaled -> °F
+    )
     first = new.iloc[0]
     assert first["q0.1"] == pytest.approx(first["predicted"] + offset)
 

@@ -63,9 +63,8 @@ def test_no_bound_reads_an_outcome_not_yet_known():
 
 def test_adaptation_and_the_rolling_window_hold_coverage_when_the_spread_doubles():
     rng = np.random.default_rng(3)
-    a, pred = _arrays(
-        rng.normal(0, 1, 2000), rng.normal(0, 2, 4000)
-    )  # the test period is twice as noisy
+    # the test period is twice as noisy
+    a, pred = _arrays(rng.normal(0, 1, 2000), rng.normal(0, 2, 4000))
 
     def coverage(gamma):
         out, _ = fi.conformal([a], [pred], [0.1, 0.5, 0.9], 1, gamma=gamma)

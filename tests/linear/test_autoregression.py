@@ -70,10 +70,11 @@ def test_with_few_validation_origins_the_ar_is_averaged_with_seasonal_naive_by_b
     assert w == pytest.approx(np.clip((vb - c) / (va + vb - 2 * c), 0, 1))
     assert 0 < w < 1
     # a season of lags that would take more than half of the training origins: no average
+    # 40 > half of training
     assert (
         combine_seasonal(arrays, lambda q: lag_designs(arrays, q, fc.state.season), ar, 40, 0)
         is None
-    )  # 40 > half of training
+    )
 
 
 def test_enough_validation_origins_keep_the_ar_alone(monkeypatch):

@@ -33,15 +33,13 @@ def test_the_penalty_is_the_one_best_out_of_fold_and_the_model_is_refitted_on_ev
         return z
 
     chosen = out_of_fold(model.l2)
-    np.testing.assert_allclose(
-        oof, chosen, atol=2e-4
-    )  # warm starts along the path: the same optimum
+    # warm starts along the path: the same optimum
+    np.testing.assert_allclose(oof, chosen, atol=2e-4)
     p = lambda z: np.exp(z) / np.exp(z).sum(1, keepdims=True)  # noqa: E731
     for l2 in L2_GRID:  # no other penalty of the grid does better out of fold
         assert log_loss(y, p(chosen)) <= log_loss(y, p(out_of_fold(l2))) + 1e-4
-    W, b = fit_logistic(
-        X, y, 2, model.l2
-    )  # and the model is the fit on all 150 rows at that penalty
+    # and the model is the fit on all 150 rows at that penalty
+    W, b = fit_logistic(X, y, 2, model.l2)
     np.testing.assert_allclose(model.logits(X), X @ W + b, atol=2e-4)
     np.testing.assert_allclose(model.proba(X), logistic_proba(X, model.W, model.b, False))
     again = LinearModel.from_tensors(model.tensors(), model.l2, False)
@@ -64,12 +62,10 @@ def test_the_ridge_learns_from_every_row_and_its_out_of_sample_logits_are_leave_
     rng = np.random.default_rng(6)
     X = rng.normal(size=(120, 300))
     y = (X[:, :2] @ np.array([1.0, -1.0]) > 0).astype(int)
-    model, oof = LinearModel.fit(
-        X, y, 2, log_loss, folds(120), model="ridge"
-    )  # folds: not its business
-    W, b, alpha, loo = fit_ridge_classifier(
-        X, y, 2
-    )  # all 120 rows: no row is held out from the ridge
+    # folds: not its business
+    model, oof = LinearModel.fit(X, y, 2, log_loss, folds(120), model="ridge")
+    # all 120 rows: no row is held out from the ridge
+    W, b, alpha, loo = fit_ridge_classifier(X, y, 2)
     np.testing.assert_allclose(model.W, W)
     np.testing.assert_allclose(model.b, b)
     np.testing.assert_allclose(oof, loo)

@@ -55,9 +55,8 @@ def test_forecast_paths_tile_the_time_axis_one_origin_per_horizon():
         assert list(p["step"]) == [1, 2, 3]
         assert list(p["actual"]) == [3 * k + 1, 3 * k + 2, 3 * k + 3]
     assert forecast_paths(predictions(horizon=1), "h") == []  # one step: nothing to regroup
-    assert (
-        len(forecast_paths(predictions(origins=60, horizon=3), "h", span=12, most=8)) == 4
-    )  # 0, 3, 6, 9
+    # 0, 3, 6, 9
+    assert len(forecast_paths(predictions(origins=60, horizon=3), "h", span=12, most=8)) == 4
     assert len(forecast_paths(predictions(origins=60, horizon=3), "h", most=2)) == 2
 
 

@@ -106,8 +106,14 @@ def fit_baselines(
         prior = np.nanmean(y, 0)
     else:
         prior = np.bincount(y, minlength=n_classes) / len(y)
+    # argmax: the majority
     out.test_proba = {
         "majority": np.repeat(prior[None], len(test), 0),
         **out.test_proba,
-    }  # argmax: the majority
+    }
     return out
+
+
+def named_path(base) -> str:
+    """The linear path the user named with --linear-features."""
+    return next((name for name in base.paths if name != "logistic"), "logistic")

@@ -36,7 +36,6 @@ from ..data.sequences import (
     TS_COLUMNS,
     Sequences,
     encode_labels,
-    pad,
     read_labelled_table,
     sequences_from_table,
     stratified_split,
@@ -44,11 +43,11 @@ from ..data.sequences import (
 from ..data.smiles import Vocabulary, canonicalize, randomize, scaffolds, tokenize
 from ..evaluate import classification_metrics, proba_of_logits
 from ..linear.paths import LinearPath, fuse
-from ..models import ClassifierNet
 from . import networks
-from .baselines import criterion, fit_baselines
+from .baselines import criterion, fit_baselines, named_path
 from .config import ClassifyConfig, legacy
-from .select import Choice, choose, folds_of, promising
+from .inputs import encode, network_of
+from .select import Choice, choose, folds_of, how_chosen, promising
 from .state import ClassifyState, legacy_state
 
 __all__ = ["ClassifyConfig", "SequenceClassifier"]
@@ -141,7 +140,7 @@ class SequenceClassifier:
         """Sequences -> (padded array, lengths), as the fitted model reads them. SMILES: token ids
         (V+1, N, L) holding the canonical string first and `variants` randomised ones after;
         values: (N, L, C) scaled."""
-        return _encode(seqs, variants, seed, self.state.vocab, self.state.scaler)
+        return encode(seqs, variants, seed, self.state.vocab, self.state.scaler)
 
     # ---- fit -------------------------------------------------------------------------------
 
@@ -167,9 +166,8 @@ class SequenceClassifier:
                 test_df, "--test", True, columns["label_col"], columns["value_cols"]
             )
         smiles_col = cfg.data.smiles_col
-        if (
-            smiles_col and cfg.smiles.canonical
-        ):  # before splitting: one molecule, one string, one part
+        # before splitting: one molecule, one string, one part
+        if smiles_col and cfg.smiles.canonical:
             for lab in filter(None, (labelled, test_lab)):
                 lab.sequences.smiles = canonicalize(lab.sequences.smiles)
         groups = labelled.groups
@@ -198,9 +196,8 @@ class SequenceClassifier:
             "val": (labelled.sequences.subset(val_rows), y_all[val_rows]),
             "test": (test_seqs, y_test),
         }
-        fit_rows = np.concatenate(
-            [train_rows, val_rows]
-        )  # the linear paths' rows, in fit()'s order
+        # the linear paths' rows, in fit()'s order
+        fit_rows = np.concatenate([train_rows, val_rows])
         folds = folds_of(
             y_all[fit_rows], split.cv_folds, seed, None if groups is None else groups[fit_rows]
         )
@@ -241,11 +238,11 @@ class SequenceClassifier:
         else:
             vocab = None
             scaler = Standardizer.fit(np.concatenate(train_seqs.values), train_seqs.channels)
-        x_train, n_train = _encode(train_seqs, smiles.augment, seed, vocab, scaler)
+        x_train, n_train = encode(train_seqs, smiles.augment, seed, vocab, scaler)
         if vocab:  # count what validation and test hold that training did not
             vocab.unknown_seen = 0
-        x_val, n_val = _encode(val_seqs, 0, 0, vocab, scaler) if len(val_seqs) else (None, None)
-        x_test, n_test = _encode(test_seqs, smiles.tta, seed + 1, vocab, scaler)
+        x_val, n_val = encode(val_seqs, 0, 0, vocab, scaler) if len(val_seqs) else (None, None)
+        x_test, n_test = encode(test_seqs, smiles.tta, seed + 1, vocab, scaler)
         max_length = int(n_train.max())
         score = functools.partial(criterion, monitor=cfg.train.monitor, multilabel=multilabel)
 
@@ -262,7 +259,7 @@ class SequenceClassifier:
             base = fit_baselines(
                 cfg.linear, seed, rows, len(classes), vocab is not None, scaler, max_length, score
             )
-        named = None if cfg.linear.linear_features == "auto" else _named_path(base)
+        named = None if cfg.linear.linear_features == "auto" else named_path(base)
 
         # the network: one per fold (small data) or one on the training rows, and its out-of-sample
         # probabilities of the fit rows
@@ -280,9 +277,8 @@ class SequenceClassifier:
         if network is not None and not small:
             members = train_members((x_train, n_train, y_train), (x_val, n_val, y_val), 0)
             network[val_part] = networks.proba(members, x_val, n_val, vocab is not None, multilabel)
-        elif (
-            network is not None
-        ):  # one network per fold; the first fold may show it is not worth the rest
+        # one network per fold; the first fold may show it is not worth the rest
+        elif network is not None:
             screen = None
             if linear_weight == "auto":
                 screen = lambda net: promising(y_train, base.oof, net, score, named, monitor)  # noqa: E731
@@ -320,15 +316,14 @@ class SequenceClassifier:
         proba = self.fused_proba(net_proba, test_seqs, base.test_logits[self.choice.linear])
         self.test = TestRows(test_seqs, y_test, proba)
         tests = {"model": classification_metrics(y_test, proba)}
-        if (
-            net_proba is not None
-        ):  # the network alone, so that what the linear path adds is on record
+        # the network alone, so that what the linear path adds is on record
+        if net_proba is not None:
             tests["network"] = classification_metrics(y_test, net_proba)
         for name, p in base.test_proba.items():
             tests[name] = classification_metrics(y_test, p)
         first = self.histories[0] if self.histories else None
         many = len(self.histories) > 1
-        how = _how(small, folds, len(y_fit), sizes["val"])
+        how = how_chosen(small, folds, len(y_fit), sizes["val"])
         self.metrics = {
             "test": tests,
             "selection": self.choice.record(how, monitor, len(self.model)),
@@ -368,7 +363,7 @@ class SequenceClassifier:
     ) -> list:
         """`ensemble` networks from seeds seed + first, ... on `train`, each early-stopped on `val`
         (checkpoints in checkpoint_dir/member<k>); appended to the model and returned."""
-        build = functools.partial(_network, self.config, shape)
+        build = functools.partial(network_of, self.config, shape)
         tokens = shape["vocab"] is not None
         members, histories = networks.train_members(
             build,
@@ -488,7 +483,7 @@ class SequenceClassifier:
         clf.choice, chosen = Choice.saved({"selection": s.selection})
         shape = {"classes": len(s.classes), "channels": len(s.channels), "vocab": s.vocab}
         clf.model = torch.nn.ModuleList(
-            _network(clf.config, shape) for _ in range(int(chosen["members"]))
+            network_of(clf.config, shape) for _ in range(int(chosen["members"]))
         )
         clf.model.load_state_dict(load_file(folder / "model.safetensors"))
         if clf.choice.weight > 0:
@@ -533,44 +528,6 @@ class SequenceClassifier:
         if self.state.multilabel:
             return (frame[[f"p_{c}" for c in self.state.classes]].to_numpy() >= 0.5).astype(int)
         return frame["predicted"].to_numpy()
-
-
-def _encode(seqs, variants: int, seed: int, vocab, scaler) -> tuple[np.ndarray, np.ndarray]:
-    if vocab is not None:
-        strings = [seqs.smiles]
-        if variants:
-            strings += list(map(list, zip(*randomize(seqs.smiles, variants, seed), strict=True)))
-        encoded = [[vocab.encode(tokenize(s)) for s in group] for group in strings]
-        L = max(len(e) for group in encoded for e in group)
-        arrays = [pad(group, L) for group in encoded]
-        return np.stack([a for a, _ in arrays]), np.stack([n for _, n in arrays])
-    values = [scaler.transform(v).astype(np.float32) for v in seqs.values]
-    return pad(values)
-
-
-def _network(config: ClassifyConfig, shape: dict) -> ClassifierNet:
-    vocab = shape["vocab"]
-    return ClassifierNet(
-        config.model,
-        shape["classes"],
-        input_size=shape["channels"],
-        vocab_size=len(vocab) if vocab else None,
-    )
-
-
-def _named_path(base) -> str:
-    """The linear path the user named with --linear-features."""
-    return next((name for name in base.paths if name != "logistic"), "logistic")
-
-
-def _how(small: bool, folds, rows: int, val_rows: int) -> str:
-    if small:
-        return f"{int(folds.max()) + 1}-fold cross-validation on the {rows} training sequences"
-    return (
-        f"the linear paths out of fold on the {rows} training and validation sequences, the "
-        "network on "
-        f"the {val_rows} validation sequences"
-    )
 
 
 document_signature(

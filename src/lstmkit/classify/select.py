@@ -68,9 +68,8 @@ def label_of(name: str) -> str:
     """A candidate's name for people: "network + minirocket (w = 0.5)" -> "network + MiniRocket (w
     = 0.5)"."""
     fused = name.startswith("network + ")
-    path, sep, rest = name.removeprefix("network + ").partition(
-        " ("
-    )  # "minirocket (on the network's rows)"
+    # "minirocket (on the network's rows)"
+    path, sep, rest = name.removeprefix("network + ").partition(" (")
     return ("network + " if fused else "") + PATH_LABELS.get(path, path) + sep + rest
 
 
@@ -78,9 +77,8 @@ def label_of(name: str) -> str:
 class Choice:
     linear: str | None  # the linear path's name (classify/baselines.linear_candidates); None: none
     weight: float  # its share of the fused logits: 1 the linear path alone, 0 the network alone
-    judged: dict = field(
-        default_factory=dict
-    )  # candidate -> {criterion, accuracy, balanced_accuracy, rows}
+    # candidate -> {criterion, accuracy, balanced_accuracy, rows}
+    judged: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what was dropped or fallen back to, and why
 
     @property
@@ -331,4 +329,15 @@ def promising(
         False,
         f"{rows} {label_of(name)} did not beat the {label_of(linear)} path alone beyond chance "
         f"({stat})",
+    )
+
+
+def how_chosen(small: bool, folds, rows: int, val_rows: int) -> str:
+    """metrics.json's `how` of the selection: on which rows the candidates were judged."""
+    if small:
+        return f"{int(folds.max()) + 1}-fold cross-validation on the {rows} training sequences"
+    return (
+        f"the linear paths out of fold on the {rows} training and validation sequences, the "
+        "network on "
+        f"the {val_rows} validation sequences"
     )

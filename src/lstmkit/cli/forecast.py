@@ -51,12 +51,10 @@ def forecast(data, lstm_gate, backtest, out, resume, quiet, **values):
     if lstm_gate is not None:
         click.echo("note: --lstm-gate is deprecated; it is now --correction-test", err=True)
         settings.setdefault("correction_test", lstm_gate)
-    config = ForecastConfig.from_settings(
-        settings, "lstmkit forecast"
-    )  # before any import: a bad value is quick
-    if (
-        config.base.statistical != "off"
-    ):  # the statsforecast worker's imports overlap torch's, below
+    # before any import: a bad value is quick
+    config = ForecastConfig.from_settings(settings, "lstmkit forecast")
+    # the statsforecast worker's imports overlap torch's, below
+    if config.base.statistical != "off":
         from ..statistical import warm_up
 
         warm_up()
@@ -122,11 +120,12 @@ def _print_forecast(metrics, target):
 
 def _what_was_kept(metrics) -> str:
     """One line: the AR's order and form, and whether the LSTM's correction was kept."""
+    # here: the report loads matplotlib
     from ..report.forecast import (
         base_words,
         combination_words,
         lstm_verdict,
-    )  # here: the report loads matplotlib
+    )
 
     ar = f"linear AR: {metrics['ar_order']} lags, {metrics.get('ar_form', 'levels')}"
     if metrics.get("unit_root", {}).get("integrated"):

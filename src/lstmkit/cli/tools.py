@@ -20,9 +20,10 @@ FULL_SIZES = "50x32x24,128x64x256"
 @main.command()
 def cells():
     """List the registered cells: gate blocks, parameters and kernel."""
+    # torch: imported by the commands that need it, not by `lstmkit --help`
     from ..cells import (
         CELLS,
-    )  # torch: imported by the commands that need it, not by `lstmkit --help`
+    )
 
     table = Table(title="lstmkit cells", caption="params: one layer, H_in = H = 100")
     for col in ("cell", "params", "kernel", "what it is"):

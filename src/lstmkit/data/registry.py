@@ -36,9 +36,8 @@ class DatasetInfo:
     label: str | None = None  # classify: the label column(s), comma-separated
     smiles: str | None = None  # classify: the SMILES column
     test_file: str | None = None  # classify: the official test split, if the data set has one
-    settings: dict = field(
-        default_factory=dict
-    )  # model settings measured best here (docs/classify.md)
+    # model settings measured best here (docs/classify.md)
+    settings: dict = field(default_factory=dict)
 
     def defaults(self) -> dict:
         """The settings this data set brings, flat, as a partial config: its columns, frequency

@@ -385,13 +385,11 @@ def stratified_split(
     if groups is None:
         unit, first = np.arange(len(strata)), np.arange(len(strata))
     else:
-        unit = pd.factorize(pd.Series(groups).astype(str), sort=False)[
-            0
-        ]  # numbered by first appearance
+        # numbered by first appearance
+        unit = pd.factorize(pd.Series(groups).astype(str), sort=False)[0]
         first = np.unique(unit, return_index=True)[1]
-    members = np.split(
-        np.argsort(unit, kind="stable"), np.cumsum(np.bincount(unit))[:-1]
-    )  # rows per group
+    # rows per group
+    members = np.split(np.argsort(unit, kind="stable"), np.cumsum(np.bincount(unit))[:-1])
     sizes = np.array([len(m) for m in members])
     rng = np.random.default_rng(seed)
     parts: list[list[int]] = [[] for _ in range(len(fractions) + 1)]

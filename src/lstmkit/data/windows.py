@@ -66,9 +66,8 @@ def calendar_features(times: pd.DatetimeIndex, freq: str) -> np.ndarray:
         step = pd.Timedelta(offset)
     except ValueError:
         if isinstance(offset, pd.offsets.BusinessDay | pd.offsets.CustomBusinessDay):
-            step = pd.Timedelta(
-                "1D"
-            )  # days with the weekends left out: still day of week and of year
+            # days with the weekends left out: still day of week and of year
+            step = pd.Timedelta("1D")
     cols = []
 
     def cycle(value, period):

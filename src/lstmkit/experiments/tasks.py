@@ -59,9 +59,8 @@ def adding1997(n: int, length: int, rng: np.random.Generator) -> Problem:
         x[:T, j, 0] = rng.uniform(-1, 1, T)
         x[0, j, 1] = x[T - 1, j, 1] = -1.0  # first and last pair: marker -1
         a = int(rng.integers(0, 10))  # X1 among the first ten pairs
-        b = int(
-            rng.choice([k for k in range(length // 2 - 1) if k != a])
-        )  # X2: first T/2 - 1 unmarked
+        # X2: first T/2 - 1 unmarked
+        b = int(rng.choice([k for k in range(length // 2 - 1) if k != a]))
         x[a, j, 1] = x[b, j, 1] = 1.0
         if a == 0:
             x[0, j, 0] = 0.0  # "in the rare case where the first pair is marked, X1 = 0"
@@ -125,9 +124,8 @@ TASKS: dict[str, TaskSpec] = {
     "adding": TaskSpec(adding, "mse", False, 0.01, lambda length: 1 / 6),
     # 1997: at most 25 wrong of 2560.
     "adding1997": TaskSpec(adding1997, "wrong", False, 25 / 2560, lambda length: 1 - 0.1536),
-    "temporal": TaskSpec(
-        temporal_order, "accuracy", True, 0.99, lambda length: 0.25
-    ),  # chance: 1 of 4
+    # chance: 1 of 4
+    "temporal": TaskSpec(temporal_order, "accuracy", True, 0.99, lambda length: 0.25),
     # Memoryless: blank where the answer is blank, uniform over the 8 symbols in the 10 recall
     # steps.
     "copy": TaskSpec(

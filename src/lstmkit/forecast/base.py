@@ -36,6 +36,7 @@ from ..data.io import series_id
 from ..data.windows import TEST, TRAIN, VAL
 from ..evaluate import DM_CRITICAL_5, diebold_mariano
 from ..linear.autoregression import MIN_INDEPENDENT_ORIGINS
+from .inputs import fixed_step
 
 FIT_WINDOW = statistical.FIT_WINDOW
 ARIMA_MAX_SEASON = 12
@@ -194,19 +195,16 @@ class ClassicalJob:
         models, skipped = plan(season, seasons, len(fit_on), shortest)
         inputs = []
         for name, a in fit_on.items():
-            n_train = (
-                int(np.flatnonzero(a.split == TRAIN)[-1]) + 2
-            )  # the last training origin's target
+            # the last training origin's target
+            n_train = int(np.flatnonzero(a.split == TRAIN)[-1]) + 2
             y = scaler_y.get(name).inverse(a.target[:n_train])
-            window = max(
-                FIT_WINDOW, MSTL_SEASONS * max(seasons, default=0)
-            )  # MSTL's; the others cut to theirs
+            # MSTL's; the others cut to theirs
+            window = max(FIT_WINDOW, MSTL_SEASONS * max(seasons, default=0))
             start = max(0, n_train - window)
             inputs.append({"name": name, "y": y[start:], "start_offset": start})
             test = np.flatnonzero(a.split == TEST)
-            if len(
-                test
-            ):  # a final fit on what the first test origin knows, as a statistician refits
+            # a final fit on what the first test origin knows, as a statistician refits
+            if len(test):
                 n_final = int(test[0]) + 1
                 cut = max(0, n_final - window)
                 y_final = scaler_y.get(name).inverse(a.target[cut:n_final])
@@ -394,3 +392,23 @@ def _steps_between(start: pd.Timestamp, t: pd.Timestamp, freq: str) -> int:
     lo, hi = (start, t) if t > start else (t, start)
     n = len(pd.date_range(lo, hi, freq=freq)) - 1
     return n if t > start else -n
+
+
+def start_classical(arrays, scaler_y, freq: str, season: int) -> ClassicalJob:
+    """The statistical models fitted in the worker process (MSTL: periods from the step)."""
+    offset = pd.tseries.frequencies.to_offset(freq)
+    step_days = pd.Timedelta(offset) / pd.Timedelta("1D") if fixed_step(freq) else None
+    return ClassicalJob.start(arrays, scaler_y, season, statistical.seasons_of(season, step_days))
+
+
+def collect_classical(job: ClassicalJob, arrays, scaler_y, freq: str, horizon: int, quiet: bool):
+    """statsforecast's models from the worker, rolled through every origin: the fitted models and
+    their forecasts per series ([] where none is usable; drop_unusable says why in `skipped`)."""
+    if not quiet and not job.done():
+        print("waiting for the statistical models ...", flush=True)
+    classical = job.result()
+    if not classical.models:
+        return classical, []
+    stat = classical.forecasts(arrays, scaler_y, freq, horizon)
+    stat = drop_unusable(classical, stat, arrays, horizon)
+    return classical, stat if classical.models else []

@@ -48,9 +48,8 @@ def correction_test(model, arrays, designs, preds, coefficients, median: int, te
         e_model.append((point[ok] - a.y[ok]) ** 2)
         e_base.append((base[ok] - a.y[ok]) ** 2)
     e_model, e_base = np.concatenate(e_model), np.concatenate(e_base)  # (n, H)
-    enough = (
-        len(e_model) / horizon >= MIN_INDEPENDENT_ORIGINS
-    )  # overlapping h-step errors: ~n / h independent
+    # overlapping h-step errors: ~n / h independent
+    enough = len(e_model) / horizon >= MIN_INDEPENDENT_ORIGINS
     groups, kept_steps = [], [True] * horizon
     for steps in step_groups(horizon):
         cols = list(steps)

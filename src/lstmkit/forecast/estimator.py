@@ -24,18 +24,17 @@ import torch
 from .. import data as datasets
 from ..config import LstmkitError, document_signature
 from ..data.io import default_season, prepare, read_table, series_id
-from ..data.scaling import SeriesScalers
-from ..data.windows import TEST, TRAIN, VAL, Splits, build_arrays, cut_times, lag_design
+from ..data.windows import TEST, TRAIN, VAL, Splits, build_arrays, cut_times
 from ..linear.autoregression import choose_ar, combine_seasonal, lag_grid, widen
 from ..models import ForecastNet
-from ..statistical import seasons_of
 from ..train import fit
-from .base import ClassicalJob, base_weights, choose_base, drop_unusable
+from .base import base_weights, choose_base, collect_classical, start_classical
 from .config import ForecastConfig, legacy
 from .correction import correction_test
+from .inputs import add_base_errors, fit_scalers, lag_designs, max_lag, on_grid
 from .intervals import conformal
 from .schemes import scheme_of
-from .scoring import score
+from .scoring import metrics_of, score
 from .state import ForecastState, legacy_state
 
 __all__ = ["ForecastConfig", "Forecaster", "lag_designs"]
@@ -140,7 +139,7 @@ class Forecaster:
                 f"--data: every series is shorter than window + horizon + 1 = {need} steps "
                 f"(longest {longest})"
             )
-        splits = _on_grid(splits or cut_times(segments, cfg.split.train, cfg.split.val), freq)
+        splits = on_grid(splits or cut_times(segments, cfg.split.train, cfg.split.val), freq)
         train_rows = [s for s in segments if s.times[0] < splits.val_start]
         y_train = np.concatenate(
             [s.target[s.times < splits.val_start] for s in train_rows] or [np.zeros(0)]
@@ -152,7 +151,7 @@ class Forecaster:
                 f"{splits.val_start}, need at least {need + 10} (lower --window or --horizon, or "
                 "give more data)"
             )
-        scaler_y, scaler_x = _fit_scalers(
+        scaler_y, scaler_x = fit_scalers(
             train_rows, splits, cfg, prepared.past_covariates, need + 10
         )
         state = dict(dataset=dataset, source=datasets.source_of(data), freq=freq, season=season)
@@ -170,7 +169,7 @@ class Forecaster:
                     "give more data"
                 )
         job = (
-            _start_classical(arrays, scaler_y, freq, season)
+            start_classical(arrays, scaler_y, freq, season)
             if cfg.base.statistical == "auto"
             else None
         )
@@ -183,7 +182,7 @@ class Forecaster:
                 cache[p] = lag_designs(arrays, p, season)
             return cache[p]
 
-        grid = lag_grid(_max_lag(cfg.base.max_lag, freq, season), season, arrays)
+        grid = lag_grid(max_lag(cfg.base.max_lag, freq, season), season, arrays)
         ar = choose_ar(arrays, designs_of, grid, season)
         order, coefficients = ar["order"], ar["coefficients"]
         # the linear_ar baseline stays the least-squares AR; the model's linear path may average it
@@ -202,9 +201,9 @@ class Forecaster:
             if job is not None:
                 job.close()  # training failed or was interrupted: stop the worker too
             raise
-        classical, base, stat = (
-            (None, None, []) if job is None else _collect(job, arrays, scaler_y, freq, cfg, quiet)
-        )
+        classical, base, stat = None, None, []
+        if job is not None:
+            classical, stat = collect_classical(job, arrays, scaler_y, freq, horizon, quiet)
         if classical is not None and classical.models:
             full = [np.concatenate([d, f], 1) for d, f in zip(designs, stat, strict=True)]
             base = choose_base(arrays, full, coefficients, classical, horizon)
@@ -256,7 +255,7 @@ class Forecaster:
         """The network on the skip path's `coefficients`: built, started at the base exactly,
         trained with early stopping on validation. Returns train.fit's history."""
         cfg = self.config
-        _add_base_errors(arrays, designs, coefficients)
+        add_base_errors(arrays, designs, coefficients)
         self.model = ForecastNet(cfg.model, arrays[0].x.shape[1], designs[0].shape[1])
         self.model.init_skip(coefficients)
         scheme = scheme_of(cfg.train)
@@ -308,34 +307,7 @@ class Forecaster:
             heads,
         )
         self.predictions = scored.predictions
-        self.metrics = {
-            "test": scored.test,
-            "test_per_step": scored.per_step,
-            "train_seconds": history.seconds,
-            "epochs": history.epochs,
-            "best_epoch": history.best_epoch,
-            "stopped_early": history.stopped_early,
-            "ar_order": fitted["baseline_ar"][
-                0
-            ],  # the least-squares AR's (the model's design may hold a season more)
-            "ar_form": s.ar_form,
-            "ar_combination": s.ar_combination,
-            "unit_root": fitted["unit_root"],
-            "lstm": fitted["lstm"],
-            "base": fitted["base"],
-            "classical": s.classical
-            and {k: v for k, v in s.classical.to_dict().items() if k != "params"},
-            "season": s.season,
-            "scheme": cfg.train.scheme,
-            "data": report,
-            "split": {"val_start": str(s.splits.val_start), "test_start": str(s.splits.test_start)},
-            "history": {"train_loss": history.train_loss, "val_loss": history.val_loss},
-        }
-        if scored.interval:
-            self.metrics["interval"] = {
-                **scored.interval,
-                "conformal": {k: v for k, v in calibration.items() if k != "offsets"},
-            }
+        self.metrics = metrics_of(scored, s, cfg, history, report, fitted, calibration)
 
     def evaluate(self) -> pd.DataFrame:
         """The held-out test metrics of the model and every baseline, one row per method."""
@@ -355,10 +327,11 @@ class Forecaster:
         cfg = self.config
         segments = self._prepare(df, cfg.data.past_covariates, cfg.data.freq).segments
         start, end = min(s.times[0] for s in segments), max(s.times[-1] for s in segments)
+        # past 292 years a nanosecond span overflows
         start, end = (
             start.as_unit("ms"),
             end.as_unit("ms"),
-        )  # past 292 years a nanosecond span overflows
+        )
         span, train, val, test = end - start, cfg.split.train, cfg.split.val, cfg.split.test
         results = []
         for k in range(folds):
@@ -454,7 +427,7 @@ class Forecaster:
         prepared = self._prepare(df, s.past_covariates, s.freq)
         arrays = self._arrays(prepared.segments, s.splits, s.freq, s.scaler_y, s.scaler_x)
         designs = self._model_designs(arrays, s)
-        _add_base_errors(arrays, designs, self.model.skip_coefficients())
+        add_base_errors(arrays, designs, self.model.skip_coefficients())
         return arrays, designs
 
     def predict(self, data=None) -> pd.DataFrame:
@@ -486,7 +459,7 @@ class Forecaster:
                 )
         arrays = self._arrays(list(last.values()), None, s.freq, s.scaler_y, s.scaler_x)
         designs = self._model_designs(arrays, s)
-        _add_base_errors(arrays, designs, self.model.skip_coefficients())
+        add_base_errors(arrays, designs, self.model.skip_coefficients())
         scheme, levels, median = scheme_of(cfg.train), cfg.model.levels, cfg.model.median_index
         rows, step = [], pd.tseries.frequencies.to_offset(s.freq)
         for name, a, d in zip(last, arrays, designs, strict=True):
@@ -494,9 +467,8 @@ class Forecaster:
             inv = s.scaler_y.get(name).inverse  # a series unseen in training: pooled
             if s.conformal:  # the intervals as calibrated at the end of the test period
                 offsets = s.conformal["offsets"]
-                own = offsets.get(
-                    name, next(iter(offsets.values()))
-                )  # unseen series: the first one's
+                # unseen series: the first one's
+                own = offsets.get(name, next(iter(offsets.values())))
                 for k, q in enumerate(levels):
                     if f"{q:g}" in own:
                         pred[:, k] = pred[:, median] + np.asarray(own[f"{q:g}"])
@@ -513,97 +485,6 @@ class Forecaster:
         return pd.concat(rows, ignore_index=True)
 
 
-def _own(config: ForecastConfig) -> dict:
-    """The settings the user set, flat."""
-    flat = config.flat()
-    return {k: flat[k] for k in config.user_set()}
-
-
-def lag_designs(arrays, p: int, season: int) -> list[np.ndarray]:
-    """The AR's design of each series: p lags of the target, min(p, season) of each covariate, the
-    calendar and the constant (data.windows.lag_design)."""
-    q = min(p, season)
-    return [lag_design(a.target, a.past, a.calendar_next, p, q) for a in arrays]
-
-
-def _add_base_errors(arrays, designs, coefficients) -> None:
-    """Give the LSTM the base's own one-step errors as an input, e[t] = y[t] - base forecast of
-    y[t] made at t-1: the moving-average term ARMA adds to AR. Only past values enter."""
-    for a, d in zip(arrays, designs, strict=True):
-        one_step = d @ coefficients[:, 0]  # forecast of y[t+1] made at t
-        err = np.zeros(len(a.target))
-        err[1:] = a.target[1:] - one_step[:-1]
-        a.x = np.concatenate([a.x, np.nan_to_num(err)[:, None]], 1)
-
-
-def _fit_scalers(train_rows, splits, cfg: ForecastConfig, past_covariates, min_rows: int):
-    """Standardise on the training period only: pooled over all series (the default) or per
-    series. A series with fewer than `min_rows` training steps takes the pooled statistics."""
-    ys, xs = {}, {}
-    for s in train_rows:
-        m = s.times < splits.val_start
-        ys.setdefault(series_id(s.series), []).append(s.target[m][:, None])
-        xs.setdefault(series_id(s.series), []).append(s.past[m])
-    per_series = cfg.data.scaling == "series"
-    ys = {k: np.concatenate(v) for k, v in ys.items()}
-    xs = {k: np.concatenate(v) for k, v in xs.items()}
-    scaler_y = SeriesScalers.fit(ys, [cfg.data.target], per_series, min_rows)
-    return scaler_y, SeriesScalers.fit(xs, past_covariates, per_series, min_rows)
-
-
-def _start_classical(arrays, scaler_y, freq: str, season: int) -> ClassicalJob:
-    offset = pd.tseries.frequencies.to_offset(freq)
-    step_days = pd.Timedelta(offset) / pd.Timedelta("1D") if _fixed(freq) else None
-    return ClassicalJob.start(arrays, scaler_y, season, seasons_of(season, step_days))
-
-
-def _collect(job: ClassicalJob, arrays, scaler_y, freq: str, cfg: ForecastConfig, quiet: bool):
-    """statsforecast's models from the worker, rolled through every origin (base.py): the fitted
-    models, None for the base (chosen by the caller), and their forecasts per series, after
-    dropping those that cannot be used."""
-    if not quiet and not job.done():
-        print("waiting for the statistical models ...", flush=True)
-    classical = job.result()
-    if not classical.models:
-        return classical, None, []
-    stat = classical.forecasts(arrays, scaler_y, freq, cfg.model.horizon)
-    stat = drop_unusable(classical, stat, arrays, cfg.model.horizon)
-    return classical, None, stat if classical.models else []
-
-
-def _max_lag(max_lag: int | None, freq: str, season: int) -> int:
-    """The largest AR lag tried: --max-lag, else a week of sub-daily steps, a year of daily ones
-    (260 business days), or three seasons."""
-    offset = pd.tseries.frequencies.to_offset(freq)
-    step = pd.Timedelta(offset) if _fixed(freq) else None
-    if max_lag:
-        return max_lag
-    if step is not None and step < pd.Timedelta("1D"):
-        return int(pd.Timedelta("7D") / step)
-    if step == pd.Timedelta("1D"):
-        return 365
-    if isinstance(offset, pd.offsets.BusinessDay | pd.offsets.CustomBusinessDay):
-        return 260
-    return 3 * season
-
-
-def _on_grid(splits: Splits, freq: str) -> Splits:
-    """Cut times on whole steps (fractions of a span land between them)."""
-    if not _fixed(freq):
-        return splits
-    step = pd.tseries.frequencies.to_offset(freq)
-    ceil = lambda t: None if t is None else t.ceil(step)  # noqa: E731
-    return Splits(ceil(splits.val_start), ceil(splits.test_start), ceil(splits.test_end))
-
-
-def _fixed(freq: str) -> bool:
-    try:
-        pd.Timedelta(pd.tseries.frequencies.to_offset(freq))
-        return True
-    except ValueError:
-        return False
-
-
 document_signature(
     Forecaster,
     ForecastConfig,
@@ -612,3 +493,9 @@ document_signature(
     "models)\nplus an LSTM that corrects it, judged on held-out data against naive and linear "
     "baselines.",
 )
+
+
+def _own(config: ForecastConfig) -> dict:
+    """The settings the user set, flat."""
+    flat = config.flat()
+    return {k: flat[k] for k in config.user_set()}

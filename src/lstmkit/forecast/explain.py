@@ -82,16 +82,14 @@ def explain_forecaster(fc: Forecaster, index, time_at, data, steps) -> dict:
             if state0 is None
             else tuple(s.expand(-1, len(xb), -1).contiguous() for s in state0)
         )
-        return (
-            net.point_forecast(xb, db[:, None], start, qi, last=True)[:, 0, 0] * std
-        )  # the target's units
+        # the target's units
+        return net.point_forecast(xb, db[:, None], start, qi, last=True)[:, 0, 0] * std
 
     x_span, d_t = x_all[t + 1 - span : t + 1], torch.as_tensor(d[t]).double()
     P, C = a.past.shape[1], a.calendar_next.shape[1]
     p, q = state.ar_order, min(state.ar_order, state.season)
-    n_stat = len(d_t) - (
-        p + q * P + C + 1
-    )  # the statistical models' forecasts, where the base holds them
+    # the statistical models' forecasts, where the base holds them
+    n_stat = len(d_t) - (p + q * P + C + 1)
     step_of, feature_of = _design_map(p, q, P, C, span, n_stat)
     names = [cfg.data.target, *state.past_covariates, "calendar", "AR error", "constant"]
     names += ["statistical models"] if n_stat else []
@@ -232,9 +230,8 @@ def _forecaster_units(net, arrays, cell) -> list[dict]:
     for j, a in enumerate(arrays):
         x[j, : len(a.x)], test[j, : len(a.x)] = np.nan_to_num(a.x), a.split == TEST
     _, _, traces = net.lstm(torch.as_tensor(x), return_gates=True)
-    merged = {
-        name: v[:, torch.as_tensor(test)].numpy() for name, v in traces.items()
-    }  # (layers*D, S, H)
+    # (layers*D, S, H)
+    merged = {name: v[:, torch.as_tensor(test)].numpy() for name, v in traces.items()}
     per = [
         unit_statistics({k: v[j] for k, v in merged.items()}, cell) for j in range(len(merged["h"]))
     ]

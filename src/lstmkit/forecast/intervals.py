@@ -42,9 +42,8 @@ def conformal(
     others = [k for k in range(len(quantiles)) if k != median]
     source = "validation"
     calib = _errors(arrays, preds, median, (VAL,))
-    if (
-        min(map(len, calib)) < MIN_CALIBRATION
-    ):  # a short series: its training errors too (they flatter the
+    # a short series: its training errors too (they flatter the
+    if min(map(len, calib)) < MIN_CALIBRATION:
         # model, so the interval starts narrow; the adaptation widens it)
         source = "training + validation"
         calib = _errors(arrays, preds, median, (TRAIN, VAL))
@@ -101,9 +100,8 @@ def _roll_step(
     window = deque(calibration.tolist())
     ordered = sorted(window)
     levels = list(levels0)
-    pending = (
-        deque()
-    )  # test origins whose outcome is not yet known: (known at, error, bound offsets)
+    # test origins whose outcome is not yet known: (known at, error, bound offsets)
+    pending = deque()
     known_at = np.flatnonzero(a.split == TEST)
     val = np.flatnonzero(a.split == VAL)
     if len(val):

@@ -18,22 +18,22 @@ from ..data.windows import TEST, TRAIN
 from ..evaluate import mase_scale, metrics, persistence, seasonal_naive
 from .intervals import interval_scores
 
-__all__ = ["METHODS", "Scores", "score"]
+__all__ = ["METHODS", "Scores", "metrics_of", "score"]
 
+# metrics.json's "test" keys, then the
 METHODS = (
     "model",
     "persistence",
     "seasonal_naive",
     "linear_ar",
-)  # metrics.json's "test" keys, then the
+)
 # statistical models fitted (statistical.MODELS)
 
 
 @dataclass
 class Scores:
-    predictions: (
-        pd.DataFrame
-    )  # time, series, step, actual, predicted[, q...], one column per baseline
+    # time, series, step, actual, predicted[, q...], one column per baseline
+    predictions: pd.DataFrame
     test: dict  # method -> metrics over every test origin and step
     per_step: list  # the model's metrics at each horizon step
     interval: dict | None  # the outer quantiles' empirical coverage (two or more quantiles)
@@ -121,3 +121,41 @@ def score(
             qh = np.concatenate(quant_heads)
             interval["heads"] = interval_scores(flat["actual"], qh[..., 0], qh[..., -1], hi - lo)
     return Scores(predictions, test, per_step, interval)
+
+
+def metrics_of(
+    scored: Scores, state, cfg, history, report: dict, fitted: dict, calibration
+) -> dict:
+    """metrics.json: the scores, how training went, and what fit chose (state: the ForecastState;
+    cfg: the ForecastConfig; fitted: the least-squares AR, unit-root test, base and correction
+    test's record, which the state does not keep)."""
+    s = state
+    # the least-squares AR's order (the model's design may hold a season more)
+    order = fitted["baseline_ar"][0]
+    classical = s.classical and {k: v for k, v in s.classical.to_dict().items() if k != "params"}
+    metrics = {
+        "test": scored.test,
+        "test_per_step": scored.per_step,
+        "train_seconds": history.seconds,
+        "epochs": history.epochs,
+        "best_epoch": history.best_epoch,
+        "stopped_early": history.stopped_early,
+        "ar_order": order,
+        "ar_form": s.ar_form,
+        "ar_combination": s.ar_combination,
+        "unit_root": fitted["unit_root"],
+        "lstm": fitted["lstm"],
+        "base": fitted["base"],
+        "classical": classical,
+        "season": s.season,
+        "scheme": cfg.train.scheme,
+        "data": report,
+        "split": {"val_start": str(s.splits.val_start), "test_start": str(s.splits.test_start)},
+        "history": {"train_loss": history.train_loss, "val_loss": history.val_loss},
+    }
+    if scored.interval:
+        metrics["interval"] = {
+            **scored.interval,
+            "conformal": {k: v for k, v in calibration.items() if k != "offsets"},
+        }
+    return metrics

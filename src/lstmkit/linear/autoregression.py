@@ -101,9 +101,8 @@ def _rows(d: np.ndarray, y: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, n
         X, Y = d[idx[0] : idx[-1] + 1], y[idx[0] : idx[-1] + 1]
     else:
         X, Y = d[idx], y[idx]
-    with np.errstate(
-        invalid="ignore", over="ignore"
-    ):  # a NaN anywhere in a row makes its sum NaN (one BLAS pass)
+    # a NaN anywhere in a row makes its sum NaN (one BLAS pass)
+    with np.errstate(invalid="ignore", over="ignore"):
         ok = ~np.isnan(X @ np.ones(X.shape[1])) & ~np.isnan(Y).any(1)
     return (X, Y) if ok.all() else (X[ok], Y[ok])
 

@@ -65,17 +65,15 @@ class MiniRocket:
             np.floor(2 ** np.linspace(0, top, n_dil)).astype(int), return_counts=True
         )
         per_dilation = (repeats * per_kernel / n_dil).astype(int)
-        for i in range(
-            per_kernel - per_dilation.sum()
-        ):  # the remainder, one each from the smallest
+        # the remainder, one each from the smallest
+        for i in range(per_kernel - per_dilation.sum()):
             per_dilation[i % len(per_dilation)] += 1
         quantiles = (np.arange(1, N_KERNELS * per_dilation.sum() + 1) * GOLDEN) % 1
         model, start = cls([int(d) for d in dilations], [], []), 0
         for i, (d, n_f) in enumerate(zip(model.dilations, per_dilation, strict=True)):
             model.channels.append(_channel_subsets(n_channels, rng))
-            picks = rng.integers(
-                len(values), size=N_KERNELS
-            )  # kernel k reads training sequence picks[k]
+            # kernel k reads training sequence picks[k]
+            picks = rng.integers(len(values), size=N_KERNELS)
             biases = np.empty((N_KERNELS, n_f), np.float32)
             rows = _rows_per_chunk(length, n_channels)
             for first in range(0, N_KERNELS, rows):
@@ -96,10 +94,11 @@ class MiniRocket:
         model = cls.fit(values, n_features, seed)
         train = model.transform(values, standardise=False)
         sd = train.std(0)
+        # constant in training: left as is
         model.mean, model.sd = (
             train.mean(0),
             np.where(sd > 1e-8, sd, 1.0),
-        )  # constant in training: left as is
+        )
         return model, (train - model.mean) / model.sd
 
     def transform(self, values: list[np.ndarray], standardise: bool = True) -> np.ndarray:
@@ -197,9 +196,8 @@ def _proportion_above(conv: np.ndarray, steps: np.ndarray, biases: np.ndarray) -
         conv = conv[:, :, cols[0] : cols[-1] + 1]
     else:  # steps not counted sort first as -inf and are never above a bias
         conv = np.where(steps[:, None], conv, -np.inf).astype(np.float32)
-    ordered = torch.from_numpy(
-        np.sort(np.ascontiguousarray(conv), -1)
-    )  # NumPy's: ~10x torch's on short rows
+    # NumPy's: ~10x torch's on short rows
+    ordered = torch.from_numpy(np.sort(np.ascontiguousarray(conv), -1))
     b = torch.from_numpy(np.ascontiguousarray(np.broadcast_to(biases, (len(conv), *biases.shape))))
     above = ordered.shape[-1] - torch.searchsorted(ordered, b, right=True).numpy()
     return above / steps.sum(1)[:, None, None]

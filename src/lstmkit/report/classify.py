@@ -9,8 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..runs import atomic_write
-from .render import page, save_figure
+from .render import save_figure, write_report
 
 CLASSIFY_COLUMNS = ("accuracy", "balanced_accuracy", "macro_f1", "roc_auc", "pr_auc")
 
@@ -261,18 +260,20 @@ def classify_report(
     figs = "".join(
         f"<h3>{html.escape(t)}</h3><img src='{src}' alt='{html.escape(t)}'>" for t, src in images
     )
-    body = f"""<p>Test metrics of the model, the network alone and the baselines on the same rows:
-    the
-majority class (it predicts the training class frequencies), a logistic regression on the raw values
-(sequences) or on character 1-4-gram counts (SMILES) and, for numeric sequences, ridge classifiers
-on MiniRocket's random-convolution features (of the values, and of the values and their first
-differences). Higher is better. Balanced accuracy is the mean recall over classes: where classes
-are rare it, not accuracy, shows whether they are found.</p>
-<table><tr><th>method</th>{"".join(f"<th>{c}</th>" for c in CLASSIFY_COLUMNS)}</tr>{rows}</table>
-{_selection_section(selection) if selection else ""}
-<h2>Run</h2><table>{fact_rows}</table>
-<h2>Plots</h2>{figs}{smiles_rows}
-<h2>Settings</h2><pre>{html.escape(pd.Series(config).to_string())}</pre>"""
-    path = folder / "report.html"
-    atomic_write(path, lambda tmp: pathlib.Path(tmp).write_text(page(title, body)))
-    return path
+    columns = "".join(f"<th>{c}</th>" for c in CLASSIFY_COLUMNS)
+    metrics_table = f"""<p>Test metrics of the model, the network alone and the baselines on the
+same rows: the majority class (it predicts the training class frequencies), a logistic regression
+on the raw values (sequences) or on character 1-4-gram counts (SMILES) and, for numeric sequences,
+ridge classifiers on MiniRocket's random-convolution features (of the values, and of the values and
+their first differences). Higher is better. Balanced accuracy is the mean recall over classes:
+where classes are rare it, not accuracy, shows whether they are found.</p>
+<table><tr><th>method</th>{columns}</tr>{rows}</table>"""
+    settings = f"<h2>Settings</h2><pre>{html.escape(pd.Series(config).to_string())}</pre>"
+    sections = [
+        ("metrics", metrics_table),
+        ("selection", _selection_section(selection) if selection else ""),
+        ("run", f"<h2>Run</h2><table>{fact_rows}</table>"),
+        ("plots", f"<h2>Plots</h2>{figs}{smiles_rows}"),
+        ("settings", settings),
+    ]
+    return write_report(folder, title, sections)

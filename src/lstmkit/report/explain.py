@@ -9,8 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..runs import atomic_write
-from .render import page, save_figure
+from .render import add_section, save_figure
 
 GATE_TITLES = {
     "i": "input gate i",
@@ -71,9 +70,8 @@ def _explain_gates(result: dict, arrays: dict, path) -> str:
     # `explain`.
     fig.subplots_adjust(left=0.05, right=0.94, top=0.96, bottom=0.06, hspace=0.25)
     top, below = axes[0].get_position(), axes[1].get_position()
-    axes[0].set_position(
-        [top.x0, top.y0, below.width, top.height]
-    )  # align with the heat maps' colorbar-narrowed width
+    # align with the heat maps' colorbar-narrowed width
+    axes[0].set_position([top.x0, top.y0, below.width, top.height])
     return save_figure(fig, path, tight=False)
 
 
@@ -210,19 +208,8 @@ def explain_section(folder, result: dict, arrays: dict) -> pathlib.Path:
         "ln 0.5 / ln f: the steps until a unit keeps half of what it holds."
     )
     section = (
-        f"<section id='explain'><h2>Explain</h2>{summary}<p><small>{note}</small></p>{figs}"
+        f"<h2>Explain</h2>{summary}<p><small>{note}</small></p>{figs}"
         "<p>Data: explain.json (every unit's forget_mean and half_life, the attribution of every "
-        "step)."
-        f"</p></section>"
+        "step).</p>"
     )
-    path = folder / "report.html"
-    text = path.read_text() if path.exists() else page("lstmkit explain", "")
-    start, end = text.find("<section id='explain'>"), text.find("</section>")
-    if start >= 0 and end > start:
-        text = text[:start] + section + text[end + len("</section>") :]
-    else:
-        cut = text.find("<h2>Settings</h2>")
-        cut = cut if cut >= 0 else text.rfind("</body>")
-        text = text[:cut] + section + text[cut:]
-    atomic_write(path, lambda tmp: pathlib.Path(tmp).write_text(text))
-    return path
+    return add_section(folder, "explain", section)

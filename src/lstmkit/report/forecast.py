@@ -8,8 +8,7 @@ import pathlib
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from ..runs import atomic_write
-from .render import save_figure
+from .render import save_figure, write_report
 
 BASELINES = ("persistence", "seasonal_naive", "linear_ar")
 CLASSICAL = ("auto_ets", "auto_theta", "auto_arima", "mstl")  # statistical.MODELS, where fitted
@@ -77,17 +76,15 @@ def forecast_paths(
         origin[idx] = times[idx] - int(h) * offset
     starts = sorted(origin[rows["step"] == 1].unique())[:span:horizon][:most]
     paths = [rows[origin == o].sort_values("step") for o in starts]
-    return [
-        p for p in paths if len(p) == horizon
-    ]  # an origin whose later steps left the test period: none
+    # an origin whose later steps left the test period: none
+    return [p for p in paths if len(p) == horizon]
 
 
 def _paths_plot(rows: pd.DataFrame, paths: list[pd.DataFrame], quantiles, plots) -> str:
     fig, ax = plt.subplots(figsize=(11, 3.6))
     start, end = paths[0]["time"].min(), max(p["time"].max() for p in paths)
-    seen = rows.drop_duplicates("time").sort_values(
-        "time"
-    )  # one actual per time, whichever step saw it
+    # one actual per time, whichever step saw it
+    seen = rows.drop_duplicates("time").sort_values("time")
     seen = seen[(seen["time"] >= start) & (seen["time"] <= end)]
     ax.plot(seen["time"], seen["actual"], color="black", lw=1.0, label="actual")
     for k, p in enumerate(paths):
@@ -166,9 +163,8 @@ def forecast_report(
             metrics.get("best_epoch", 0), color="gray", ls="--", lw=0.8, label="best epoch (kept)"
         )
         ax.set_xlabel("epoch")
-        if (
-            min(hist["train_loss"] + hist["val_loss"]) > 0
-        ):  # a constant series trains to a loss of exactly 0
+        # a constant series trains to a loss of exactly 0
+        if min(hist["train_loss"] + hist["val_loss"]) > 0:
             ax.set_yscale("log")
         ax.legend(fontsize=8)
         ax.set_title("training curves (scaled units)")
@@ -191,9 +187,8 @@ def forecast_report(
         ax.set_title("error by horizon step, model and baselines")
         ax.legend(fontsize=8)
         images.append(("By horizon step", save_figure(fig, plots / "per_step.png")))
-        one = predictions[
-            predictions["series"] == first["series"].iloc[0]
-        ]  # every step, the first series
+        # every step, the first series
+        one = predictions[predictions["series"] == first["series"].iloc[0]]
         paths = forecast_paths(one, metrics.get("data", {}).get("freq"))
         if paths:
             images.append(
@@ -262,22 +257,19 @@ def forecast_report(
     figs = "".join(
         f"<h3>{html.escape(t)}</h3><img src='{src}' alt='{html.escape(t)}'>" for t, src in images
     )
-    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}}
-table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}
-img{{max-width:100%}}</style></head><body>
-<h1>{html.escape(title)}</h1>
-<p>Test-period metrics in the target's units, on the same forecast origins for every method.
-Lower is better; the last column is RMSE relative to persistence (the last value repeated).</p>
+    metrics_table = f"""<p>Test-period metrics in the target's units, on the same forecast origins
+for every method. Lower is better; the last column is RMSE relative to persistence (the last value
+repeated).</p>
 <table><tr><th>method</th><th>RMSE</th><th>MAE</th><th>MAPE %</th><th>MASE</th>
-<th>RMSE / persistence</th></tr>{rows}</table>
-<h2>Run</h2><table>{fact_rows}</table>
-<h2>Plots</h2>{figs}
-<h2>Settings</h2><pre>{html.escape(pd.Series(config).to_string())}</pre>
-</body></html>"""
-    path = folder / "report.html"
-    atomic_write(path, lambda tmp: pathlib.Path(tmp).write_text(page))
-    return path
+<th>RMSE / persistence</th></tr>{rows}</table>"""
+    settings = f"<h2>Settings</h2><pre>{html.escape(pd.Series(config).to_string())}</pre>"
+    sections = [
+        ("metrics", metrics_table),
+        ("run", f"<h2>Run</h2><table>{fact_rows}</table>"),
+        ("plots", f"<h2>Plots</h2>{figs}"),
+        ("settings", settings),
+    ]
+    return write_report(folder, title, sections)
 
 
 def classical_words(classical: dict | None) -> str:
