@@ -1,7 +1,6 @@
 """lstmkit classify on the embedded health-care data, against its baselines, over several seeds.
 
-    # both data sets -> benchmarks/results/classify.json
-    python benchmarks/classify.py
+    python benchmarks/classify.py                   # both data sets -> results/classify.json
     python benchmarks/classify.py --data ecg5000 --seeds 3
     python benchmarks/classify.py --data clintox --seeds 5 --set ensemble=2
     python benchmarks/classify.py --data clintox --seeds 5 --first-seed 5   # five other splits

@@ -1,8 +1,7 @@
 """Any hourly CSV of a few years trains in under two minutes by default (the forecasting issue's
 target).
 
-    # 3 years, 5 covariates -> benchmarks/results/scale.json
-    python benchmarks/scale.py
+    python benchmarks/scale.py                    # 3 years, 5 covariates -> results/scale.json
     python benchmarks/scale.py --years 5 --covariates 8
 
 Writes a synthetic hourly weather-like CSV (annual and daily cycles, weather that persists for days,

@@ -1,11 +1,10 @@
 """lstmkit classify with its defaults on UCR/UEA data sets it was never tuned on, beside the
 published state of the art and MiniRocket measured in the same run.
 
-    # every set, official split -> results/ucr.json
-    python benchmarks/ucr.py
+    python benchmarks/ucr.py                       # every set, official split -> results/ucr.json
     python benchmarks/ucr.py --data GunPoint,ItalyPowerDemand
-    python benchmarks/ucr.py --data ECG5000 --resamples 30 --jobs 2 --json
-    benchmarks/results/ucr-ecg5000-30.json
+    python benchmarks/ucr.py --data ECG5000 --resamples 30 --jobs 2 \
+        --json benchmarks/results/ucr-ecg5000-30.json
 
 Data: the sets that ship inside aeon (its datasets/data folder, official train/test splits, read
 from their .ts files by `lstmkit classify` itself: univariate, multivariate, of varying length) and

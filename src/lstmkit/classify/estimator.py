@@ -1,8 +1,7 @@
 """SequenceClassifier: diagnosis from physiological sequences, toxicity from SMILES strings.
 
     clf = SequenceClassifier().fit("ecg5000")      # embedded; official 500/4500 split
-    # model beside the network, majority, linear paths
-    clf.metrics["test"]
+    clf.metrics["test"]                             # the model beside the network and baselines
     clf.metrics["selection"]                        # what it chose to be, judged on which rows
     clf.save("runs/ecg"); SequenceClassifier.load("runs/ecg").predict_proba(new_df)
 

@@ -175,7 +175,7 @@ def explain_forecaster(fc: Forecaster, index, time_at, data, steps) -> dict:
         "attribution": {
             "method": "integrated_gradients",
             "output": f"step-1 forecast of {cfg.data.target} "
-            "({'median' if cfg.model.quantiles else 'point'}), target units",
+            f"({'median' if cfg.model.quantiles else 'point'}), target units",
             "baseline": "every input at its training mean (zero after scaling), calendar and "
             "constant zero",
             "f_x": fx + mean,

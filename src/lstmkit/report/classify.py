@@ -216,14 +216,14 @@ def classify_report(
     facts = {
         "classes": ", ".join(classes),
         "rows (train / validation / test)": f"{split.get('train')} / {split.get('val')} / "
-        "{split.get('test')}"
+        f"{split.get('test')}"
         + (
             " (test: the given test file)"
             if split.get("given_test_file")
             else " (stratified, seeded)"
         ),
         "network training": f"{metrics.get('train_seconds', 0):.1f} s, epochs "
-        "{metrics.get('epochs')}, "
+        f"{metrics.get('epochs')}, "
         f"kept {metrics.get('best_epoch')}",
         "criterion (early stopping, penalties, the choice)": metrics.get("monitor"),
     }
