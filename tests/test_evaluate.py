@@ -14,7 +14,8 @@ from lstmkit.evaluate import (
     mase_scale,
     metrics,
     persistence,
-    pinball,
+    rmse_by_step,
+    roc_by_class,
     seasonal_naive,
 )
 
@@ -109,10 +110,28 @@ def test_diebold_mariano_sees_a_real_gain_and_not_noise():
     assert diebold_mariano(np.zeros(50)) == 0.0
 
 
-def test_pinball_and_coverage():
-    assert pinball(np.array([1.0]), np.array([0.0]), 0.9) == pytest.approx(0.9)
-    assert pinball(np.array([0.0]), np.array([1.0]), 0.9) == pytest.approx(0.1)
+def test_coverage():
     assert coverage(np.array([0, 1, 2, 3.0]), np.zeros(4), np.full(4, 1.5)) == 0.5
+
+
+def test_rmse_by_step_by_hand():
+    import pandas as pd
+
+    p = pd.DataFrame({"step": [1, 1, 2, 2], "actual": [0.0, 0, 0, 0], "predicted": [1.0, 3, 2, 2]})
+    p["linear_ar"] = [0.0, 0, 4, 0]
+    table = rmse_by_step(p, ["predicted", "linear_ar"])
+    assert table.loc[1, "predicted"] == pytest.approx(np.sqrt(5)) and table.loc[2, "predicted"] == 2
+    assert table.loc[1, "linear_ar"] == 0 and table.loc[2, "linear_ar"] == pytest.approx(np.sqrt(8))
+
+
+def test_roc_by_class_skips_a_class_without_negatives_and_holds_auc_to_scikit_learn():
+    from sklearn.metrics import roc_auc_score
+
+    actual = np.array(["a", "b", "a", "b", "b"])
+    score = np.array([0.9, 0.2, 0.6, 0.4, 0.7])
+    roc = roc_by_class(actual, {"a": score, "c": score})
+    assert set(roc) == {"a"}  # "c" has no positives
+    assert roc["a"][2] == pytest.approx(roc_auc_score(actual == "a", score))
 
 
 # ---- classification, held to scikit-learn ----------------------------------------------------

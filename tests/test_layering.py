@@ -53,6 +53,7 @@ INNER = {
     "classify": {
         "config": 0,
         "baselines": 1,
+        "examples": 1,
         "inputs": 1,
         "networks": 1,
         "select": 1,

@@ -133,3 +133,30 @@ def test_mean_proba_averages_members_and_variants_and_restores_their_modes():
     assert out.shape == (700, 3) and np.allclose(out.sum(1), 1)
     labels = mean_proba([b], xs[:1], ns[:1], multilabel=True)  # a sigmoid per output
     assert ((labels > 0) & (labels < 1)).all() and not np.allclose(labels.sum(1), 1)
+
+
+def test_point_forecast_is_the_forward_pass_at_one_head():
+    torch.manual_seed(0)
+    net = forecast_net(3, 5, horizon=2, quantiles=(0.1, 0.9), hidden_size=6).double()
+    torch.nn.init.normal_(net.head.weight)  # a trained-looking head, not zero
+    x, d = torch.randn(4, 7, 3).double(), torch.randn(4, 7, 5).double()
+    out, _ = net(x, d)
+    for q in range(3):
+        torch.testing.assert_close(net.point_forecast(x, d, quantile=q), out[..., q])
+    last = net.point_forecast(x, d[:, -1:], quantile=1, last=True)
+    torch.testing.assert_close(last, out[:, -1:, :, 1])
+
+
+def test_without_correction_leaves_the_base_at_those_steps_and_heads_only():
+    torch.manual_seed(0)
+    net = forecast_net(3, 5, horizon=3, quantiles=(0.1, 0.9), hidden_size=6).double()
+    torch.nn.init.normal_(net.head.weight)
+    torch.nn.init.normal_(net.head.bias)
+    x, d = torch.randn(2, 4, 3).double(), torch.randn(2, 4, 5).double()
+    before, _ = net(x, d)
+    net.without_correction([0, 2], quantile=1)  # the median of steps 1 and 3
+    after, _ = net(x, d)
+    base = net.skip(d)
+    torch.testing.assert_close(after[..., [0, 2], 1], base[..., [0, 2]])  # the base exactly
+    torch.testing.assert_close(after[..., 1, :], before[..., 1, :])  # step 2 untouched
+    torch.testing.assert_close(after[..., 0], before[..., 0])  # the other heads untouched

@@ -37,9 +37,10 @@ __all__ = [
     "metrics",
     "paired_t",
     "persistence",
-    "pinball",
     "proba_of_logits",
+    "rmse_by_step",
     "roc_auc",
+    "roc_by_class",
     "roc_curve",
     "row_log_loss",
     "seasonal_naive",
@@ -201,11 +202,6 @@ def row_log_loss(y: np.ndarray, proba: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore"):
             return loss.sum(1) / known.sum(1)
     return -np.log(p[np.arange(len(y)), y])
-
-
-def pinball(actual: np.ndarray, predicted: np.ndarray, q: float) -> float:
-    diff = actual - predicted
-    return float(np.mean(np.maximum(q * diff, (q - 1) * diff)))
 
 
 def coverage(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
@@ -449,3 +445,23 @@ def proba_of_logits(logits: np.ndarray, multilabel: bool) -> np.ndarray:
     logits -= logits.max(1, keepdims=True)
     e = np.exp(logits)
     return e / e.sum(1, keepdims=True)
+
+
+def rmse_by_step(predictions, columns: list[str]):
+    """Test RMSE at each horizon step (rows) of each forecast column (the model's "predicted", the
+    baselines') against "actual", from a predictions table (pandas)."""
+    err = predictions[columns].sub(predictions["actual"], axis=0) ** 2
+    return err.groupby(predictions["step"]).mean() ** 0.5
+
+
+def roc_by_class(actual: np.ndarray, scores: dict) -> dict:
+    """One class against the rest: class -> (false-positive rates, true-positive rates, AUC), for
+    each class with positives and negatives among `actual` (class names); scores: class -> the
+    predicted probability of each row."""
+    out = {}
+    for name, score in scores.items():
+        y = actual == name
+        if y.any() and (~y).any():
+            fpr, tpr = roc_curve(y, score)
+            out[name] = (fpr, tpr, roc_auc(y, score))
+    return out

@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstmkit.report.forecast import forecast_paths, forecast_report, rmse_by_step
+from lstmkit.evaluate import rmse_by_step
+from lstmkit.report.forecast import forecast_paths, forecast_report
 
 
 def predictions(origins=10, horizon=3, series=("a",)):
@@ -38,7 +39,7 @@ def predictions(origins=10, horizon=3, series=("a",)):
 
 
 def test_rmse_by_step_of_the_model_and_every_baseline():
-    table = rmse_by_step(predictions())
+    table = rmse_by_step(predictions(), ["predicted", "persistence", "seasonal_naive", "linear_ar"])
     assert list(table.index) == [1, 2, 3]
     np.testing.assert_allclose(table["predicted"], [1, 2, 3])
     np.testing.assert_allclose(table["persistence"], [2, 4, 6])
@@ -68,7 +69,8 @@ def test_the_report_shows_steps_and_paths_when_there_are_several(tmp_path, horiz
         "test": {k: metric for k in ("model", "persistence", "seasonal_naive", "linear_ar")},
         "data": {"freq": "h"},
     }
-    forecast_report(tmp_path, metrics, pred, {"quantiles": [0.1, 0.5, 0.9]}, "title")
+    by_step = rmse_by_step(pred, ["predicted", "persistence", "seasonal_naive", "linear_ar"])
+    forecast_report(tmp_path, metrics, pred, {"quantiles": [0.1, 0.5, 0.9]}, "title", by_step)
     page = (tmp_path / "report.html").read_text()
     several = horizon > 1
     assert ("By horizon step" in page) == several and (

@@ -40,11 +40,12 @@ from ..data.sequences import (
     stratified_split,
 )
 from ..data.smiles import Vocabulary, canonicalize, randomize, scaffolds, tokenize
-from ..evaluate import classification_metrics, proba_of_logits
+from ..evaluate import classification_metrics, proba_of_logits, roc_by_class
 from ..linear.paths import LinearPath, fuse
 from . import networks
 from .baselines import criterion, fit_baselines, named_path
 from .config import ClassifyConfig, legacy
+from .examples import pick_examples
 from .inputs import encode, network_of
 from .select import Choice, choose, folds_of, how_chosen, promising
 from .state import ClassifyState, legacy_state
@@ -452,15 +453,18 @@ class SequenceClassifier:
             folder / "predictions.csv", lambda tmp: self.predictions.to_csv(tmp, index=False)
         )
         from ..report import classify_report
-        from ..report.classify import pick_examples
 
-        s = self.state
+        s, t = self.state, self.test
         title = f"lstmkit classify: {', '.join(s.label_col)} ({s.dataset or 'your data'})"
-        t = self.test
         examples = pick_examples(
             s.classes, t.actual, t.sequences.ids, t.proba, t.sequences, s.multilabel
         )
-        classify_report(folder, self.metrics, self.predictions, examples, self.config.flat(), title)
+        roc = {}
+        if not s.multilabel:  # binary: one curve, the positive class
+            shown = s.classes[1:] if len(s.classes) == 2 else s.classes
+            actual = np.asarray([str(s.classes[k]) for k in t.actual])
+            roc = roc_by_class(actual, {str(c): t.proba[:, s.classes.index(c)] for c in shown})
+        classify_report(folder, self.metrics, examples, roc, self.config.flat(), title)
 
     @classmethod
     def load(cls, folder) -> SequenceClassifier:

@@ -25,6 +25,7 @@ from .. import data as datasets
 from ..config import LstmkitError, document_signature
 from ..data.io import default_season, prepare, read_table, series_id
 from ..data.windows import TEST, TRAIN, VAL, Splits, build_arrays, cut_times
+from ..evaluate import rmse_by_step
 from ..linear.autoregression import choose_ar, combine_seasonal, lag_grid, widen
 from ..models import ForecastNet
 from ..train import fit
@@ -378,13 +379,10 @@ class Forecaster:
         cfg = self.config
         what = self.state.dataset or "your data"
         title = f"lstmkit forecast: {cfg.data.target} ({what}), horizon {cfg.model.horizon}"
-        forecast_report(
-            folder,
-            self.metrics,
-            self.predictions,
-            cfg.flat() | {"quantiles": cfg.model.levels},
-            title,
-        )
+        methods = [m for m in self.metrics["test"] if m != "model"]  # the baselines' columns
+        by_step = rmse_by_step(self.predictions, ["predicted", *methods])
+        settings = cfg.flat() | {"quantiles": cfg.model.levels}
+        forecast_report(folder, self.metrics, self.predictions, settings, title, by_step)
 
     @classmethod
     def load(cls, folder) -> Forecaster:

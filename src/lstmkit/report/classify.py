@@ -37,17 +37,11 @@ def _confusion_plot(cm, classes, path) -> str:
     return save_figure(fig, path)
 
 
-def _roc_plot(predictions: pd.DataFrame, classes, path) -> str:
-    from ..evaluate import roc_auc, roc_curve
-
+def _roc_plot(roc: dict, path) -> str:
+    """roc: class -> (false-positive rates, true-positive rates, AUC), as evaluate.roc_by_class."""
     fig, ax = plt.subplots(figsize=(5.5, 4.5))
-    actual = predictions["actual"].astype(str).to_numpy()
-    shown = classes[1:] if len(classes) == 2 else classes  # binary: one curve, the positive class
-    for c in shown:
-        y, score = actual == c, predictions[f"p_{c}"].to_numpy()
-        if y.any() and (~y).any():
-            fpr, tpr = roc_curve(y, score)
-            ax.plot(fpr, tpr, lw=1.3, label=f"{c} (AUC {roc_auc(y, score):.3f})")
+    for c, (fpr, tpr, auc) in roc.items():
+        ax.plot(fpr, tpr, lw=1.3, label=f"{c} (AUC {auc:.3f})")
     ax.plot([0, 1], [0, 1], color="gray", ls="--", lw=0.8, label="chance")
     ax.set_xlabel("false-positive rate")
     ax.set_ylabel("true-positive rate")
@@ -130,28 +124,9 @@ criterion).</p>
 {f"<ul>{notes}</ul>" if notes else ""}"""
 
 
-def pick_examples(
-    classes, actual, ids, proba, sequences, multilabel: bool, per_class: int = 3
-) -> list[dict]:
-    """The first `per_class` test sequences of each class with their predicted probabilities (none
-    for a multi-label task): the report's example plot, or its table of molecules."""
-    if multilabel:
-        return []
-    out = []
-    for k, name in enumerate(classes):
-        for r in np.flatnonzero(actual == k)[:per_class]:
-            item = {"class": str(name), "id": str(ids[r]), "proba": proba[r].tolist()}
-            if sequences.smiles is not None:
-                item["smiles"] = sequences.smiles[r]
-            else:
-                item["values"] = sequences.values[r][:, 0].tolist()
-            out.append(item)
-    return out
-
-
-def classify_report(
-    folder, metrics: dict, predictions: pd.DataFrame, examples: list, config: dict, title: str
-):
+def classify_report(folder, metrics: dict, examples: list, roc: dict, config: dict, title: str):
+    """report.html of a classifier run. examples: classify/examples.py's pick; roc: the test ROC
+    curves, class -> (false-positive rates, true-positive rates, AUC) (evaluate.roc_by_class)."""
     folder = pathlib.Path(folder)
     plots = folder / "plots"
     classes = metrics["classes"]
@@ -166,7 +141,7 @@ def classify_report(
                 ),
             )
         )
-        images.append(("ROC curves", _roc_plot(predictions, classes, plots / "roc.png")))
+        images.append(("ROC curves", _roc_plot(roc, plots / "roc.png")))
         if examples and "values" in examples[0]:
             images.append(
                 (

@@ -53,13 +53,6 @@ def _forecast_plot(pred: pd.DataFrame, title: str, path, quantiles) -> str:
     return save_figure(fig, path)
 
 
-def rmse_by_step(predictions: pd.DataFrame) -> pd.DataFrame:
-    """Test RMSE of the model ("predicted") and of each baseline at each horizon step (rows)."""
-    cols = ["predicted", *BASELINES, *(c for c in CLASSICAL if c in predictions)]
-    err = predictions[cols].sub(predictions["actual"], axis=0) ** 2
-    return err.groupby(predictions["step"]).mean() ** 0.5
-
-
 def forecast_paths(
     rows: pd.DataFrame, freq: str | None, span: int = 7 * 24, most: int = 8
 ) -> list[pd.DataFrame]:
@@ -119,8 +112,10 @@ def _paths_plot(rows: pd.DataFrame, paths: list[pd.DataFrame], quantiles, plots)
 
 
 def forecast_report(
-    folder, metrics: dict, predictions: pd.DataFrame, config: dict, title: str
+    folder, metrics: dict, predictions: pd.DataFrame, config: dict, title: str, by_step=None
 ) -> pathlib.Path:
+    """report.html of a forecast run. by_step: test RMSE per horizon step (rows) of the model
+    ("predicted") and each baseline (columns), as evaluate.rmse_by_step computes it."""
     folder = pathlib.Path(folder)
     plots = folder / "plots"
     quantiles = config.get("quantiles") or []
@@ -169,8 +164,8 @@ def forecast_report(
         ax.legend(fontsize=8)
         ax.set_title("training curves (scaled units)")
         images.append(("Training", save_figure(fig, plots / "training.png")))
-    if predictions["step"].max() > 1:
-        table = rmse_by_step(predictions)
+    if by_step is not None and len(by_step) > 1:
+        table = by_step
         fig, ax = plt.subplots(figsize=(7, 3.4))
         ax.plot(
             table.index, table["predicted"], color="tab:blue", marker="o", ms=3, label="lstmkit"

@@ -1,4 +1,4 @@
-"""report/classify.py: which test sequences the report shows as examples."""
+"""classify/examples.py: which test sequences the report shows as examples."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from lstmkit.report.classify import pick_examples
+from lstmkit.classify.examples import pick_examples
 
 
 def test_the_first_sequences_of_each_class_with_their_probabilities():
