@@ -30,11 +30,13 @@ __all__ = [
     "atomic_write",
     "load_checkpoint",
     "read_json",
+    "read_run",
     "read_run_config",
     "read_state",
     "save_checkpoint",
     "state_dict_of",
     "write_json",
+    "write_run",
 ]
 
 
@@ -180,3 +182,31 @@ def read_state(cls, saved: dict, where: str):
         )
         values[f.name] = kind.from_dict(value) if kind is not None and value is not None else value
     return cls(**values)
+
+
+def write_run(folder, task: str, config, state) -> None:
+    """config.json (the settings: a config Tree, with the task and the lstmkit version) and
+    state.json (what fit resolved: a fitted-state dataclass)."""
+    from ._version import __version__
+
+    folder = pathlib.Path(folder)
+    saved = {"lstmkit": __version__, "task": task, "config": config.to_dict()}
+    write_json(folder / "config.json", saved)
+    write_json(folder / "state.json", state_dict_of(state))
+
+
+def read_run(folder, task: str, tree, state_cls, legacy):
+    """(config, state) of a run written by write_run. A run saved before state.json existed holds
+    both in config.json (and files beside it): legacy = (settings_of(saved config) -> flat
+    settings, state_of(folder, saved) -> state.json's content) reads it."""
+    folder = pathlib.Path(folder)
+    saved = read_run_config(folder, task)
+    if (folder / "state.json").exists():
+        config, state = tree.checked(saved["config"]), read_json(folder / "state.json")
+    else:
+        settings_of, state_of = legacy
+        config = tree.from_settings(
+            settings_of(saved["config"]), f"--run: {folder / 'config.json'}"
+        )
+        state = state_of(folder, saved)
+    return config, read_state(state_cls, state, f"--run: {folder / 'state.json'}")

@@ -434,17 +434,12 @@ class SequenceClassifier:
     def save(self, folder) -> None:
         """config.json (the settings) + state.json (what fit resolved) + model.safetensors
         (+ linear.*) + metrics.json + predictions.csv + report.html."""
-        from .._version import __version__
-        from ..runs import atomic_write, save_tensors, state_dict_of, write_json
+        from ..runs import atomic_write, save_tensors, write_json, write_run
 
         if self.model is None or self.state is None:
             raise LstmkitError("SequenceClassifier.save: fit() it first")
         folder = pathlib.Path(folder)
-        write_json(
-            folder / "config.json",
-            {"lstmkit": __version__, "task": "classify", "config": self.config.to_dict()},
-        )
-        write_json(folder / "state.json", state_dict_of(self.state))
+        write_run(folder, "classify", self.config, self.state)
         save_tensors(folder / "model.safetensors", self.model.state_dict())
         if self.choice.weight > 0:
             self.linear.save(folder)
@@ -472,17 +467,13 @@ class SequenceClassifier:
         config tree load too)."""
         from safetensors.torch import load_file
 
-        from ..runs import read_json, read_run_config, read_state
+        from ..runs import read_json, read_run
 
         folder = pathlib.Path(folder)
-        saved = read_run_config(folder, "classify")
-        if (folder / "state.json").exists():
-            clf = cls(ClassifyConfig.checked(saved["config"]))
-            state = read_json(folder / "state.json")
-        else:  # saved before the config tree: settings and state side by side in config.json
-            clf = cls(**legacy(saved["config"]))
-            state = legacy_state(folder, saved)
-        s = clf.state = read_state(ClassifyState, state, f"--run: {folder / 'state.json'}")
+        legacy_run = (legacy, legacy_state)
+        config, s = read_run(folder, "classify", ClassifyConfig, ClassifyState, legacy_run)
+        clf = cls(config)
+        clf.state = s
         clf.choice, chosen = Choice.saved({"selection": s.selection})
         shape = {"classes": len(s.classes), "channels": len(s.channels), "vocab": s.vocab}
         clf.model = torch.nn.ModuleList(

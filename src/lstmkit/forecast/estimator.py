@@ -360,15 +360,12 @@ class Forecaster:
     def save(self, folder) -> None:
         """config.json (the settings) + state.json (what fit resolved) + model.safetensors +
         metrics.json + predictions.csv + report.html."""
-        from .._version import __version__
-        from ..runs import atomic_write, save_tensors, state_dict_of, write_json
+        from ..runs import atomic_write, save_tensors, write_json, write_run
 
         if self.model is None or self.metrics is None:
             raise LstmkitError("Forecaster.save: fit() it first")
         folder = pathlib.Path(folder)
-        config = {"lstmkit": __version__, "task": "forecast", "config": self.config.to_dict()}
-        write_json(folder / "config.json", config)
-        write_json(folder / "state.json", state_dict_of(self.state))
+        write_run(folder, "forecast", self.config, self.state)
         save_tensors(folder / "model.safetensors", self.model.state_dict())
         write_json(folder / "metrics.json", self.metrics)
         atomic_write(
@@ -390,17 +387,14 @@ class Forecaster:
         tree load too)."""
         from safetensors.torch import load_file
 
-        from ..runs import read_json, read_run_config, read_state
+        from ..runs import read_json, read_run
 
         folder = pathlib.Path(folder)
-        saved = read_run_config(folder, "forecast")
-        if (folder / "state.json").exists():
-            fc = cls(ForecastConfig.checked(saved["config"]))
-            state = read_json(folder / "state.json")
-        else:  # saved before the config tree: settings and state side by side in config.json
-            fc = cls(**legacy(saved["config"]))
-            state = legacy_state(folder, saved)
-        fc.state = read_state(ForecastState, state, f"--run: {folder / 'state.json'}")
+        config, state = read_run(
+            folder, "forecast", ForecastConfig, ForecastState, (legacy, legacy_state)
+        )
+        fc = cls(config)
+        fc.state = state
         fc.model = ForecastNet(fc.config.model, fc.state.n_features, fc.state.design_size)
         fc.model.load_state_dict(load_file(folder / "model.safetensors"))
         fc.model.eval()
