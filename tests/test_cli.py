@@ -205,12 +205,12 @@ BAD_FORECASTS = [
     ),
     (["--target", "tmp"], "error: --target: no column 'tmp'; available: when, temp, wind"),
     (["--target", "when", "--time-col", "when"], "error: --target: column 'when' must be numeric"),
-    (["--fill", "none", "DROP"], "error: --fill none: series 'series' has 1 missing step(s)"),
+    (["--fill", "none", "DROP"], "error: --fill: none, but series 'series' has 1 missing step(s)"),
     (
         ["DUP"],
         "error: --time-col: duplicate timestamp 2024-01-01 03:00:00; each time must appear once "
         "per series "
-        "(--duplicates mean averages the rows)",
+        "(duplicates 'mean' averages the rows)",
     ),
     (
         ["--val-fraction", "0.5", "--test-fraction", "0.6"],

@@ -560,7 +560,7 @@ def test_ecg5000_the_embedded_fusion_beats_its_parts_where_the_rare_classes_are(
 @pytest.mark.skipif(not has_rdkit(), reason="canonical SMILES need RDKit")
 def test_clintox_on_canonical_smiles():
     clf = SequenceClassifier(seed=1).fit("clintox", quiet=True)
-    assert clf.config.smiles_col == "canonical_smiles" and clf.config.augment == 20
+    assert clf.config.data.smiles_col == "canonical_smiles" and clf.config.smiles.augment == 20
     test = clf.metrics["test"]
     assert test["network"]["roc_auc"] > 0.85  # the network alone
     assert test["model"]["roc_auc"] > max(
@@ -575,11 +575,10 @@ def aeon_split(name):
 
 
 @pytest.mark.slow
+# minirocket: MiniRocket on the official split, its authors' result file (GunPoint, ArrowHead),
+# aeon's MiniRocket measured here (BasicMotions)
 @pytest.mark.parametrize(
-    "name, "
-    # MiniRocket on the official split: its authors' result file (GunPoint, ArrowHead),
-    "minirocket",
-    # aeon's MiniRocket measured here
+    "name, minirocket",
     [
         ("GunPoint", 0.9933),
         ("ArrowHead", 0.8629),

@@ -59,7 +59,7 @@ def test_auto_covariates_say_why_they_skip():
     )
     assert skipped["blowup"] == "infinite values"
     with pytest.raises(
-        LstmkitError, match=r"--past-covariates: column 'blowup' must be finite; row 99 holds inf"
+        LstmkitError, match=r"past_covariates: column 'blowup' must be finite; row 99 holds inf"
     ):
         prepare(df, "t", "y", past_covariates=["blowup"])  # chosen by name: refused, not skipped
 
@@ -78,40 +78,40 @@ def test_long_format_many_series():
 @pytest.mark.parametrize(
     "make, kwargs, message",
     [
-        (lambda: hourly(), dict(target="temp"), "--target: no column 'temp'; available: t, y"),
-        (lambda: hourly(), dict(time="when"), "--time-col: no column 'when'"),
+        (lambda: hourly(), dict(target="temp"), "target: no column 'temp'; available: t, y"),
+        (lambda: hourly(), dict(time="when"), "time: no column 'when'"),
         (
             lambda: hourly().assign(y=["x"] + [1.0] * 99),
             {},
-            "--target: column 'y' must be numeric; row 0 holds 'x'",
+            "target: column 'y' must be numeric; row 0 holds 'x'",
         ),
         (
             lambda: pd.concat([hourly(), hourly(1)]),
             {},
-            "--time-col: duplicate timestamp 2024-01-01 00:00:00",
+            "time: duplicate timestamp 2024-01-01 00:00:00",
         ),
         (
             lambda: hourly().drop(index=[3]),
             dict(fill="none"),
-            "--fill none: series 'series' has 1 missing step(s)",
+            "fill: none, but series 'series' has 1 missing step(s)",
         ),
-        (lambda: hourly().assign(t="soon"), {}, "--time-col: column 't' is not a time"),
+        (lambda: hourly().assign(t="soon"), {}, "time: column 't' is not a time"),
         # was max() of nothing
         (
             lambda: hourly().assign(y=np.nan),
             {},
-            "--target: column 'y' has no values",
+            "target: column 'y' has no values",
         ),
         (
             lambda: hourly().assign(y=[1.0] * 99 + [np.inf]),
             {},
-            "--target: column 'y' must be finite; row 99",
+            "target: column 'y' must be finite; row 99",
         ),
         # was read as a series called "nan"
         (
             lambda: hourly().assign(s=["a"] * 5 + [None] + ["a"] * 94),
             dict(series="s"),
-            "--series-col: column 's' is empty in row 5",
+            "series: column 's' is empty in row 5",
         ),
     ],
 )

@@ -70,7 +70,7 @@ def test_non_numeric_values_name_column_and_row():
 
 def test_missing_label_column_lists_the_available_ones():
     with pytest.raises(
-        LstmkitError, match=r"--label-col: no column 'diagnosis'.*available: label, t0"
+        LstmkitError, match=r"label_col: no column 'diagnosis'.*available: label, t0"
     ):
         sequences_from_table(wide(), ["diagnosis"])
 
@@ -180,7 +180,7 @@ def test_a_group_column_is_read_per_sequence_and_never_a_value():
     df.loc[3, "patient"] = None
     with pytest.raises(LstmkitError, match="column 'patient' has blanks"):
         sequences_from_table(df, ["label"], group_col="patient")
-    with pytest.raises(LstmkitError, match="--group-col: no column 'ward'"):
+    with pytest.raises(LstmkitError, match="group_col: no column 'ward'"):
         sequences_from_table(df, ["label"], group_col="ward")
     long = pd.DataFrame(
         {
@@ -217,5 +217,5 @@ def test_embedded_classification_datasets_ship_with_provenance(name):
 
 def test_a_table_without_any_label_column_says_which_option_to_give():
     df = wide().rename(columns={"label": "kind"})
-    with pytest.raises(LstmkitError, match="--label-col: name the column"):
+    with pytest.raises(LstmkitError, match="label_col: name the column"):
         sequences_from_table(df, [])

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..config import LstmkitError
+from ..config import LstmkitError, SettingError
 
 __all__ = [
     "Prepared",
@@ -96,18 +96,19 @@ def read_table(source, read_options: dict | None = None, where: str = "--data") 
     return df
 
 
-def _need(df: pd.DataFrame, column: str | None, flag: str) -> None:
+def _need(df: pd.DataFrame, column: str | None, setting: str) -> None:
+    """The column a setting names must be there (SettingError: the command line says its option)."""
     if column is not None and column not in df.columns:
         available = ", ".join(map(str, df.columns))
-        raise LstmkitError(f"{flag}: no column {column!r}; available: {available}")
+        raise SettingError(setting, f"no column {column!r}; available: {available}")
 
 
 def infer_freq(times: pd.DatetimeIndex) -> str:
     """pandas' own inference on a clean stretch, else the most common step."""
     unique = times.unique().sort_values()
     if len(unique) < 3:
-        raise LstmkitError(
-            f"--time-col: need at least 3 distinct times to infer a frequency, got {len(unique)}"
+        raise SettingError(
+            "time", f"need at least 3 distinct times to infer a frequency, got {len(unique)}"
         )
     with warnings.catch_warnings():  # pandas 3 announces a return-type change; we normalise below
         warnings.simplefilter("ignore")
@@ -157,19 +158,19 @@ def _fixed_step(freq: str):
         return None
 
 
-def _numeric(df: pd.DataFrame, column: str, flag: str) -> pd.Series:
+def _numeric(df: pd.DataFrame, column: str, setting: str) -> pd.Series:
     values = pd.to_numeric(df[column], errors="coerce")
     bad = values.isna() & df[column].notna()
     if bad.any():
         row = bad.idxmax()
-        raise LstmkitError(
-            f"{flag}: column {column!r} must be numeric; row {row} holds {df[column][row]!r}"
+        raise SettingError(
+            setting, f"column {column!r} must be numeric; row {row} holds {df[column][row]!r}"
         )
     infinite = np.isinf(values.to_numpy(float))
     if infinite.any():  # would reach training as a NaN loss, blamed on the learning rate
         row = values.index[int(np.argmax(infinite))]
-        raise LstmkitError(
-            f"{flag}: column {column!r} must be finite; row {row} holds {values[row]}"
+        raise SettingError(
+            setting, f"column {column!r} must be finite; row {row} holds {values[row]}"
         )
     return values.astype(float)
 
@@ -206,9 +207,9 @@ def prepare(
 ) -> Prepared:
     """Validate and regularise a long table; see the module docstring."""
     if fill not in ("interpolate", "none"):
-        raise LstmkitError(f"--fill: expected 'interpolate' or 'none', got {fill!r}")
-    for column, flag in ((time, "--time-col"), (target, "--target"), (series, "--series-col")):
-        _need(df, column, flag)
+        raise SettingError("fill", f"expected 'interpolate' or 'none', got {fill!r}")
+    for column, setting in ((time, "time"), (target, "target"), (series, "series")):
+        _need(df, column, setting)
     report: dict = {"rows": len(df)}
     used = {time, target} | ({series} if series else set())
     if past_covariates == "auto":
@@ -216,33 +217,33 @@ def prepare(
     else:
         covs = list(past_covariates or [])
         for c in covs:
-            _need(df, c, "--past-covariates")
+            _need(df, c, "past_covariates")
     try:
         times = pd.to_datetime(df[time])
     except (ValueError, TypeError) as err:
-        raise LstmkitError(
-            f"--time-col: column {time!r} is not a time: {str(err).splitlines()[0]}"
+        raise SettingError(
+            "time", f"column {time!r} is not a time: {str(err).splitlines()[0]}"
         ) from None
-    values = pd.DataFrame({"__t": times, "__y": _numeric(df, target, "--target")})
+    values = pd.DataFrame({"__t": times, "__y": _numeric(df, target, "target")})
     for c in covs:
-        values[c] = _numeric(df, c, "--past-covariates")
+        values[c] = _numeric(df, c, "past_covariates")
     if series and df[series].isna().any():  # astype(str) would make a series called "nan" of it
         row = df[series].isna().to_numpy().argmax()
-        raise LstmkitError(f"--series-col: column {series!r} is empty in row {df.index[row]}")
+        raise SettingError("series", f"column {series!r} is empty in row {df.index[row]}")
     values["__s"] = df[series].astype(str) if series else "series"
     if values["__t"].isna().any():
         row = values["__t"].isna().idxmax()
-        raise LstmkitError(f"--time-col: column {time!r} is empty in row {row}")
+        raise SettingError("time", f"column {time!r} is empty in row {row}")
     dup = values.duplicated(["__s", "__t"])
     if dup.any() and duplicates == "mean":
         report["duplicates_averaged"] = int(dup.sum())
     elif dup.any():
         row = values[dup].iloc[0]
         where = f" in series {row['__s']!r}" if series else ""
-        raise LstmkitError(
-            f"--time-col: duplicate timestamp {row['__t']}{where}; each time must appear once per "
-            "series "
-            "(--duplicates mean averages the rows)"
+        raise SettingError(
+            "time",
+            f"duplicate timestamp {row['__t']}{where}; each time must appear once per series "
+            "(duplicates 'mean' averages the rows)",
         )
     freq = freq or infer_freq(pd.DatetimeIndex(values["__t"]))
     max_gap = default_max_gap(freq) if max_gap is None else max_gap
@@ -262,19 +263,19 @@ def prepare(
         group = group.set_index("__t").sort_index()
         grid = pd.date_range(group.index[0], group.index[-1], freq=freq)
         if len(grid) < len(group) or not group.index.isin(grid).all():
-            raise LstmkitError(
-                f"--freq: series {sid!r} has times off the {freq!r} grid "
-                f"(e.g. {group.index[~group.index.isin(grid)][0]}); "
-                "pass --freq to say the step"
+            off = group.index[~group.index.isin(grid)][0]
+            raise SettingError(
+                "freq", f"series {sid!r} has times off the {freq!r} grid (e.g. {off}); set the step"
             )
         group = group.reindex(grid)
         missing = group["__y"].isna().to_numpy()
         if missing.any() and fill == "none":
             first = grid[missing.argmax()]
-            raise LstmkitError(
-                f"--fill none: series {sid!r} has {int(missing.sum())} missing step(s) on the "
-                f"{freq!r} grid, "
-                f"first at {first}; use --fill interpolate to fill short gaps"
+            n = int(missing.sum())
+            raise SettingError(
+                "fill",
+                f"none, but series {sid!r} has {n} missing step(s) on the {freq!r} grid, first at "
+                f"{first}; 'interpolate' fills short gaps",
             )
         # Runs of missing targets: short ones are interpolated, long ones cut the series.
         run_id = np.cumsum(~missing)
@@ -301,8 +302,8 @@ def prepare(
             kept += 1
         splits += max(0, kept - 1)
     if not segments:
-        raise LstmkitError(
-            f"--target: column {target!r} has no values" + (" in any series" if series else "")
+        raise SettingError(
+            "target", f"column {target!r} has no values" + (" in any series" if series else "")
         )
     report.update(
         freq=freq,

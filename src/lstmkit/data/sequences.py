@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..config import LstmkitError
+from ..config import LstmkitError, SettingError
 from .io import column_span, read_table
 
 __all__ = [
@@ -120,13 +120,12 @@ def read_ts(path, where: str = "--data") -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _need(df: pd.DataFrame, cols: list[str], option: str, where: str) -> None:
+def _need(df: pd.DataFrame, cols: list[str], setting: str, where: str) -> None:
+    """The columns a setting names must be in the table `where` names."""
     missing = [c for c in cols if c not in df.columns]
     if missing:
-        raise LstmkitError(
-            f"{option}: no column {missing[0]!r} in {where}; available: "
-            f"{', '.join(map(str, df.columns))}"
-        )
+        available = ", ".join(map(str, df.columns))
+        raise SettingError(setting, f"no column {missing[0]!r} in {where}; available: {available}")
 
 
 def _numeric(df: pd.DataFrame, cols: list, where: str) -> np.ndarray:
@@ -170,7 +169,7 @@ def sequences_from_table(
     group_col (never a value column): read per sequence when labels are required (training data)."""
     grouped = bool(group_col) and labels_required
     if grouped:
-        _need(df, [group_col], "--group-col", where)
+        _need(df, [group_col], "group_col", where)
     labelled = _sequences(
         df,
         label_cols,
@@ -215,11 +214,11 @@ def _sequences(
         label_cols = ["label"]
     if labels_required:
         if not label_cols:
-            raise LstmkitError("--label-col: name the column(s) holding the class")
-        _need(df, label_cols, "--label-col", where)
+            raise SettingError("label_col", "name the column(s) holding the class")
+        _need(df, label_cols, "label_col", where)
     present = [c for c in label_cols if c in df.columns]
     if smiles_col:
-        _need(df, [smiles_col], "--smiles-col", where)
+        _need(df, [smiles_col], "smiles_col", where)
         smiles = df[smiles_col].tolist()
         for k, s in enumerate(smiles):
             if not isinstance(s, str) or not s.strip():
@@ -273,12 +272,13 @@ def _wide(df, label_cols, present, value_cols, ragged, where, other) -> Labelled
 
 
 def _long(df, label_cols, present, id_col, time_col, value_cols, where, other) -> Labelled:
-    _need(df, [id_col] + ([time_col] if time_col else []), "--id-col/--time-col", where)
+    _need(df, [id_col], "id_col", where)
+    _need(df, [time_col] if time_col else [], "time_col", where)
     skip = {id_col, time_col, *label_cols, *other}
     cols = value_cols or [
         c for c in df.columns if c not in skip and pd.api.types.is_numeric_dtype(df[c])
     ]
-    _need(df, cols, "--value-cols", where)
+    _need(df, cols, "value_cols", where)
     if not cols:
         raise LstmkitError(f"{where}: no numeric channel columns besides id, time and label")
     for col in [id_col] + ([time_col] if time_col else []):  # a blank id would drop its rows unseen

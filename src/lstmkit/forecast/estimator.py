@@ -22,7 +22,7 @@ import pandas as pd
 import torch
 
 from .. import data as datasets
-from ..config import LstmkitError, document_signature
+from ..config import LstmkitError, SettingError, document_signature
 from ..data.io import default_season, prepare, read_table, series_id
 from ..data.windows import TEST, TRAIN, VAL, Splits, build_arrays, cut_times
 from ..evaluate import rmse_by_step
@@ -77,7 +77,7 @@ class Forecaster:
             return datasets.load(info.name), info.name
         df = read_table(source)
         if self.config.data.time is None or self.config.data.target is None:
-            raise LstmkitError("--time-col and --target: both are needed for your own data")
+            raise SettingError("target", "name the time and target columns of your own data")
         return df, None
 
     def _prepare(self, df, past_covariates, freq):

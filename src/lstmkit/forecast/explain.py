@@ -241,4 +241,4 @@ def _forecaster_units(net, arrays, cell) -> list[dict]:
 def _lstm_kept(fc) -> bool:
     """Whether the run kept the LSTM's correction of the point forecast (runs saved before the
     gate: kept)."""
-    return bool((getattr(fc, "metrics", None) or {}).get("lstm", {}).get("kept", True))
+    return bool((fc.metrics or {}).get("lstm", {}).get("kept", True))
