@@ -88,12 +88,8 @@ class SequenceClassifier:
     def _tables(self, data, test):
         """(train table, test table or None, the embedded data set's name or None); the config
         resolved with an embedded data set's settings (data/registry.py) or a .ts file's columns."""
-        if isinstance(data, str) and data in datasets.DATASETS:
-            info = datasets.get(data)
-            if info.task != "classify":
-                raise LstmkitError(
-                    f"--data: {data!r} is a {info.task} data set; use `lstmkit {info.task}`"
-                )
+        info = datasets.embedded(data, "classify")
+        if info is not None:
             self.config = self.config.merged(info.defaults())
             if test is None and info.test_file:
                 with info.test_path.open("rb") as f:

@@ -9,7 +9,7 @@ import pandas as pd
 from ..config import LstmkitError
 from .registry import DATASETS, DatasetInfo
 
-__all__ = ["DATASETS", "DatasetInfo", "get", "list_datasets", "load", "source_of"]
+__all__ = ["DATASETS", "DatasetInfo", "embedded", "get", "list_datasets", "load", "source_of"]
 
 
 def get(name: str) -> DatasetInfo:
@@ -41,3 +41,16 @@ def source_of(data) -> str | None:
     if isinstance(data, str) and data in DATASETS:
         return data
     return str(pathlib.Path(data).resolve())
+
+
+def embedded(source, task: str) -> DatasetInfo | None:
+    """The embedded data set `source` names, if it names one, for `task` ("forecast" or
+    "classify"; another task's data set is a one-line error); None for a file or a table."""
+    if not (isinstance(source, str) and source in DATASETS):
+        return None
+    info = DATASETS[source]
+    if info.task != task:
+        raise LstmkitError(
+            f"--data: {source!r} is a {info.task} data set; use `lstmkit {info.task}`"
+        )
+    return info

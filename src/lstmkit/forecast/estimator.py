@@ -67,12 +67,8 @@ class Forecaster:
             self.config = ForecastConfig.from_settings(
                 {**_own(self.config), **given}, "Forecaster.fit"
             )
-        if isinstance(source, str) and source in datasets.DATASETS:
-            info = datasets.get(source)
-            if info.task != "forecast":
-                raise LstmkitError(
-                    f"--data: {source!r} is a {info.task} data set; use `lstmkit {info.task}`"
-                )
+        info = datasets.embedded(source, "forecast")
+        if info is not None:
             self.config = self.config.merged(info.defaults())
             return datasets.load(info.name), info.name
         df = read_table(source)
