@@ -46,6 +46,7 @@ INNER = {
         "base": 2,
         "scoring": 2,
         "state": 3,
+        "predict": 3,
         "estimator": 4,
         "explain": 5,
         "__init__": 6,

@@ -34,6 +34,7 @@ from .config import ForecastConfig, legacy
 from .correction import correction_test
 from .inputs import add_base_errors, fit_scalers, lag_designs, max_lag, on_grid
 from .intervals import conformal
+from .predict import forecast_frame, last_stretches
 from .schemes import scheme_of
 from .scoring import metrics_of, score
 from .state import ForecastState, legacy_state
@@ -431,55 +432,24 @@ class Forecaster:
         need = max(cfg.train.window, s.ar_order) + 1
         segments = prepared.segments
         self.predict_report = {**prepared.report, "steps": sum(len(seg.times) for seg in segments)}
-        # a long gap splits a series; its forecast starts from the stretch after the last gap
-        last = {}
-        for seg in segments:
-            name = series_id(seg.series)
-            if name not in last or seg.times[-1] > last[name].times[-1]:
-                last[name] = seg
-        for name, seg in last.items():
-            if len(seg.times) < need:
-                gap = prepared.report["max_gap"]
-                after = f" after its last gap longer than {gap} steps" if seg.series != name else ""
-                n = len(seg.times)
-                raise LstmkitError(
-                    f"--data: series {name!r} has {n} steps{after}; forecasting needs {need}"
-                )
+        last = last_stretches(segments, need, prepared.report["max_gap"])
         arrays = self._arrays(list(last.values()), None, s.freq, s.scaler_y, s.scaler_x)
         designs = self._model_designs(arrays, s)
         add_base_errors(arrays, designs, self.model.skip_coefficients())
-        scheme, levels, median = scheme_of(cfg.train), cfg.model.levels, cfg.model.median_index
-        rows, step = [], pd.tseries.frequencies.to_offset(s.freq)
-        for name, a, d in zip(last, arrays, designs, strict=True):
-            pred = scheme.forecast(self.model, a, d)[-1]  # (H, Q) from the last step
-            inv = s.scaler_y.get(name).inverse  # a series unseen in training: pooled
-            if s.conformal:  # the intervals as calibrated at the end of the test period
-                offsets = s.conformal["offsets"]
-                # unseen series: the first one's
-                own = offsets.get(name, next(iter(offsets.values())))
-                for k, q in enumerate(levels):
-                    if f"{q:g}" in own:
-                        pred[:, k] = pred[:, median] + np.asarray(own[f"{q:g}"])
-            frame = {
-                "series": name,
-                "origin": a.times[-1],
-                "time": [a.times[-1] + h * step for h in range(1, cfg.model.horizon + 1)],
-                "step": np.arange(1, cfg.model.horizon + 1),
-                "predicted": inv(pred[:, median]),
-            }
-            for k, q in enumerate(levels):
-                frame[f"q{q:g}"] = inv(pred[:, k])
-            rows.append(pd.DataFrame(frame))
-        return pd.concat(rows, ignore_index=True)
+        scheme = scheme_of(cfg.train)
+        # (H, Q) from each series' last step
+        preds = [
+            scheme.forecast(self.model, a, d)[-1] for a, d in zip(arrays, designs, strict=True)
+        ]
+        return forecast_frame(list(last), arrays, preds, s, cfg.model)
 
 
 document_signature(
     Forecaster,
     ForecastConfig,
     "Forecaster(config=None, /, **settings): a base forecaster (the least-squares AR, or "
-    "statsforecast's "
-    "models)\nplus an LSTM that corrects it, judged on held-out data against naive and linear "
-    "baselines.",
+    "statsforecast's models)\nplus an LSTM that corrects it, judged on held-out data against naive "
+    "and linear baselines.",
 )
 
 
