@@ -72,7 +72,3 @@ def main():
     lstmkit cells      the registered cells and what each changes
     lstmkit bench      throughput of every cell beside torch.nn.LSTM
     """
-
-
-def _csv_list(value, cast=str):
-    return [cast(v.strip()) for v in value.split(",") if v.strip()] if value else []

@@ -10,8 +10,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from .._version import __version__
-from ..config import LstmkitError
-from .app import _csv_list, _one_line_errors, _set_threads, console, main
+from ..config import LstmkitError, csv_list
+from .app import _one_line_errors, _set_threads, console, main
 
 QUICK_SIZES = "50x32x24,64x16x64"
 FULL_SIZES = "50x32x24,128x64x256"
@@ -219,10 +219,10 @@ def experiment(
     from ..report import experiment_plot
     from ..runs import write_json
 
-    names = list(CELLS) if cell_names == "all" else _csv_list(cell_names)
+    names = list(CELLS) if cell_names == "all" else csv_list(cell_names)
     check_cells(names)
     try:
-        lengths = _csv_list(length, int)
+        lengths = csv_list(length, int)
     except ValueError:
         raise LstmkitError(f"--length: expected integers like 100,200, got {length!r}") from None
     if scale is not None:
