@@ -67,9 +67,9 @@ def wide_csv(path, rows=None, n=60, L=12):
     return path
 
 
-def small_classify(data, out):
+def small_classify(data, out, *options, epochs: int = 1, hidden_size: int = 4):
     """`lstmkit classify` on wide_csv's table, small and quiet, into `out`; asserts that it ran."""
-    options = ("--epochs", "1", "--hidden-size", "4", "--out", str(out), "--quiet")
-    r = run("classify", "--data", str(data), *options)
+    size = ("--epochs", str(epochs), "--hidden-size", str(hidden_size))
+    r = run("classify", "--data", str(data), *size, "--out", str(out), "--quiet", *options)
     assert r.exit_code == 0, r.output
     return r

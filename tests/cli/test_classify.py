@@ -26,20 +26,7 @@ from cli_support import run, small_classify, wide_csv
 )
 def test_classify_and_predict_end_to_end(tmp_path, extra):
     data, out = wide_csv(tmp_path / "beats.csv"), tmp_path / "run"
-    r = run(
-        "classify",
-        "--data",
-        str(data),
-        "--epochs",
-        "2",
-        "--hidden-size",
-        "8",
-        "--out",
-        str(out),
-        "--quiet",
-        *extra,
-    )
-    assert r.exit_code == 0, r.output
+    r = small_classify(data, out, *extra, epochs=2, hidden_size=8)
     assert "logistic" in r.output and "majority" in r.output and "report:" in r.output
     assert (
         "network alone" in r.output
@@ -69,22 +56,7 @@ def test_classify_and_predict_end_to_end(tmp_path, extra):
 
 def test_classify_training_options_reach_the_config(tmp_path):
     data, out = wide_csv(tmp_path / "beats.csv"), tmp_path / "run"
-    r = run(
-        "classify",
-        "--data",
-        str(data),
-        "--epochs",
-        "2",
-        "--hidden-size",
-        "8",
-        "--no-cosine",
-        "--label-smoothing",
-        "0.1",
-        "--out",
-        str(out),
-        "--quiet",
-    )
-    assert r.exit_code == 0, r.output
+    small_classify(data, out, "--no-cosine", "--label-smoothing", "0.1", epochs=2, hidden_size=8)
     cfg = json.loads((out / "config.json").read_text())["config"]["train"]
     assert cfg["cosine"] is False and cfg["label_smoothing"] == 0.1
 
