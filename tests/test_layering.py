@@ -63,6 +63,7 @@ INNER = {
         "explain": 4,
         "__init__": 5,
     },
+    "layers": {"checks": 0, "loop": 0, "recurrent": 1, "step": 1, "interop": 2, "__init__": 3},
     "linear": {"autoregression": 0, "minirocket": 0, "paths": 1, "__init__": 2},
     "report": {
         "render": 0,

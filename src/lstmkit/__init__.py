@@ -17,14 +17,20 @@ _WHERE = {
     "get_cell": ".cells",
     "LayerConfig": ".config",
     "LstmkitError": ".config",
+    "LayerError": ".config",
     "LSTM": ".layers",
+    "GRU": ".layers",
+    "RNN": ".layers",
+    "LSTMCell": ".layers",
+    "GRUCell": ".layers",
+    "RNNCell": ".layers",
     "ClassifyConfig": ".classify",
     "SequenceClassifier": ".classify",
     "explain": ".explanation",
     "ForecastConfig": ".forecast",
     "Forecaster": ".forecast",
 }
-_MODULES = {"cells": ".cells", "reference": ".reference", "datasets": ".data"}
+_MODULES = {"layers": ".layers", "cells": ".cells", "reference": ".reference", "datasets": ".data"}
 
 
 def __getattr__(name: str):
@@ -41,17 +47,24 @@ def __dir__():
 
 __all__ = [
     "CELLS",
+    "GRU",
     "LSTM",
+    "RNN",
     "ClassifyConfig",
     "ForecastConfig",
     "Forecaster",
+    "GRUCell",
+    "LSTMCell",
     "LayerConfig",
+    "LayerError",
     "LstmkitError",
+    "RNNCell",
     "SequenceClassifier",
     "__version__",
     "cells",
     "datasets",
     "explain",
     "get_cell",
+    "layers",
     "reference",
 ]

@@ -1,9 +1,10 @@
 """The LSTM equations in PyTorch: one small class per cell, and the CELLS registry.
 
-A cell computes one time step and holds no parameters: the layer (`layers.py`) owns them under
-`torch.nn.LSTM`'s names and hands them in, so one cell object serves every layer and direction
-and `state_dict`s interchange with torch. The layer computes the input half of (1) for all time
-steps in one matmul (`xp = x W_ih^T + b`); a cell adds the recurrent half and applies its gates.
+A cell computes one time step and holds no parameters: the layer (`layers/recurrent.py`) owns
+them under `torch.nn.LSTM`'s names and hands them in, so one cell object serves every layer and
+direction and `state_dict`s interchange with torch. The layer computes the input half of (1)
+for all time steps in one matmul (`xp = x W_ih^T + b`); a cell adds the recurrent half and
+applies its gates.
 
 Numbering follows `reference.py` and `docs/math.md`; this file never imports `reference.py`, so
 the tests that hold the two together compare independent implementations. Standard cell:
@@ -42,8 +43,17 @@ __all__ = [
     "NOGCell",
     "PeepholeCell",
     "RNNCell",
+    "RNNReLUCell",
     "get_cell",
 ]
+
+
+def blocks(z: Tensor, n: int) -> list[Tensor]:
+    """z (N, n*H) -> n blocks (N, H), as z.chunk(n, 1). Unbound, not chunked: TorchScript's
+    autodiff drops the undefined gradient of an unused chunk and then mis-sizes the whole
+    backward (a loss on c_n alone left o's block without one: "mat1 and mat2 shapes cannot be
+    multiplied"). unbind has no such rule, and costs no more (narrow did: 2x at H=50)."""
+    return z.unflatten(1, (n, -1)).unbind(1)
 
 
 class Cell(nn.Module):
@@ -56,6 +66,7 @@ class Cell(nn.Module):
     step_parameters = ("weight_hh",)  # handed to forward(), in this order
     input_biases = ("bias_ih", "bias_hh")  # folded into xp once, not added at every step
     has_fused_kernel = False  # torch ships a fused kernel (oneDNN/cuDNN) for this cell
+    projectable = True  # proj_size: h = W_hr h may be narrower than c (LSTM-family cells)
 
     @classmethod
     def parameter_shapes(cls, input_size: int, hidden_size: int) -> dict[str, tuple[int, ...]]:
@@ -98,7 +109,7 @@ class LSTMCell(Cell):
     def forward(self, xp_t: Tensor, state: list[Tensor], p: list[Tensor]):
         h_prev, c_prev = state[0], state[1]
         z = torch.addmm(xp_t, h_prev, p[0].t())  # (1)  (N, 4H)
-        z_i, z_f, z_g, z_o = z.chunk(4, 1)
+        z_i, z_f, z_g, z_o = blocks(z, 4)
         i = torch.sigmoid(z_i)  # (2)
         f = torch.sigmoid(z_f)  # (3)
         g = torch.tanh(z_g)  # (4)
@@ -125,9 +136,9 @@ class PeepholeCell(Cell):
 
     def forward(self, xp_t: Tensor, state: list[Tensor], p: list[Tensor]):
         h_prev, c_prev = state[0], state[1]
-        p_i, p_f, p_o = p[1].chunk(3)
+        p_i, p_f, p_o = p[1].unflatten(0, (3, -1)).unbind(0)  # as blocks(), for a vector
         z = torch.addmm(xp_t, h_prev, p[0].t())  # (1)
-        z_i, z_f, z_g, z_o = z.chunk(4, 1)
+        z_i, z_f, z_g, z_o = blocks(z, 4)
         i = torch.sigmoid(z_i + p_i * c_prev)  # (2')
         f = torch.sigmoid(z_f + p_f * c_prev)  # (3')
         g = torch.tanh(z_g)  # (4)
@@ -147,7 +158,7 @@ class NIGCell(Cell):
     def forward(self, xp_t: Tensor, state: list[Tensor], p: list[Tensor]):
         h_prev, c_prev = state[0], state[1]
         z = torch.addmm(xp_t, h_prev, p[0].t())  # (1)  (N, 3H)
-        z_f, z_g, z_o = z.chunk(3, 1)
+        z_f, z_g, z_o = blocks(z, 3)
         f = torch.sigmoid(z_f)  # (3)
         g = torch.tanh(z_g)  # (4)
         c = f * c_prev + g  # (5')  i = 1
@@ -166,7 +177,7 @@ class NFGCell(Cell):
     def forward(self, xp_t: Tensor, state: list[Tensor], p: list[Tensor]):
         h_prev, c_prev = state[0], state[1]
         z = torch.addmm(xp_t, h_prev, p[0].t())  # (1)  (N, 3H)
-        z_i, z_g, z_o = z.chunk(3, 1)
+        z_i, z_g, z_o = blocks(z, 3)
         i = torch.sigmoid(z_i)  # (2)
         g = torch.tanh(z_g)  # (4)
         c = c_prev + i * g  # (5')  f = 1
@@ -185,7 +196,7 @@ class NOGCell(Cell):
     def forward(self, xp_t: Tensor, state: list[Tensor], p: list[Tensor]):
         h_prev, c_prev = state[0], state[1]
         z = torch.addmm(xp_t, h_prev, p[0].t())  # (1)  (N, 3H)
-        z_i, z_f, z_g = z.chunk(3, 1)
+        z_i, z_f, z_g = blocks(z, 3)
         i = torch.sigmoid(z_i)  # (2)
         f = torch.sigmoid(z_f)  # (3)
         g = torch.tanh(z_g)  # (4)
@@ -202,7 +213,7 @@ class NIAFCell(Cell):
     def forward(self, xp_t: Tensor, state: list[Tensor], p: list[Tensor]):
         h_prev, c_prev = state[0], state[1]
         z = torch.addmm(xp_t, h_prev, p[0].t())  # (1)
-        z_i, z_f, z_g, z_o = z.chunk(4, 1)
+        z_i, z_f, z_g, z_o = blocks(z, 4)
         i = torch.sigmoid(z_i)  # (2)
         f = torch.sigmoid(z_f)  # (3)
         g = z_g  # (4')  no tanh
@@ -220,7 +231,7 @@ class NOAFCell(Cell):
     def forward(self, xp_t: Tensor, state: list[Tensor], p: list[Tensor]):
         h_prev, c_prev = state[0], state[1]
         z = torch.addmm(xp_t, h_prev, p[0].t())  # (1)
-        z_i, z_f, z_g, z_o = z.chunk(4, 1)
+        z_i, z_f, z_g, z_o = blocks(z, 4)
         i = torch.sigmoid(z_i)  # (2)
         f = torch.sigmoid(z_f)  # (3)
         g = torch.tanh(z_g)  # (4)
@@ -247,7 +258,7 @@ class CIFGCell(Cell):
     def forward(self, xp_t: Tensor, state: list[Tensor], p: list[Tensor]):
         h_prev, c_prev = state[0], state[1]
         z = torch.addmm(xp_t, h_prev, p[0].t())  # (1)  (N, 3H)
-        z_i, z_g, z_o = z.chunk(3, 1)
+        z_i, z_g, z_o = blocks(z, 3)
         i = torch.sigmoid(z_i)  # (2)
         f = 1.0 - i  # (3')  coupled
         g = torch.tanh(z_g)  # (4)
@@ -280,8 +291,8 @@ class FGRCell(Cell):
     def forward(self, xp_t: Tensor, state: list[Tensor], p: list[Tensor]):
         h_prev, c_prev, a_prev = state[0], state[1], state[2]
         z = torch.addmm(xp_t, h_prev, p[0].t())  # (1)
-        z_i, z_f, z_g, z_o = z.chunk(4, 1)
-        r_i, r_f, r_o = torch.mm(a_prev, p[1].t()).chunk(3, 1)  # (1')  (N, 3H) -> 3 x (N, H)
+        z_i, z_f, z_g, z_o = blocks(z, 4)
+        r_i, r_f, r_o = blocks(torch.mm(a_prev, p[1].t()), 3)  # (1')  (N, 3H) -> 3 x (N, H)
         i = torch.sigmoid(z_i + r_i)  # (2')
         f = torch.sigmoid(z_f + r_f)  # (3')
         g = torch.tanh(z_g)  # (4)
@@ -295,6 +306,7 @@ class RNNCell(Cell):
     """The tanh RNN (Elman 1990), as torch.nn.RNN: h = tanh(W_ih x + b_ih + W_hh h + b_hh)."""
 
     name = "rnn"
+    projectable = False
     gates = "h"
     state_names = ("h",)
     trace_names = ("h",)
@@ -302,6 +314,17 @@ class RNNCell(Cell):
 
     def forward(self, xp_t: Tensor, state: list[Tensor], p: list[Tensor]):
         h = torch.tanh(torch.addmm(xp_t, state[0], p[0].t()))  # (R1)
+        return [h], [h]
+
+
+class RNNReLUCell(RNNCell):
+    """The ReLU RNN, as torch.nn.RNN(nonlinearity="relu"):
+    h = relu(W_ih x + b_ih + W_hh h + b_hh)."""
+
+    name = "rnn_relu"
+
+    def forward(self, xp_t: Tensor, state: list[Tensor], p: list[Tensor]):
+        h = torch.relu(torch.addmm(xp_t, state[0], p[0].t()))  # (R1')
         return [h], [h]
 
 
@@ -314,6 +337,7 @@ class GRUCell(Cell):
     """
 
     name = "gru"
+    projectable = False
     gates = "rzn"
     state_names = ("h",)
     trace_names = ("r", "z", "n", "h")
@@ -323,8 +347,8 @@ class GRUCell(Cell):
 
     def forward(self, xp_t: Tensor, state: list[Tensor], p: list[Tensor]):
         h_prev = state[0]
-        x_r, x_z, x_n = xp_t.chunk(3, 1)
-        h_r, h_z, h_n = torch.addmm(p[1], h_prev, p[0].t()).chunk(3, 1)  # (N, 3H) -> 3 x (N, H)
+        x_r, x_z, x_n = blocks(xp_t, 3)
+        h_r, h_z, h_n = blocks(torch.addmm(p[1], h_prev, p[0].t()), 3)  # (N, 3H) -> 3 x (N, H)
         r = torch.sigmoid(x_r + h_r)  # (G1)
         z = torch.sigmoid(x_z + h_z)  # (G2)
         n = torch.tanh(x_n + r * h_n)  # (G3)
@@ -342,6 +366,7 @@ class ArticleCell(Cell):
     """
 
     name = "article"
+    projectable = False
     gates = "kfio"  # the row blocks of weight_ih; weight_hh has six (below)
     trace_names = ("k", "f", "m", "i", "g", "c", "o", "u", "h")
     step_parameters = ("weight_hh", "bias")
@@ -360,7 +385,7 @@ class ArticleCell(Cell):
 
     def forward(self, xp_t: Tensor, state: list[Tensor], p: list[Tensor]):
         h_prev, c_prev = state[0], state[1]
-        H = h_prev.size(1)
+        H = c_prev.size(1)  # h_prev is narrower under a projection (proj_size)
         x_hi, x_fi, x_ii, x_oi = [xp_t.narrow(1, k * H, H) for k in range(4)]  # W_·i x
         z = torch.addmm(p[1], h_prev, p[0].t())  # (N, 6H): W_·h h + b_·, six blocks
         wh = [z.narrow(1, k * H, H) for k in range(6)]
@@ -391,6 +416,7 @@ CELLS: dict[str, type[Cell]] = {
         CIFGCell,
         FGRCell,
         RNNCell,
+        RNNReLUCell,
         GRUCell,
         ArticleCell,
     )

@@ -24,6 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 __all__ = [
     "LayerConfig",
+    "LayerError",
+    "LayerTypeError",
     "LstmkitError",
     "Section",
     "SettingError",
@@ -49,6 +51,16 @@ class SettingError(LstmkitError):
         super().__init__(f"{field}: {message}")
 
 
+class LayerError(LstmkitError, RuntimeError):
+    """A shape or state error in a layer call. torch.nn.LSTM raises RuntimeError there, so a
+    drop-in must too (`except RuntimeError` catches it); it stays an LstmkitError (a ValueError),
+    so the applications still print it as one line."""
+
+
+class LayerTypeError(LstmkitError, TypeError):
+    """An argument of the wrong type (`batch_first="False"`), where torch raises TypeError."""
+
+
 @dataclass(frozen=True)
 class LayerConfig:
     """Everything that defines an `lstmkit.LSTM`; `LSTM.from_config(cfg)` rebuilds it."""
@@ -63,6 +75,8 @@ class LayerConfig:
     cell: str = "lstm"  # a name from lstmkit.cells.CELLS
     forget_bias: float | None = 1.0  # Jozefowicz et al. 2015; None keeps torch's uniform init
     kernel: str = "auto"  # auto: torch's fused kernel where one exists, else the compiled loop
+    proj_size: int = 0  # LSTM-family cells: h = W_hr (o * tanh(c)), of this size (Sak et al. 2014)
+    nonlinearity: str = "tanh"  # cell "rnn" only: "tanh" or "relu", as torch.nn.RNN
 
 
 def setting(default: Any, help: str, *, option: str | None = None, **checks: Any) -> Any:

@@ -46,6 +46,8 @@ __all__ = [
     "lstm_forward",
     "lstm_step",
     "lstm_step_backward",
+    "rnn_relu_step",
+    "rnn_relu_step_backward",
     "rnn_step",
     "rnn_step_backward",
     "sigmoid",
@@ -194,6 +196,19 @@ def rnn_step_backward(dstate, cache, p):
     return dx, (dh_prev,), grads
 
 
+def rnn_relu_step(x, state, p):
+    """h = relu(W_ih x + b_ih + W_hh h_prev + b_hh)                      (R1')"""
+    h = np.maximum(_input_projection(x, state[0], p), 0.0)  # (R1')
+    return (h,), dict(x=x, state=state, h=h)
+
+
+def rnn_relu_step_backward(dstate, cache, p):
+    dz = dstate[0] * (cache["h"] > 0)  # (R1'): relu' is 1 where the unit is on, else 0
+    grads = {}
+    dx, dh_prev = _input_projection_backward(dz, cache["x"], cache["state"][0], p, grads)
+    return dx, (dh_prev,), grads
+
+
 def gru_step(x, state, p):
     """The GRU as torch.nn.GRU computes it (reset gate applied after W_hn, inside b_hn):
 
@@ -303,6 +318,7 @@ def _gated(variant):
 
 STEPS = {name: _gated(name) for name in GATE_BLOCKS} | {
     "rnn": (rnn_step, rnn_step_backward),
+    "rnn_relu": (rnn_relu_step, rnn_relu_step_backward),
     "gru": (gru_step, gru_step_backward),
     "article": (article_step, article_step_backward),
 }

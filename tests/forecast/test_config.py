@@ -29,6 +29,7 @@ from lstmkit.forecast.estimator import Forecaster
         (dict(hidden_size=2.5), "hidden_size: input should be a valid integer, got 2.5"),
         (dict(hidden_size=True), "hidden_size: input should be a valid integer, got True"),
         (dict(dropout=1.0), "dropout: input should be less than 1, got 1.0"),
+        (dict(dropout=0.2), "dropout: 0.2 acts only between stacked layers, but num_layers=1"),
         (dict(cell="lsmt"), "cell: unknown cell 'lsmt'; expected one of: lstm, "),
         (dict(scaling="local"), "scaling: input should be 'pooled' or 'series', got 'local'"),
         (dict(scheme="chunks"), "scheme: input should be 'every-step' or 'windows'"),

@@ -142,6 +142,18 @@ class ModelConfig(Section):
             raise ValueError(f"each at most once, got {', '.join(map(str, twice))} more than once")
         return value
 
+    @field_validator("dropout")
+    @classmethod
+    def _dropout_needs_layers(cls, value, info):
+        # torch.nn.LSTM (and lstmkit.LSTM) only warn; a forecast setting that does nothing is
+        # refused instead, since a user who typed --dropout expects it to act.
+        if value > 0 and info.data.get("num_layers") == 1:
+            raise ValueError(
+                f"{value} acts only between stacked layers, but num_layers=1; set num_layers > 1 "
+                "or dropout 0"
+            )
+        return value
+
     @property
     def levels(self) -> list[float]:
         """The quantile heads: the asked ones and the median (the point forecast); [] for one

@@ -161,6 +161,13 @@ def test_peephole_parameter_count_is_lstm_plus_3h():
     )
 
 
+def test_dropout_with_one_layer_warns_as_torch():
+    with pytest.warns(UserWarning, match="num_layers=1"):
+        LSTM(I, H, dropout=0.2)
+    with pytest.warns(UserWarning, match="num_layers=1"):
+        nn.LSTM(I, H, dropout=0.2)
+
+
 def test_dropout_acts_in_training_only():
     for kernel in ("fused", "loop"):
         layer = LSTM(I, H, num_layers=2, dropout=0.5, kernel=kernel)
@@ -194,11 +201,14 @@ BAD = [
         "h_0",
     ),
     (lambda: LSTM(I, H, cell="lsmt"), "cell", "expected one of: lstm, peephole"),
-    (lambda: LSTM(I, H, dropout=0.2), "dropout", "num_layers=1"),
-    (lambda: LSTM(I, H, num_layers=2, dropout=1.5), "dropout", "[0, 1)"),
+    (lambda: LSTM(I, H, num_layers=2, dropout=1.5), "dropout", "[0, 1]"),
     (lambda: LSTM(I, 0), "hidden_size", "positive integer"),
-    (lambda: LSTM(I, H, num_layers=2.0), "num_layers", "positive integer"),
+    (lambda: LSTM(I, H, num_layers=2.0), "num_layers", "expected an int, got float 2.0"),
     (lambda: LSTM(I, H, cell="peephole", kernel="fused"), "kernel", "lstm, gru, rnn"),
+    (lambda: LSTM(I, H, batch_first="False"), "batch_first", "expected a bool"),
+    (lambda: LSTM(I, H, proj_size=H), "proj_size", "smaller than hidden_size=7"),
+    (lambda: LSTM(I, H, proj_size=2, cell="gru"), "proj_size", "LSTM-family"),
+    (lambda: LSTM(I, H, nonlinearity="relu"), "nonlinearity", "cell='rnn'"),
     (lambda: LSTM(I, H, kernel="cudnn"), "kernel", "auto, fused, loop, python"),
 ]
 
@@ -250,3 +260,30 @@ def test_cuda_weights_are_flattened_for_cudnn():  # put cuDNN ~5e-5 away from th
     torch.testing.assert_close(
         torch.cat([gates["h"][2], gates["h"][3]], -1), peer(x)[0], rtol=1e-5, atol=1e-5
     )
+
+
+@pytest.mark.parametrize("kernel", ["loop", "python"])
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_a_loss_on_any_one_output_alone_backpropagates(cell, kernel):
+    """A loss on c_n alone (h and the output unused) once crashed the scripted loop's backward
+    from the third call on ("mat1 and mat2 shapes cannot be multiplied": TorchScript's chunk
+    rule and an undefined gradient). Each output alone, several calls, against the python loop."""
+    torch.manual_seed(0)
+    layer = LSTM(2, 4, 2, bidirectional=True, cell=cell, kernel=kernel, dtype=torch.float64)
+    plain = LSTM(2, 4, 2, bidirectional=True, cell=cell, kernel="python", dtype=torch.float64)
+    plain.load_state_dict(layer.state_dict())
+    x = torch.randn(3, 2, 2, dtype=torch.float64)
+    for _ in range(3):
+        for k in range(1 + len(layer.cell_type.state_names)):
+            grads = []
+            for module in (layer, plain):
+                out, state = module(x)
+                loss = [out, *as_list(state)][k].sin().sum()
+                grads.append(
+                    torch.autograd.grad(loss, list(module.parameters()), allow_unused=True)
+                )
+            for a, b in zip(*grads, strict=True):
+                if b is None:
+                    assert a is None or not a.any()
+                else:
+                    torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
