@@ -74,3 +74,20 @@ def test_projection_on_variants_has_exact_gradients(cell, kernel):
     torch.autograd.gradcheck(f, (x, *layer.parameters()), check_undefined_grad=undefined)
     out, (h, c, *_) = layer(x)
     assert out.shape == (3, 2, 4) and h.shape == (4, 2, 2) and c.shape == (4, 2, 4)
+
+
+@pytest.mark.parametrize("kernel", ["fused", "loop"])
+@pytest.mark.parametrize("mode", ["lstm", "gru", "rnn"])
+def test_packed_float32_matches_torch_within_1e6(mode, kernel):
+    """The issue's float32 bar: outputs and final states on packed input within 1e-6."""
+    peers = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}
+    torch.manual_seed(0)
+    peer = peers[mode](I, H, 2, bidirectional=True)
+    ours = LSTM(I, H, 2, bidirectional=True, cell=mode, kernel=kernel)
+    ours.load_state_dict(peer.state_dict())
+    x = torch.randn(T, len(LENGTHS), I)
+    packed = pack_padded_sequence(x, torch.tensor(LENGTHS), enforce_sorted=False)
+    (out_p, s_p), (out_o, s_o) = peer(packed), ours(packed)
+    torch.testing.assert_close(out_o.data, out_p.data, rtol=1e-6, atol=1e-6)
+    for a, b in zip(states(s_o), states(s_p), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-6)
