@@ -26,8 +26,14 @@ def forecast_run(tmp_path_factory):
     return folder
 
 
+def own(run) -> str:
+    """The file a run was fitted on: a run directory is untrusted, so explain reads it only when
+    named (explanation.data_to_read)."""
+    return str(run.parent / "d.csv")
+
+
 def test_forecast_explain_writes_json_plots_and_report_section(forecast_run):
-    result = explain(forecast_run, index=5)
+    result = explain(forecast_run, data=own(forecast_run), index=5)
     saved = json.loads((forecast_run / "explain.json").read_text())
     att = saved["attribution"]
     assert saved["kind"] == "forecast" and len(att["per_step"]) == saved["example"]["span"]
@@ -42,7 +48,7 @@ def test_forecast_explain_writes_json_plots_and_report_section(forecast_run):
         assert (forecast_run / "plots" / name).is_file()
     page = (forecast_run / "report.html").read_text()
     assert page.count("<section id='explain'>") == 1 and "half-life" in page
-    explain(forecast_run, index=6)  # again: the section is replaced, not added
+    explain(forecast_run, data=own(forecast_run), index=6)  # again: replaced, not added
     assert (forecast_run / "report.html").read_text().count("<section id='explain'>") == 1
     assert any("linear AR" in line for line in result["summary"])
     kept = json.loads((forecast_run / "metrics.json").read_text())["lstm"]["kept"]
@@ -54,17 +60,19 @@ def test_forecast_explain_writes_json_plots_and_report_section(forecast_run):
 
 def test_forecast_explain_by_time_and_bad_choices(forecast_run):
     # not another test's file
-    origin = explain(forecast_run, index=3, write=False)["example"]["origin"]
-    result = explain(forecast_run, time_at=origin)
+    first = explain(forecast_run, data=own(forecast_run), index=3, write=False)
+    origin = first["example"]["origin"]
+    result = explain(forecast_run, data=own(forecast_run), time_at=origin)
     assert result["example"]["origin"] == origin
     with pytest.raises(LstmkitError, match="--index: expected 0 to"):
-        explain(forecast_run, index=10**6)
+        explain(forecast_run, data=own(forecast_run), index=10**6)
     with pytest.raises(LstmkitError, match="--time: 1999-01-01 is not a time step"):
-        explain(forecast_run, time_at="1999-01-01")
+        explain(forecast_run, data=own(forecast_run), time_at="1999-01-01")
     with pytest.raises(
         LstmkitError, match="--time: expected a time like 2013-12-01 06:00, got 'noon'"
     ):
-        explain(forecast_run, time_at="noon")  # once pandas' DateParseError, a traceback
+        # once pandas' DateParseError, a traceback
+        explain(forecast_run, data=own(forecast_run), time_at="noon")
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "nfg", "rnn", "cifg"])
@@ -75,7 +83,7 @@ def test_classifier_explain_for_every_kind_of_cell(tmp_path, cell):
         label_col="kind", epochs=2, hidden_size=6, cell=cell, conv_channels=4, conv_stride=2
     )
     clf.fit(str(data), quiet=True).save(tmp_path / "run")
-    result = explain(tmp_path / "run", index=2)
+    result = explain(tmp_path / "run", index=2, data=str(data))  # its own file: its test rows
     att = result["attribution"]
     assert len(att["per_step"]) == 24 and att["completeness_error"] <= 0.01
     assert sum(att["per_step"]) == pytest.approx(att["f_x"] - att["f_baseline"], rel=0.01, abs=1e-6)
@@ -92,7 +100,7 @@ def test_classifier_explain_for_every_kind_of_cell(tmp_path, cell):
 def test_smiles_explain_attributes_tokens(tmp_path):
     clf = SequenceClassifier(label_col="acid", smiles_col="smiles", epochs=2, hidden_size=6)
     clf.fit(smiles_table(), quiet=True).save(tmp_path / "run")
-    with pytest.raises(LstmkitError, match="pass the data to explain"):
+    with pytest.raises(LstmkitError, match="fitted on a DataFrame; pass that file with --data"):
         explain(tmp_path / "run")  # fitted on a DataFrame: nothing to re-read
     new = tmp_path / "new.csv"
     smiles_table().to_csv(new, index=False)
@@ -156,3 +164,33 @@ def test_the_season_before_the_forecast_is_counted_season_minus_one_steps_back(t
     line = next(line for line in result["summary"] if "a season before the forecast" in line)
     share = line.split("a season before the forecast's (11 back) ")[1].split("%")[0]
     assert int(share) > 0, line
+
+
+@pytest.mark.parametrize("field", ["source", "dataset"])
+def test_a_run_directory_never_makes_explain_read_a_file_it_names(forecast_run, tmp_path, field):
+    """A crafted config.json / state.json naming a file outside the run (absolute or ../..) is
+    refused in one line; nothing of that file reaches explain.json or the message."""
+    import shutil
+
+    secret = tmp_path / "secret.csv"
+    secret.write_text("when,temp,site\n2020-01-01,123456789,s\n")
+    run = tmp_path / "run"
+    shutil.copytree(forecast_run, run)
+    (run / "explain.json").unlink(missing_ok=True)  # other tests explained the fixture's run
+    for name in (str(secret), "../" * 8 + str(secret).lstrip("/")):
+        state = json.loads((run / "state.json").read_text())
+        state[field] = name
+        (run / "state.json").write_text(json.dumps(state))
+        with pytest.raises(LstmkitError) as err:
+            explain(run)
+        message = str(err.value)
+        assert "\n" not in message and "123456789" not in message and "site" not in message
+        assert message.startswith("--run:" if field == "dataset" else "--data:")
+        assert not (run / "explain.json").exists()
+    # named by the user, the file is read: the same explanation as from the run's own file
+    state = json.loads((forecast_run / "state.json").read_text())
+    (run / "state.json").write_text(json.dumps(state | {"source": str(secret)}))
+    assert (
+        explain(run, index=1, data=own(forecast_run), write=False)["summary"]
+        == explain(forecast_run, index=1, data=own(forecast_run), write=False)["summary"]
+    )

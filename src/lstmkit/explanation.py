@@ -19,11 +19,13 @@ report.html. The math lives in lstmkit.attribution; each task's explanation in i
 
 from __future__ import annotations
 
+import os
 import pathlib
 import time
 
 import torch
 
+from . import data as datasets
 from .classify.estimator import SequenceClassifier
 from .classify.explain import explain_classifier
 from .config import LstmkitError
@@ -43,7 +45,8 @@ def explain(
 ) -> dict:
     """Explain one input of a saved run (a directory) or of a fitted Forecaster /
     SequenceClassifier. index: a test row (classifier) or the k-th test origin of the first series
-    (forecaster; default 0); time_at: a forecast origin by time. data: other data to explain."""
+    (forecaster; default 0); time_at: a forecast origin by time. data: other data to explain; for a
+    run directory fitted on a file, that file (`data_to_read`)."""
     start = time.perf_counter()
     if not (isinstance(steps, int) and steps >= 1):
         raise LstmkitError(f"--steps: expected a positive integer, got {steps!r}")
@@ -54,6 +57,7 @@ def explain(
         folder = pathlib.Path(run)
         task = read_run_config(folder)["task"]
         run = SequenceClassifier.load(folder) if task == "classify" else Forecaster.load(folder)
+        data = data_to_read(run, data)
     torch.set_num_threads(run.config.train.threads)
     if isinstance(run, SequenceClassifier):
         result = explain_classifier(run, index, data, steps)
@@ -73,3 +77,44 @@ def explain(
         explain_section(folder, result, arrays)
         result["_arrays"] = arrays
     return result
+
+
+def data_to_read(run, data):
+    """What explain may read for a run loaded from a directory. A run directory is untrusted
+    input: the file its config names (state.source) is read only when the user names it too, and
+    an embedded data set only by its registered name, so a crafted config cannot make explain
+    read /etc/... or ../../secret.csv into explain.json. Returns the data to hand on: None to
+    re-derive the run's own test rows (embedded data, or the run's file confirmed by --data),
+    else `data`."""
+    state = run.state
+    classifier = isinstance(run, SequenceClassifier)
+    source = state.source.get("data") if classifier else state.source
+    test = state.source.get("test") if classifier else None
+    if state.dataset is not None and state.dataset not in datasets.DATASETS:
+        raise LstmkitError(
+            f"--run: its config names dataset {_short(state.dataset)}, which is not an embedded "
+            "data set; refused (a run directory never makes lstmkit read a file)"
+        )
+    if data is None:
+        if state.dataset is not None and (test is None or test in datasets.DATASETS):
+            return None
+        where = f"the file {_short(source)}" if isinstance(source, str) else "a DataFrame"
+        raise LstmkitError(
+            f"--data: this run was fitted on {where}; pass that file with --data (lstmkit reads "
+            "no file because a run directory names it)"
+        )
+    if classifier and test is None and _same_file(data, source):
+        return None  # the run's own file, named by the user: explain its test rows, as fitted
+    return data
+
+
+def _same_file(a, b) -> bool:
+    try:
+        return isinstance(a, str | os.PathLike) and isinstance(b, str) and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _short(value, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

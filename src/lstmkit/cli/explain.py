@@ -23,7 +23,12 @@ from .app import _one_line_errors, _set_threads, console, main
 @click.option(
     "--time", "time_at", help="Forecaster: the forecast origin to explain, e.g. '2013-11-02 14:00'."
 )
-@click.option("--data", help="Explain rows of this file instead of the run's own test data.")
+@click.option(
+    "--data",
+    help="Explain rows of this file. For a run fitted on a file (not an embedded data set), that "
+    "file: a run directory never makes lstmkit read a file it names. Given the run's own file, "
+    "a classifier explains its test rows.",
+)
 @click.option(
     "--steps",
     type=int,
