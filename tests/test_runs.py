@@ -124,3 +124,98 @@ def test_a_classifier_run_saved_before_the_config_tree_loads_and_predicts_as_it_
     got = clf.predict_proba(data)
     p = [c for c in expected.columns if c.startswith("p_")]
     np.testing.assert_allclose(got[p].to_numpy(), expected[p].to_numpy(), rtol=0, atol=1e-12)
+
+
+# ---- a run directory is untrusted input (issue 20, item 3 and part of 5) --------------------
+
+SAVED = pathlib.Path(__file__).parent / "data" / "saved-before-the-config-tree"
+
+
+def fresh_run(tmp_path):
+    """A small forecast run saved by this version, copied so that a test may damage it."""
+    from helpers import synthetic
+    from lstmkit import Forecaster
+
+    folder = tmp_path / "run"
+    Forecaster(epochs=1, hidden_size=4).fit(
+        synthetic(), time="when", target="temp", series="site", quiet=True
+    ).save(folder)
+    return folder
+
+
+def load_error(folder) -> str:
+    from lstmkit import Forecaster
+
+    with pytest.raises(LstmkitError) as err:
+        Forecaster.load(folder)
+    message = str(err.value)
+    assert "\n" not in message and message.startswith("--run: ")
+    return message
+
+
+@pytest.fixture(scope="module")
+def saved_run(tmp_path_factory):
+    return fresh_run(tmp_path_factory.mktemp("saved"))
+
+
+def damaged(saved_run, tmp_path):
+    import shutil
+
+    folder = tmp_path / "damaged"
+    shutil.copytree(saved_run, folder)
+    return folder
+
+
+def test_a_fifo_in_place_of_a_run_file_is_refused_not_waited_on(saved_run, tmp_path):
+    for name in ("config.json", "state.json", "model.safetensors"):
+        folder = damaged(saved_run, tmp_path / name)
+        (folder / name).unlink()
+        os.mkfifo(folder / name)
+        if name == "config.json":  # read_run_config asks is_file() first: "not a run directory"
+            with pytest.raises(LstmkitError, match="not a run directory"):
+                read_run_config(folder)
+            continue
+        assert "not a regular file" in load_error(folder)
+
+
+def test_truncated_or_foreign_weights_are_one_line_errors(saved_run, tmp_path):
+    from safetensors.torch import save_file
+
+    folder = damaged(saved_run, tmp_path / "cut")
+    data = (folder / "model.safetensors").read_bytes()
+    (folder / "model.safetensors").write_bytes(data[: len(data) // 2])
+    assert "not a readable safetensors file" in load_error(folder)
+
+    folder = damaged(saved_run, tmp_path / "shape")
+    save_file({"huge": torch.zeros(2, 2)}, folder / "model.safetensors")
+    message = load_error(folder)
+    assert "missing" in message and "unexpected huge" in message
+
+    folder = damaged(saved_run, tmp_path / "nan")
+    from safetensors.torch import load_file
+
+    tensors = load_file(folder / "model.safetensors")
+    first = next(k for k, v in tensors.items() if v.is_floating_point())
+    tensors[first] = torch.full_like(tensors[first], float("nan"))
+    save_file(tensors, folder / "model.safetensors")
+    assert "NaN or infinite" in load_error(folder)
+
+
+def test_a_header_that_disagrees_with_the_config_is_refused_before_reading(saved_run, tmp_path):
+    folder = damaged(saved_run, tmp_path / "wide")
+    config = json.loads((folder / "config.json").read_text())
+    config["config"]["model"]["hidden_size"] = 5  # the weights hold hidden_size 4
+    (folder / "config.json").write_text(json.dumps(config))
+    message = load_error(folder)
+    assert "has shape" in message and "the config calls for" in message
+
+
+def test_non_json_and_oversized_json_are_one_line_errors(saved_run, tmp_path, monkeypatch):
+    folder = damaged(saved_run, tmp_path / "text")
+    (folder / "state.json").write_text("{not json")
+    assert "not valid JSON" in load_error(folder)
+    from lstmkit import runs
+
+    folder = damaged(saved_run, tmp_path / "big")
+    monkeypatch.setattr(runs, "MAX_JSON_BYTES", 100)
+    assert "MB; refused" in load_error(folder)

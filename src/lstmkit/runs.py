@@ -17,22 +17,26 @@ import json
 import math
 import os
 import pathlib
+import stat
 import tempfile
 import typing
 from dataclasses import fields
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
 
 from .config import LstmkitError
 
 __all__ = [
     "atomic_write",
     "load_checkpoint",
+    "load_weights",
     "read_json",
     "read_run",
     "read_run_config",
     "read_state",
+    "read_tensors",
     "save_checkpoint",
     "state_dict_of",
     "write_json",
@@ -81,9 +85,87 @@ def write_json(path, data) -> None:
     atomic_write(path, write)
 
 
+MAX_JSON_BYTES = 64 * 2**20  # a run's JSON files are kilobytes; a bigger one is refused unread
+
+
+def regular_file(path) -> pathlib.Path:
+    """`path` if it is a regular file, else a one-line error. A run directory is untrusted input:
+    a FIFO named model.safetensors would block the reader forever, and a device never ends."""
+    path = pathlib.Path(path)
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as err:
+        raise LstmkitError(f"--run: {path}: cannot be read ({err.strerror})") from None
+    if not stat.S_ISREG(mode):
+        raise LstmkitError(f"--run: {path}: not a regular file; refused")
+    return path
+
+
 def read_json(path) -> dict:
-    with open(path) as f:
-        return json.load(f)
+    """A run's JSON file: a regular file of bounded size, valid JSON, or a one-line error."""
+    path = regular_file(path)
+    if path.stat().st_size > MAX_JSON_BYTES:
+        raise LstmkitError(f"--run: {path}: over {MAX_JSON_BYTES // 2**20} MB; refused")
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise LstmkitError(f"--run: {path}: not valid JSON ({_first_line(err)})") from None
+
+
+def read_tensors(path, expected: dict[str, torch.Size] | None = None) -> dict[str, torch.Tensor]:
+    """A safetensors file of a run. Its header (names, shapes) is checked against `expected`
+    before any tensor is read, so a crafted file cannot make lstmkit allocate what the config
+    does not call for; a truncated or damaged file is a one-line error."""
+    path = regular_file(path)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            shapes = {k: torch.Size(f.get_slice(k).get_shape()) for k in f.keys()}
+        if expected is not None:
+            _check_shapes(path, shapes, expected)
+        with safe_open(str(path), framework="pt") as f:
+            return {k: f.get_tensor(k) for k in shapes}
+    except (SafetensorError, OSError) as err:
+        raise LstmkitError(
+            f"--run: {path}: not a readable safetensors file ({_first_line(err)})"
+        ) from None
+
+
+def _check_shapes(path, found: dict, expected: dict) -> None:
+    missing = sorted(set(expected) - set(found))
+    extra = sorted(set(found) - set(expected))
+    if missing or extra:
+        what = ", ".join(
+            [f"missing {_names(missing)}"] * bool(missing)
+            + [f"unexpected {_names(extra)}"] * bool(extra)
+        )
+        raise LstmkitError(f"--run: {path}: {what}; it does not belong to this run's config")
+    for name, shape in expected.items():
+        if found[name] != shape:
+            raise LstmkitError(
+                f"--run: {path}: {name} has shape {tuple(found[name])}, the config calls for "
+                f"{tuple(shape)}"
+            )
+
+
+def load_weights(path, module: torch.nn.Module) -> None:
+    """`module`'s weights from a run's safetensors file, checked against the module first."""
+    expected = {k: v.shape for k, v in module.state_dict().items()}
+    tensors = read_tensors(path, expected)
+    bad = [k for k, v in tensors.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise LstmkitError(f"--run: {path}: {_names(bad)} holds NaN or infinite values; refused")
+    module.load_state_dict(tensors)
+
+
+def _names(names, limit: int = 3) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _first_line(err) -> str:
+    text = str(err).splitlines()[0] if str(err) else type(err).__name__
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def read_run_config(folder, task: str | None = None) -> dict:
@@ -134,11 +216,13 @@ def load_checkpoint(folder, model, optimizer) -> tuple[dict, dict] | None:
     if not (folder / "progress.json").exists():
         return None
     progress = read_json(folder / "progress.json")
-    model.load_state_dict(load_file(folder / "model.safetensors"))
-    best = load_file(folder / "best.safetensors")
+    load_weights(folder / "model.safetensors", model)
+    best = read_tensors(
+        folder / "best.safetensors", {k: v.shape for k, v in model.state_dict().items()}
+    )
     meta = progress.pop("optimizer")
     tensors = (
-        load_file(folder / "optimizer.safetensors")
+        read_tensors(folder / "optimizer.safetensors")
         if (folder / "optimizer.safetensors").exists()
         else {}
     )

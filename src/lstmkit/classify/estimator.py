@@ -461,9 +461,7 @@ class SequenceClassifier:
     def load(cls, folder) -> SequenceClassifier:
         """A saved run: its settings, fitted state, networks and linear path (runs saved before the
         config tree load too)."""
-        from safetensors.torch import load_file
-
-        from ..runs import read_json, read_run
+        from ..runs import load_weights, read_json, read_run
 
         folder = pathlib.Path(folder)
         legacy_run = (legacy, legacy_state)
@@ -475,7 +473,7 @@ class SequenceClassifier:
         clf.model = torch.nn.ModuleList(
             network_of(clf.config, shape) for _ in range(int(chosen["members"]))
         )
-        clf.model.load_state_dict(load_file(folder / "model.safetensors"))
+        load_weights(folder / "model.safetensors", clf.model)
         if clf.choice.weight > 0:
             clf.linear = LinearPath.load(
                 folder, s.multilabel, s.scaler, s.max_length, chosen["kind"]

@@ -382,9 +382,7 @@ class Forecaster:
     def load(cls, folder) -> Forecaster:
         """A saved run: its settings, fitted state and weights (runs saved before the config
         tree load too)."""
-        from safetensors.torch import load_file
-
-        from ..runs import read_json, read_run
+        from ..runs import load_weights, read_json, read_run
 
         folder = pathlib.Path(folder)
         config, state = read_run(
@@ -393,7 +391,7 @@ class Forecaster:
         fc = cls(config)
         fc.state = state
         fc.model = ForecastNet(fc.config.model, fc.state.n_features, fc.state.design_size)
-        fc.model.load_state_dict(load_file(folder / "model.safetensors"))
+        load_weights(folder / "model.safetensors", fc.model)
         fc.model.eval()
         metrics_path = folder / "metrics.json"
         fc.metrics = read_json(metrics_path) if metrics_path.exists() else {}

@@ -225,12 +225,15 @@ class LinearPath:
         """kind: the path's features, one of FEATURES (a run saved before linear.json held it)."""
         from safetensors.numpy import load_file
 
-        from ..runs import read_json
+        from ..runs import read_json, regular_file
 
         folder = pathlib.Path(folder)
         if not (folder / "linear.safetensors").is_file():
             raise LstmkitError(f"--run: {folder} uses a linear path but has no linear.safetensors")
-        saved, tensors = read_json(folder / "linear.json"), load_file(folder / "linear.safetensors")
+        saved, tensors = (
+            read_json(folder / "linear.json"),
+            load_file(regular_file(folder / "linear.safetensors")),
+        )
         kind = saved.get("kind", kind)
         if kind not in FEATURES:
             raise LstmkitError(
