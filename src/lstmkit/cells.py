@@ -79,6 +79,22 @@ class Cell(nn.Module):
         }
 
     @classmethod
+    def input_bias(cls, w: dict[str, Tensor]) -> Tensor | None:
+        """The biases folded into the input projection xp = W_ih x + b, summed once per call."""
+        biases = [w[b] for b in cls.input_biases if b in w]
+        return sum(biases[1:], biases[0]) if biases else None
+
+    @classmethod
+    def step_args(cls, w: dict[str, Tensor]) -> list[Tensor]:
+        """`p` for forward(): the step parameters in `step_parameters` order, prepared once per
+        sequence, not at every step. bias=False on a cell whose step adds a bias (gru, article):
+        a constant zero stands in."""
+        return [
+            w[b] if b in w else w["weight_hh"].new_zeros(w["weight_hh"].size(0))
+            for b in cls.step_parameters
+        ]
+
+    @classmethod
     def state_sizes(cls, hidden_size: int) -> tuple[int, ...]:
         return (hidden_size,) * len(cls.state_names)
 
@@ -122,7 +138,8 @@ class LSTMCell(Cell):
 class PeepholeCell(Cell):
     """Greff's vanilla LSTM: the gates also look at the cell (Gers & Schmidhuber 2000).
 
-    p_i and p_f see c_prev; p_o sees the new c. weight_peephole is (3H,) = [p_i, p_f, p_o].
+    p_i and p_f see c_prev; p_o sees the new c. weight_peephole is (3H,) = [p_i, p_f, p_o],
+    split once per sequence by step_args: p = [W_hh, p_i, p_f, p_o].
     """
 
     name = "peephole"
@@ -134,9 +151,14 @@ class PeepholeCell(Cell):
             "weight_peephole": (3 * hidden_size,)
         }
 
+    @classmethod
+    def step_args(cls, w):
+        # unbind, not chunk: see blocks()
+        return [w["weight_hh"], *w["weight_peephole"].unflatten(0, (3, -1)).unbind(0)]
+
     def forward(self, xp_t: Tensor, state: list[Tensor], p: list[Tensor]):
         h_prev, c_prev = state[0], state[1]
-        p_i, p_f, p_o = p[1].unflatten(0, (3, -1)).unbind(0)  # as blocks(), for a vector
+        p_i, p_f, p_o = p[1], p[2], p[3]
         z = torch.addmm(xp_t, h_prev, p[0].t())  # (1)
         z_i, z_f, z_g, z_o = blocks(z, 4)
         i = torch.sigmoid(z_i + p_i * c_prev)  # (2')

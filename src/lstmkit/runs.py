@@ -121,9 +121,8 @@ def read_tensors(path, expected: dict[str, torch.Size] | None = None) -> dict[st
     try:
         with safe_open(str(path), framework="pt") as f:
             shapes = {k: torch.Size(f.get_slice(k).get_shape()) for k in f.keys()}
-        if expected is not None:
-            _check_shapes(path, shapes, expected)
-        with safe_open(str(path), framework="pt") as f:
+            if expected is not None:  # its LstmkitError passes the except below untouched
+                _check_shapes(path, shapes, expected)
             return {k: f.get_tensor(k) for k in shapes}
     except (SafetensorError, OSError) as err:
         raise LstmkitError(

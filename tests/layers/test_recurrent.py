@@ -204,7 +204,7 @@ BAD = [
     (lambda: LSTM(I, H, num_layers=2, dropout=1.5), "dropout", "[0, 1]"),
     (lambda: LSTM(I, 0), "hidden_size", "positive integer"),
     (lambda: LSTM(I, H, num_layers=2.0), "num_layers", "expected an int, got float 2.0"),
-    (lambda: LSTM(I, H, cell="peephole", kernel="fused"), "kernel", "lstm, gru, rnn"),
+    (lambda: LSTM(I, H, cell="peephole", kernel="fused"), "kernel", "lstm, rnn, rnn_relu, gru;"),
     (lambda: LSTM(I, H, batch_first="False"), "batch_first", "expected a bool"),
     (lambda: LSTM(I, H, proj_size=H), "proj_size", "smaller than hidden_size=7"),
     (lambda: LSTM(I, H, proj_size=2, cell="gru"), "proj_size", "LSTM-family"),

@@ -13,7 +13,7 @@ import warnings
 
 from torch import Tensor
 
-from ..cells import get_cell
+from ..cells import CELLS, get_cell
 from ..config import LayerConfig, LayerError, LayerTypeError, LstmkitError
 
 __all__ = ["KERNELS", "check_config", "check_input", "check_state", "describe"]
@@ -74,9 +74,10 @@ def check_config(config: LayerConfig, stacklevel: int = 4) -> None:
     if config.kernel not in KERNELS:
         raise LstmkitError(f"kernel: expected one of {', '.join(KERNELS)}, got {config.kernel!r}")
     if config.kernel == "fused" and not cell_type.has_fused_kernel:
+        fused = ", ".join(name for name, cls in CELLS.items() if cls.has_fused_kernel)
         raise LstmkitError(
-            f"kernel: 'fused' exists only for cells lstm, gru, rnn, rnn_relu; got "
-            f"cell={config.cell!r} (use kernel='auto' or 'loop')"
+            f"kernel: 'fused' exists only for cells {fused}; got cell={config.cell!r} (use "
+            "kernel='auto' or 'loop')"
         )
 
 

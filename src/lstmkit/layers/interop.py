@@ -24,7 +24,7 @@ def to_torch(model: nn.Module, inplace: bool = False) -> nn.Module:
     """`model` (or a copy) with each lstmkit layer of a standard cell swapped for torch's own
     module with the same weights; variants stay lstmkit's (torch has no module for them)."""
     if isinstance(model, RNNBase):
-        return model.to_torch() if model.cell in ("lstm", "gru", "rnn", "rnn_relu") else model
+        return model.to_torch() if model.has_torch_twin else model
     model = model if inplace else copy.deepcopy(model)
     for name, child in list(model.named_children()):
         setattr(model, name, to_torch(child, inplace=True))

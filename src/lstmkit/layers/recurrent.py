@@ -119,7 +119,8 @@ class RNNBase(nn.Module):
             proj_size,
             nonlinearity,
         )
-        check_config(config)
+        # the dropout warning points at the caller's line: one frame more under GRU / RNN
+        check_config(config, stacklevel=3 + (type(self).__init__ is not RNNBase.__init__))
         self.config = config = dataclasses.replace(config, dropout=float(dropout))
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, config.dropout
@@ -238,10 +239,15 @@ class RNNBase(nn.Module):
         self.flatten_parameters()
         return result
 
+    @property
+    def has_torch_twin(self) -> bool:
+        """torch.nn has a module for this cell (lstm, gru, rnn, rnn_relu)."""
+        return self.cell in _TORCH
+
     def to_torch(self) -> nn.Module:
         """The torch.nn.LSTM / GRU / RNN with these weights (standard cells only): for tools
         that match torch's classes exactly (quantize_dynamic, torch.jit.script)."""
-        if self.cell not in _TORCH:
+        if not self.has_torch_twin:
             raise LstmkitError(
                 f"cell: torch has no module for cell {self.cell!r}; only lstm, gru and rnn "
                 "interchange with torch.nn"
@@ -268,7 +274,7 @@ class RNNBase(nn.Module):
     def __prepare_scriptable__(self):
         # torch.jit.script calls this first: the standard cells script as torch's own module
         # (same math, same state_dict); a variant has no scriptable twin, so say what works.
-        if self.cell not in _TORCH:
+        if not self.has_torch_twin:
             raise LstmkitError(
                 f"torch.jit.script: cell {self.cell!r} cannot be scripted (its loop already is, "
                 "inside); use torch.jit.trace, torch.export or torch.onnx.export"
@@ -382,13 +388,9 @@ class RNNBase(nn.Module):
             for direction in range(D):
                 names = self._names[layer][direction]
                 w = {base: getattr(self, name) for base, name in names.items()}
-                biases = [w[b] for b in self.cell_type.input_biases if b in w]
-                bias = sum(biases[1:], biases[0]) if biases else None
-                xp = F.linear(layer_input, w["weight_ih"], bias)  # all steps in one matmul
-                p = [
-                    w[b] if b in w else _zero_bias(w["weight_hh"])
-                    for b in self.cell_type.step_parameters
-                ]
+                # all steps in one matmul
+                xp = F.linear(layer_input, w["weight_ih"], self.cell_type.input_bias(w))
+                p = self.cell_type.step_args(w)
                 s0 = [s[layer * D + direction] for s in state]
                 # the reverse pass walks the steps right to left, each sequence from its own end
                 hs, s_n, traced = loop(
@@ -426,49 +428,9 @@ def _eager(layer: RNNBase, input, hx, return_gates: bool):
     return layer(input, hx, return_gates)
 
 
-def _zero_bias(weight_hh: Tensor) -> Tensor:
-    # bias=False on a cell whose step adds a bias (gru, article): a constant zero stands in.
-    return weight_hh.new_zeros(weight_hh.size(0))
-
-
 class LSTM(RNNBase):
     """torch.nn.LSTM's arguments and behaviour, any cell of `lstmkit.cells.CELLS` (`cell=`).
     See `RNNBase` for the arguments, inputs and outputs."""
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        proj_size: int = 0,
-        device=None,
-        dtype=None,
-        *,
-        cell: str = "lstm",
-        nonlinearity: str = "tanh",
-        forget_bias: float | None = 1.0,
-        kernel: str = "auto",
-    ):
-        super().__init__(
-            input_size,
-            hidden_size,
-            num_layers,
-            bias,
-            batch_first,
-            dropout,
-            bidirectional,
-            proj_size,
-            device,
-            dtype,
-            cell=cell,
-            nonlinearity=nonlinearity,
-            forget_bias=forget_bias,
-            kernel=kernel,
-        )
 
 
 class GRU(RNNBase):

@@ -46,8 +46,10 @@ class StepCell(nn.Module):
         self.cell_type = get_cell("rnn_relu" if nonlinearity == "relu" else cell)
         self.cell = self.cell_type.name
         self.step = self.cell_type()
-        for name, shape in self.cell_type.parameter_shapes(input_size, hidden_size).items():
-            if bias or not name.startswith("bias"):
+        shapes = self.cell_type.parameter_shapes(input_size, hidden_size)
+        self._weight_names = [n for n in shapes if bias or not n.startswith("bias")]
+        for name, shape in shapes.items():
+            if name in self._weight_names:
                 self.register_parameter(
                     name, nn.Parameter(torch.empty(shape, device=device, dtype=dtype))
                 )
@@ -100,14 +102,10 @@ class StepCell(nn.Module):
             expected = [(N, size) if batched else (size,) for size in sizes]
             given = check_state(hx, self.cell, names, expected, batched)
             state = [t if batched else t.unsqueeze(0) for t in given]
-        w = dict(self.named_parameters())
-        biases = [w[b] for b in self.cell_type.input_biases if b in w]
-        xp = F.linear(x, w["weight_ih"], sum(biases[1:], biases[0]) if biases else None)
-        p = [
-            w[b] if b in w else w["weight_hh"].new_zeros(w["weight_hh"].size(0))
-            for b in self.cell_type.step_parameters
-        ]
-        new, _ = self.step(xp, state, p)
+        # getattr, not named_parameters(): weight norm and parametrizations compute the weight
+        w = {name: getattr(self, name) for name in self._weight_names}
+        xp = F.linear(x, w["weight_ih"], self.cell_type.input_bias(w))
+        new, _ = self.step(xp, state, self.cell_type.step_args(w))
         if not batched:
             new = [s.squeeze(0) for s in new]
         return new[0] if len(new) == 1 else tuple(new)
