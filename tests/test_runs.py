@@ -1,4 +1,4 @@
-"""runs: atomic writes and pickle-free checkpoints that restore the optimizer exactly."""
+"""runs: atomic writes, and a run directory read as untrusted input."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from lstmkit import LstmkitError
-from lstmkit.runs import atomic_write, load_checkpoint, read_run_config, save_checkpoint, write_json
+from lstmkit.runs import atomic_write, read_run_config, write_json
 
 
 def test_atomic_write_keeps_the_old_file_on_failure(tmp_path):
@@ -32,29 +32,6 @@ def test_atomic_write_keeps_the_old_file_on_failure(tmp_path):
 def test_json_has_no_nan_tokens(tmp_path):
     write_json(tmp_path / "m.json", {"a": math.nan, "b": [1.0, math.inf]})
     assert json.loads((tmp_path / "m.json").read_text()) == {"a": None, "b": [1.0, None]}
-
-
-def test_checkpoint_round_trip(tmp_path):
-    model = torch.nn.Linear(3, 2)
-    opt = torch.optim.Adam(model.parameters(), lr=0.01)
-    for _ in range(3):
-        opt.zero_grad()
-        model(torch.randn(4, 3)).sum().backward()
-        opt.step()
-    save_checkpoint(
-        tmp_path, model, opt, {"epochs": 3}, {k: v.clone() for k, v in model.state_dict().items()}
-    )
-    assert not any(p.suffix == ".pkl" or p.suffix == ".pt" for p in tmp_path.iterdir())
-    model2 = torch.nn.Linear(3, 2)
-    opt2 = torch.optim.Adam(model2.parameters(), lr=0.5)
-    progress, _best = load_checkpoint(tmp_path, model2, opt2)
-    assert progress["epochs"] == 3 and opt2.param_groups[0]["lr"] == 0.01
-    for a, b in zip(model.parameters(), model2.parameters(), strict=True):
-        torch.testing.assert_close(a, b)
-        sa, sb = opt.state[a], opt2.state[b]
-        torch.testing.assert_close(sa["exp_avg"], sb["exp_avg"])
-        torch.testing.assert_close(sa["exp_avg_sq"], sb["exp_avg_sq"])
-    assert load_checkpoint(tmp_path / "none", model2, opt2) is None
 
 
 def test_read_run_config_names_a_missing_run_and_a_run_of_another_task(tmp_path):
@@ -219,3 +196,77 @@ def test_non_json_and_oversized_json_are_one_line_errors(saved_run, tmp_path, mo
     folder = damaged(saved_run, tmp_path / "big")
     monkeypatch.setattr(runs, "MAX_JSON_BYTES", 100)
     assert "MB; refused" in load_error(folder)
+
+
+@pytest.mark.parametrize(
+    "section, name, value, said",
+    [
+        ("model", "hidden_size", 10**9, "less than or equal to 4096"),
+        ("train", "threads", 10**6, "less than or equal to 256"),
+        ("model", "horizon", 10**12, "less than or equal to 10000"),
+        ("train", "lr", 1e300, "less than or equal to 10"),
+    ],
+)
+def test_sizes_in_a_config_are_bounded(saved_run, tmp_path, section, name, value, said):
+    folder = damaged(saved_run, tmp_path / name)
+    config = json.loads((folder / "config.json").read_text())
+    config["config"][section][name] = value
+    (folder / "config.json").write_text(json.dumps(config))
+    from lstmkit import Forecaster
+
+    with pytest.raises(LstmkitError, match=f"{name}: .*{said}"):
+        Forecaster.load(folder)
+
+
+@pytest.mark.parametrize("name", ["n_features", "design_size", "season", "ar_order"])
+def test_sizes_in_a_state_are_refused_before_anything_is_allocated(saved_run, tmp_path, name):
+    """n_features = 10^9 used to build a 144 GB network before the weights were read; the model is
+    now built on the meta device and checked against the file's header, and counts are bounded."""
+    import resource
+
+    folder = damaged(saved_run, tmp_path / name)
+    state = json.loads((folder / "state.json").read_text())
+    for value, said in ((10**12, "expected 0 to 1000000"), (-3, "expected 0 to")):
+        state[name] = value
+        (folder / "state.json").write_text(json.dumps(state))
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        assert said in load_error(folder)
+        assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # < 200 MB
+    state[name] = 10**6 if name in ("n_features", "design_size") else state[name]
+    (folder / "state.json").write_text(json.dumps(state))
+    if name in ("n_features", "design_size"):  # within the bound, yet not what the file holds
+        assert "has shape" in load_error(folder)
+
+
+def test_a_classifier_state_with_a_million_members_is_refused(tmp_path):
+    from helpers import waves
+    from lstmkit import SequenceClassifier
+
+    folder = tmp_path / "clf"
+    SequenceClassifier(label_col="kind", epochs=1, hidden_size=4, linear_weight=0).fit(
+        waves(60), quiet=True
+    ).save(folder)
+    state = json.loads((folder / "state.json").read_text())
+    state["selection"]["members"] = 10**6
+    (folder / "state.json").write_text(json.dumps(state))
+    with pytest.raises(LstmkitError, match="1000000 network members; at most 6400"):
+        SequenceClassifier.load(folder)
+
+
+def test_a_symlink_out_of_the_run_directory_is_refused(saved_run, tmp_path):
+    folder = damaged(saved_run, tmp_path / "link")
+    outside = tmp_path / "elsewhere.safetensors"
+    (folder / "model.safetensors").rename(outside)
+    (folder / "model.safetensors").symlink_to(outside)
+    assert "leads out of the run directory" in load_error(folder)
+
+
+@pytest.mark.parametrize("value", [None, "NaN", 0.0, "x"])
+def test_a_nan_or_zero_scale_in_a_run_is_refused_at_load(saved_run, tmp_path, value):
+    """It gave blank predictions and exit 0."""
+    folder = damaged(saved_run, tmp_path / "scale")
+    state = json.loads((folder / "state.json").read_text())
+    state["scaler_y"]["std"] = [value]
+    (folder / "state.json").write_text(json.dumps(state).replace('"NaN"', "NaN"))
+    message = load_error(folder)
+    assert "scaler_y" in message and "refused" in message

@@ -41,6 +41,18 @@ class LstmkitError(ValueError):
     """Bad input from a user. The message is one line: what (argument, file or column),
     what was expected and what was given. The CLI prints it without a traceback."""
 
+    # A message quotes names and values from the user's files: a column name may hold a newline
+    # or be megabytes long. One line, of bounded length, whatever it quotes.
+    MAX_CHARS = 2000
+
+    def __init__(self, message="", *args):
+        if isinstance(message, str):
+            message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+            if len(message) > self.MAX_CHARS:
+                half = self.MAX_CHARS // 2
+                message = f"{message[:half]} ... {message[-half:]}"
+        super().__init__(message, *args)
+
 
 class SettingError(LstmkitError):
     """A bad setting. The message starts with the setting's name (`hidden_size: ...`); `field`

@@ -5,14 +5,16 @@
     runs/<name>/model.safetensors  the weights
     runs/<name>/metrics.json       model and baselines on the held-out split
     runs/<name>/predictions.csv    time, series, horizon step, actual, predicted, quantiles
-    runs/<name>/checkpoint/        weights + optimizer + progress after every epoch, for resume
+    runs/<name>/checkpoint/        everything training needs to resume exactly (checkpoint.py)
 
 Every file is written to a temporary name in the same folder and renamed into place, so a crash
-leaves the old file or the new one, never half of one.
+leaves the old file or the new one, never half of one; the run directory as a whole is written as
+one transaction (rundir.py), so a reader never sees files of two runs side by side.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -30,14 +32,12 @@ from .config import LstmkitError
 
 __all__ = [
     "atomic_write",
-    "load_checkpoint",
-    "load_weights",
+    "load_module",
     "read_json",
     "read_run",
     "read_run_config",
     "read_state",
     "read_tensors",
-    "save_checkpoint",
     "state_dict_of",
     "write_json",
     "write_run",
@@ -85,13 +85,18 @@ def write_json(path, data) -> None:
     atomic_write(path, write)
 
 
+MAX_COUNT = 1_000_000  # the largest size or count a run's state.json may hold
 MAX_JSON_BYTES = 64 * 2**20  # a run's JSON files are kilobytes; a bigger one is refused unread
 
 
 def regular_file(path) -> pathlib.Path:
-    """`path` if it is a regular file, else a one-line error. A run directory is untrusted input:
-    a FIFO named model.safetensors would block the reader forever, and a device never ends."""
+    """`path` if it is a regular file inside its folder, else a one-line error. A run directory is
+    untrusted input: a FIFO named model.safetensors would block the reader forever, a device never
+    ends, and a link to /etc/... would read what the run never held."""
     path = pathlib.Path(path)
+    if path.is_symlink() and not path.resolve().is_relative_to(path.parent.resolve()):
+        # a run directory names its own files; a link elsewhere reads what the run never held
+        raise LstmkitError(f"--run: {path}: a link that leads out of the run directory; refused")
     try:
         mode = os.stat(path).st_mode
     except OSError as err:
@@ -108,9 +113,12 @@ def read_json(path) -> dict:
         raise LstmkitError(f"--run: {path}: over {MAX_JSON_BYTES // 2**20} MB; refused")
     try:
         with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except (ValueError, UnicodeDecodeError) as err:
+            data = json.load(f)
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:
         raise LstmkitError(f"--run: {path}: not valid JSON ({_first_line(err)})") from None
+    if not isinstance(data, dict):
+        raise LstmkitError(f"--run: {path}: expected a JSON object, found {type(data).__name__}")
+    return data
 
 
 def read_tensors(path, expected: dict[str, torch.Size] | None = None) -> dict[str, torch.Tensor]:
@@ -147,19 +155,30 @@ def _check_shapes(path, found: dict, expected: dict) -> None:
             )
 
 
-def load_weights(path, module: torch.nn.Module) -> None:
-    """`module`'s weights from a run's safetensors file, checked against the module first."""
+def load_module(path, make) -> torch.nn.Module:
+    """The module make() builds, with its weights from a run's safetensors file. It is built on
+    the meta device first (shapes, no memory), so sizes a crafted config or state.json names are
+    checked against the file's header before anything is allocated; safetensors checks that the
+    file holds every byte its header declares, so what is then allocated is what the file holds."""
+    with torch.device("meta"):
+        module = make()
     expected = {k: v.shape for k, v in module.state_dict().items()}
     tensors = read_tensors(path, expected)
     bad = [k for k, v in tensors.items() if v.is_floating_point() and not torch.isfinite(v).all()]
     if bad:
         raise LstmkitError(f"--run: {path}: {_names(bad)} holds NaN or infinite values; refused")
+    module = module.to_empty(device="cpu")
     module.load_state_dict(tensors)
+    return module
 
 
 def _names(names, limit: int = 3) -> str:
     shown = ", ".join(names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _cut(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 def _first_line(err) -> str:
@@ -175,6 +194,8 @@ def read_run_config(folder, task: str | None = None) -> dict:
         raise LstmkitError(f"--run: {folder} is not a run directory (no config.json)")
     saved = read_json(path)
     saved.setdefault("task", "forecast")
+    if not isinstance(saved.get("config"), dict):
+        raise LstmkitError(f'--run: {path}: no "config" object; not a run\'s config.json')
     if task is not None and saved["task"] != task:
         raise LstmkitError(f"--run: {folder} is a {saved['task']} run, not a {task} run")
     return saved
@@ -185,52 +206,6 @@ def save_tensors(path, tensors: dict[str, torch.Tensor]) -> None:
         path,
         lambda tmp: save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, tmp),
     )
-
-
-def save_checkpoint(folder, model, optimizer, progress: dict, best_state: dict) -> None:
-    """Weights, the best weights so far, the optimizer's moments and the loop's progress."""
-    folder = pathlib.Path(folder)
-    opt = optimizer.state_dict()
-    tensors, state_meta = {}, {}
-    for idx, entry in opt["state"].items():
-        state_meta[str(idx)] = {}
-        for key, value in entry.items():
-            if torch.is_tensor(value):
-                tensors[f"{idx}.{key}"] = value
-            else:
-                state_meta[str(idx)][key] = value
-    save_tensors(folder / "model.safetensors", model.state_dict())
-    save_tensors(folder / "best.safetensors", best_state)
-    if tensors:  # an optimizer that has not stepped yet has no moments to save
-        save_tensors(folder / "optimizer.safetensors", tensors)
-    write_json(
-        folder / "progress.json",
-        {**progress, "optimizer": {"param_groups": opt["param_groups"], "state": state_meta}},
-    )
-
-
-def load_checkpoint(folder, model, optimizer) -> tuple[dict, dict] | None:
-    """Restore what save_checkpoint wrote; returns (progress, best_state) or None if absent."""
-    folder = pathlib.Path(folder)
-    if not (folder / "progress.json").exists():
-        return None
-    progress = read_json(folder / "progress.json")
-    load_weights(folder / "model.safetensors", model)
-    best = read_tensors(
-        folder / "best.safetensors", {k: v.shape for k, v in model.state_dict().items()}
-    )
-    meta = progress.pop("optimizer")
-    tensors = (
-        read_tensors(folder / "optimizer.safetensors")
-        if (folder / "optimizer.safetensors").exists()
-        else {}
-    )
-    state = {int(i): dict(entry) for i, entry in meta["state"].items()}
-    for key, value in tensors.items():
-        idx, name = key.split(".", 1)
-        state[int(idx)][name] = value
-    optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
-    return progress, best
 
 
 def state_dict_of(state) -> dict:
@@ -255,6 +230,11 @@ def read_state(cls, saved: dict, where: str):
     values = {}
     for f in fields(cls):
         value = saved[f.name]
+        if isinstance(value, int) and not isinstance(value, bool) and not 0 <= value <= MAX_COUNT:
+            # a size (features, lags, season): a crafted one would size arrays before any check
+            raise LstmkitError(
+                f"{where}: {f.name} is {_cut(str(value))}; expected 0 to {MAX_COUNT}"
+            )
         kind = next(
             (
                 t
@@ -263,8 +243,23 @@ def read_state(cls, saved: dict, where: str):
             ),
             None,
         )
-        values[f.name] = kind.from_dict(value) if kind is not None and value is not None else value
+        try:
+            if kind is None:  # a plain field: its JSON must have the type the dataclass says
+                value = _adapter(hints[f.name]).validate_python(value, strict=True)
+            values[f.name] = (
+                kind.from_dict(value) if kind is not None and value is not None else value
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as err:  # damaged or crafted
+            said = err.errors()[0]["msg"] if hasattr(err, "errors") else _first_line(err)
+            raise LstmkitError(f"{where}: {f.name}: {said}; refused") from None
     return cls(**values)
+
+
+@functools.cache
+def _adapter(hint):
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(hint)
 
 
 def write_run(folder, task: str, config, state) -> None:
@@ -285,7 +280,11 @@ def read_run(folder, task: str, tree, state_cls, legacy):
     folder = pathlib.Path(folder)
     saved = read_run_config(folder, task)
     if (folder / "state.json").exists():
-        config, state = tree.checked(saved["config"]), read_json(folder / "state.json")
+        try:
+            config = tree.checked(saved["config"])
+        except LstmkitError as err:  # a setting in a file: name the file, not an option
+            raise LstmkitError(f"--run: {folder / 'config.json'}: {err}") from None
+        state = read_json(folder / "state.json")
     else:
         settings_of, state_of = legacy
         config = tree.from_settings(

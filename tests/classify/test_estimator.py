@@ -432,7 +432,7 @@ def test_a_ts_file_without_aeon_or_malformed_is_one_line(tmp_path, monkeypatch):
     pytest.importorskip("aeon")
     with pytest.raises(LstmkitError, match=r"^--data: could not read .*bad\.ts: "):
         SequenceClassifier(**FAST).fit(str(tmp_path / "bad.ts"), quiet=True)
-    with pytest.raises(LstmkitError, match=r"^--data: no such file"):
+    with pytest.raises(LstmkitError, match=r"^--data: file not found"):
         SequenceClassifier(**FAST).fit(str(tmp_path / "none.ts"), quiet=True)
     monkeypatch.setitem(sys.modules, "aeon.datasets", None)  # as if aeon were not installed
     with pytest.raises(

@@ -128,6 +128,52 @@ def test_predict_with_unseen_classes_or_empty_smiles_is_one_line(tmp_path):
     smiles = tmp_path / "s.csv"
     smiles.write_text("smiles,y\nCCO,1\n,0\nCCN,0\n")
     r = run(
-        "classify", "--data", str(smiles), "--smiles-col", "smiles", "--label-col", "y", "--quiet"
+        "classify",
+        "--data",
+        str(smiles),
+        "--smiles-col",
+        "smiles",
+        "--label-col",
+        "y",
+        "--quiet",
+        "--invalid",
+        "error",
     )
-    assert r.exit_code == 2 and "row 1 has an empty SMILES string" in r.output, r.output
+    assert r.exit_code == 2 and "row 1: an empty SMILES" in r.output, r.output
+
+
+# a SMILES from a 7,800-row set that RDKit refuses (a carbon with a charge it cannot hold)
+UNPARSABLE = "C[N+]1(C)CCC[C@H](OC(=O)[C+](O)(c2ccccc2)c2ccccc2)C1"
+
+
+def test_smiles_rdkit_cannot_parse_are_skipped_counted_and_listed(tmp_path):
+    """One such SMILES made `lstmkit classify` refuse the whole file."""
+    import json
+
+    from helpers import smiles_table
+
+    df = smiles_table()
+    df.loc[3, "smiles"] = UNPARSABLE
+    df.loc[7, "smiles"] = ""
+    data = tmp_path / "tox.csv"
+    df.to_csv(data, index=False)
+    options = ("--smiles-col", "smiles", "--label-col", "acid", "--embed-dim", "4")
+    r = small_classify(data, tmp_path / "run", *options)
+    assert f"skipped 2 SMILES RDKit cannot parse in --data: 3 ({UNPARSABLE[:77]}" in r.output
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert [row["id"] for row in metrics["invalid_smiles"]["data"]] == ["3", "7"]
+    assert sum(metrics["split"][k] for k in ("train", "val", "test")) == len(df) - 2
+    r = run(
+        "classify",
+        "--data",
+        str(data),
+        *options,
+        "--invalid",
+        "error",
+        "--quiet",
+        "--out",
+        str(tmp_path / "strict"),
+    )
+    assert r.exit_code == 2 and r.stderr.strip() == (
+        f"error: --data: column 'smiles' row 3: RDKit cannot parse SMILES {UNPARSABLE!r}"
+    ), r.output

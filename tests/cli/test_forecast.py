@@ -28,7 +28,8 @@ def test_forecast_and_predict_end_to_end(tmp_path):
         "seasonal_naive",
         "linear_ar",
     } | fitted
-    assert (out / "checkpoint" / "progress.json").is_file()
+    assert (out / "checkpoint" / "checkpoint.safetensors").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "run"]  # no stage, no lock
     r = run("predict", "--run", str(out), "--data", str(data), "--out", str(tmp_path / "f.csv"))
     assert r.exit_code == 0, r.output
     assert (tmp_path / "f.csv").read_text().startswith("series,origin,time,step,predicted")
@@ -163,6 +164,16 @@ BAD_FORECASTS = [
         ["INF"],
         "error: --target: column 'temp' must be finite; row 5 holds inf",
     ),
+    # issue 20, item 6: was blamed on --lr; in validation, a NaN loss and an empty predictions.csv
+    (["HUGE"], "error: --target: column 'temp' row 0 holds 1e+200; values beyond +-1e+18"),
+    (["VALBIG"], "error: --target: column 'temp' row 300 holds 1e+300; values beyond +-1e+18"),
+    (["--lr", "1e300"], "error: --lr: input should be less than or equal to 10, got 1e+300"),
+    (["--hidden-size", "1000000000"], "error: --hidden-size: input should be less than or equal"),
+    # issue 20, items 5 and 7: "Aborted!", "file not found", a 50 MB column name echoed
+    (["GZCUT"], "error: --data: could not read"),
+    (["--data", "/dev/null"], "error: --data: /dev/null is not a regular file; expected a data"),
+    (["--data", "."], "error: --data: . is a directory; expected a data file"),
+    (["LONGNAME", "--target", "nope"], "error: --target: no column 'nope'; available: when, "),
 ]
 
 
@@ -179,10 +190,19 @@ def test_bad_forecast_input_is_one_line_exit_2(tmp_path, args, message):
         "DUP": lambda df: pd.concat([df, df.iloc[[3]]]),
         "SHORT": lambda df: df.iloc[:20],
         "INF": lambda df: df.assign(temp=df.temp.mask(df.index == 5, float("inf"))),
+        "HUGE": lambda df: df.assign(temp=1e200 + 0 * df.temp),
+        "VALBIG": lambda df: df.assign(temp=df.temp.mask(df.index == 300, 1e300)),
+        "LONGNAME": lambda df: df.assign(**{"x" * 100_000: 1.0}),
     }
     chosen = {k: v for k, v in edits.items() if k in args}
     data = small_csv(tmp_path / "d.csv", **chosen)
-    args = [a for a in args if a not in edits]
+    if "GZCUT" in args:  # a .csv.gz cut short in transfer
+        import gzip
+
+        whole = gzip.compress(data.read_bytes())
+        data = tmp_path / "d.csv.gz"
+        data.write_bytes(whole[: len(whole) // 2])
+    args = [a for a in args if a not in (*edits, "GZCUT")]
     base = [] if "--data" in args else ["--data", str(data)]
     base += [] if "--time-col" in args else ["--time-col", "when"]
     base += [] if "--target" in args else ["--target", "temp"]
@@ -190,6 +210,7 @@ def test_bad_forecast_input_is_one_line_exit_2(tmp_path, args, message):
     assert r.exit_code == 2, r.output
     assert r.output.strip().startswith(message), r.output
     assert len(r.output.strip().splitlines()) == 1 and "Traceback" not in r.output
+    assert len(r.output) < 1200  # a long name or value is cut
     assert not (
         tmp_path / "run" / "config.json"
     ).exists()  # refused before anything was fitted or saved
@@ -324,4 +345,173 @@ def test_the_old_lstm_gate_option_still_works_and_says_it_is_deprecated(tmp_path
     assert "--lstm-gate is deprecated; it is now --correction-test" in r.output
     assert (
         json.loads((out / "config.json").read_text())["config"]["base"]["correction_test"] == "off"
+    )
+
+
+# ---- the run directory as a transaction (issue 20, item 1) -----------------------------------
+
+
+def test_a_second_run_into_one_out_is_refused_and_overwrite_replaces_it_whole(tmp_path):
+    data = small_csv(tmp_path / "d.csv")
+    out = tmp_path / "run"
+    small_forecast(data, out)
+    (out / "explain.json").write_text("{}")  # written later by `lstmkit explain`
+    before = (out / "model.safetensors").read_bytes()
+    args = ["--data", str(data), "--time-col", "when", "--target", "temp", "--epochs", "2"]
+    r = run("forecast", *args, "--hidden-size", "6", "--out", str(out), "--quiet")
+    assert r.exit_code == 2 and r.stderr.strip() == (
+        f"error: --out: {out} holds a run already; pass --overwrite to replace it, or --resume "
+        "to continue its training"
+    )
+    assert (out / "model.safetensors").read_bytes() == before  # untouched
+    small_forecast(data, out, "--hidden-size", "6", "--overwrite")
+    assert not (out / "explain.json").exists()  # no stale file of the old run beside the new
+    assert json.loads((out / "config.json").read_text())["config"]["model"]["hidden_size"] == 6
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "run"]
+
+
+def test_the_default_out_keeps_distinct_files_apart(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for year in ("2023", "2024"):
+        data = small_csv(tmp_path / f"sales.{year}.csv")
+        r = run(
+            "forecast",
+            "--data",
+            str(data),
+            "--time-col",
+            "when",
+            "--target",
+            "temp",
+            "--epochs",
+            "1",
+            "--hidden-size",
+            "4",
+            "--statistical",
+            "off",
+            "--quiet",
+        )
+        assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["sales.2023", "sales.2024"]
+
+
+def test_two_runs_started_into_one_out_one_is_refused_naming_the_other(tmp_path):
+    import subprocess
+    import sys
+
+    data = small_csv(tmp_path / "d.csv", n=3000)
+    out = tmp_path / "run"
+    args = [
+        sys.executable,
+        "-m",
+        "lstmkit",
+        "forecast",
+        "--data",
+        str(data),
+        "--time-col",
+        "when",
+        "--target",
+        "temp",
+        "--statistical",
+        "off",
+        "--quiet",
+        "--out",
+        str(out),
+    ]
+    first = subprocess.Popen(
+        [*args, "--epochs", "30", "--patience", "30"],
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    lock = tmp_path / ".run.lock"
+    import time
+
+    deadline = time.monotonic() + 120
+    while not (lock.exists() and lock.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    second = subprocess.run([*args, "--epochs", "1"], text=True, capture_output=True)
+    _, first_err = first.communicate(timeout=600)
+    assert first.returncode == 0, first_err
+    assert second.returncode == 2 and second.stderr.strip() == (
+        f"error: --out: {out} is being written by another lstmkit run (pid {first.pid}); wait "
+        "for it to end or choose another --out"
+    )
+    assert json.loads((out / "config.json").read_text())["config"]["train"]["epochs"] == 30
+
+
+# ---- real-world times and short series (issue 20, item 7) ------------------------------------
+
+
+def epoch_times(unit: str):
+    def edit(df):
+        stamps = pd.to_datetime(df["when"]).astype("datetime64[ns]").astype("int64")
+        return df.assign(when=stamps // {"s": 10**9, "ms": 10**6}[unit])
+
+    return edit
+
+
+def dst_offsets(df):
+    """Local times of Europe/Berlin across the March change: +01:00, then +02:00."""
+    utc = pd.date_range("2024-03-25", periods=len(df), freq="h", tz="UTC")
+    local = utc.tz_convert("Europe/Berlin")
+    return df.assign(when=[t.isoformat() for t in local])
+
+
+import pandas as pd  # noqa: E402  (the edits above need it at call time only)
+
+
+@pytest.mark.parametrize(
+    "edit, said, start",
+    [
+        (epoch_times("s"), "time column read as Unix-epoch seconds", "2024-01-12 16:00"),
+        (epoch_times("ms"), "time column read as Unix-epoch milliseconds", "2024-01-12 16:00"),
+        (
+            dst_offsets,
+            "several UTC offsets (a daylight-saving change): read as UTC",
+            "2024-04-05 16:00",
+        ),
+    ],
+    ids=["epoch-seconds", "epoch-milliseconds", "daylight-saving"],
+)
+def test_real_world_time_columns_are_read_and_said(tmp_path, edit, said, start):
+    """Epoch seconds were read as nanoseconds (a 3600ns grid, then an IndexError); a daylight-
+    saving change was refused with pandas' advice to pass utc=True, which no option could do."""
+    data = small_csv(tmp_path / "d.csv", EDIT=edit)
+    r = small_forecast(data, tmp_path / "run", "--statistical", "off")
+    assert said in r.output
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["split"]["val_start"].startswith(start)
+    r = run("predict", "--run", str(tmp_path / "run"), "--data", str(data))
+    assert r.exit_code == 0 and r.stdout.startswith("series,origin,time"), r.output
+
+
+def test_a_short_sub_second_series_forecasts_without_the_days_season(tmp_path):
+    """pmdarima's heartrate: 150 values every 500 ms. Its season was taken to be a day (172,800
+    steps) and the run crashed with an IndexError."""
+    import numpy as np
+
+    t = pd.date_range("2024-01-01", periods=150, freq="500ms")
+    y = 80 + 5 * np.sin(np.arange(150) / 5) + np.random.default_rng(0).normal(0, 1, 150)
+    data = tmp_path / "heartrate.csv"
+    pd.DataFrame({"when": t.astype(str), "temp": y}).to_csv(data, index=False)
+    r = small_forecast(data, tmp_path / "run", "--statistical", "off")
+    assert "season: the frequency's 172800 steps need two cycles in training" in r.output
+    assert json.loads((tmp_path / "run" / "state.json").read_text())["season"] == 1
+    r = run(
+        "forecast",
+        "--data",
+        str(data),
+        "--time-col",
+        "when",
+        "--target",
+        "temp",
+        "--season",
+        "100",
+        "--quiet",
+        "--out",
+        str(tmp_path / "run2"),
+    )
+    assert r.exit_code == 2 and r.stderr.strip() == (
+        "error: --season: 100 steps needs two cycles in training, 200 steps; the longest series "
+        "has 105 (lower --season)"
     )

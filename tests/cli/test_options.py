@@ -21,8 +21,8 @@ def test_every_setting_has_an_option_and_every_option_a_setting(command, tree):
     options = {p.name: p for p in cmd.params if isinstance(p, click.Option)}
     fields = {name: info for _, name, info in tree.leaves()}
     own = {  # the command's own options: what to read and where to write, not settings of the model
-        "forecast": {"data", "lstm_gate", "backtest", "out", "resume", "quiet"},
-        "classify": {"data", "test_file", "out", "resume", "quiet"},
+        "forecast": {"data", "lstm_gate", "backtest", "out", "resume", "overwrite", "quiet"},
+        "classify": {"data", "test_file", "out", "resume", "overwrite", "quiet"},
     }
     assert set(fields) <= set(options) and set(options) - set(fields) == own[command]
     for name, info in fields.items():

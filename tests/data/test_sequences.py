@@ -121,10 +121,17 @@ def test_long_table_refuses_a_step_twice_or_a_blank_id_or_time(edit, message):
         sequences_from_table(edit(df), ["dx"], id_col="pid", time_col="t")
 
 
-def test_empty_smiles_is_refused():
-    df = pd.DataFrame({"smiles": ["CCO", "", "CCN"], "y": [0, 1, 0]})
-    with pytest.raises(LstmkitError, match="'smiles' row 1 has an empty SMILES"):
-        sequences_from_table(df, ["y"], smiles_col="smiles")
+def test_empty_and_unparsable_smiles_are_found_and_refused_by_row():
+    from lstmkit.data.smiles import refuse_unparsable, unparsable
+
+    df = pd.DataFrame({"smiles": ["CCO", None, "CCN", "C1CC"], "y": [0, 1, 0, 1]})
+    smiles = sequences_from_table(df, ["y"], smiles_col="smiles").sequences.smiles
+    assert smiles[1] == ""  # read as empty; skipped or refused by --invalid
+    assert unparsable(smiles) == [1, 3]  # C1CC: a ring never closed
+    with pytest.raises(LstmkitError, match=r"^--data: column 'smiles' row 1: an empty SMILES$"):
+        refuse_unparsable(smiles, "smiles", "--data")
+    with pytest.raises(LstmkitError, match="row 1: RDKit cannot parse SMILES 'C1CC'"):
+        refuse_unparsable(smiles[2:], "smiles", "--data")
 
 
 def test_labels_single_class_unseen_and_multilabel():

@@ -31,6 +31,12 @@ MONITORS = ("loss", "roc_auc", "balanced_accuracy", "accuracy")
 POOLING = Literal["last", "mean", "max", "mean+max", "attention"]
 
 
+MAX_ENSEMBLE = 64  # --ensemble's bound: members are trained one after another
+MAX_FOLDS = 100  # --cv-folds'
+# a run's networks: one per fold and ensemble member at most (small data trains one per fold)
+MAX_MEMBERS = MAX_ENSEMBLE * MAX_FOLDS
+
+
 class DataConfig(Section):
     """Which columns hold the labels and the sequences."""
 
@@ -84,8 +90,16 @@ class SmilesConfig(Section):
         "SMILES: randomised variants per training molecule (Arus-Pous et al. 2019).",
         ge=0,
         strict=True,
+        le=100,
     )
-    tta: int = setting(0, "SMILES: randomised variants averaged at prediction.", ge=0, strict=True)
+    tta: int = setting(
+        0, "SMILES: randomised variants averaged at prediction.", ge=0, strict=True, le=100
+    )
+    invalid: Literal["skip", "error"] = setting(
+        "skip",
+        "SMILES that are empty or RDKit cannot parse: skip them (counted, and listed in "
+        "metrics.json and the report) or refuse the file.",
+    )
     split_by: Literal["molecule", "scaffold"] = setting(
         "molecule",
         "SMILES: keep identical molecules, or all molecules of one Bemis-Murcko scaffold, in one "
@@ -110,6 +124,7 @@ class SplitConfig(Section):
         "Folds of the training rows: the linear paths' penalties and, on small data, the networks.",
         ge=2,
         strict=True,
+        le=MAX_FOLDS,
     )
     cv_max_rows: int = setting(
         300,
@@ -118,6 +133,7 @@ class SplitConfig(Section):
         "setting a validation part apart (--val-fraction; 0: never).",
         ge=0,
         strict=True,
+        le=1_000_000,
     )
 
     @model_validator(mode="after")
@@ -134,22 +150,30 @@ class ModelConfig(Section):
     """The network: front ends, the recurrent layer and the pooling."""
 
     cell: str = setting("lstm", "Any cell of `lstmkit cells`.")
-    hidden_size: int = setting(64, "Units of each recurrent layer.", gt=0, strict=True)
-    num_layers: int = setting(1, "Stacked recurrent layers.", gt=0, strict=True)
+    hidden_size: int = setting(64, "Units of each recurrent layer.", gt=0, strict=True, le=4096)
+    num_layers: int = setting(1, "Stacked recurrent layers.", gt=0, strict=True, le=16)
     bidirectional: bool = setting(
         True, "Both directions (--unidirectional: one).", option="--bidirectional/--unidirectional"
     )
     pooling: POOLING = setting("attention", "How the steps' hidden states become one vector.")
     conv_channels: int = setting(
-        0, "> 0: a causal Conv1d front end with this many channels (CNN-LSTM).", ge=0, strict=True
+        0,
+        "> 0: a causal Conv1d front end with this many channels (CNN-LSTM).",
+        ge=0,
+        strict=True,
+        le=4096,
     )
-    conv_kernel: int = setting(7, "Kernel of the Conv1d front end.", gt=0, strict=True)
-    conv_layers: int = setting(2, "Layers of the Conv1d front end.", gt=0, strict=True)
-    conv_stride: int = setting(1, "Stride of the first conv layer.", gt=0, strict=True)
+    conv_kernel: int = setting(7, "Kernel of the Conv1d front end.", gt=0, strict=True, le=1024)
+    conv_layers: int = setting(2, "Layers of the Conv1d front end.", gt=0, strict=True, le=16)
+    conv_stride: int = setting(1, "Stride of the first conv layer.", gt=0, strict=True, le=1024)
     fcn_channels: int = setting(
-        0, "> 0: an FCN branch beside the LSTM (LSTM-FCN), channels c, 2c, c.", ge=0, strict=True
+        0,
+        "> 0: an FCN branch beside the LSTM (LSTM-FCN), channels c, 2c, c.",
+        ge=0,
+        strict=True,
+        le=4096,
     )
-    embed_dim: int = setting(64, "SMILES: token embedding size.", gt=0, strict=True)
+    embed_dim: int = setting(64, "SMILES: token embedding size.", gt=0, strict=True, le=4096)
     dropout: float = setting(0.2, "Before the head.", ge=0, lt=1)
 
     @field_validator("cell")
@@ -181,12 +205,16 @@ class TrainConfig(Section):
     label_smoothing: float = setting(
         0.0, "Share of each target spread over the other classes (single-label).", ge=0, lt=1
     )
-    epochs: int = setting(40, "At most; early stopping decides.", gt=0, strict=True)
+    epochs: int = setting(40, "At most; early stopping decides.", gt=0, strict=True, le=100_000)
     patience: int = setting(
-        10, "Epochs without a better validation criterion, then stop.", gt=0, strict=True
+        10,
+        "Epochs without a better validation criterion, then stop.",
+        gt=0,
+        strict=True,
+        le=100_000,
     )
-    batch_size: int = setting(32, "Sequences per batch.", gt=0, strict=True)
-    lr: float = setting(3e-3, "AdamW's learning rate.", gt=0, allow_inf_nan=False)
+    batch_size: int = setting(32, "Sequences per batch.", gt=0, strict=True, le=65_536)
+    lr: float = setting(3e-3, "AdamW's learning rate.", gt=0, allow_inf_nan=False, le=10.0)
     weight_decay: float = setting(
         0.01, "AdamW's decoupled weight decay.", ge=0, allow_inf_nan=False
     )
@@ -199,10 +227,12 @@ class TrainConfig(Section):
         "loss",
         "The criterion out of sample: early stopping, the penalties, the choice of the model.",
     )
-    ensemble: int = setting(1, "Members from consecutive seeds, averaged.", gt=0, strict=True)
-    seed: int = setting(0, "Seeds the split, the weights and the batches.")
+    ensemble: int = setting(
+        1, "Members from consecutive seeds, averaged.", gt=0, strict=True, le=MAX_ENSEMBLE
+    )
+    seed: int = setting(0, "Seeds the split, the weights and the batches.", le=2**31 - 1, ge=0)
     threads: int = setting(
-        1, "Intra-op threads (1 is fastest for small models).", gt=0, strict=True
+        1, "Intra-op threads (1 is fastest for small models).", gt=0, strict=True, le=256
     )
 
 

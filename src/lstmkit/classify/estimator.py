@@ -30,21 +30,32 @@ import torch
 
 from .. import data as datasets
 from ..config import LstmkitError, document_signature
+from ..data.io import cut
 from ..data.scaling import Standardizer
 from ..data.sequences import (
     TS_COLUMNS,
+    Labelled,
     Sequences,
     encode_labels,
     read_labelled_table,
     sequences_from_table,
     stratified_split,
 )
-from ..data.smiles import Vocabulary, canonicalize, randomize, scaffolds, tokenize
+from ..data.smiles import (
+    Vocabulary,
+    canonicalize,
+    randomize,
+    refuse_unparsable,
+    scaffolds,
+    tokenize,
+    unparsable,
+)
 from ..evaluate import classification_metrics, proba_of_logits, roc_by_class
 from ..linear.paths import LinearPath, fuse
+from ..train import member_events
 from . import networks
 from .baselines import criterion, fit_baselines, named_path
-from .config import ClassifyConfig, legacy
+from .config import MAX_MEMBERS, ClassifyConfig, legacy
 from .examples import pick_examples
 from .inputs import encode, network_of
 from .select import Choice, choose, folds_of, how_chosen, promising
@@ -60,6 +71,28 @@ class TestRows:
     sequences: Sequences
     actual: np.ndarray
     proba: np.ndarray
+
+
+def without_unparsable(lab: Labelled) -> tuple[Labelled, list[dict]]:
+    """`lab` without its rows whose SMILES is no molecule, and those rows ({id, smiles})."""
+    bad = unparsable(lab.sequences.smiles)
+    if not bad:
+        return lab, []
+    keep = np.setdiff1d(np.arange(len(lab.sequences)), bad)
+    if len(keep) == 0:
+        raise LstmkitError("--smiles-col: no row holds a SMILES that RDKit can parse")
+    skipped = [
+        {"id": str(lab.sequences.ids[k]), "smiles": cut(lab.sequences.smiles[k])} for k in bad
+    ]
+    return (
+        Labelled(
+            lab.sequences.subset(keep),
+            lab.labels.iloc[keep].reset_index(drop=True),
+            None if lab.groups is None else lab.groups[keep],
+            lab.value_cols,
+        ),
+        skipped,
+    )
 
 
 class SequenceClassifier:
@@ -162,6 +195,16 @@ class SequenceClassifier:
                 test_df, "--test", True, columns["label_col"], columns["value_cols"]
             )
         smiles_col = cfg.data.smiles_col
+        invalid = {}
+        if smiles_col and cfg.smiles.invalid == "skip":  # "error": canonicalize() refuses them
+            labelled, invalid["data"] = without_unparsable(labelled)
+            if test_lab is not None:
+                test_lab, invalid["test"] = without_unparsable(test_lab)
+            y_all, found = encode_labels(labelled.labels, classes, "--data")
+        elif smiles_col:
+            refuse_unparsable(labelled.sequences.smiles, smiles_col, "--data")
+            if test_lab is not None:
+                refuse_unparsable(test_lab.sequences.smiles, smiles_col, "--test")
         # before splitting: one molecule, one string, one part
         if smiles_col and cfg.smiles.canonical:
             for lab in filter(None, (labelled, test_lab)):
@@ -206,6 +249,7 @@ class SequenceClassifier:
             "small": small,
             "columns": columns,
             "dataset": dataset,
+            "invalid": {k: v for k, v in invalid.items() if v},
         }
 
     def fit(self, data, test=None, quiet: bool = False, checkpoint_dir=None, resume: bool = False):
@@ -333,6 +377,7 @@ class SequenceClassifier:
             "history": {"train_loss": first.train_loss, "val_loss": first.val_loss}
             if first
             else None,
+            **member_events(self.histories),
             "monitor": monitor,
             "passes_per_epoch": networks.passes_per_epoch(len(train_seqs), cfg.train.batch_size),
             "classes": [str(c) for c in classes],
@@ -352,6 +397,8 @@ class SequenceClassifier:
             "vocabulary": len(vocab) if vocab else None,
             "dataset": split["dataset"],
         }
+        if split["invalid"]:  # SMILES skipped: how many, and which, per file
+            self.metrics["invalid_smiles"] = split["invalid"]
         return self
 
     def _train_members(
@@ -427,7 +474,16 @@ class SequenceClassifier:
         """The test rows: id, actual, predicted and one probability column per class."""
         return self._frame(self.test.sequences.ids, self.test.proba, self.test.actual)
 
-    def save(self, folder) -> None:
+    def save(self, folder, overwrite: bool = True) -> None:
+        """Write the run directory `folder` as one transaction (rundir.py): a reader sees the old
+        run or this one, never a mix. overwrite=False refuses a folder that holds a run already.
+        """
+        from ..rundir import transaction
+
+        with transaction(folder, overwrite=overwrite) as stage:
+            self.write(stage)
+
+    def write(self, folder) -> None:
         """config.json (the settings) + state.json (what fit resolved) + model.safetensors
         (+ linear.*) + metrics.json + predictions.csv + report.html."""
         from ..runs import atomic_write, save_tensors, write_json, write_run
@@ -461,7 +517,7 @@ class SequenceClassifier:
     def load(cls, folder) -> SequenceClassifier:
         """A saved run: its settings, fitted state, networks and linear path (runs saved before the
         config tree load too)."""
-        from ..runs import load_weights, read_json, read_run
+        from ..runs import load_module, read_json, read_run
 
         folder = pathlib.Path(folder)
         legacy_run = (legacy, legacy_state)
@@ -470,10 +526,16 @@ class SequenceClassifier:
         clf.state = s
         clf.choice, chosen = Choice.saved({"selection": s.selection})
         shape = {"classes": len(s.classes), "channels": len(s.channels), "vocab": s.vocab}
-        clf.model = torch.nn.ModuleList(
-            network_of(clf.config, shape) for _ in range(int(chosen["members"]))
+        members = int(chosen["members"])
+        if not 0 <= members <= MAX_MEMBERS:
+            raise LstmkitError(
+                f"--run: {folder / 'state.json'}: {members} network members; at most "
+                f"{MAX_MEMBERS} (the --ensemble bound)"
+            )
+        clf.model = load_module(
+            folder / "model.safetensors",
+            lambda: torch.nn.ModuleList(network_of(clf.config, shape) for _ in range(members)),
         )
-        load_weights(folder / "model.safetensors", clf.model)
         if clf.choice.weight > 0:
             clf.linear = LinearPath.load(
                 folder, s.multilabel, s.scaler, s.max_length, chosen["kind"]
@@ -497,6 +559,8 @@ class SequenceClassifier:
         seqs = labelled.sequences
         if len(seqs) == 0:
             raise LstmkitError("--data: no rows to classify")
+        if s.vocab is not None:
+            refuse_unparsable(seqs.smiles, cfg.data.smiles_col, "--data")
         if s.vocab is not None and cfg.smiles.canonical:
             seqs.smiles = canonicalize(seqs.smiles)
         if s.vocab is None and list(seqs.channels) != list(s.channels):

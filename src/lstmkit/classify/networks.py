@@ -14,6 +14,7 @@ import rich
 import torch
 import torch.nn.functional as F
 
+from ..checkpoint import fingerprint
 from ..models import mean_proba
 from ..train import History, fit
 
@@ -183,4 +184,16 @@ def train(
     def validate():
         return score(yv, proba([net], xv, nv, tokens, multilabel))
 
-    return fit(net, batches, loss_fn, validate, cfg.train, folder, resume, quiet)
+    identity = {"settings": cfg.flat(), "data": fingerprint(x, n, y, *val_part)}
+    return fit(
+        net,
+        batches,
+        loss_fn,
+        validate,
+        cfg.train,
+        folder,
+        resume,
+        quiet,
+        generator=gen,
+        identity=identity,
+    )

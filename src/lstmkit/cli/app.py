@@ -3,6 +3,7 @@ A leaf of cli/: the command modules import it, and cli/__init__.py imports them.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 
@@ -23,16 +24,48 @@ def _one_line_errors(fn):
         except SettingError as err:  # the library names the setting; here, its option
             from .options import OPTION_OF
 
-            click.echo(f"error: {OPTION_OF.get(err.field, err.field)}: {err.detail}", err=True)
+            option = OPTION_OF.get(err.field, err.field)
+            click.echo(f"error: {_short(f'{option}: {err.detail}')}", err=True)
             sys.exit(2)
         except LstmkitError as err:
-            click.echo(f"error: {err}", err=True)
+            click.echo(f"error: {_short(str(err))}", err=True)
             sys.exit(2)
         except FloatingPointError as err:  # training diverged: say so in one line
             click.echo(f"error: {err}", err=True)
             sys.exit(1)
+        except OSError as err:  # a full disk, a read-only folder: where, and what the OS said
+            where = f"{err.filename}: " if err.filename else ""
+            click.echo(f"error: {where}{err.strerror or err}", err=True)
+            sys.exit(1)
 
     return wrapper
+
+
+@contextlib.contextmanager
+def refused_if_inconsistent(run_dir):
+    """Around the use of a run directory from disk: it is untrusted input, and a crafted one can
+    be self-consistent enough to load (every file, type and shape checked) yet hold values that
+    disagree deep inside (a calibration without its offsets). Such a run is refused in one line
+    rather than shown as a traceback."""
+    try:
+        yield
+    except LstmkitError:
+        raise
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as err:
+        said = _short(f"{type(err).__name__}: {err}", 200)
+        raise LstmkitError(
+            f"--run: {run_dir}: its files disagree with one another ({said}); refused. A run "
+            "directory lstmkit wrote and nobody changed does not do this: please report it"
+        ) from None
+
+
+def _short(message: str, limit: int = 1000) -> str:
+    """A message of at most `limit` characters on one line: a value or a name it quotes may be
+    megabytes long (a column name, a line of a file)."""
+    message = " ".join(message.splitlines())
+    if len(message) <= limit:
+        return message
+    return f"{message[: limit // 2]} ... {message[-limit // 2 :]}"
 
 
 def _set_threads(threads: int) -> None:

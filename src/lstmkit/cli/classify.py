@@ -26,14 +26,21 @@ from .options import options_of, settings_given
 )
 @options_of(ClassifyConfig)
 @click.option(
-    "--out", type=click.Path(file_okay=False), help="Run directory. [default: runs/<data name>]"
+    "--out",
+    type=click.Path(file_okay=False),
+    help="Run directory, written whole at the end. [default: runs/<data file name without "
+    "its suffixes>]",
 )
 @click.option(
-    "--resume", is_flag=True, help="Continue from <out>/checkpoint/ if a run was interrupted."
+    "--resume",
+    is_flag=True,
+    help="Continue an interrupted run (or a finished one, with more --epochs) from its "
+    "checkpoint, exactly; other settings must be the same.",
 )
+@click.option("--overwrite", is_flag=True, help="Replace the run already in --out.")
 @click.option("--quiet", is_flag=True, help="No progress bar; print only the result table.")
 @_one_line_errors
-def classify(data, test_file, out, resume, quiet, **values):
+def classify(data, test_file, out, resume, overwrite, quiet, **values):
     """Train and evaluate a sequence classifier against the majority class and its linear paths.
 
     What the model is (the network, a linear path on MiniRocket's features or the values, or their
@@ -57,17 +64,20 @@ def classify(data, test_file, out, resume, quiet, **values):
         settings_given(click.get_current_context(), ClassifyConfig, values), ""
     )
     from ..classify.estimator import SequenceClassifier
+    from ..rundir import run_name, transaction
 
-    name = pathlib.Path(data).name.split(".")[0] if pathlib.Path(data).suffix else data
-    folder = pathlib.Path(out or f"runs/{name}")
+    folder = pathlib.Path(out or f"runs/{run_name(data)}")
     clf = SequenceClassifier(config)
     _set_threads(config.train.threads)
     if not quiet:
         console.print(
             f"lstmkit classify: {data}, {config.train.threads} thread(s), run directory {folder}"
         )
-    clf.fit(data, test=test_file, quiet=quiet, checkpoint_dir=folder / "checkpoint", resume=resume)
-    clf.save(folder)
+    with transaction(folder, overwrite=overwrite, resume=resume) as stage:
+        clf.fit(
+            data, test=test_file, quiet=quiet, checkpoint_dir=stage / "checkpoint", resume=resume
+        )
+        clf.write(stage)
     _print_classify(clf.metrics)
     console.print(f"report: {folder / 'report.html'}", soft_wrap=True)
     console.print(
@@ -78,6 +88,7 @@ def classify(data, test_file, out, resume, quiet, **values):
 
 def _print_classify(metrics):
     from ..report.classify import method_label
+    from ..train import events_said
 
     test = metrics["test"]
     table = Table(
@@ -103,3 +114,13 @@ def _print_classify(metrics):
             f"network: {chosen['members']} member(s), {seconds:.1f} s, epochs {epochs} (kept "
             f"{kept})"
         )
+    for where, rows in metrics.get("invalid_smiles", {}).items():
+        shown = ", ".join(f"{r['id']} ({r['smiles']})" for r in rows[:3])
+        more = f" and {len(rows) - 3} more" if len(rows) > 3 else ""
+        console.print(
+            f"skipped {len(rows)} SMILES RDKit cannot parse in --{where}: {shown}{more} "
+            "(--invalid error refuses them instead)",
+            soft_wrap=True,
+        )
+    for line in events_said(metrics):
+        console.print(line)

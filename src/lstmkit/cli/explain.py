@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .app import _one_line_errors, _set_threads, console, main
+from .app import _one_line_errors, _set_threads, console, main, refused_if_inconsistent
 
 
 @main.command()
@@ -51,7 +51,8 @@ def explain(run_dir, index, time_at, data, steps, threads):
     from ..explanation import explain as run_explain
 
     _set_threads(threads)
-    result = run_explain(run_dir, index=index, time_at=time_at, data=data, steps=steps)
+    with refused_if_inconsistent(run_dir):
+        result = run_explain(run_dir, index=index, time_at=time_at, data=data, steps=steps)
     for line in result["summary"]:
         console.print(line, soft_wrap=True)
     att = result["attribution"]

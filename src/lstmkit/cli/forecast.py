@@ -6,7 +6,7 @@ import click
 from rich.table import Table
 
 from ..forecast.config import ForecastConfig
-from .app import _one_line_errors, console, main
+from .app import _one_line_errors, console, main, refused_if_inconsistent
 from .options import options_of, settings_given
 
 
@@ -31,14 +31,21 @@ from .options import options_of, settings_given
     help="K > 0: rolling-origin evaluation over K folds as well.",
 )
 @click.option(
-    "--out", type=click.Path(file_okay=False), help="Run directory. [default: runs/<data name>]"
+    "--out",
+    type=click.Path(file_okay=False),
+    help="Run directory, written whole at the end. [default: runs/<data file name without "
+    "its suffixes>]",
 )
 @click.option(
-    "--resume", is_flag=True, help="Continue from <out>/checkpoint/ if a run was interrupted."
+    "--resume",
+    is_flag=True,
+    help="Continue an interrupted run (or a finished one, with more --epochs) from its "
+    "checkpoint, exactly; other settings must be the same.",
 )
+@click.option("--overwrite", is_flag=True, help="Replace the run already in --out.")
 @click.option("--quiet", is_flag=True, help="No progress bar; print only the result table.")
 @_one_line_errors
-def forecast(data, lstm_gate, backtest, out, resume, quiet, **values):
+def forecast(data, lstm_gate, backtest, out, resume, overwrite, quiet, **values):
     """Train and evaluate a forecaster against persistence, seasonal naive, a linear AR and
     statsforecast's models.
 
@@ -53,33 +60,36 @@ def forecast(data, lstm_gate, backtest, out, resume, quiet, **values):
         settings.setdefault("correction_test", lstm_gate)
     # before any import: a bad value is quick
     config = ForecastConfig.from_settings(settings, "lstmkit forecast")
-    # the statsforecast worker's imports overlap torch's, below
-    if config.base.statistical != "off":
-        from ..statistical import warm_up
-
-        warm_up()
     import pathlib
 
-    from ..forecast.estimator import Forecaster
+    from ..rundir import run_name, transaction
 
-    name = pathlib.Path(data).name.split(".")[0] if pathlib.Path(data).suffix else data
-    folder = pathlib.Path(out or f"runs/{name}")
-    fc = Forecaster(config)
-    if not quiet:
-        threads, scheme = config.train.threads, config.train.scheme
-        console.print(
-            f"lstmkit forecast: {data}, {threads} thread(s), scheme {scheme}, run directory "
-            f"{folder}"
-        )
-    fc.fit(data, quiet=quiet, checkpoint_dir=folder / "checkpoint", resume=resume)
-    fc.save(folder)
-    _print_forecast(fc.metrics, fc.config.data.target)
-    if backtest:
-        folds = Forecaster(config).backtest(data, folds=backtest)
-        from ..runs import write_json
+    folder = pathlib.Path(out or f"runs/{run_name(data)}")
+    # the lock and the checks on --out first: a refusal is quick
+    with transaction(folder, overwrite=overwrite, resume=resume) as stage:
+        # the statsforecast worker's imports overlap torch's, below
+        if config.base.statistical != "off":
+            from ..statistical import warm_up
 
-        write_json(folder / "backtest.json", folds)
-        _print_backtest(folds)
+            warm_up()
+        from ..forecast.estimator import Forecaster
+
+        fc = Forecaster(config)
+        if not quiet:
+            threads, scheme = config.train.threads, config.train.scheme
+            console.print(
+                f"lstmkit forecast: {data}, {threads} thread(s), scheme {scheme}, run directory "
+                f"{folder}"
+            )
+        fc.fit(data, quiet=quiet, checkpoint_dir=stage / "checkpoint", resume=resume)
+        fc.write(stage)
+        _print_forecast(fc.metrics, fc.config.data.target)
+        if backtest:
+            from ..runs import write_json
+
+            folds = Forecaster(config).backtest(data, folds=backtest)
+            write_json(stage / "backtest.json", folds)
+            _print_backtest(folds)
     console.print(f"report: {folder / 'report.html'}", soft_wrap=True)
     console.print(
         f"what it relies on and how long it remembers: lstmkit explain --run {folder}",
@@ -89,6 +99,7 @@ def forecast(data, lstm_gate, backtest, out, resume, quiet, **values):
 
 def _print_forecast(metrics, target):
     from ..report.forecast import ratio  # here: the report module loads matplotlib
+    from ..train import events_said
 
     table = Table(title=f"test period: {target}, {metrics['test']['model']['n']} forecasts")
     for col in ("method", "RMSE", "MAE", "MAPE %", "MASE", "RMSE / persistence"):
@@ -113,9 +124,30 @@ def _print_forecast(metrics, target):
             extra += f", the quantile heads' own {iv['heads']['coverage']:.3f}"
     console.print(extra)
     console.print(_what_was_kept(metrics))
+    for line in events_said(metrics):
+        console.print(line)
     empty = metrics.get("data", {}).get("series_without_target")
     if empty:
         console.print(f"left out, no target value at all: series {', '.join(empty)}")
+    for line in data_notes(metrics.get("data", {})):
+        console.print(line, soft_wrap=True)
+
+
+def data_notes(report: dict) -> list[str]:
+    """What reading the data decided for the user, one line each (metrics.json's data)."""
+    units = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
+    notes = []
+    if report.get("time_unit"):
+        notes.append(f"time column read as Unix-epoch {units[report['time_unit']]} (--time-unit)")
+    if report.get("times_converted_to_utc"):
+        notes.append("times carried several UTC offsets (a daylight-saving change): read as UTC")
+    capped = report.get("season_capped")
+    if capped:
+        notes.append(
+            f"season: the frequency's {capped['natural']} steps need two cycles in training, "
+            f"the longest series has {capped['training_steps']}; forecast without a season"
+        )
+    return notes
 
 
 def _what_was_kept(metrics) -> str:
@@ -187,26 +219,27 @@ def predict(run_dir, data, out):
 
     from ..runs import read_run_config
 
-    if read_run_config(pathlib.Path(run_dir))["task"] == "classify":
-        from ..classify.estimator import SequenceClassifier
+    with refused_if_inconsistent(run_dir):
+        if read_run_config(pathlib.Path(run_dir))["task"] == "classify":
+            from ..classify.estimator import SequenceClassifier
 
-        result, what = (
-            SequenceClassifier.load(run_dir).predict_proba(data),
-            "rows of class probabilities",
-        )
-    else:
-        from ..forecast.estimator import Forecaster
-
-        fc = Forecaster.load(run_dir)
-        result, what = fc.predict(data), "forecasts"
-        said = fc.predict_report
-        if said.get("filled"):  # to stderr: without --out, stdout is the CSV
-            click.echo(
-                f"note: {said['filled']} of {said['steps']} target values were missing on the "
-                "model's time "
-                f"grid (frequency {fc.state.freq!r}) and interpolated",
-                err=True,
+            result, what = (
+                SequenceClassifier.load(run_dir).predict_proba(data),
+                "rows of class probabilities",
             )
+        else:
+            from ..forecast.estimator import Forecaster
+
+            fc = Forecaster.load(run_dir)
+            result, what = fc.predict(data), "forecasts"
+            said = fc.predict_report
+            if said.get("filled"):  # to stderr: without --out, stdout is the CSV
+                click.echo(
+                    f"note: {said['filled']} of {said['steps']} target values were missing on the "
+                    "model's time "
+                    f"grid (frequency {fc.state.freq!r}) and interpolated",
+                    err=True,
+                )
     if out:
         from ..runs import atomic_write
 

@@ -7,8 +7,12 @@ the series into segments (each forecast on its own history), so nothing is silen
 
 from __future__ import annotations
 
+import math
+import os
 import pathlib
+import stat
 import warnings
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +29,10 @@ __all__ = [
     "prepare",
     "read_table",
 ]
+
+# The largest magnitude a value may have: its square stays finite in float32 (3.4e38), so the
+# scaler's variance, the network (float32) and the squared loss never overflow.
+MAX_ABS = 1e18
 
 CALENDAR_COLUMNS = {"year", "month", "day", "hour", "minute", "weekday", "dayofweek"}
 
@@ -54,7 +62,7 @@ class Prepared:
 
 def column_span(names: list) -> str:
     """Column names in a line: all of a few, the first three and the last of many."""
-    names = [str(c) for c in names]
+    names = [cut(c, 40) for c in names]
     return (
         ", ".join(names)
         if len(names) <= 6
@@ -68,9 +76,7 @@ def read_table(source, read_options: dict | None = None, where: str = "--data") 
         if source.empty:
             raise LstmkitError(f"{where}: the DataFrame has no rows")
         return source.copy()
-    path = pathlib.Path(source)
-    if not path.is_file():
-        raise LstmkitError(f"{where}: file not found: {path}")
+    path = data_file(source, where)
     name = path.name.lower()
     df = None
     try:
@@ -84,7 +90,8 @@ def read_table(source, read_options: dict | None = None, where: str = "--data") 
             )
     except pd.errors.EmptyDataError:  # not even a header
         raise LstmkitError(f"{where}: {path} is empty") from None
-    except (ValueError, OSError, pd.errors.ParserError) as err:
+    except (ValueError, OSError, EOFError, zlib.error, pd.errors.ParserError) as err:
+        # EOFError: a truncated .gz (click would print only "Aborted!")
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise LstmkitError(f"{where}: could not read {path}: {first}") from None
     if df is None:
@@ -96,11 +103,34 @@ def read_table(source, read_options: dict | None = None, where: str = "--data") 
     return df
 
 
+def data_file(source, where: str = "--data") -> pathlib.Path:
+    """`source` as the path of a regular file, else a one-line error: a FIFO would block the
+    reader forever, /dev/zero never ends, and a folder is no table."""
+    path = pathlib.Path(source)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise LstmkitError(f"{where}: file not found: {cut(str(path))}") from None
+    except OSError as err:
+        raise LstmkitError(f"{where}: {cut(str(path))}: cannot be read ({err.strerror})") from None
+    if not stat.S_ISREG(mode):
+        what = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+        raise LstmkitError(f"{where}: {cut(str(path))} is {what}; expected a data file")
+    return path
+
+
+def cut(text: str, limit: int = 80) -> str:
+    """A name or value as a message shows it: at most `limit` characters (a column name can be
+    50 MB long)."""
+    text = str(text)
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
 def _need(df: pd.DataFrame, column: str | None, setting: str) -> None:
     """The column a setting names must be there (SettingError: the command line says its option)."""
     if column is not None and column not in df.columns:
-        available = ", ".join(map(str, df.columns))
-        raise SettingError(setting, f"no column {column!r}; available: {available}")
+        available = column_span(list(df.columns))
+        raise SettingError(setting, f"no column {cut(column)!r}; available: {available}")
 
 
 def infer_freq(times: pd.DatetimeIndex) -> str:
@@ -172,7 +202,18 @@ def _numeric(df: pd.DataFrame, column: str, setting: str) -> pd.Series:
         raise SettingError(
             setting, f"column {column!r} must be finite; row {row} holds {values[row]}"
         )
+    huge = np.abs(values.to_numpy(float)) > MAX_ABS
+    if huge.any():  # finite, but its square overflows: a NaN loss or scale, far from here
+        row = values.index[int(np.argmax(huge))]
+        raise SettingError(setting, too_large(column, row, values[row]))
     return values.astype(float)
+
+
+def too_large(column, row, value) -> str:
+    return (
+        f"column {column!r} row {row} holds {value:.6g}; values beyond +-{MAX_ABS:.0e} overflow "
+        "float32 training or the squared loss (rescale the column)"
+    )
 
 
 def _auto_covariates(df, used, report) -> list[str]:
@@ -194,6 +235,39 @@ def _auto_covariates(df, used, report) -> list[str]:
     return chosen
 
 
+# Unix-epoch numbers by magnitude: today is 1.7e9 s, 1.7e12 ms, 1.7e15 us, 1.7e18 ns
+EPOCH_UNITS = (("s", 1e11), ("ms", 1e14), ("us", 1e17), ("ns", math.inf))
+
+
+def read_times(column: pd.Series, name: str, unit: str, report: dict) -> pd.Series:
+    """A time column as naive datetimes. Numbers are Unix-epoch times (pandas alone reads them
+    as nanoseconds: hourly epoch seconds became a 3600ns grid); times with several UTC offsets
+    (a daylight-saving change) are converted to UTC, and the report says so."""
+    try:
+        if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+            if unit == "auto":
+                largest = float(np.nanmax(np.abs(column.to_numpy(float)), initial=0.0))
+                unit = next(u for u, below in EPOCH_UNITS if largest < below)
+            report["time_unit"] = unit
+            return pd.to_datetime(column, unit=unit)
+        with warnings.catch_warnings():  # pandas 2 warns and returns objects, pandas 3 raises
+            warnings.simplefilter("ignore", FutureWarning)
+            try:
+                times = pd.to_datetime(column)
+            except ValueError as err:
+                if "utc=True" not in str(err) and "Mixed timezones" not in str(err):
+                    raise
+                times = None
+        if times is None or times.dtype == object:  # several offsets: one clock, UTC
+            report["times_converted_to_utc"] = True
+            return pd.to_datetime(column, utc=True).dt.tz_convert(None)
+        return times
+    except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime) as err:
+        raise SettingError(
+            "time", f"column {cut(name)!r} is not a time: {cut(str(err).splitlines()[0])}"
+        ) from None
+
+
 def prepare(
     df: pd.DataFrame,
     time: str,
@@ -204,6 +278,7 @@ def prepare(
     fill: str = "interpolate",
     max_gap: int | None = None,
     duplicates: str = "error",
+    time_unit: str = "auto",
 ) -> Prepared:
     """Validate and regularise a long table; see the module docstring."""
     if fill not in ("interpolate", "none"):
@@ -218,15 +293,12 @@ def prepare(
         covs = list(past_covariates or [])
         for c in covs:
             _need(df, c, "past_covariates")
-    try:
-        times = pd.to_datetime(df[time])
-    except (ValueError, TypeError) as err:
-        raise SettingError(
-            "time", f"column {time!r} is not a time: {str(err).splitlines()[0]}"
-        ) from None
-    values = pd.DataFrame({"__t": times, "__y": _numeric(df, target, "target")})
-    for c in covs:
-        values[c] = _numeric(df, c, "past_covariates")
+    times = read_times(df[time], time, time_unit, report)
+    # one frame from all columns at once: adding them one by one copies the frame each time,
+    # which made 10^4 columns take minutes
+    columns = {"__t": times, "__y": _numeric(df, target, "target")}
+    columns.update({c: _numeric(df, c, "past_covariates") for c in covs})
+    values = pd.DataFrame(columns)
     if series and df[series].isna().any():  # astype(str) would make a series called "nan" of it
         row = df[series].isna().to_numpy().argmax()
         raise SettingError("series", f"column {series!r} is empty in row {df.index[row]}")

@@ -26,6 +26,7 @@ class Standardizer:
         mean = np.nanmean(x, axis=0) if len(x) else np.zeros(x.shape[1])
         std = np.nanstd(x, axis=0) if len(x) else np.ones(x.shape[1])
         std = np.where(np.isfinite(std) & (std > 1e-12), std, 1.0)  # a constant column stays put
+        mean = np.where(np.isfinite(mean), mean, 0.0)  # a column with no value at all
         return cls(np.asarray(mean, float), np.asarray(std, float), list(columns))
 
     def transform(self, x: np.ndarray) -> np.ndarray:
@@ -39,7 +40,14 @@ class Standardizer:
 
     @classmethod
     def from_dict(cls, d: dict) -> Standardizer:
-        return cls(np.asarray(d["mean"], float), np.asarray(d["std"], float), list(d["columns"]))
+        mean, std = np.asarray(d["mean"], float), np.asarray(d["std"], float)
+        columns = list(d["columns"])
+        if mean.ndim != 1 or mean.shape != std.shape or len(mean) != len(columns):
+            raise ValueError("a scaler needs one mean and one std per column")
+        if not (np.isfinite(mean).all() and np.isfinite(std).all() and (std > 0).all()):
+            # fit() never writes one: a NaN scale would turn every forecast blank
+            raise ValueError("a scaler's mean and std must be finite, and the std above 0")
+        return cls(mean, std, columns)
 
 
 @dataclass

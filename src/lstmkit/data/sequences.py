@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import LstmkitError, SettingError
-from .io import column_span, read_table
+from .io import MAX_ABS, column_span, cut, data_file, read_table, too_large
 
 __all__ = [
     "TS_COLUMNS",
@@ -91,7 +91,6 @@ def read_labelled_table(source, where: str = "--data") -> pd.DataFrame:
 
 def read_ts(path, where: str = "--data") -> pd.DataFrame:
     """A .ts file as a long table (see read_labelled_table); labels as written (strings)."""
-    import pathlib
 
     try:
         from aeon.datasets import load_from_ts_file
@@ -99,8 +98,7 @@ def read_ts(path, where: str = "--data") -> pd.DataFrame:
         raise LstmkitError(
             f"{where}: .ts files are read with aeon: pip install 'lstmkit[ts]'"
         ) from None
-    if not pathlib.Path(path).is_file():
-        raise LstmkitError(f"{where}: no such file {path}")
+    data_file(path, where)
     try:
         X, y = load_from_ts_file(str(path))
     except Exception as err:  # aeon's own messages name the line; keep the first line of it
@@ -124,8 +122,10 @@ def _need(df: pd.DataFrame, cols: list[str], setting: str, where: str) -> None:
     """The columns a setting names must be in the table `where` names."""
     missing = [c for c in cols if c not in df.columns]
     if missing:
-        available = ", ".join(map(str, df.columns))
-        raise SettingError(setting, f"no column {missing[0]!r} in {where}; available: {available}")
+        available = column_span(list(df.columns))
+        raise SettingError(
+            setting, f"no column {cut(missing[0])!r} in {where}; available: {available}"
+        )
 
 
 def _numeric(df: pd.DataFrame, cols: list, where: str) -> np.ndarray:
@@ -145,6 +145,10 @@ def _numeric(df: pd.DataFrame, cols: list, where: str) -> np.ndarray:
             f"{where}: column {cols[col]!r} holds an infinite value (row {row}); values must be "
             "finite"
         )
+    huge = np.abs(values) > MAX_ABS  # finite in float64, but inf in float32 or squared
+    if huge.any():
+        row, col = (int(i[0]) for i in np.nonzero(huge))
+        raise LstmkitError(f"{where}: {too_large(cols[col], row, values[row, col])}")
     return values.astype(np.float32)
 
 
@@ -219,12 +223,8 @@ def _sequences(
     present = [c for c in label_cols if c in df.columns]
     if smiles_col:
         _need(df, [smiles_col], "smiles_col", where)
-        smiles = df[smiles_col].tolist()
-        for k, s in enumerate(smiles):
-            if not isinstance(s, str) or not s.strip():
-                raise LstmkitError(
-                    f"{where}: column {smiles_col!r} row {k} has an empty SMILES string"
-                )
+        # an empty cell is read as "": skipped or refused later (--invalid)
+        smiles = [s if isinstance(s, str) else "" for s in df[smiles_col].tolist()]
         seqs = Sequences([np.zeros(0)] * len(smiles), np.arange(len(df)), [smiles_col], smiles)
         return Labelled(seqs, df[present].reset_index(drop=True))
     if id_col:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..config import LstmkitError
+from .io import cut
 
 __all__ = [
     "PAD",
@@ -70,6 +71,28 @@ def _mol(smiles: str, where: str):
     if mol is None:
         raise LstmkitError(f"{where}: RDKit cannot parse SMILES {smiles!r}")
     return mol
+
+
+def unparsable(smiles: list[str]) -> list[int]:
+    """Positions of the strings that are no molecule: empty, or (with RDKit) not parsed by it."""
+    bad = [k for k, s in enumerate(smiles) if not isinstance(s, str) or not s.strip()]
+    if has_rdkit():
+        from rdkit import Chem, RDLogger
+
+        RDLogger.DisableLog("rdApp.*")
+        empty = set(bad)
+        bad += [k for k, s in enumerate(smiles) if k not in empty and Chem.MolFromSmiles(s) is None]
+    return sorted(bad)
+
+
+def refuse_unparsable(smiles: list[str], column: str, where: str) -> None:
+    """A one-line error naming the first SMILES that is no molecule (--invalid error, and
+    prediction, which answers for every row it is given)."""
+    bad = unparsable(smiles)
+    if bad:
+        k, text = bad[0], smiles[bad[0]]
+        what = f"RDKit cannot parse SMILES {cut(text)!r}" if text.strip() else "an empty SMILES"
+        raise LstmkitError(f"{where}: column {cut(column)!r} row {k}: {what}")
 
 
 def canonicalize(smiles: list[str], where: str = "--smiles-col") -> list[str]:

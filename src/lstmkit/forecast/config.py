@@ -33,6 +33,11 @@ class DataConfig(Section):
     """What to read, and how to make it a regular series."""
 
     time: str | None = setting(None, "Time column (needed for your own file).", option="--time-col")
+    time_unit: Literal["auto", "s", "ms", "us", "ns"] = setting(
+        "auto",
+        "A numeric time column's unit since 1970 (Unix epoch); auto: from its magnitude "
+        "(seconds below 1e11, milliseconds below 1e14, ...).",
+    )
     target: str | None = setting(None, "Column to forecast (needed for your own file).")
     series: str | None = setting(
         None,
@@ -52,7 +57,11 @@ class DataConfig(Section):
         "interpolate", "interpolate short gaps (counted in the report); none: refuse any gap."
     )
     max_gap: int | None = setting(
-        None, "Longest gap to interpolate, in steps; longer gaps split a series.", ge=0, strict=True
+        None,
+        "Longest gap to interpolate, in steps; longer gaps split a series.",
+        ge=0,
+        strict=True,
+        le=1_000_000,
     )
     duplicates: Literal["error", "mean"] = setting(
         "error",
@@ -105,12 +114,14 @@ class ModelConfig(Section):
     """The network: the LSTM that corrects the base, and its heads."""
 
     hidden_size: int = setting(
-        50, "Units of each LSTM layer (the article's LSTM(50)).", gt=0, strict=True
+        50, "Units of each LSTM layer (the article's LSTM(50)).", gt=0, strict=True, le=4096
     )
-    num_layers: int = setting(1, "Stacked LSTM layers.", gt=0, strict=True)
+    num_layers: int = setting(1, "Stacked LSTM layers.", gt=0, strict=True, le=16)
     cell: str = setting("lstm", "Any cell of `lstmkit cells`.")
     dropout: float = setting(0.0, "Between stacked LSTM layers.", ge=0, lt=1)
-    horizon: int = setting(1, "Steps ahead to forecast (direct multi-output).", gt=0, strict=True)
+    horizon: int = setting(
+        1, "Steps ahead to forecast (direct multi-output).", gt=0, strict=True, le=10_000
+    )
     quantiles: list[float] = setting(
         [],
         "e.g. 0.1,0.9: pinball loss and a conformal prediction interval (0.5 is added).",
@@ -191,25 +202,34 @@ class TrainConfig(Section):
         "Input window (windows scheme) or burn-in (every-step); the article's 24.",
         gt=0,
         strict=True,
+        le=100_000,
     )
     chunk: int = setting(
-        16, "every-step: steps per truncated-BPTT chunk (state kept).", gt=0, strict=True
+        16,
+        "every-step: steps per truncated-BPTT chunk (state kept).",
+        gt=0,
+        strict=True,
+        le=100_000,
     )
-    epochs: int = setting(100, "At most; early stopping on validation decides.", gt=0, strict=True)
+    epochs: int = setting(
+        100, "At most; early stopping on validation decides.", gt=0, strict=True, le=100_000
+    )
     patience: int = setting(
-        5, "Epochs without a better validation loss, then stop.", gt=0, strict=True
+        5, "Epochs without a better validation loss, then stop.", gt=0, strict=True, le=100_000
     )
-    batch_size: int = setting(32, "The article's 32.", gt=0, strict=True)
-    lr: float = setting(1e-3, "Adam's learning rate (the article's).", gt=0, allow_inf_nan=False)
+    batch_size: int = setting(32, "The article's 32.", gt=0, strict=True, le=65_536)
+    lr: float = setting(
+        1e-3, "Adam's learning rate (the article's).", gt=0, allow_inf_nan=False, le=10.0
+    )
     weight_decay: float = setting(
         0.0, "AdamW's decoupled weight decay (0: Adam exactly).", ge=0, allow_inf_nan=False
     )
     cosine: bool = setting(
         False, "Cosine decay of the learning rate over --epochs.", option="--cosine/--no-cosine"
     )
-    seed: int = setting(0, "Seeds the weights and the batches.")
+    seed: int = setting(0, "Seeds the weights and the batches.", le=2**31 - 1, ge=0)
     threads: int = setting(
-        1, "Intra-op threads (1 is fastest for small models).", gt=0, strict=True
+        1, "Intra-op threads (1 is fastest for small models).", gt=0, strict=True, le=256
     )
 
 
@@ -224,12 +244,14 @@ class BaseConfig(Section):
         "of daily ones (260 business days), else three seasons]",
         gt=0,
         strict=True,
+        le=100_000,
     )
     season: int | None = setting(
         None,
         "Season of the seasonal-naive baseline and MASE; from the frequency if not given.",
         gt=0,
         strict=True,
+        le=100_000,
     )
     statistical: Literal["auto", "off"] = setting(
         "auto",

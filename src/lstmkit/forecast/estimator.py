@@ -22,6 +22,7 @@ import pandas as pd
 import torch
 
 from .. import data as datasets
+from ..checkpoint import fingerprint
 from ..config import LstmkitError, SettingError, document_signature
 from ..data.io import default_season, prepare, read_table, series_id
 from ..data.windows import TEST, TRAIN, VAL, Splits, build_arrays, cut_times
@@ -40,6 +41,24 @@ from .scoring import metrics_of, score
 from .state import ForecastState, legacy_state
 
 __all__ = ["ForecastConfig", "Forecaster", "lag_designs"]
+
+
+def season_shown(season: int, given, train_rows, val_start, report: dict) -> int:
+    """The season the training data can show: two whole cycles in the longest series' training
+    part. The frequency's natural one (a day of 500 ms steps is 172,800) is dropped to 1 (no
+    season) where the data are shorter, and the report says so; a --season the data cannot show
+    is a one-line error."""
+    longest = max(int((s.times < val_start).sum()) for s in train_rows)
+    if 2 * season <= longest:
+        return season
+    if given:
+        raise SettingError(
+            "season",
+            f"{season} steps needs two cycles in training, {2 * season} steps; the longest "
+            f"series has {longest} (lower --season)",
+        )
+    report["season_capped"] = {"natural": season, "used": 1, "training_steps": longest}
+    return 1
 
 
 class Forecaster:
@@ -80,7 +99,16 @@ class Forecaster:
     def _prepare(self, df, past_covariates, freq):
         d = self.config.data
         return prepare(
-            df, d.time, d.target, d.series, past_covariates, freq, d.fill, d.max_gap, d.duplicates
+            df,
+            d.time,
+            d.target,
+            d.series,
+            past_covariates,
+            freq,
+            d.fill,
+            d.max_gap,
+            d.duplicates,
+            d.time_unit,
         )
 
     def _arrays(self, segments, splits, freq: str, scaler_y, scaler_x):
@@ -149,6 +177,7 @@ class Forecaster:
                 f"{splits.val_start}, need at least {need + 10} (lower --window or --horizon, or "
                 "give more data)"
             )
+        season = season_shown(season, cfg.base.season, train_rows, splits.val_start, report)
         scaler_y, scaler_x = fit_scalers(
             train_rows, splits, cfg, prepared.past_covariates, need + 10
         )
@@ -261,8 +290,21 @@ class Forecaster:
         batches = scheme.batches(arrays, designs, cfg.model.levels, gen)
         validate = scheme.validation_loss(self.model, arrays, designs, cfg.model.levels)
         loss = lambda b: batches.loss(self.model, b)  # noqa: E731
+        # what a checkpoint must match to be resumed: the settings and the inputs the network
+        # sees (the base's one-step errors included)
+        data = fingerprint(*(v for a in arrays for v in (a.x, a.y, a.split)), *designs)
+        identity = {"settings": cfg.flat(), "data": data}
         return fit(
-            self.model, batches.batches, loss, validate, cfg.train, checkpoint_dir, resume, quiet
+            self.model,
+            batches.batches,
+            loss,
+            validate,
+            cfg.train,
+            checkpoint_dir,
+            resume,
+            quiet,
+            generator=gen,
+            identity=identity,
         )
 
     def baseline_coefficients(self) -> np.ndarray:
@@ -354,7 +396,16 @@ class Forecaster:
 
     # ---- save, load, predict ---------------------------------------------------------------
 
-    def save(self, folder) -> None:
+    def save(self, folder, overwrite: bool = True) -> None:
+        """Write the run directory `folder` as one transaction (rundir.py): a reader sees the old
+        run or this one, never a mix. overwrite=False refuses a folder that holds a run already.
+        """
+        from ..rundir import transaction
+
+        with transaction(folder, overwrite=overwrite) as stage:
+            self.write(stage)
+
+    def write(self, folder) -> None:
         """config.json (the settings) + state.json (what fit resolved) + model.safetensors +
         metrics.json + predictions.csv + report.html."""
         from ..runs import atomic_write, save_tensors, write_json, write_run
@@ -382,7 +433,7 @@ class Forecaster:
     def load(cls, folder) -> Forecaster:
         """A saved run: its settings, fitted state and weights (runs saved before the config
         tree load too)."""
-        from ..runs import load_weights, read_json, read_run
+        from ..runs import load_module, read_json, read_run
 
         folder = pathlib.Path(folder)
         config, state = read_run(
@@ -390,8 +441,10 @@ class Forecaster:
         )
         fc = cls(config)
         fc.state = state
-        fc.model = ForecastNet(fc.config.model, fc.state.n_features, fc.state.design_size)
-        load_weights(folder / "model.safetensors", fc.model)
+        fc.model = load_module(
+            folder / "model.safetensors",
+            lambda: ForecastNet(fc.config.model, fc.state.n_features, fc.state.design_size),
+        )
         fc.model.eval()
         metrics_path = folder / "metrics.json"
         fc.metrics = read_json(metrics_path) if metrics_path.exists() else {}

@@ -16,6 +16,7 @@ from ..data.io import series_id
 from ..data.scaling import SeriesScalers
 from ..data.windows import TEST, TRAIN
 from ..evaluate import mase_scale, metrics, persistence, seasonal_naive
+from ..train import training_events
 from .intervals import interval_scores
 
 __all__ = ["METHODS", "Scores", "metrics_of", "score"]
@@ -140,6 +141,7 @@ def metrics_of(
         "epochs": history.epochs,
         "best_epoch": history.best_epoch,
         "stopped_early": history.stopped_early,
+        **training_events(history),
         "ar_order": order,
         "ar_form": s.ar_form,
         "ar_combination": s.ar_combination,
