@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 # The article's temperature example, made real: embedded NYC hourly data, model vs baselines.
 demo: $(STAMP)
-	$(BIN)/lstmkit forecast --data weather-nyc-hourly --out runs/weather-nyc-hourly
+	$(BIN)/lstmkit forecast --data weather-nyc-hourly --out runs/weather-nyc-hourly --overwrite
 
 # The whole suite, slow acceptance runs included (2 workers: one per core, one thread each).
 test: $(STAMP)
