@@ -29,25 +29,17 @@ def small_csv(path, n=400, **edits):
     return path
 
 
+def forecast_on(data, *options):
+    """`lstmkit forecast` on small_csv's columns (when, temp), quiet; the result, as it is."""
+    return run(
+        "forecast", "--data", str(data), "--time-col", "when", "--target", "temp", *options,
+        "--quiet",
+    )  # fmt: skip
+
+
 def small_forecast(data, out, *options):
     """`lstmkit forecast` on small_csv's columns, small and quiet; asserts that it ran."""
-    r = run(
-        "forecast",
-        "--data",
-        str(data),
-        "--time-col",
-        "when",
-        "--target",
-        "temp",
-        "--epochs",
-        "2",
-        "--hidden-size",
-        "8",
-        *options,
-        "--out",
-        str(out),
-        "--quiet",
-    )
+    r = forecast_on(data, "--epochs", "2", "--hidden-size", "8", *options, "--out", str(out))
     assert r.exit_code == 0, r.output
     return r
 

@@ -54,6 +54,13 @@ class LstmkitError(ValueError):
         super().__init__(message, *args)
 
 
+def cut(text, limit: int = 80) -> str:
+    """A name or value as a message shows it: at most `limit` characters (a column name can be
+    50 MB long)."""
+    text = str(text)
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
 class SettingError(LstmkitError):
     """A bad setting. The message starts with the setting's name (`hidden_size: ...`); `field`
     holds that name, so the command line can say its option (`--hidden-size: ...`) instead."""

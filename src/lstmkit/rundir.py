@@ -24,7 +24,7 @@ import pathlib
 import shutil
 from collections.abc import Iterator
 
-from .config import LstmkitError
+from .config import LstmkitError, cut
 
 __all__ = ["run_name", "transaction"]
 
@@ -53,7 +53,7 @@ def transaction(out, *, overwrite: bool = False, resume: bool = False) -> Iterat
     out = pathlib.Path(out)
     if len(os.fsencode(out.name)) > MAX_NAME:
         raise LstmkitError(
-            f"--out: the name {_cut(out.name)} is {len(os.fsencode(out.name))} bytes; at most "
+            f"--out: the name {cut(out.name)} is {len(os.fsencode(out.name))} bytes; at most "
             f"{MAX_NAME}"
         )
     try:
@@ -71,10 +71,6 @@ def transaction(out, *, overwrite: bool = False, resume: bool = False) -> Iterat
                 shutil.rmtree(stage, ignore_errors=True)
             raise
         _commit(stage, out)
-
-
-def _cut(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 @contextlib.contextmanager

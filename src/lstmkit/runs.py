@@ -28,7 +28,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
-from .config import LstmkitError
+from .config import LstmkitError, cut
 
 __all__ = [
     "atomic_write",
@@ -177,10 +177,6 @@ def _names(names, limit: int = 3) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
-def _cut(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else f"{text[: limit - 3]}..."
-
-
 def _first_line(err) -> str:
     text = str(err).splitlines()[0] if str(err) else type(err).__name__
     return text if len(text) <= 120 else text[:117] + "..."
@@ -232,9 +228,7 @@ def read_state(cls, saved: dict, where: str):
         value = saved[f.name]
         if isinstance(value, int) and not isinstance(value, bool) and not 0 <= value <= MAX_COUNT:
             # a size (features, lags, season): a crafted one would size arrays before any check
-            raise LstmkitError(
-                f"{where}: {f.name} is {_cut(str(value))}; expected 0 to {MAX_COUNT}"
-            )
+            raise LstmkitError(f"{where}: {f.name} is {cut(str(value))}; expected 0 to {MAX_COUNT}")
         kind = next(
             (
                 t

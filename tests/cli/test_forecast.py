@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from cli_support import run, small_csv, small_forecast
+from cli_support import forecast_on, run, small_csv, small_forecast
 
 
 def test_forecast_and_predict_end_to_end(tmp_path):
@@ -374,22 +374,7 @@ def test_the_default_out_keeps_distinct_files_apart(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for year in ("2023", "2024"):
         data = small_csv(tmp_path / f"sales.{year}.csv")
-        r = run(
-            "forecast",
-            "--data",
-            str(data),
-            "--time-col",
-            "when",
-            "--target",
-            "temp",
-            "--epochs",
-            "1",
-            "--hidden-size",
-            "4",
-            "--statistical",
-            "off",
-            "--quiet",
-        )
+        r = forecast_on(data, "--epochs", "1", "--hidden-size", "4", "--statistical", "off")
         assert r.exit_code == 0, r.output
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["sales.2023", "sales.2024"]
 
@@ -497,20 +482,7 @@ def test_a_short_sub_second_series_forecasts_without_the_days_season(tmp_path):
     r = small_forecast(data, tmp_path / "run", "--statistical", "off")
     assert "season: the frequency's 172800 steps need two cycles in training" in r.output
     assert json.loads((tmp_path / "run" / "state.json").read_text())["season"] == 1
-    r = run(
-        "forecast",
-        "--data",
-        str(data),
-        "--time-col",
-        "when",
-        "--target",
-        "temp",
-        "--season",
-        "100",
-        "--quiet",
-        "--out",
-        str(tmp_path / "run2"),
-    )
+    r = forecast_on(data, "--season", "100", "--out", str(tmp_path / "run2"))
     assert r.exit_code == 2 and r.stderr.strip() == (
         "error: --season: 100 steps needs two cycles in training, 200 steps; the longest series "
         "has 105 (lower --season)"

@@ -29,8 +29,7 @@ import rich
 import torch
 
 from .. import data as datasets
-from ..config import LstmkitError, document_signature
-from ..data.io import cut
+from ..config import LstmkitError, cut, document_signature
 from ..data.scaling import Standardizer
 from ..data.sequences import (
     TS_COLUMNS,

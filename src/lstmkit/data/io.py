@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..config import LstmkitError, SettingError
+from ..config import LstmkitError, SettingError, cut
 
 __all__ = [
     "Prepared",
@@ -117,13 +117,6 @@ def data_file(source, where: str = "--data") -> pathlib.Path:
         what = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
         raise LstmkitError(f"{where}: {cut(str(path))} is {what}; expected a data file")
     return path
-
-
-def cut(text: str, limit: int = 80) -> str:
-    """A name or value as a message shows it: at most `limit` characters (a column name can be
-    50 MB long)."""
-    text = str(text)
-    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 def _need(df: pd.DataFrame, column: str | None, setting: str) -> None:

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..config import LstmkitError, SettingError
-from .io import MAX_ABS, column_span, cut, data_file, read_table, too_large
+from ..config import LstmkitError, SettingError, cut
+from .io import MAX_ABS, column_span, data_file, read_table, too_large
 
 __all__ = [
     "TS_COLUMNS",

@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..config import LstmkitError
-from .io import cut
+from ..config import LstmkitError, cut
 
 __all__ = [
     "PAD",
