@@ -28,7 +28,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from .config import LstmkitError, SettingError
-from .runs import atomic_write, read_tensors, regular_file
+from .runs import atomic_write, regular_file
 
 __all__ = ["FILE", "MAY_CHANGE", "fingerprint", "load", "save"]
 
@@ -84,12 +84,11 @@ def load(folder, model, optimizer, generators: dict, identity: dict):
                 "resumed exactly; pass --overwrite to start afresh"
             )
         return None
-    meta = _metadata(path)
+    meta, tensors = _read(path)
     # compared as JSON, as the checkpoint stored it (tuples become lists, numbers stay exact)
     changed = _compare(path, meta["identity"], json.loads(json.dumps(identity, default=str)))
     shapes = {f"model.{k}": v.shape for k, v in model.state_dict().items()}
     shapes |= {f"best.{k}": v.shape for k, v in model.state_dict().items()}
-    tensors = read_tensors(path)
     missing = sorted(set(shapes) - set(tensors))
     wrong = [k for k, s in shapes.items() if k in tensors and tensors[k].shape != s]
     if missing or wrong:
@@ -112,17 +111,18 @@ def load(folder, model, optimizer, generators: dict, identity: dict):
     return meta["progress"], best, changed
 
 
-def _metadata(path: pathlib.Path) -> dict:
+def _read(path: pathlib.Path) -> tuple[dict, dict]:
+    """The checkpoint's metadata (JSON) and tensors, from one opening of the file."""
     try:
         with safe_open(str(regular_file(path)), framework="pt") as f:
             raw = f.metadata() or {}
-        meta = {k: json.loads(raw[k]) for k in ("progress", "optimizer", "identity")}
+            meta = {k: json.loads(raw[k]) for k in ("progress", "optimizer", "identity")}
+            return meta, {k: f.get_tensor(k) for k in f.keys()}
     except (SafetensorError, OSError, KeyError, ValueError) as err:
         raise LstmkitError(
             f"--resume: {path}: not a readable checkpoint ({str(err)[:100]}); pass --overwrite "
             "to start afresh"
         ) from None
-    return meta
 
 
 def _compare(path, saved: dict, now: dict) -> dict:

@@ -43,7 +43,7 @@ class LstmkitError(ValueError):
 
     # A message quotes names and values from the user's files: a column name may hold a newline
     # or be megabytes long. One line, of bounded length, whatever it quotes.
-    MAX_CHARS = 2000
+    MAX_CHARS = 1000
 
     def __init__(self, message="", *args):
         if isinstance(message, str):

@@ -28,7 +28,7 @@ import torch
 from . import data as datasets
 from .classify.estimator import SequenceClassifier
 from .classify.explain import explain_classifier
-from .config import LstmkitError
+from .config import LstmkitError, cut
 from .forecast.estimator import Forecaster
 from .forecast.explain import explain_forecaster
 
@@ -92,13 +92,13 @@ def data_to_read(run, data):
     test = state.source.get("test") if classifier else None
     if state.dataset is not None and state.dataset not in datasets.DATASETS:
         raise LstmkitError(
-            f"--run: its config names dataset {_short(state.dataset)}, which is not an embedded "
+            f"--run: its config names dataset {cut(repr(state.dataset))}, which is not an embedded "
             "data set; refused (a run directory never makes lstmkit read a file)"
         )
     if data is None:
         if state.dataset is not None and (test is None or test in datasets.DATASETS):
             return None
-        where = f"the file {_short(source)}" if isinstance(source, str) else "a DataFrame"
+        where = f"the file {cut(repr(source))}" if isinstance(source, str) else "a DataFrame"
         raise LstmkitError(
             f"--data: this run was fitted on {where}; pass that file with --data (lstmkit reads "
             "no file because a run directory names it)"
@@ -113,8 +113,3 @@ def _same_file(a, b) -> bool:
         return isinstance(a, str | os.PathLike) and isinstance(b, str) and os.path.samefile(a, b)
     except OSError:
         return False
-
-
-def _short(value, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."

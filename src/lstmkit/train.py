@@ -150,20 +150,17 @@ def fit(
                     val = float(validate())
                 if not math.isfinite(val):
                     history.diverged, history.diverged_loss = epoch, f"val {val}"
-            if history.diverged is not None:
-                # The weights are no longer usable; the best ones so far are (epoch 0's at worst).
-                history.seconds = time.perf_counter() - clock
-                if checkpoint_dir:
-                    save(vars(history))
-                break
-            history.train_loss.append(total / max(count, 1))
-            history.val_loss.append(val)
-            history.epochs = epoch
-            if val < history.val_loss[history.best_epoch]:
-                history.best_epoch, best_state = epoch, _snapshot(model)
+            if history.diverged is None:
+                history.train_loss.append(total / max(count, 1))
+                history.val_loss.append(val)
+                history.epochs = epoch
+                if val < history.val_loss[history.best_epoch]:
+                    history.best_epoch, best_state = epoch, _snapshot(model)
             history.seconds = time.perf_counter() - clock
             if checkpoint_dir:
                 save(vars(history))
+            if history.diverged is not None:
+                break  # the weights are no longer usable; the best so far are (epoch 0's at worst)
             bar.update(
                 task,
                 advance=1,

@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 
 from .._version import __version__
-from ..config import LstmkitError, SettingError
+from ..config import LstmkitError, SettingError, cut
 
 console = Console()
 
@@ -24,11 +24,12 @@ def _one_line_errors(fn):
         except SettingError as err:  # the library names the setting; here, its option
             from .options import OPTION_OF
 
+            # the message, already one bounded line (LstmkitError), with the option for the field
             option = OPTION_OF.get(err.field, err.field)
-            click.echo(f"error: {_short(f'{option}: {err.detail}')}", err=True)
+            click.echo(f"error: {option}{str(err)[len(err.field) :]}", err=True)
             sys.exit(2)
         except LstmkitError as err:
-            click.echo(f"error: {_short(str(err))}", err=True)
+            click.echo(f"error: {err}", err=True)
             sys.exit(2)
         except FloatingPointError as err:  # training diverged: say so in one line
             click.echo(f"error: {err}", err=True)
@@ -52,20 +53,11 @@ def refused_if_inconsistent(run_dir):
     except LstmkitError:
         raise
     except (KeyError, IndexError, TypeError, AttributeError, ValueError) as err:
-        said = _short(f"{type(err).__name__}: {err}", 200)
+        said = cut(f"{type(err).__name__}: {err}", 200)
         raise LstmkitError(
             f"--run: {run_dir}: its files disagree with one another ({said}); refused. A run "
             "directory lstmkit wrote and nobody changed does not do this: please report it"
         ) from None
-
-
-def _short(message: str, limit: int = 1000) -> str:
-    """A message of at most `limit` characters on one line: a value or a name it quotes may be
-    megabytes long (a column name, a line of a file)."""
-    message = " ".join(message.splitlines())
-    if len(message) <= limit:
-        return message
-    return f"{message[: limit // 2]} ... {message[-limit // 2 :]}"
 
 
 def _set_threads(threads: int) -> None:

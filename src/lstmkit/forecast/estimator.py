@@ -233,8 +233,8 @@ class Forecaster:
             classical, stat = collect_classical(job, arrays, scaler_y, freq, horizon, quiet)
         if classical is not None and classical.models:
             # the design with the statistical models' forecasts beside it, one series at a time
-            # while choosing (a list of them all is a second copy of the design: 1.2 GB for 20
-            # series of 5 years hourly), and kept only if a statistical base wins
+            # while choosing (a list of them all is a second copy of the design: 1.2 GB by its
+            # shape for 20 series of 5 years hourly), kept only if a statistical base wins
             def full():
                 return (np.concatenate([d, f], 1) for d, f in zip(designs, stat, strict=True))
 

@@ -105,8 +105,8 @@ class _ChunkBatches:
                 pieces.append((a, d, start, stop, m))
         # Each chunk is filled when it is reached, in float32 (what the model reads), zeros after
         # a piece's end. Padding, stacking and converting float64 copies of the whole epoch once
-        # held three copies of every training design at once (3 GB for 20 series of 5 years
-        # hourly); the values are the same.
+        # held three copies of every training design at once (about 3 GB by their shapes for 20
+        # series of 5 years hourly: benchmarks/scale.py --series 20); the values are the same.
         a0, d0, chunk = self.arrays[0], self.designs[0], self.chunk
         for k in range(0, self.piece, chunk):
             x = np.zeros((len(pieces), chunk, a0.x.shape[1]), np.float32)
@@ -234,7 +234,7 @@ class EveryStep(Scheme):
         each series' end, so nothing changes but the speed (one call over N series costs about
         what one series does, the steps being latency-bound). A batch holds at most `budget`
         bytes of inputs, built in float32 (what the model reads): 20 series of 5 years hourly
-        padded in float64, then copied to float32, once took 1.8 GB here."""
+        padded in float64, then copied to float32, come to about 1.8 GB by their shapes."""
         model.eval()
         out = []
         width = arrays[0].x.shape[1] + designs[0].shape[1]
@@ -260,8 +260,8 @@ class EveryStep(Scheme):
         """Up to 64 series side by side, cut after their last validation origin; the model runs
         over the time axis in spans of VALIDATION_SPAN steps with the state carried, each span
         filled in float32 when it is reached. Padded copies of all series kept for the whole
-        training took 0.5 GB, and one pass over the whole axis 1 GB of activations, for 20 series
-        of 5 years hourly; the values are the same."""
+        training come to about 0.5 GB by their shapes, and one pass over the whole axis to 1 GB
+        of activations, for 20 series of 5 years hourly; the values are the same."""
         parts = _validation_parts(arrays, designs)
         groups = [parts[k : k + 64] for k in range(0, len(parts), 64)]
 

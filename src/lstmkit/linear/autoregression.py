@@ -86,7 +86,7 @@ def choose_ar(
     p = chosen[0]
     # The chosen order on its own complete rows, its Gram matrix summed series by series: the
     # rows gathered into one matrix first held two more copies of the training design (1.7 GB
-    # for 20 series of 5 years hourly); the sum is the same up to rounding.
+    # by their shapes for 20 series of 5 years hourly); the sum is the same up to rounding.
     G, B, n = 0.0, 0.0, 0
     for a, d in zip(arrays, designs_of(p), strict=True):
         X, Y = _rows(d, a.y, a.split == TRAIN)
