@@ -13,6 +13,7 @@ SRC = pathlib.Path(__file__).resolve().parent.parent / "src" / "lstmkit"
 LEVEL = {
     "_version": 0,
     "config": 0,
+    "distributed": 1,
     "reference": 1,
     "cells": 1,
     "data": 1,
@@ -78,6 +79,7 @@ INNER = {
     "cli": {
         "options": 0,
         "app": 1,
+        "launch": 1,
         "forecast": 2,
         "classify": 2,
         "explain": 2,

@@ -137,7 +137,7 @@ def test_resume_refuses_other_settings_by_name_and_records_a_longer_run(tmp_path
     )
     assert r.exit_code == 2 and len(r.stderr.strip().splitlines()) == 1, r.output
     assert r.stderr.startswith("error: --lr: the checkpoint in ") and "0.001" in r.stderr
-    assert "0.5" in r.stderr and "epochs, patience, threads" in r.stderr
+    assert "0.5" in r.stderr and "epochs, nproc, patience, threads" in r.stderr
     longer = [o if o != "40" else "5" for o in FORECAST]
     said = finished(lstmkit("forecast", data, out, longer, "--resume"))
     assert "resumed from epoch 3; changed epochs 3 -> 5" in said

@@ -12,7 +12,7 @@ def problem():
     x = torch.randn(64, 3)
     y = x @ torch.tensor([1.0, -2.0, 0.5]) + 0.1 * torch.randn(64)
     model = torch.nn.Linear(3, 1)
-    return model, (lambda: [(x, y)]), (lambda b: ((model(b[0])[:, 0] - b[1]) ** 2).mean()), x, y
+    return model, (lambda: [(x, y)]), (lambda net, b: ((net(b[0])[:, 0] - b[1]) ** 2).mean()), x, y
 
 
 def test_learns_and_keeps_the_best_epoch():
@@ -76,8 +76,8 @@ def test_a_run_that_diverges_keeps_its_last_good_weights_and_says_so(tmp_path):
     validate = lambda: float(((model(x)[:, 0] - y) ** 2).mean().detach())  # noqa: E731
     epoch = iter(range(1, 100))
 
-    def blows_up(b):  # finite for 3 epochs (one batch each), then a NaN loss
-        return loss(b) * (float("nan") if next(epoch) > 3 else 1.0)
+    def blows_up(net, b):  # finite for 3 epochs (one batch each), then a NaN loss
+        return loss(net, b) * (float("nan") if next(epoch) > 3 else 1.0)
 
     h = fit(
         model,

@@ -33,9 +33,10 @@ from .runs import atomic_write, regular_file
 __all__ = ["FILE", "MAY_CHANGE", "fingerprint", "load", "save"]
 
 FILE = "checkpoint.safetensors"
-# Settings that only say how long to go on, or how fast: a resume may change them (and the run
+# Settings that only say how long to go on, or how fast (in how many processes: the data's
+# hash and the batches do not depend on it): a resume may change them (and the run
 # records the new value); anything else would make the resumed run a different run.
-MAY_CHANGE = frozenset({"epochs", "patience", "threads"})
+MAY_CHANGE = frozenset({"epochs", "patience", "threads", "nproc"})
 
 
 def fingerprint(*arrays) -> str:

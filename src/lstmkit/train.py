@@ -1,9 +1,15 @@
 """One model-agnostic training loop: batches, clip, early stopping, exact resume, progress.
 
 Nothing here knows about forecasting or classification: a task hands in
-    batches()      an iterable of whatever loss_fn takes (a new one each epoch),
-    loss_fn(b)     the training loss of one batch, a scalar tensor,
-    validate()     the validation loss (lower is better), computed without gradients.
+    batches()        an iterable of whatever loss_fn takes (a new one each epoch),
+    loss_fn(net, b)  the training loss of one batch, a scalar tensor, computed by calling `net`
+                     (the model, or its DistributedDataParallel wrapper),
+    validate()       the validation loss (lower is better), computed without gradients.
+Several processes (distributed.py) train one model: the model is wrapped in DistributedDataParallel,
+which averages the gradients, so a task's loss on its share of a batch is scaled to make that
+average the gradient of the whole batch's loss (forecast/schemes.py); each process runs the same
+number of batches, and every decision (stop, diverged) is taken on values summed over all of
+them, so none waits for a peer that has stopped. Process 0 alone writes the checkpoint.
 Early stopping keeps the weights of the best validation epoch, and epoch 0 (the untrained
 model) is a candidate too: a model that starts at a sensible baseline can only improve on it.
 A loss that stops being finite ends training there: the best weights so far are kept (epoch 0's at
@@ -21,7 +27,7 @@ from dataclasses import dataclass, field
 import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import checkpoint
+from . import checkpoint, distributed
 from .optim import AdamW
 
 __all__ = ["History", "Schedule", "events_said", "fit", "member_events", "training_events"]
@@ -109,6 +115,12 @@ def fit(
                 "validation data hold values too large for float32"
             )
     clock = time.perf_counter() - history.seconds
+    net, share = model, 1.0
+    if distributed.active():
+        from torch.nn.parallel import DistributedDataParallel
+
+        net, share = DistributedDataParallel(model), 1.0 / distributed.world()
+    writer = checkpoint_dir and distributed.rank() == 0
 
     def save(progress):
         # the best weights are the loop's current ones, read at call time
@@ -135,15 +147,17 @@ def fit(
             total, count = 0.0, 0
             for batch in batches():
                 optimizer.zero_grad(set_to_none=True)
-                loss = loss_fn(batch)  # forward
-                if not torch.isfinite(loss):
-                    history.diverged, history.diverged_loss = epoch, f"train {loss.item()}"
+                loss = loss_fn(net, batch)  # forward
+                # the batch's loss over every process (each one's share sums to it)
+                value = distributed.total(loss.item()) * share
+                if not math.isfinite(value):
+                    history.diverged, history.diverged_loss = epoch, f"train {value}"
                     break
-                loss.backward()  # backward
+                loss.backward()  # backward (and, over processes, the gradients' average)
                 if clip:
                     torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
                 optimizer.step()
-                total, count = total + loss.item(), count + 1
+                total, count = total + value, count + 1
             if history.diverged is None:
                 model.eval()
                 with torch.no_grad():
@@ -157,7 +171,7 @@ def fit(
                 if val < history.val_loss[history.best_epoch]:
                     history.best_epoch, best_state = epoch, _snapshot(model)
             history.seconds = time.perf_counter() - clock
-            if checkpoint_dir:
+            if writer:
                 save(vars(history))
             if history.diverged is not None:
                 break  # the weights are no longer usable; the best so far are (epoch 0's at worst)

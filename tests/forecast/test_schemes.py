@@ -63,3 +63,24 @@ def test_many_series_at_once_forecast_as_each_alone():
         alone = every.forecast(net, a, d)
         np.testing.assert_allclose(got, alone, rtol=1e-5, atol=1e-6)
     assert np.isnan(together[1][:4]).all() and not np.isnan(together[1][4:]).any()
+
+
+def test_a_forecast_in_spans_with_the_state_carried_is_one_pass(monkeypatch):
+    """FORECAST_SPAN steps per call (here 16 of a 100-step series): the state carries the
+    history across calls, so every origin's forecast is the one a single pass gives."""
+    from lstmkit.forecast import schemes
+
+    torch.manual_seed(1)
+    net = forecast_net(2, 3, hidden_size=5)
+    arrays = [_series(n, k) for k, n in enumerate((100, 37))]
+    rng = np.random.default_rng(2)
+    designs = [rng.normal(size=(len(a.x), 3)) for a in arrays]
+    monkeypatch.setattr(schemes, "FORECAST_SPAN", 16)
+    spans = EveryStep(TrainConfig()).forecast_all(net, arrays, designs)
+    for a, d, got in zip(arrays, designs, spans, strict=True):
+        with torch.no_grad():  # the whole series in one call, written out here
+            whole, _ = net(
+                torch.as_tensor(a.x, dtype=torch.float32)[None],
+                torch.as_tensor(d, dtype=torch.float32)[None],
+            )
+        np.testing.assert_allclose(got, whole[0].numpy(), rtol=1e-6, atol=1e-7)

@@ -175,9 +175,9 @@ def train(
             L = int(nb.max())
             yield xb[:, :L], nb, yt[rows]
 
-    def loss_fn(batch):
+    def loss_fn(model, batch):  # model: net, or its wrapper over several processes
         xb, nb, yb = batch
-        return _loss(net(xb, nb), yb, weights, cfg.train.label_smoothing)
+        return _loss(model(xb, nb), yb, weights, cfg.train.label_smoothing)
 
     xv, nv, yv = val_part
 

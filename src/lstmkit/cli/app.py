@@ -21,16 +21,12 @@ def _one_line_errors(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except SettingError as err:  # the library names the setting; here, its option
-            from .options import OPTION_OF
-
-            # the message, already one bounded line (LstmkitError), with the option for the field
-            option = OPTION_OF.get(err.field, err.field)
-            click.echo(f"error: {option}{str(err)[len(err.field) :]}", err=True)
-            sys.exit(2)
         except LstmkitError as err:
-            click.echo(f"error: {err}", err=True)
-            sys.exit(2)
+            from ..distributed import silent
+
+            if silent(err):  # over several processes: said once, by another
+                sys.exit(2)
+            _say(err)
         except FloatingPointError as err:  # training diverged: say so in one line
             click.echo(f"error: {err}", err=True)
             sys.exit(1)
@@ -40,6 +36,18 @@ def _one_line_errors(fn):
             sys.exit(1)
 
     return wrapper
+
+
+def _say(err: LstmkitError):
+    """One line, exit status 2. A SettingError names its field; here, the field's option."""
+    text = str(err)
+    if isinstance(err, SettingError):
+        from .options import OPTION_OF
+
+        # the message, already one bounded line (LstmkitError), with the option for the field
+        text = OPTION_OF.get(err.field, err.field) + text[len(err.field) :]
+    click.echo(f"error: {text}", err=True)
+    sys.exit(2)
 
 
 @contextlib.contextmanager
@@ -72,6 +80,11 @@ def _set_threads(threads: int) -> None:
 class _OneLineUsage(click.Group):
     """Click's usage errors (an unknown option, a value outside a choice, a missing argument) in one
     line too, as every other bad input: `error: <what click says> (see <command> --help)`."""
+
+    def parse_args(self, ctx, args):
+        # the command line as given: `--nproc N` starts it again in N processes (launch.py)
+        ctx.meta["lstmkit.argv"] = list(args)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx):
         try:

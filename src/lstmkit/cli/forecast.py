@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import click
 from rich.table import Table
 
@@ -60,15 +62,23 @@ def forecast(data, lstm_gate, backtest, out, resume, overwrite, quiet, **values)
         settings.setdefault("correction_test", lstm_gate)
     # before any import: a bad value is quick
     config = ForecastConfig.from_settings(settings, "lstmkit forecast")
+    from .. import distributed
+
+    if config.train.nproc > 1 and not distributed.launched():  # this command in N processes
+        from .launch import launch
+
+        raise SystemExit(launch(config.train.nproc, config.train.threads))
     import pathlib
 
-    from ..rundir import run_name, transaction
+    from ..rundir import run_name
 
     folder = pathlib.Path(out or f"runs/{run_name(data)}")
-    # the lock and the checks on --out first: a refusal is quick
-    with transaction(folder, overwrite=overwrite, resume=resume) as stage:
+    distributed.start()
+    with _run_directory(folder, overwrite, resume) as stage:
+        lead = distributed.rank() == 0  # writes the run and prints; every process trains
+        quiet = quiet or not lead
         # the statsforecast worker's imports overlap torch's, below
-        if config.base.statistical != "off":
+        if config.base.statistical != "off" and not distributed.active():
             from ..statistical import warm_up
 
             warm_up()
@@ -77,24 +87,49 @@ def forecast(data, lstm_gate, backtest, out, resume, overwrite, quiet, **values)
         fc = Forecaster(config)
         if not quiet:
             threads, scheme = config.train.threads, config.train.scheme
+            many = f", {distributed.world()} processes" if distributed.active() else ""
             console.print(
-                f"lstmkit forecast: {data}, {threads} thread(s), scheme {scheme}, run directory "
-                f"{folder}"
+                f"lstmkit forecast: {data}, {threads} thread(s){many}, scheme {scheme}, run "
+                f"directory {folder}"
             )
         fc.fit(data, quiet=quiet, checkpoint_dir=stage / "checkpoint", resume=resume)
-        fc.write(stage)
-        _print_forecast(fc.metrics, fc.config.data.target)
+        if lead:
+            fc.write(stage)
+            _print_forecast(fc.metrics, fc.config.data.target)
         if backtest:
-            from ..runs import write_json
-
             folds = Forecaster(config).backtest(data, folds=backtest)
-            write_json(stage / "backtest.json", folds)
-            _print_backtest(folds)
+            if lead:
+                from ..runs import write_json
+
+                write_json(stage / "backtest.json", folds)
+                _print_backtest(folds)
+        distributed.agree(lambda: None)  # every process done before the run is committed
+    distributed.stop()  # after a success only (an error leaves without waiting for peers)
+    if not lead:
+        return
     console.print(f"report: {folder / 'report.html'}", soft_wrap=True)
     console.print(
         f"what it relies on and how long it remembers: lstmkit explain --run {folder}",
         soft_wrap=True,
     )
+
+
+@contextlib.contextmanager
+def _run_directory(folder, overwrite: bool, resume: bool):
+    """The run's stage (rundir.transaction), opened by process 0 alone and committed when the
+    block ends; the other processes get its path (to resume from its checkpoint) or its
+    refusal, so that none waits for a process that stopped."""
+    from .. import distributed
+    from ..rundir import transaction
+
+    with contextlib.ExitStack() as stack:
+
+        def opened():
+            if distributed.rank() == 0:
+                return stack.enter_context(transaction(folder, overwrite=overwrite, resume=resume))
+            return None
+
+        yield distributed.broadcast(distributed.agree(opened))
 
 
 def _print_forecast(metrics, target):

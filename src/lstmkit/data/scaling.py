@@ -21,10 +21,18 @@ class Standardizer:
     columns: list[str]
 
     @classmethod
-    def fit(cls, x: np.ndarray, columns: list[str]) -> Standardizer:
-        """x: (T, F) training rows only."""
-        mean = np.nanmean(x, axis=0) if len(x) else np.zeros(x.shape[1])
-        std = np.nanstd(x, axis=0) if len(x) else np.ones(x.shape[1])
+    def fit(cls, x: np.ndarray, columns: list[str], total=None) -> Standardizer:
+        """x: (T, F) training rows only. total: sums a float64 array over every process holding
+        a share of the rows (distributed.total), so the pooled statistics of rows spread over
+        several processes are those of all of them; None: these rows alone. Two passes, as
+        NumPy's nanstd makes them: the mean, then the mean squared deviation from it."""
+        total = total or (lambda v: v)
+        count = total(np.sum(~np.isnan(x), axis=0).astype(float))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = total(np.nansum(x, axis=0)) / count
+            std = np.sqrt(total(np.nansum((x - mean) ** 2, axis=0)) / count)
+        mean = np.where(count > 0, mean, 0.0)
+        std = np.where(count > 0, std, 1.0)
         std = np.where(np.isfinite(std) & (std > 1e-12), std, 1.0)  # a constant column stays put
         mean = np.where(np.isfinite(mean), mean, 0.0)  # a column with no value at all
         return cls(np.asarray(mean, float), np.asarray(std, float), list(columns))
@@ -67,11 +75,19 @@ class SeriesScalers:
 
     @classmethod
     def fit(
-        cls, rows: dict, columns: list[str], per_series: bool = True, min_rows: int = 2
+        cls,
+        rows: dict,
+        columns: list[str],
+        per_series: bool = True,
+        min_rows: int = 2,
+        total=None,
     ) -> SeriesScalers:
         """rows: series name -> (T, F) training rows of that series. A series with fewer than
-        `min_rows` of them (too few for a trustworthy spread) takes the pooled statistics."""
-        pooled = Standardizer.fit(np.concatenate(list(rows.values())), columns)
+        `min_rows` of them (too few for a trustworthy spread) takes the pooled statistics.
+        total: as Standardizer.fit's, where other processes hold other series (their own
+        scalers are theirs: a series is never split)."""
+        stacked = np.concatenate(list(rows.values())) if rows else np.zeros((0, len(columns)))
+        pooled = Standardizer.fit(stacked, columns, total)
         if not per_series:
             return cls(pooled, {})
         return cls(

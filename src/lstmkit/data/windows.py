@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .io import series_id
+
 __all__ = ["SeriesArrays", "Splits", "build_arrays", "calendar_features", "cut_times", "lag_design"]
 
 TRAIN, VAL, TEST, NONE = 0, 1, 2, -1
@@ -57,6 +59,13 @@ class SeriesArrays:
     split: np.ndarray  # (T,) TRAIN / VAL / TEST / NONE
 
 
+def order_key(a) -> tuple:
+    """Where a segment (SeriesArrays or Segment) stands in the one-process order: by series name,
+    then time (data.io.prepare makes them so); processes sharing out the series gather their
+    parts in this order (distributed.gathered)."""
+    return (series_id(a.series), int(a.times[0].value))
+
+
 def calendar_features(times: pd.DatetimeIndex, freq: str) -> np.ndarray:
     """sin/cos of the cycles a frequency can show: hour of day (sub-daily), day of week (daily
     and finer), day of year (daily and finer), month of year (monthly). Shape (T, C)."""
@@ -83,13 +92,19 @@ def calendar_features(times: pd.DatetimeIndex, freq: str) -> np.ndarray:
     return np.stack(cols, 1) if cols else np.zeros((len(times), 0))
 
 
-def cut_times(segments, train: float, val: float) -> Splits:
-    """Validation and test start at the same instants for every series: fractions of the span."""
+def cut_times(segments, train: float, val: float, bounds=None) -> Splits:
+    """Validation and test start at the same instants for every series: fractions of the span
+    (`bounds`: its first and last time where other processes hold other series)."""
     # in milliseconds: a nanosecond Timedelta overflows past 292 years (annual sunspots since 1700)
-    start = min(s.times[0] for s in segments).as_unit("ms")
-    end = max(s.times[-1] for s in segments).as_unit("ms")
+    start, end = bounds or span_of(segments)
+    start, end = start.as_unit("ms"), end.as_unit("ms")
     span = end - start
     return Splits(start + span * train, start + span * (train + val))
+
+
+def span_of(segments) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The first and the last time of any segment."""
+    return min(s.times[0] for s in segments), max(s.times[-1] for s in segments)
 
 
 def _lags(v: np.ndarray, n: int) -> np.ndarray:

@@ -231,6 +231,15 @@ class TrainConfig(Section):
     threads: int = setting(
         1, "Intra-op threads (1 is fastest for small models).", gt=0, strict=True, le=256
     )
+    nproc: int = setting(
+        1,
+        "Processes training one model on this machine, sharing out the series (data-parallel, "
+        "launched through torchrun; under torchrun itself its --nproc-per-node decides). "
+        "docs/scale.md.",
+        gt=0,
+        strict=True,
+        le=256,
+    )
 
 
 class BaseConfig(Section):

@@ -9,7 +9,8 @@ import itertools
 
 import numpy as np
 
-from ..data.windows import VAL
+from .. import distributed
+from ..data.windows import VAL, order_key
 from ..evaluate import DM_CRITICAL_5, diebold_mariano
 from ..linear.autoregression import MIN_INDEPENDENT_ORIGINS
 
@@ -47,7 +48,10 @@ def correction_test(model, arrays, designs, preds, coefficients, median: int, te
         ok = (a.split == VAL) & ~np.isnan(point).any(1) & ~np.isnan(base).any(1)
         e_model.append((point[ok] - a.y[ok]) ** 2)
         e_base.append((base[ok] - a.y[ok]) ** 2)
-    e_model, e_base = np.concatenate(e_model), np.concatenate(e_base)  # (n, H)
+    # (n, H): every process's series in the one-process order (the test reads their sequence)
+    keys = [order_key(a) for a in arrays]
+    pairs = distributed.gathered(list(zip(e_model, e_base, strict=True)), keys)
+    e_model, e_base = (np.concatenate([p[k] for p in pairs]) for k in (0, 1))
     # overlapping h-step errors: ~n / h independent
     enough = len(e_model) / horizon >= MIN_INDEPENDENT_ORIGINS
     groups, kept_steps = [], [True] * horizon

@@ -22,10 +22,12 @@ import pandas as pd
 import torch
 
 from .. import data as datasets
+from .. import distributed
 from ..checkpoint import fingerprint
 from ..config import LstmkitError, SettingError, document_signature
 from ..data.io import default_season, prepare, read_table, series_id
-from ..data.windows import TEST, TRAIN, VAL, Splits, build_arrays, cut_times
+from ..data.shards import read_shard
+from ..data.windows import TEST, TRAIN, VAL, Splits, build_arrays, cut_times, order_key
 from ..evaluate import rmse_by_step
 from ..linear.autoregression import choose_ar, combine_seasonal, lag_grid, widen
 from ..models import ForecastNet
@@ -33,7 +35,15 @@ from ..train import fit
 from .base import base_weights, choose_base, collect_classical, start_classical
 from .config import ForecastConfig, legacy
 from .correction import correction_test
-from .inputs import add_base_errors, fit_scalers, lag_designs, max_lag, on_grid
+from .inputs import (
+    add_base_errors,
+    agreed,
+    fit_scalers,
+    lag_designs,
+    max_lag,
+    on_grid,
+    overall_span,
+)
 from .intervals import conformal
 from .predict import forecast_frame, last_stretches
 from .schemes import scheme_of
@@ -48,7 +58,9 @@ def season_shown(season: int, given, train_rows, val_start, report: dict) -> int
     part. The frequency's natural one (a day of 500 ms steps is 172,800) is dropped to 1 (no
     season) where the data are shorter, and the report says so; a --season the data cannot show
     is a one-line error."""
-    longest = max(int((s.times < val_start).sum()) for s in train_rows)
+    longest = distributed.most(
+        max((int((s.times < val_start).sum()) for s in train_rows), default=0)
+    )
     if 2 * season <= longest:
         return season
     if given:
@@ -76,6 +88,8 @@ class Forecaster:
         # the least-squares AR of the last fit, (order, coefficients): the linear_ar baseline (not
         # saved)
         self.baseline_ar: tuple | None = None
+        # over several processes, which process holds which series (data/shards.py)
+        self.shares: dict[str, int] | None = None
 
     # ---- data ------------------------------------------------------------------------------
 
@@ -90,15 +104,29 @@ class Forecaster:
         info = datasets.embedded(source, "forecast")
         if info is not None:
             self.config = self.config.merged(info.defaults())
-            return datasets.load(info.name), info.name
-        df = read_table(source)
+            source = datasets.load(info.name)
+        if distributed.active():  # whole series for this process only (data/shards.py)
+            df = distributed.agree(self._share, source)
+        else:
+            df = source if info is not None else read_table(source)
         if self.config.data.time is None or self.config.data.target is None:
             raise SettingError("target", "name the time and target columns of your own data")
-        return df, None
+        return df, info and info.name
 
-    def _prepare(self, df, past_covariates, freq):
+    def _share(self, source) -> pd.DataFrame:
+        df, shares = read_shard(
+            source, self.config.data.series, distributed.rank(), distributed.world()
+        )
+        self.shares = shares
+        return df
+
+    def _prepare(self, df, past_covariates, freq, shared: bool = False):
+        """data.io.prepare with the run's settings. shared: `df` is this process's share of the
+        series (fit, backtest): checked against the other shares, its report made the whole's."""
         d = self.config.data
-        return prepare(
+        run = distributed.agree if shared else (lambda step, *args: step(*args))
+        prepared = run(
+            prepare,
             df,
             d.time,
             d.target,
@@ -110,6 +138,7 @@ class Forecaster:
             d.duplicates,
             d.time_unit,
         )
+        return agreed(prepared, self.shares) if shared else prepared
 
     def _arrays(self, segments, splits, freq: str, scaler_y, scaler_x):
         """Each segment scaled and cut into the model's arrays (data.windows.build_arrays)."""
@@ -153,31 +182,50 @@ class Forecaster:
         df, dataset = self._read(data, {"time": time, "target": target, "series": series})
         cfg = self.config  # resolved: the data set's defaults merged
         window, horizon = cfg.train.window, cfg.model.horizon
-        prepared = self._prepare(df, cfg.data.past_covariates, cfg.data.freq)
+        prepared = self._prepare(df, cfg.data.past_covariates, cfg.data.freq, shared=True)
         freq, report = prepared.freq, prepared.report
         season = cfg.base.season or default_season(freq)
         need = window + horizon + 1
         segments = [s for s in prepared.segments if len(s.target) >= need]
-        report["segments_dropped_short"] = len(prepared.segments) - len(segments)
-        if not segments:
-            longest = max(len(s.target) for s in prepared.segments)
+        dropped = distributed.total(float(len(prepared.segments) - len(segments)))
+        report["segments_dropped_short"] = int(dropped)
+        kept = distributed.everyone(len(segments))  # every process's
+        if not any(kept):
+            longest = distributed.most(max(len(s.target) for s in prepared.segments))
             raise LstmkitError(
                 f"--data: every series is shorter than window + horizon + 1 = {need} steps "
                 f"(longest {longest})"
             )
-        splits = on_grid(splits or cut_times(segments, cfg.split.train, cfg.split.val), freq)
-        train_rows = [s for s in segments if s.times[0] < splits.val_start]
-        y_train = np.concatenate(
-            [s.target[s.times < splits.val_start] for s in train_rows] or [np.zeros(0)]
-        )
-        if len(y_train) < need + 10:
+        if not all(kept):
             raise LstmkitError(
-                f"--data: too short for window + horizon + the split: {len(y_train)} training "
+                f"--data: every series of process {kept.index(0)}'s share is shorter than window + "
+                f"horizon + 1 = {need} steps; run in fewer processes"
+            )
+        bounds = overall_span(segments)
+        splits = on_grid(
+            splits or cut_times(segments, cfg.split.train, cfg.split.val, bounds), freq
+        )
+        train_rows = [s for s in segments if s.times[0] < splits.val_start]
+        n_train = int(
+            distributed.total(
+                float(sum(int((s.times < splits.val_start).sum()) for s in train_rows))
+            )
+        )
+        if n_train < need + 10:
+            raise LstmkitError(
+                f"--data: too short for window + horizon + the split: {n_train} training "
                 "steps before "
                 f"{splits.val_start}, need at least {need + 10} (lower --window or --horizon, or "
                 "give more data)"
             )
         season = season_shown(season, cfg.base.season, train_rows, splits.val_start, report)
+        # what a checkpoint must match to be resumed, besides the settings: the data as read and
+        # the split, series by series in the one-process order. Read values, not scaled ones:
+        # pooled statistics and the AR differ in the last bits between numbers of processes, and
+        # a run resumes under another number of them.
+        each = [fingerprint(s.times.asi8, s.target, s.past) for s in segments]
+        every = distributed.gathered(each, [order_key(s) for s in segments])
+        self._data_hash = fingerprint(np.array([*every, str(splits.to_dict())]))
         scaler_y, scaler_x = fit_scalers(
             train_rows, splits, cfg, prepared.past_covariates, need + 10
         )
@@ -190,16 +238,20 @@ class Forecaster:
         )
         arrays = self._arrays(segments, splits, freq, scaler_y, scaler_x)
         for label, name in ((TRAIN, "training"), (VAL, "validation"), (TEST, "test")):
-            if not any((a.split == label).any() for a in arrays):
+            if not distributed.total(float(sum(int((a.split == label).any()) for a in arrays))):
                 raise LstmkitError(
                     f"--data: the {name} period holds no complete forecast (horizon {horizon}); "
                     "give more data"
                 )
+        # over several processes, no statistical models: each holds a share of the series, and
+        # past MAX_SERIES series one process fits none either (base.py)
         job = (
             start_classical(arrays, scaler_y, freq, season)
-            if cfg.base.statistical == "auto"
+            if cfg.base.statistical == "auto" and not distributed.active()
             else None
         )
+        if cfg.base.statistical == "auto" and distributed.active():
+            report["statistical"] = f"not fitted: {distributed.world()} processes share the series"
         cache: dict[
             int, list
         ] = {}  # a design per lag order, built once (the search, the fit and the combination)
@@ -294,15 +346,11 @@ class Forecaster:
         gen = torch.Generator().manual_seed(cfg.train.seed)
         batches = scheme.batches(arrays, designs, cfg.model.levels, gen)
         validate = scheme.validation_loss(self.model, arrays, designs, cfg.model.levels)
-        loss = lambda b: batches.loss(self.model, b)  # noqa: E731
-        # what a checkpoint must match to be resumed: the settings and the inputs the network
-        # sees (the base's one-step errors included)
-        data = fingerprint(*(v for a in arrays for v in (a.x, a.y, a.split)), *designs)
-        identity = {"settings": cfg.flat(), "data": data}
+        identity = {"settings": cfg.flat(), "data": self._data_hash}
         return fit(
             self.model,
             batches.batches,
-            loss,
+            batches.loss,
             validate,
             cfg.train,
             checkpoint_dir,
@@ -370,8 +418,8 @@ class Forecaster:
             raise LstmkitError(f"--backtest: expected a positive number of folds, got {folds}")
         df, _ = self._read(data, {"time": time, "target": target, "series": series})
         cfg = self.config
-        segments = self._prepare(df, cfg.data.past_covariates, cfg.data.freq).segments
-        start, end = min(s.times[0] for s in segments), max(s.times[-1] for s in segments)
+        segments = self._prepare(df, cfg.data.past_covariates, cfg.data.freq, True).segments
+        start, end = overall_span(segments)
         # past 292 years a nanosecond span overflows
         start, end = (
             start.as_unit("ms"),
@@ -385,7 +433,10 @@ class Forecaster:
                 start + span * (train + val + test * (k + 1) / folds) if k < folds - 1 else None
             )
             fold = Forecaster(cfg)
-            fold.fit(df, splits=Splits(test_start - span * val, test_start, test_end), quiet=True)
+            # over several processes each fold reads its share again: `df` is a share already
+            source = data if distributed.active() else df
+            cut = Splits(test_start - span * val, test_start, test_end)
+            fold.fit(source, time, target, series, splits=cut, quiet=True)
             results.append(
                 {
                     "fold": k + 1,

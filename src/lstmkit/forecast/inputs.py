@@ -7,11 +7,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .. import distributed
+from ..config import SettingError
 from ..data.io import series_id
 from ..data.scaling import SeriesScalers
-from ..data.windows import Splits, lag_design
+from ..data.windows import Splits, lag_design, span_of
 
-__all__ = ["add_base_errors", "fit_scalers", "fixed_step", "lag_designs", "max_lag", "on_grid"]
+__all__ = [
+    "add_base_errors",
+    "agreed",
+    "fit_scalers",
+    "fixed_step",
+    "lag_designs",
+    "max_lag",
+    "on_grid",
+]
 
 
 def lag_designs(arrays, p: int, season: int) -> list[np.ndarray]:
@@ -43,8 +53,14 @@ def fit_scalers(train_rows, splits, cfg, past_covariates, min_rows: int):
     per_series = cfg.data.scaling == "series"
     ys = {k: np.concatenate(v) for k, v in ys.items()}
     xs = {k: np.concatenate(v) for k, v in xs.items()}
-    scaler_y = SeriesScalers.fit(ys, [cfg.data.target], per_series, min_rows)
-    return scaler_y, SeriesScalers.fit(xs, past_covariates, per_series, min_rows)
+    scalers = []
+    for rows, columns in ((ys, [cfg.data.target]), (xs, past_covariates)):
+        # pooled over every process's series; each series' own scaler where its rows are, then
+        # shared, so that every process can save and apply them all
+        fitted = SeriesScalers.fit(rows, columns, per_series, min_rows, distributed.total)
+        own = distributed.gathered(list(fitted.series.items()), list(fitted.series))
+        scalers.append(SeriesScalers(fitted.pooled, dict(own)))
+    return tuple(scalers)
 
 
 def max_lag(given: int | None, freq: str, season: int) -> int:
@@ -78,3 +94,47 @@ def fixed_step(freq: str) -> bool:
         return True
     except ValueError:
         return False
+
+
+def overall_span(segments) -> tuple:
+    """The first and the last time of any series, every process's."""
+    bounds = distributed.everyone(span_of(segments))
+    return min(b[0] for b in bounds), max(b[1] for b in bounds)
+
+
+# data report entries that count rows or series of a share: summed or joined over processes
+_SUMMED = ("rows", "filled", "long_gap_splits", "segments", "snapped_to_grid", "merged_on_grid")
+_JOINED = ("series", "series_without_target")
+
+
+def agreed(prepared, shares: dict | None = None):
+    """One process's prepared share, checked against the others': the same step (each infers it
+    from its own series) and the same covariates, or a one-line error on every process; its
+    report made the whole data's (rows, gaps filled, series summed or joined)."""
+    if not distributed.active():
+        return prepared
+    every = distributed.everyone((prepared.freq, prepared.past_covariates, prepared.report))
+    freqs = sorted({f for f, _, _ in every})
+    if len(freqs) > 1:
+        raise SettingError(
+            "freq", f"the processes' shares of the series have different steps ({freqs}); set it"
+        )
+    if any(c != every[0][1] for _, c, _ in every):
+        raise SettingError(
+            "past_covariates",
+            "the processes' shares found different covariate columns; name them",
+        )
+    report = dict(every[0][2])
+    for key in _SUMMED:
+        if key in report:
+            report[key] = sum(r.get(key, 0) for *_, r in every)
+    for key in _JOINED:
+        if key in report:
+            report[key] = sorted({v for *_, r in every for v in r.get(key, [])})
+    report["processes"] = distributed.world()
+    if shares is not None:
+        report["series_per_process"] = [
+            sum(1 for v in shares.values() if v == r) for r in range(distributed.world())
+        ]
+    prepared.report = report
+    return prepared

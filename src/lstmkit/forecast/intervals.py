@@ -23,7 +23,8 @@ from collections import deque
 
 import numpy as np
 
-from ..data.windows import TEST, TRAIN, VAL
+from .. import distributed
+from ..data.windows import TEST, TRAIN, VAL, order_key
 
 GAMMA = (
     0.005  # the level's step (Gibbs & Candes' default; docs/forecasting.md has the measured choice)
@@ -64,6 +65,9 @@ def conformal(
         offsets[str(a.series)] = {
             f"{quantiles[k]:g}": [finals[h][j] for h in range(H)] for j, k in enumerate(others)
         }
+    # every process's series (each saves them all)
+    keys = [order_key(a) for a in arrays]
+    offsets = dict(distributed.gathered(list(offsets.items()), keys))
     return out, {
         "calibrated": True,
         "calibration": int(min(map(len, calib))),
@@ -74,16 +78,18 @@ def conformal(
 
 
 def _errors(arrays, preds, median: int, splits) -> list[np.ndarray]:
-    """Per horizon step, the errors y - point at the origins of `splits`, every series pooled, in
-    time order within each series."""
-    out = []
-    for h in range(preds[0].shape[1]):
+    """Per horizon step, the errors y - point at the origins of `splits`, every series pooled (of
+    every process, in the one-process order), in time order within each series."""
+    H = preds[0].shape[1]
+    per_series = []
+    for a, p in zip(arrays, preds, strict=True):
         errs = []
-        for a, p in zip(arrays, preds, strict=True):
+        for h in range(H):
             rows = np.isin(a.split, splits) & np.isfinite(p[:, h, median]) & np.isfinite(a.y[:, h])
             errs.append((a.y[:, h] - p[:, h, median])[rows])
-        out.append(np.concatenate(errs))
-    return out
+        per_series.append(errs)
+    per_series = distributed.gathered(per_series, [order_key(a) for a in arrays])
+    return [np.concatenate([errs[h] for errs in per_series]) for h in range(H)]
 
 
 def _roll_step(

@@ -14,17 +14,24 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..data.windows import TRAIN, VAL
+from .. import distributed
+from ..data.windows import TRAIN, VAL, order_key
 
 __all__ = ["SCHEMES", "EveryStep", "Scheme", "Windows", "loss_of", "scheme_of"]
 
 
 def loss_of(
-    out: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, quantiles: list[float]
+    out: torch.Tensor,
+    y: torch.Tensor,
+    mask: torch.Tensor,
+    quantiles: list[float],
+    count: float | None = None,
 ) -> torch.Tensor:
-    """out (..., H, Q), y (..., H), mask (...) -> mean squared error, or mean pinball loss."""
+    """out (..., H, Q), y (..., H), mask (...) -> mean squared error, or mean pinball loss.
+    count: the origins the mean is over, where these are a share of them (the batch's origins
+    over every process); default: mask's."""
     m = mask.unsqueeze(-1).to(out.dtype)  # (..., 1)
-    n = m.sum().clamp_min(1.0) * y.shape[-1]
+    n = (m.sum() if count is None else torch.tensor(float(count))).clamp_min(1.0) * y.shape[-1]
     y = torch.nan_to_num(y)
     if not quantiles:
         return (((out[..., 0] - y) ** 2) * m).sum() / n
@@ -36,6 +43,8 @@ def loss_of(
 
 
 VALIDATION_SPAN = 4096  # steps per forward pass of the every-step validation
+# steps per forward pass of an every-step forecast: under cuDNN's 65,535 (pytorch #133751)
+FORECAST_SPAN = 16_384
 
 
 def _tensor(a) -> torch.Tensor:
@@ -43,35 +52,60 @@ def _tensor(a) -> torch.Tensor:
 
 
 class _WindowBatches:
-    """Every training origin as one sample of its last `window` steps; shuffled mini-batches."""
+    """Every training origin as one sample of its last `window` steps; shuffled mini-batches.
+
+    Over several processes (each holding whole series) the samples are numbered as one process
+    numbers them, the shuffle is of all of them (the same generator everywhere), and each
+    process takes, of every batch, the samples it holds: the same batches, the same number of
+    steps on every process however uneven the shares."""
 
     def __init__(self, arrays, designs, window, batch_size, quantiles, generator):
         self.batch_size, self.quantiles, self.generator = batch_size, quantiles, generator
-        xs, ds, ys = [], [], []
+        xs, ds, ys, counts = [], [], [], []
         for a, d in zip(arrays, designs, strict=True):
             idx = np.flatnonzero((a.split == TRAIN) & _has_window(d, window))
             steps = idx[:, None] + np.arange(-window + 1, 1)[None, :]  # (n, W)
             xs.append(a.x[steps])
             ds.append(d[idx])
             ys.append(a.y[idx])
+            counts.append(len(idx))
         # Every training sample at once: (n, W, F), (n, 1, D), (n, H).
         self.train = (
             _tensor(np.concatenate(xs)),
             _tensor(np.concatenate(ds))[:, None, :],
             _tensor(np.concatenate(ys)),
         )
+        # each local sample's number in the one-process order (a series' samples are together)
+        keys = [order_key(a) for a in arrays]
+        every = distributed.gathered(list(zip(keys, counts, strict=False)), keys)
+        start = dict(
+            zip((k for k, _ in every), np.cumsum([0] + [n for _, n in every]), strict=False)
+        )
+        self.numbers = torch.as_tensor(
+            np.concatenate([start[k] + np.arange(n) for k, n in zip(keys, counts, strict=True)])
+        )
+        self.size = sum(n for _, n in every)
 
     def batches(self):
         x, d, y = self.train
-        order = torch.randperm(len(x), generator=self.generator)
-        for k in range(0, len(x), self.batch_size):
-            i = order[k : k + self.batch_size]
-            yield x[i], d[i], y[i]
+        order = torch.randperm(self.size, generator=self.generator)
+        for k in range(0, self.size, self.batch_size):
+            chosen = order[k : k + self.batch_size]
+            if len(x) == self.size:  # one process
+                yield x[chosen], d[chosen], y[chosen], len(chosen)
+                continue
+            at = torch.searchsorted(self.numbers, chosen).clamp_max(len(x) - 1)
+            i = at[self.numbers[at] == chosen]
+            yield x[i], d[i], y[i], len(chosen)
 
     def loss(self, model, batch):
-        x, d, y = batch
+        x, d, y, count = batch
+        mask = torch.ones(len(y), dtype=torch.bool)
+        if not len(y):  # none of this batch here: one blank sample, so the weights' graph exists
+            x, d, y = (torch.zeros((1, *v.shape[1:])) for v in self.train)
+            mask = torch.zeros(1, dtype=torch.bool)
         out, _ = model(x, d)
-        return loss_of(out[:, -1], y, torch.ones(len(y), dtype=torch.bool), self.quantiles)
+        return loss_of(out[:, -1], y, mask, self.quantiles, count) * distributed.world()
 
 
 class _ChunkBatches:
@@ -85,7 +119,9 @@ class _ChunkBatches:
             quantiles,
             generator,
         )
-        train_steps = sum(int((a.split == TRAIN).sum()) for a in arrays)
+        # every process's series: the pieces are as long as in one process, so each process
+        # runs the same number of chunks (piece / chunk) however uneven the shares
+        train_steps = distributed.total(float(sum(int((a.split == TRAIN).sum()) for a in arrays)))
         # As many parallel pieces as the batch size asks for, each a whole number of chunks.
         self.piece = max(2 * chunk, int(np.ceil(train_steps / batch_size / chunk)) * chunk)
 
@@ -103,6 +139,19 @@ class _ChunkBatches:
                 m = mask[start:stop].copy()
                 m[: self.burn_in] = False  # the state starts at zero: no loss until it has context
                 pieces.append((a, d, start, stop, m))
+        if not pieces:  # no training step here: one blank piece keeps the weights' graph
+            a, d = self.arrays[0], self.designs[0]
+            pieces.append((a, d, 0, 0, np.zeros(0, bool)))
+        # each chunk's loss is a mean over the origins of every process's pieces at that chunk
+        counts = distributed.total(
+            np.array(
+                [
+                    sum(int(m[k : k + self.chunk].sum()) for *_, m in pieces)
+                    for k in range(0, self.piece, self.chunk)
+                ],
+                float,
+            )
+        )
         # Each chunk is filled when it is reached, in float32 (what the model reads), zeros after
         # a piece's end. Padding, stacking and converting float64 copies of the whole epoch once
         # held three copies of every training design at once (about 3 GB by their shapes for 20
@@ -120,10 +169,11 @@ class _ChunkBatches:
                     dd[j, : hi - lo] = np.nan_to_num(d[lo:hi])
                     y[j, : hi - lo] = np.nan_to_num(a.y[lo:hi])
                     mask[j, : hi - lo] = m[k : k + hi - lo]
-            yield (k == 0, *(torch.from_numpy(v) for v in (x, dd, y, mask)))
+            count = counts[k // chunk]
+            yield (k == 0, *(torch.from_numpy(v) for v in (x, dd, y, mask)), count)
 
     def loss(self, model, batch):
-        first, x, d, y, m = batch
+        first, x, d, y, m, count = batch
         if first:
             self.state = None
         out, state = model(x, d, self.state)
@@ -131,7 +181,7 @@ class _ChunkBatches:
         self.state = (
             tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
         )
-        return loss_of(out, y, m, self.quantiles)
+        return loss_of(out, y, m, self.quantiles, count) * distributed.world()
 
 
 class Scheme:
@@ -197,10 +247,23 @@ class Windows(Scheme):
         def validate_windows():
             preds = self.forecast_all(model, [a for a, *_ in parts], [d for _, d, *_ in parts])
             p = torch.as_tensor(
-                np.concatenate([pred[m] for pred, (_, _, m, _) in zip(preds, parts, strict=True)])
+                np.concatenate(
+                    [pred[m] for pred, (_, _, m, _) in zip(preds, parts, strict=True)]
+                    or [np.zeros((0, model.horizon, model.n_quantiles))]
+                )
             )
-            y = torch.as_tensor(np.concatenate([a.y[m] for a, _, m, _ in parts]), dtype=p.dtype)
-            return float(loss_of(p, y, ~torch.isnan(p[..., 0, 0]), quantiles))
+            y = torch.as_tensor(
+                np.concatenate([a.y[m] for a, _, m, _ in parts] or [np.zeros((0, model.horizon))]),
+                dtype=p.dtype,
+            )
+            ok = ~torch.isnan(p[..., 0, 0])
+            loss = float(loss_of(p, y, ok, quantiles))
+            if not distributed.active():
+                return loss
+            # the mean over every process's validation origins
+            n = int(ok.sum())
+            total, count = distributed.total(np.array([loss * n, n], float))
+            return float(total / max(count, 1))
 
         return validate_windows
 
@@ -220,40 +283,45 @@ class EveryStep(Scheme):
 
     def forecast(self, model, a, d) -> np.ndarray:
         """The series runs once from its start: every origin sees the whole history."""
-        model.eval()
-        with torch.no_grad():
-            out, _ = model(_tensor(a.x)[None], _tensor(d)[None])
-        out = out[0].numpy()
-        out[np.isnan(d).any(1)] = np.nan
-        return out
+        return self.forecast_all(model, [a], [d])[0]
 
     def forecast_all(
         self, model, arrays, designs, group: int = 64, budget: int = 256 * 2**20
     ) -> list[np.ndarray]:
         """Up to `group` series as one padded batch: the LSTM is causal and the padding sits after
         each series' end, so nothing changes but the speed (one call over N series costs about
-        what one series does, the steps being latency-bound). A batch holds at most `budget`
-        bytes of inputs, built in float32 (what the model reads): 20 series of 5 years hourly
-        padded in float64, then copied to float32, come to about 1.8 GB by their shapes."""
+        what one series does, the steps being latency-bound). The time axis runs in spans of at
+        most FORECAST_SPAN steps with the state carried, each span's inputs built in float32
+        (what the model reads) when it is reached: memory stays that of one span however long
+        the series (a whole series of 10^7 steps at once would be 2 GB of hidden states alone
+        by their shapes), and no single call passes cuDNN's 65,535 steps."""
         model.eval()
-        out = []
-        width = arrays[0].x.shape[1] + designs[0].shape[1]
-        longest = max(len(a.times) for a in arrays)
-        group = max(1, min(group, budget // (4 * width * longest)))
+        shape = (model.horizon, model.n_quantiles)
+        out = [np.full((len(a.times), *shape), np.nan, np.float32) for a in arrays]
+        width = arrays[0].x.shape[1] + designs[0].shape[1] if arrays else 1
+        span = int(max(1, min(FORECAST_SPAN, budget // (4 * width * max(1, group)))))
         for k in range(0, len(arrays), group):
-            part = list(zip(arrays[k : k + group], designs[k : k + group], strict=True))
-            T = max(len(a.times) for a, _ in part)
-            x = np.zeros((len(part), T, part[0][0].x.shape[1]), np.float32)
-            dd = np.zeros((len(part), T, part[0][1].shape[1]), np.float32)
-            for j, (a, d) in enumerate(part):
-                x[j, : len(a.times)] = np.nan_to_num(a.x)
-                dd[j, : len(a.times)] = np.nan_to_num(d)
-            with torch.no_grad():
-                pred, _ = model(torch.from_numpy(x), torch.from_numpy(dd))
-            for j, (a, d) in enumerate(part):
-                o = pred[j, : len(a.times)].numpy().copy()
-                o[np.isnan(d).any(1)] = np.nan
-                out.append(o)
+            part = list(
+                zip(arrays[k : k + group], designs[k : k + group], out[k : k + group], strict=True)
+            )
+            state = None
+            for t in range(0, max(len(a.times) for a, _, _ in part), span):
+                steps = min(span, max(len(a.times) for a, _, _ in part) - t)
+                x = np.zeros((len(part), steps, part[0][0].x.shape[1]), np.float32)
+                dd = np.zeros((len(part), steps, part[0][1].shape[1]), np.float32)
+                for j, (a, d, _) in enumerate(part):
+                    hi = min(len(a.times), t + steps)
+                    if hi > t:
+                        x[j, : hi - t] = np.nan_to_num(a.x[t:hi])
+                        dd[j, : hi - t] = np.nan_to_num(d[t:hi])
+                with torch.no_grad():
+                    pred, state = model(torch.from_numpy(x), torch.from_numpy(dd), state)
+                for j, (a, _, o) in enumerate(part):
+                    hi = min(len(a.times), t + steps)
+                    if hi > t:
+                        o[t:hi] = pred[j, : hi - t].numpy()
+        for d, o in zip(designs, out, strict=True):
+            o[np.isnan(d).any(1)] = np.nan
         return out
 
     def validation_loss(self, model, arrays, designs, quantiles):
@@ -295,7 +363,8 @@ class EveryStep(Scheme):
                         ones = torch.ones(n, dtype=torch.bool)
                         total += float(loss_of(pred[m], y[m], ones, quantiles)) * n
                         count += n
-            return total / max(count, 1)
+            total, count = distributed.total(np.array([total, count], float))  # every process's
+            return float(total / max(count, 1))
 
         return validate
 

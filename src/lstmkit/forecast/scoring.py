@@ -12,9 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .. import distributed
 from ..data.io import series_id
 from ..data.scaling import SeriesScalers
-from ..data.windows import TEST, TRAIN
+from ..data.windows import TEST, TRAIN, order_key
 from ..evaluate import mase_scale, metrics, persistence, seasonal_naive
 from ..train import training_events
 from .intervals import interval_scores
@@ -59,10 +60,9 @@ def score(
     of each series, which seasonal naive cannot forecast, drop out). `heads`: the quantile heads'
     own forecasts where `preds` holds conformal intervals (their coverage is reported beside)."""
     step = pd.tseries.frequencies.to_offset(freq)
-    rows, quant, quant_heads = [], [], []
     classical = classical or {}
     methods = (*METHODS, *classical)
-    pooled = {k: [] for k in ("actual", *methods)}
+    parts = []  # per series: its pooled values, its rows of predictions.csv, its training targets
     for k, (a, d, pred) in enumerate(zip(arrays, designs, preds, strict=True)):  # pred (T, H, Q)
         horizon = a.y.shape[1]
         inv = scaler_y.get(series_id(a.series)).inverse
@@ -77,13 +77,12 @@ def score(
         for b in base.values():
             ok &= ~np.isnan(b).any(1)
         idx = np.flatnonzero(ok)
-        pooled["actual"].append(inv(a.y[idx]))
-        pooled["model"].append(inv(point[idx]))
-        for name, b in base.items():
-            pooled[name].append(inv(b[idx]))
-        quant.append(inv(pred[idx]))
+        pooled = {"actual": inv(a.y[idx]), "model": inv(point[idx])}
+        pooled.update({name: inv(b[idx]) for name, b in base.items()})
+        pooled["quant"] = inv(pred[idx])
         if heads is not None:
-            quant_heads.append(inv(heads[k][idx]))
+            pooled["heads"] = inv(heads[k][idx])
+        rows = []
         for h in range(horizon):
             frame = {
                 "time": a.times[idx] + (h + 1) * step,
@@ -92,17 +91,20 @@ def score(
                 "actual": inv(a.y[idx, h]),
                 "predicted": inv(point[idx, h]),
             }
-            for k, q in enumerate(quantiles):
-                frame[f"q{q:g}"] = inv(pred[idx, h, k])
+            for j, q in enumerate(quantiles):
+                frame[f"q{q:g}"] = inv(pred[idx, h, j])
             for name, b in base.items():
                 frame[name] = inv(b[idx, h])
             rows.append(pd.DataFrame(frame))
-    predictions = pd.concat(rows, ignore_index=True).sort_values(["series", "time", "step"])
-    flat = {k: np.concatenate(v) for k, v in pooled.items()}
-    train_targets = [
-        scaler_y.get(series_id(a.series)).inverse(a.target[a.split == TRAIN]) for a in arrays
-    ]
-    scale = mase_scale(train_targets, season)
+        train = scaler_y.get(series_id(a.series)).inverse(a.target[a.split == TRAIN])
+        parts.append((pooled, rows, train))
+    # every process's series, in the one-process order: the scores are of them all
+    parts = distributed.gathered(parts, [order_key(a) for a in arrays])
+    predictions = pd.concat(
+        [r for _, rows, _ in parts for r in rows], ignore_index=True
+    ).sort_values(["series", "time", "step"])
+    flat = {k: np.concatenate([p[k] for p, _, _ in parts]) for k in parts[0][0]}
+    scale = mase_scale([t for *_, t in parts], season)
     test = {name: metrics(flat["actual"], flat[name], scale) for name in methods}
     per_step = [
         metrics(flat["actual"][:, h], flat["model"][:, h], scale)
@@ -110,7 +112,7 @@ def score(
     ]
     interval = None
     if len(quantiles) >= 2:
-        q = np.concatenate(quant)
+        q = flat["quant"]
         lo, hi = quantiles[0], quantiles[-1]
         interval = {
             "lower": lo,
@@ -118,8 +120,8 @@ def score(
             "nominal": hi - lo,
             **interval_scores(flat["actual"], q[..., 0], q[..., -1], hi - lo),
         }
-        if quant_heads:
-            qh = np.concatenate(quant_heads)
+        if heads is not None:
+            qh = flat["heads"]
             interval["heads"] = interval_scores(flat["actual"], qh[..., 0], qh[..., -1], hi - lo)
     return Scores(predictions, test, per_step, interval)
 

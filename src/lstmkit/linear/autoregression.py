@@ -18,7 +18,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..data.windows import TRAIN, VAL
+from .. import distributed
+from ..data.windows import TRAIN, VAL, order_key
 from ..evaluate import ADF_CRITICAL_5, adf_statistic, ar_forms_of_gram
 
 # AR lag orders tried (with one, two and three seasons, and the largest allowed): short lags, a day
@@ -36,7 +37,7 @@ MIN_INDEPENDENT_ORIGINS = 20
 def lag_grid(max_lag: int, season: int, arrays) -> list[int]:
     """The lag orders tried: LAG_GRID and one to three seasons up to max_lag, which is also capped
     at a quarter of the shortest series' training origins (least squares needs rows)."""
-    n_train = min(int((a.split == TRAIN).sum()) for a in arrays if (a.split == TRAIN).any())
+    n_train = _shortest_training(arrays)
     max_lag = max(1, min(max_lag, n_train // 4))
     seasons = (season, 2 * season, 3 * season)
     return sorted({p for p in (*LAG_GRID, *seasons) if p <= max_lag} | {max_lag})
@@ -62,18 +63,20 @@ def choose_ar(
     season = top if season is None else season
     designs = designs_of(top)
     q_top, n_cov = min(top, season), arrays[0].past.shape[1]
-    G, B, n = 0.0, 0.0, 0
-    for a, d in zip(arrays, designs, strict=True):  # the Gram matrix summed over series
-        X, Y = _rows(d, a.y, a.split == TRAIN)
-        G, B, n = G + X.T @ X, B + X.T @ Y, n + len(X)
+    G, B, n = _gram(arrays, designs)
     val = [_rows(d, a.y, a.split == VAL) for a, d in zip(arrays, designs, strict=True)]
     Xv, Yv = np.concatenate([v[0] for v in val]), np.concatenate([v[1] for v in val])
-    scores = {}
+    # every (order, form)'s validation sum of squared errors, summed over every process's series
+    fits, squares = {}, []
     for p in grid:
         cols = _columns(p, min(p, season), top, q_top, n_cov, designs[0].shape[1])
         forms = ar_forms_of_gram(G[np.ix_(cols, cols)], B[cols], n, p)
         for form, W in forms.items():
-            scores[p, form] = float(np.mean((Xv[:, cols] @ W - Yv) ** 2)) if len(Xv) else np.inf
+            fits[p, form] = len(squares)
+            squares.append(float(np.sum((Xv[:, cols] @ W - Yv) ** 2)))
+    squares, count = distributed.total(np.array([*squares, Yv.size], float)), None
+    squares, count = squares[:-1], squares[-1]
+    scores = {k: float(squares[i] / count) if count else np.inf for k, i in fits.items()}
     best = {
         form: min((k for k in scores if k[1] == form), key=lambda k: scores[k]) for form in FORMS
     }
@@ -87,12 +90,28 @@ def choose_ar(
     # The chosen order on its own complete rows, its Gram matrix summed series by series: the
     # rows gathered into one matrix first held two more copies of the training design (1.7 GB
     # by their shapes for 20 series of 5 years hourly); the sum is the same up to rounding.
+    W = ar_forms_of_gram(*_gram(arrays, designs_of(p)), p)[chosen[1]]
+    return {"order": p, "form": chosen[1], "coefficients": W, "unit_root": root}
+
+
+def _gram(arrays, designs) -> tuple[np.ndarray, np.ndarray, int]:
+    """X'X, X'Y and the row count of the training rows, summed series by series and over every
+    process's series: the same least squares as one process holding them all."""
     G, B, n = 0.0, 0.0, 0
-    for a, d in zip(arrays, designs_of(p), strict=True):
+    for a, d in zip(arrays, designs, strict=True):
         X, Y = _rows(d, a.y, a.split == TRAIN)
         G, B, n = G + X.T @ X, B + X.T @ Y, n + len(X)
-    W = ar_forms_of_gram(G, B, n, p)[chosen[1]]
-    return {"order": p, "form": chosen[1], "coefficients": W, "unit_root": root}
+    width, horizon = designs[0].shape[1], arrays[0].y.shape[1]
+    G, B = np.broadcast_to(G, (width, width)), np.broadcast_to(B, (width, horizon))
+    packed = distributed.total(np.concatenate([G.ravel(), B.ravel(), [n]]))
+    G, B = packed[: width * width], packed[width * width : -1]
+    return G.reshape(width, width), B.reshape(width, horizon), int(packed[-1])
+
+
+def _shortest_training(arrays) -> int:
+    """The fewest training origins of any series (of every process's) that has some."""
+    local = [int((a.split == TRAIN).sum()) for a in arrays if (a.split == TRAIN).any()]
+    return int(distributed.least(float(min(local, default=2**62))))
 
 
 def _rows(d: np.ndarray, y: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -141,10 +160,11 @@ def combine_seasonal(
     AR's coefficients widened to at least `season` lags, plus one-hot seasonal rows. The model's
     frozen skip path, save/load and explain take it as they take any AR."""
     horizon = arrays[0].y.shape[1]
-    if sum(int((a.split == VAL).sum()) for a in arrays) / horizon >= MIN_INDEPENDENT_ORIGINS:
+    val_origins = distributed.total(float(sum(int((a.split == VAL).sum()) for a in arrays)))
+    if val_origins / horizon >= MIN_INDEPENDENT_ORIGINS:
         return None  # enough to trust the AR (no design built: on years of hourly data it costs)
     order = max(ar["order"], season)
-    n_train = min(int((a.split == TRAIN).sum()) for a in arrays if (a.split == TRAIN).any())
+    n_train = _shortest_training(arrays)
     if season < 2 or order > n_train // 2:
         return None
     designs = designs_of(order)
@@ -155,18 +175,22 @@ def combine_seasonal(
             1.0  # y_{t+h-s*ceil(h/s)}: lag column j = that offset
         )
     rows = [(a.split == VAL) & ~np.isnan(d).any(1) for a, d in zip(arrays, designs, strict=True)]
-    n = int(sum(r.sum() for r in rows))  # validation origins with a complete design
-    if not n:
-        return None
     a, b = (
         np.concatenate(
             [((d @ W) - s.y)[r] for s, d, r in zip(arrays, designs, rows, strict=True)]
         ).ravel()
         for W in (W_ar, W_sn)
     )
+    # validation origins with a complete design, and the errors' moments, over every process
+    n, size, aa, bb, ab = distributed.total(
+        np.array([sum(r.sum() for r in rows), a.size, a @ a, b @ b, a @ b], float)
+    )
+    n = int(n)
+    if not n:
+        return None
     # Bates & Granger's weights with the errors' covariance: where both err on the same shock (white
     # noise: seasonal naive's error is the AR's plus another), the worse one gets nothing
-    va, vb, c = float(np.mean(a * a)), float(np.mean(b * b)), float(np.mean(a * b))
+    va, vb, c = float(aa / size), float(bb / size), float(ab / size)
     weight = float(np.clip((vb - c) / (va + vb - 2 * c), 0.0, 1.0)) if va + vb - 2 * c > 0 else 1.0
     if weight == 1.0:  # the AR alone, on its own (shorter) design
         return None
@@ -196,16 +220,20 @@ def unit_root(arrays) -> dict:
     (evaluate.adf_statistic; without them a year of temperatures, whose seasonal swing looks like
     a trend, is not rejected). Integrated: the unit root is not rejected for series holding at
     least half of the training steps; series too short to test are left out."""
-    stats, weights = [], []
+    keys, found = [], []  # (where the series stands, its statistic, its training steps)
     for a in arrays:
         idx = np.flatnonzero(a.split == TRAIN)
         idx = idx[idx >= 1]
         try:  # calendar_next[t - 1] is the calendar of step t
-            stats.append(adf_statistic(a.target[idx], exog=a.calendar_next[idx - 1]))
+            stat = adf_statistic(a.target[idx], exog=a.calendar_next[idx - 1])
         except ValueError:
             continue
-        weights.append(len(idx))
-    if not stats:
+        found.append((stat, len(idx)))
+        keys.append(order_key(a))
+    # every process's series (the median is over them all)
+    pairs = distributed.gathered(found, keys)
+    if not pairs:
         return {"adf": None, "integrated": False}
+    stats, weights = [s for s, _ in pairs], [w for _, w in pairs]
     not_rejected = sum(w for s, w in zip(stats, weights, strict=True) if not s < ADF_CRITICAL_5)
     return {"adf": float(np.median(stats)), "integrated": bool(not_rejected >= sum(weights) / 2)}

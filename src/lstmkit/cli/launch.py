@@ -1,0 +1,54 @@
+"""`--nproc N`: the same command in N processes on this machine, through torchrun's own launcher
+(torch.distributed.run), each one a rank of the group distributed.py joins. Nothing is pickled to
+start them (a fresh `python -m lstmkit ...` each, as torchrun does), so nothing of the caller's
+has to be importable in a child; the workers print their own results and errors, and a worker
+that fails stops the others (torchrun's agent), so none is left waiting."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import click
+
+__all__ = ["launch"]
+
+
+def launch(nproc: int, threads: int) -> int:
+    """Run this command line again in `nproc` processes; their exit status (0, or the first
+    failed worker's)."""
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.run import get_args_parser, run
+
+    argv = click.get_current_context().meta["lstmkit.argv"]
+    # the launcher's own chatter (each worker's closing signal, a table of the failure) would
+    # bury the worker's one-line error
+    logging.getLogger("torch.distributed.elastic").setLevel(logging.CRITICAL)
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))  # torchrun would warn and set 1
+    args = get_args_parser().parse_args(
+        [
+            f"--nproc-per-node={nproc}",
+            "--standalone",  # a free port on this machine
+            "--monitor-interval=0.2",
+            "--module",
+            "lstmkit",
+        ]
+    )
+    # set here, not parsed: argparse would read the command's own --nproc as its --nproc-per-node
+    args.training_script_args = list(argv)
+    try:
+        run(args)
+    except ChildFailedError as err:
+        failures = sorted(err.failures.items(), key=lambda f: f[1].timestamp)
+        said = [f for _, f in failures if f.exitcode and f.exitcode > 0]
+        if said:  # a process that printed its error (the others, stopped after it, say nothing)
+            return said[0].exitcode
+        rank, first = failures[0]
+        if first.exitcode is not None and first.exitcode < 0:  # killed: it could say nothing
+            import signal
+
+            name = signal.Signals(-first.exitcode).name
+            click.echo(f"error: process {rank} of {nproc} was stopped by {name}", err=True)
+            return 1
+        return first.exitcode or 1
+    return 0
