@@ -207,3 +207,76 @@ def test_bad_process_counts_are_one_line_errors(tmp_path, more, words):
     lines = [line for line in r.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and lines[0].startswith(words), r.stderr[-2000:]  # said once
     assert not (tmp_path / "run").exists()
+
+
+def test_the_classifier_trains_over_two_processes_as_in_one(tmp_path):
+    """Every process holds every sequence and takes its rows of each batch (rank, rank + 2, ...):
+    the networks' weights end where one process's do (dropout off: each process draws its own
+    masks). The folds, the linear paths and the choice are computed alike on both."""
+    sys.path.insert(0, str(WORKER.parent))
+    from cli_support import wide_csv
+
+    data = wide_csv(tmp_path / "beats.csv", n=120)
+    common = ("--data", str(data), "--label-col", "label", "--epochs", "3", "--dropout", "0")
+
+    def classify(out, *more):
+        cmd = [sys.executable, "-m", "lstmkit", "classify", *common, "--out", str(out), *more]
+        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        done = subprocess.run(
+            [*cmd, "--quiet"], capture_output=True, text=True, timeout=TIMEOUT, env=env
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        return load_file(out / "model.safetensors"), json.loads((out / "metrics.json").read_text())
+
+    (one, m1), (two, m2) = classify(tmp_path / "one"), classify(tmp_path / "two", "--nproc", "2")
+    assert set(one) == set(two)
+    for name in one:
+        np.testing.assert_allclose(two[name], one[name], atol=1e-5, err_msg=name)
+    assert m2["selection"]["chosen"] == m1["selection"]["chosen"]
+    np.testing.assert_allclose(m2["test"]["model"]["accuracy"], m1["test"]["model"]["accuracy"])
+
+
+RAY_LOOP = """
+import sys
+import ray
+from ray.train import RunConfig, ScalingConfig
+from ray.train.torch import TorchTrainer
+
+ARGS = sys.argv[1:-1]
+
+def train_loop(config):
+    from lstmkit.cli import main
+    try:
+        main(ARGS, standalone_mode=False)
+    except SystemExit as stop:
+        if stop.code:
+            raise
+
+ray.init(num_cpus=4, include_dashboard=False)  # two workers and the trainer's actor
+TorchTrainer(
+    train_loop,
+    scaling_config=ScalingConfig(num_workers=2, use_gpu=False),
+    run_config=RunConfig(storage_path=sys.argv[-1]),
+).fit()
+"""
+
+
+def test_a_ray_cluster_runs_the_same_entry_point(tmp_path):
+    """Ray's TorchTrainer starts the processes and their group; `lstmkit.cli.main` inside it
+    trains over both and writes what one process writes (the optional `ray` extra)."""
+    pytest.importorskip("ray.train.torch")
+    data = series_csv(tmp_path / "meters.csv")
+    args = ["forecast", *_forecast_args(data, tmp_path / "ray"), "--quiet"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-c", RAY_LOOP, *args, str(tmp_path / "ray_results")]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads((tmp_path / "ray" / "metrics.json").read_text())["data"]["processes"] == 2
+    one = _cli(*_forecast_args(data, tmp_path / "one"))
+    assert one.returncode == 0, one.stderr[-3000:]
+    a, b = (
+        load_file(tmp_path / "ray" / "model.safetensors"),
+        load_file(tmp_path / "one" / "model.safetensors"),
+    )
+    for name in b:
+        np.testing.assert_allclose(a[name], b[name], atol=1e-6, err_msg=name)

@@ -234,6 +234,15 @@ class TrainConfig(Section):
     threads: int = setting(
         1, "Intra-op threads (1 is fastest for small models).", gt=0, strict=True, le=256
     )
+    nproc: int = setting(
+        1,
+        "Processes training the networks together on this machine (data-parallel: each takes "
+        "its rows of every batch; launched through torchrun; under torchrun itself its "
+        "--nproc-per-node decides). docs/scale.md.",
+        gt=0,
+        strict=True,
+        le=256,
+    )
 
 
 class LinearConfig(Section):

@@ -14,6 +14,7 @@ import rich
 import torch
 import torch.nn.functional as F
 
+from .. import distributed
 from ..checkpoint import fingerprint
 from ..models import mean_proba
 from ..train import History, fit
@@ -77,6 +78,28 @@ def _loss(logits, y, weights=None, smoothing=0.0):
         )
         return loss[known].mean()
     return F.cross_entropy(logits, y, weight=weights, label_smoothing=smoothing)
+
+
+def _share_of_loss(model, xb, nb, yb, weights, smoothing):
+    """Over several processes, each holding every sequence: this process's rows of the batch
+    (rank, rank + world, ...), their loss summed and divided by the whole batch's normaliser
+    (its known labels, or its rows' class weights: what _loss's mean divides by), times the
+    number of processes, so that DistributedDataParallel's average of the gradients is the whole
+    batch's. A process with no row of a (last, short) batch runs one row at weight 0."""
+    rank, world = distributed.rank(), distributed.world()
+    mine = torch.arange(rank, len(yb), world)
+    scale = float(world)
+    if not len(mine):
+        mine, scale = torch.zeros(1, dtype=torch.long), 0.0
+    logits, y = model(xb[mine], nb[mine]), yb[mine]
+    if y.dtype.is_floating_point:  # multi-label: the mean over the batch's known labels
+        loss = F.binary_cross_entropy_with_logits(
+            logits, torch.nan_to_num(y), pos_weight=weights, reduction="none"
+        )
+        return loss[~torch.isnan(y)].sum() / (~torch.isnan(yb)).sum().clamp_min(1) * scale
+    total = F.cross_entropy(logits, y, weight=weights, label_smoothing=smoothing, reduction="sum")
+    norm = weights[yb].sum() if weights is not None else torch.tensor(float(len(yb)))
+    return total / norm * scale
 
 
 def train_folds(
@@ -177,6 +200,8 @@ def train(
 
     def loss_fn(model, batch):  # model: net, or its wrapper over several processes
         xb, nb, yb = batch
+        if distributed.active():
+            return _share_of_loss(model, xb, nb, yb, weights, cfg.train.label_smoothing)
         return _loss(model(xb, nb), yb, weights, cfg.train.label_smoothing)
 
     xv, nv, yv = val_part

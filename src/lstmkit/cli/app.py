@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import sys
 
 import click
@@ -24,30 +25,42 @@ def _one_line_errors(fn):
         except LstmkitError as err:
             from ..distributed import silent
 
-            if silent(err):  # over several processes: said once, by another
-                sys.exit(2)
-            _say(err)
+            if not silent(err):  # over several processes: said once
+                click.echo(f"error: {_said(err)}", err=True)
+            _leave(2)
         except FloatingPointError as err:  # training diverged: say so in one line
             click.echo(f"error: {err}", err=True)
-            sys.exit(1)
+            _leave(1)
         except OSError as err:  # a full disk, a read-only folder: where, and what the OS said
             where = f"{err.filename}: " if err.filename else ""
             click.echo(f"error: {where}{err.strerror or err}", err=True)
-            sys.exit(1)
+            _leave(1)
 
     return wrapper
 
 
-def _say(err: LstmkitError):
-    """One line, exit status 2. A SettingError names its field; here, the field's option."""
+def _said(err: LstmkitError) -> str:
+    """The one line; a SettingError names its field, and here the field's option."""
     text = str(err)
     if isinstance(err, SettingError):
         from .options import OPTION_OF
 
         # the message, already one bounded line (LstmkitError), with the option for the field
         text = OPTION_OF.get(err.field, err.field) + text[len(err.field) :]
-    click.echo(f"error: {text}", err=True)
-    sys.exit(2)
+    return text
+
+
+def _leave(status: int):
+    """Exit with `status`. One of several processes leaves at once (its files and its run
+    directory are settled by now): the process group's threads, torn down at a normal exit
+    while the peers are still connected, abort the process now and then ("terminate called
+    without an active exception"), and torchrun would report that signal instead of the error."""
+    dist = sys.modules.get("torch.distributed")
+    if dist is not None and getattr(dist, "is_initialized", lambda: False)():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)
 
 
 @contextlib.contextmanager

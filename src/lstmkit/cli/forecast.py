@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import click
 from rich.table import Table
 
@@ -63,18 +61,16 @@ def forecast(data, lstm_gate, backtest, out, resume, overwrite, quiet, **values)
     # before any import: a bad value is quick
     config = ForecastConfig.from_settings(settings, "lstmkit forecast")
     from .. import distributed
+    from .launch import in_processes, run_directory
 
-    if config.train.nproc > 1 and not distributed.launched():  # this command in N processes
-        from .launch import launch
-
-        raise SystemExit(launch(config.train.nproc, config.train.threads))
+    in_processes(config.train)  # --nproc N: this command again, in N processes
     import pathlib
 
     from ..rundir import run_name
 
     folder = pathlib.Path(out or f"runs/{run_name(data)}")
     distributed.start()
-    with _run_directory(folder, overwrite, resume) as stage:
+    with run_directory(folder, overwrite, resume) as stage:
         lead = distributed.rank() == 0  # writes the run and prints; every process trains
         quiet = quiet or not lead
         # the statsforecast worker's imports overlap torch's, below
@@ -112,24 +108,6 @@ def forecast(data, lstm_gate, backtest, out, resume, overwrite, quiet, **values)
         f"what it relies on and how long it remembers: lstmkit explain --run {folder}",
         soft_wrap=True,
     )
-
-
-@contextlib.contextmanager
-def _run_directory(folder, overwrite: bool, resume: bool):
-    """The run's stage (rundir.transaction), opened by process 0 alone and committed when the
-    block ends; the other processes get its path (to resume from its checkpoint) or its
-    refusal, so that none waits for a process that stopped."""
-    from .. import distributed
-    from ..rundir import transaction
-
-    with contextlib.ExitStack() as stack:
-
-        def opened():
-            if distributed.rank() == 0:
-                return stack.enter_context(transaction(folder, overwrite=overwrite, resume=resume))
-            return None
-
-        yield distributed.broadcast(distributed.agree(opened))
 
 
 def _print_forecast(metrics, target):

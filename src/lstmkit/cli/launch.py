@@ -6,12 +6,13 @@ that fails stops the others (torchrun's agent), so none is left waiting."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 
 import click
 
-__all__ = ["launch"]
+__all__ = ["in_processes", "launch", "run_directory"]
 
 
 def launch(nproc: int, threads: int) -> int:
@@ -52,3 +53,30 @@ def launch(nproc: int, threads: int) -> int:
             return 1
         return first.exitcode or 1
     return 0
+
+
+def in_processes(train) -> None:
+    """`train` (a task's TrainConfig) asks for nproc > 1 and this process is not one of several
+    yet: run the command in that many, and exit with their status."""
+    from .. import distributed
+
+    if train.nproc > 1 and not distributed.launched():
+        raise SystemExit(launch(train.nproc, train.threads))
+
+
+@contextlib.contextmanager
+def run_directory(folder, overwrite: bool, resume: bool):
+    """The run's stage (rundir.transaction), opened by process 0 alone and committed when the
+    block ends; the other processes get its path (to resume from its checkpoint) or its
+    refusal, so that none waits for a process that stopped."""
+    from .. import distributed
+    from ..rundir import transaction
+
+    with contextlib.ExitStack() as stack:
+
+        def opened():
+            if distributed.rank() == 0:
+                return stack.enter_context(transaction(folder, overwrite=overwrite, resume=resume))
+            return None
+
+        yield distributed.broadcast(distributed.agree(opened))
