@@ -305,3 +305,18 @@ def test_paired_t_and_each_rows_log_loss_by_hand():
     out = row_log_loss(labels, q)
     np.testing.assert_allclose(out[:2], [-np.log(0.9), -(np.log(0.8) + np.log(0.6)) / 2])
     assert np.isnan(out[2])  # no known label
+
+
+def test_the_adf_statistic_of_a_long_series_summed_in_blocks_is_the_direct_one(monkeypatch):
+    """Past ADF_DIRECT_CELLS the regression is summed block by block (a long series' memory);
+    the statistic is the one the whole regression gives."""
+    from lstmkit import evaluate
+
+    rng = np.random.default_rng(3)
+    y = np.cumsum(rng.normal(size=3000)) + 0.01 * np.arange(3000)
+    calendar = np.column_stack([np.sin(np.arange(3000) / 7), np.cos(np.arange(3000) / 7)])
+    direct = [adf_statistic(y), adf_statistic(y, exog=calendar), adf_statistic(y[:400], lags=3)]
+    monkeypatch.setattr(evaluate, "ADF_DIRECT_CELLS", 0)
+    monkeypatch.setattr(evaluate, "ADF_BLOCK", 256)
+    blocks = [adf_statistic(y), adf_statistic(y, exog=calendar), adf_statistic(y[:400], lags=3)]
+    np.testing.assert_allclose(blocks, direct, rtol=1e-8)

@@ -148,14 +148,37 @@ def adf_statistic(y: np.ndarray, lags: int | None = None, exog: np.ndarray | Non
     n = len(dy) - k
     if n < 2 * (k + 3 + (0 if exog is None else exog.shape[1])):
         raise ValueError(f"adf_statistic: {len(y)} values are too few for {k} lags")
-    cols = [np.ones(n), y[k:-1]] + [dy[k - j : len(dy) - j] for j in range(1, k + 1)]
-    X = np.column_stack(cols if exog is None else [*cols, exog[k + 1 :]])
-    beta, *_ = np.linalg.lstsq(X, dy[k:], rcond=None)
-    resid = dy[k:] - X @ beta
-    s2 = resid @ resid / (n - X.shape[1])
+    width = 2 + k + (0 if exog is None else exog.shape[1])
+
+    def block(a: int, b: int) -> np.ndarray:  # rows a..b of the regressors
+        cols = [np.ones(b - a), y[k + a : k + b]]
+        cols += [dy[k - j + a : k - j + b] for j in range(1, k + 1)]
+        return np.column_stack(cols if exog is None else [*cols, exog[k + 1 + a : k + 1 + b]])
+
+    target = dy[k:]
+    if n * width <= ADF_DIRECT_CELLS:
+        X = block(0, n)
+        beta, *_ = np.linalg.lstsq(X, target, rcond=None)
+        resid = target - X @ beta
+        rss, G = resid @ resid, X.T @ X
+    else:  # a long series: X'X, X'dy and dy'dy summed block by block, never X whole
+        G, c, yy = np.zeros((width, width)), np.zeros(width), 0.0
+        for a in range(0, n, ADF_BLOCK):
+            X, t = block(a, min(n, a + ADF_BLOCK)), target[a : a + ADF_BLOCK]
+            G, c, yy = G + X.T @ X, c + X.T @ t, yy + t @ t
+        beta = np.linalg.lstsq(G, c, rcond=None)[0]
+        rss = max(yy - beta @ c, 0.0)  # at the solution G beta = c
+    s2 = rss / (n - width)
     # a perfect fit (a constant series): NaN, no verdict
     with np.errstate(invalid="ignore", divide="ignore"):
-        return float(beta[1] / np.sqrt(s2 * np.linalg.pinv(X.T @ X)[1, 1]))
+        return float(beta[1] / np.sqrt(s2 * np.linalg.pinv(G)[1, 1]))
+
+
+# The ADF regression held whole up to this many cells (rows x columns: 16 million, 128 MB); past
+# it, summed in blocks of ADF_BLOCK rows. A year of minutes whole (525,600 rows, 110 lags) took
+# about 1 GB with lstsq's copies (benchmarks/scale.py --long).
+ADF_DIRECT_CELLS = 2**24
+ADF_BLOCK = 65_536
 
 
 DM_CRITICAL_5 = 1.645  # one-sided 5% point of the standard normal

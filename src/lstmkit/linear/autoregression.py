@@ -126,7 +126,12 @@ def _rows(d: np.ndarray, y: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, n
     # a NaN anywhere in a row makes its sum NaN (one BLAS pass)
     with np.errstate(invalid="ignore", over="ignore"):
         ok = ~np.isnan(X @ np.ones(X.shape[1])) & ~np.isnan(Y).any(1)
-    return (X, Y) if ok.all() else (X[ok], Y[ok])
+    if ok.all():
+        return X, Y
+    first = int(np.argmax(ok))
+    if ok[first:].all():  # only the first rows lack lags (the usual case): still a view
+        return X[first:], Y[first:]
+    return X[ok], Y[ok]
 
 
 def _columns(p: int, q: int, top: int, q_top: int, n_cov: int, width: int) -> list[int]:
