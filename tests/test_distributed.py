@@ -147,6 +147,25 @@ def test_uneven_shares_finish_with_the_same_model(tmp_path):
     assert_same_fit(one, many[1])
 
 
+@pytest.mark.parametrize("scheme", ["every-step", "windows"])
+def test_a_process_with_no_training_step_still_steps_with_the_others(tmp_path, scheme):
+    """Process 1 holds two series that start after validation does: no training sample at all.
+    It runs every batch with a blank row at weight 0, and the model is one process's."""
+    rng = np.random.default_rng(0)
+    parts = []
+    for k, (start, n) in enumerate([(0, 3000), (2500, 400), (2600, 300)]):
+        t = pd.date_range("2024-01-01", periods=n, freq="h") + pd.Timedelta(hours=start)
+        y = np.sin(2 * np.pi * np.arange(n) / 24) + 0.1 * np.cumsum(rng.normal(size=n))
+        parts.append(pd.DataFrame({"when": t.astype(str), "meter": f"m{k}", "kwh": y}))
+    data = tmp_path / "late.csv"
+    pd.concat(parts).to_csv(data, index=False)
+    one = one_process(data, scheme=scheme)
+    settings = {**SETTINGS, "scheme": scheme}
+    many = spawn("fit", {"data": str(data), "settings": settings}, tmp_path)
+    assert many[1]["data"]["series_per_process"] == [1, 2]
+    assert_same_fit(one, many[1])
+
+
 def test_a_process_that_cannot_read_its_share_stops_every_process_in_one_line(tmp_path):
     data = series_csv(tmp_path / "meters.csv")
     sources = [str(data), str(tmp_path / "missing-on-this-machine.csv")]

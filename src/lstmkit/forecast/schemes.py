@@ -77,7 +77,7 @@ class _WindowBatches:
         )
         # each local sample's number in the one-process order (a series' samples are together)
         keys = [order_key(a) for a in arrays]
-        every = distributed.gathered(list(zip(keys, counts, strict=False)), keys)
+        every = distributed.gathered(list(zip(keys, counts, strict=True)), keys)
         start = dict(
             zip((k for k, _ in every), np.cumsum([0] + [n for _, n in every]), strict=False)
         )
@@ -94,8 +94,9 @@ class _WindowBatches:
             if len(x) == self.size:  # one process
                 yield x[chosen], d[chosen], y[chosen], len(chosen)
                 continue
-            at = torch.searchsorted(self.numbers, chosen).clamp_max(len(x) - 1)
-            i = at[self.numbers[at] == chosen]
+            # the batch's samples this process holds (none, where it holds no training sample)
+            at = torch.searchsorted(self.numbers, chosen).clamp_max(max(len(x) - 1, 0))
+            i = at[self.numbers[at] == chosen] if len(x) else at[:0]
             yield x[i], d[i], y[i], len(chosen)
 
     def loss(self, model, batch):
