@@ -110,6 +110,26 @@ def setting(default: Any, help: str, *, option: str | None = None, **checks: Any
     )
 
 
+def threads_setting() -> Any:
+    """`threads`, the same field in every task's training section."""
+    return setting(
+        1, "Intra-op threads (1 is fastest for small models).", gt=0, strict=True, le=256
+    )
+
+
+def nproc_setting(how: str) -> Any:
+    """`nproc`, every task's training section's: processes training one model together, `how`
+    saying how they share the work (docs/scale.md)."""
+    return setting(
+        1,
+        f"Processes training one model on this machine ({how}; launched through torchrun; under "
+        "torchrun itself its --nproc-per-node decides). docs/scale.md.",
+        gt=0,
+        strict=True,
+        le=256,
+    )
+
+
 def csv_list(value, cast=str):
     """'a, b' -> ['a', 'b'] (the command line's spelling of a list); a list passes as it is."""
     if isinstance(value, str):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import sys
 
 import numpy as np
 
@@ -61,7 +62,7 @@ def launched() -> bool:
 
 def active() -> bool:
     """Whether a process group of more than one process is running."""
-    if not launched() and "torch.distributed" not in __import__("sys").modules:
+    if not launched() and "torch.distributed" not in sys.modules:  # torch unloaded: no group
         return False
     dist = _dist()
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1

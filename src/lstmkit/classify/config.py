@@ -14,7 +14,16 @@ from typing import Literal
 
 from pydantic import field_validator, model_validator
 
-from ..config import LayerConfig, Section, Tree, csv_list, known, setting
+from ..config import (
+    LayerConfig,
+    Section,
+    Tree,
+    csv_list,
+    known,
+    nproc_setting,
+    setting,
+    threads_setting,
+)
 
 __all__ = [
     "ClassifyConfig",
@@ -231,18 +240,8 @@ class TrainConfig(Section):
         1, "Members from consecutive seeds, averaged.", gt=0, strict=True, le=MAX_ENSEMBLE
     )
     seed: int = setting(0, "Seeds the split, the weights and the batches.", le=2**31 - 1, ge=0)
-    threads: int = setting(
-        1, "Intra-op threads (1 is fastest for small models).", gt=0, strict=True, le=256
-    )
-    nproc: int = setting(
-        1,
-        "Processes training the networks together on this machine (data-parallel: each takes "
-        "its rows of every batch; launched through torchrun; under torchrun itself its "
-        "--nproc-per-node decides). docs/scale.md.",
-        gt=0,
-        strict=True,
-        le=256,
-    )
+    threads: int = threads_setting()
+    nproc: int = nproc_setting("data-parallel, each taking its rows of every batch")
 
 
 class LinearConfig(Section):

@@ -55,8 +55,9 @@ def _leave(status: int):
     directory are settled by now): the process group's threads, torn down at a normal exit
     while the peers are still connected, abort the process now and then ("terminate called
     without an active exception"), and torchrun would report that signal instead of the error."""
-    dist = sys.modules.get("torch.distributed")
-    if dist is not None and getattr(dist, "is_initialized", lambda: False)():
+    from ..distributed import active
+
+    if active():
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(status)

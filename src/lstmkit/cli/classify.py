@@ -63,8 +63,7 @@ def classify(data, test_file, out, resume, overwrite, quiet, **values):
     config = ClassifyConfig.from_settings(
         settings_given(click.get_current_context(), ClassifyConfig, values), ""
     )
-    from .. import distributed
-    from .launch import in_processes, run_directory
+    from .launch import in_processes, processes_said, run_directory
 
     in_processes(config.train)  # --nproc N: this command again, in N processes
     from ..classify.estimator import SequenceClassifier
@@ -73,23 +72,18 @@ def classify(data, test_file, out, resume, overwrite, quiet, **values):
     folder = pathlib.Path(out or f"runs/{run_name(data)}")
     clf = SequenceClassifier(config)
     _set_threads(config.train.threads)
-    distributed.start()
-    lead = distributed.rank() == 0  # writes the run and prints; every process trains
-    quiet = quiet or not lead
-    if not quiet:
-        many = f", {distributed.world()} processes" if distributed.active() else ""
-        console.print(
-            f"lstmkit classify: {data}, {config.train.threads} thread(s){many}, run directory "
-            f"{folder}"
-        )
-    with run_directory(folder, overwrite, resume) as stage:
+    with run_directory(folder, overwrite, resume) as (stage, lead):
+        quiet = quiet or not lead  # the lead (process 0) writes the run and prints
+        if not quiet:
+            console.print(
+                f"lstmkit classify: {data}, {config.train.threads} thread(s){processes_said()}, "
+                f"run directory {folder}"
+            )
         clf.fit(
             data, test=test_file, quiet=quiet, checkpoint_dir=stage / "checkpoint", resume=resume
         )
         if lead:
             clf.write(stage)
-        distributed.agree(lambda: None)  # every process done before the run is committed
-    distributed.stop()  # after a success only (an error leaves without waiting for peers)
     if not lead:
         return
     _print_classify(clf.metrics)

@@ -61,7 +61,7 @@ def forecast(data, lstm_gate, backtest, out, resume, overwrite, quiet, **values)
     # before any import: a bad value is quick
     config = ForecastConfig.from_settings(settings, "lstmkit forecast")
     from .. import distributed
-    from .launch import in_processes, run_directory
+    from .launch import in_processes, processes_said, run_directory
 
     in_processes(config.train)  # --nproc N: this command again, in N processes
     import pathlib
@@ -69,10 +69,8 @@ def forecast(data, lstm_gate, backtest, out, resume, overwrite, quiet, **values)
     from ..rundir import run_name
 
     folder = pathlib.Path(out or f"runs/{run_name(data)}")
-    distributed.start()
-    with run_directory(folder, overwrite, resume) as stage:
-        lead = distributed.rank() == 0  # writes the run and prints; every process trains
-        quiet = quiet or not lead
+    with run_directory(folder, overwrite, resume) as (stage, lead):
+        quiet = quiet or not lead  # the lead (process 0) writes the run and prints
         # the statsforecast worker's imports overlap torch's, below
         if config.base.statistical != "off" and not distributed.active():
             from ..statistical import warm_up
@@ -82,8 +80,7 @@ def forecast(data, lstm_gate, backtest, out, resume, overwrite, quiet, **values)
 
         fc = Forecaster(config)
         if not quiet:
-            threads, scheme = config.train.threads, config.train.scheme
-            many = f", {distributed.world()} processes" if distributed.active() else ""
+            threads, scheme, many = config.train.threads, config.train.scheme, processes_said()
             console.print(
                 f"lstmkit forecast: {data}, {threads} thread(s){many}, scheme {scheme}, run "
                 f"directory {folder}"
@@ -99,8 +96,6 @@ def forecast(data, lstm_gate, backtest, out, resume, overwrite, quiet, **values)
 
                 write_json(stage / "backtest.json", folds)
                 _print_backtest(folds)
-        distributed.agree(lambda: None)  # every process done before the run is committed
-    distributed.stop()  # after a success only (an error leaves without waiting for peers)
     if not lead:
         return
     console.print(f"report: {folder / 'report.html'}", soft_wrap=True)

@@ -12,7 +12,7 @@ import os
 
 import click
 
-__all__ = ["in_processes", "launch", "run_directory"]
+__all__ = ["in_processes", "launch", "processes_said", "run_directory"]
 
 
 def launch(nproc: int, threads: int) -> int:
@@ -66,12 +66,16 @@ def in_processes(train) -> None:
 
 @contextlib.contextmanager
 def run_directory(folder, overwrite: bool, resume: bool):
-    """The run's stage (rundir.transaction), opened by process 0 alone and committed when the
-    block ends; the other processes get its path (to resume from its checkpoint) or its
-    refusal, so that none waits for a process that stopped."""
+    """Yields (stage, lead). The processes' group joined (distributed.start; one process: none),
+    the run's stage (rundir.transaction) is opened by process 0 alone, the lead, which writes
+    the run and prints; the others get its path (to resume from its checkpoint) or its refusal,
+    so that none waits for a process that stopped. After a success every process waits for the
+    others before the commit and leaves the group after it; an error leaves at once (a process
+    that failed alone must not wait at a barrier its peers never reach)."""
     from .. import distributed
     from ..rundir import transaction
 
+    distributed.start()
     with contextlib.ExitStack() as stack:
 
         def opened():
@@ -79,4 +83,13 @@ def run_directory(folder, overwrite: bool, resume: bool):
                 return stack.enter_context(transaction(folder, overwrite=overwrite, resume=resume))
             return None
 
-        yield distributed.broadcast(distributed.agree(opened))
+        yield distributed.broadcast(distributed.agree(opened)), distributed.rank() == 0
+        distributed.agree(lambda: None)  # every process done before the run is committed
+    distributed.stop()
+
+
+def processes_said() -> str:
+    """ ", N processes" for the command's first line, where there are several."""
+    from .. import distributed
+
+    return f", {distributed.world()} processes" if distributed.active() else ""

@@ -70,6 +70,17 @@ def column_span(names: list) -> str:
     )
 
 
+def text_options(name: str) -> dict | None:
+    """pandas.read_csv's options for a delimited text file by its name (.csv, .txt, .tsv, each
+    optionally .gz: values exactly as written); None for any other name."""
+    name = name.lower()
+    if name.endswith((".csv", ".csv.gz", ".txt", ".txt.gz")):
+        return {"float_precision": "round_trip"}
+    if name.endswith((".tsv", ".tsv.gz")):
+        return {"sep": "\t", "float_precision": "round_trip"}
+    return None
+
+
 def read_table(source, read_options: dict | None = None, where: str = "--data") -> pd.DataFrame:
     """A DataFrame from a DataFrame, a CSV (optionally .gz), a TSV or a Parquet file."""
     if isinstance(source, pd.DataFrame):
@@ -82,12 +93,8 @@ def read_table(source, read_options: dict | None = None, where: str = "--data") 
     try:
         if name.endswith((".parquet", ".pq")):
             df = pd.read_parquet(path)
-        elif name.endswith((".csv", ".csv.gz", ".txt", ".txt.gz")):
-            df = pd.read_csv(path, **{"float_precision": "round_trip", **(read_options or {})})
-        elif name.endswith((".tsv", ".tsv.gz")):
-            df = pd.read_csv(
-                path, **{"sep": "\t", "float_precision": "round_trip", **(read_options or {})}
-            )
+        elif text_options(name) is not None:
+            df = pd.read_csv(path, **{**text_options(name), **(read_options or {})})
     except pd.errors.EmptyDataError:  # not even a header
         raise LstmkitError(f"{where}: {path} is empty") from None
     except (ValueError, OSError, EOFError, zlib.error, pd.errors.ParserError) as err:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import LstmkitError, SettingError, cut
-from .io import data_file
+from .io import data_file, text_options
 
 __all__ = ["assign", "read_shard", "series_counts"]
 
@@ -56,12 +56,11 @@ def series_counts(source, series: str, read_options: dict | None = None) -> dict
         column = _column(source, series)
     else:
         path = _path(source)
+        options = None if _is_parquet(path) else _text(path, read_options)
         try:
-            if _is_parquet(path):
+            if options is None:
                 column = pd.read_parquet(path, columns=[series])[series]
             else:
-                sep = "\t" if ".tsv" in path.name.lower() else ","
-                options = {"sep": sep, **(read_options or {})}
                 column = pd.read_csv(path, usecols=[series], dtype={series: str}, **options)[series]
         except (ValueError, KeyError) as err:
             if series not in _columns_of(path):
@@ -85,9 +84,17 @@ def _columns_of(path: pathlib.Path) -> list[str]:
                     next(iter(sorted(path.rglob("*.parquet")))) if path.is_dir() else path
                 ).names
             )
-        return list(pd.read_csv(path, nrows=0).columns)
+        return list(pd.read_csv(path, nrows=0, **_text(path, None)).columns)
     except Exception:
         return []
+
+
+def _text(path: pathlib.Path, read_options: dict | None) -> dict:
+    """read_csv's options for `path` (data.io.text_options, then the data set's own)."""
+    options = text_options(path.name)
+    if options is None:
+        raise LstmkitError(f"--data: {path} is not .csv, .csv.gz, .tsv or .parquet")
+    return {**options, **(read_options or {})}
 
 
 def _column(df: pd.DataFrame, series: str) -> pd.Series:
@@ -154,9 +161,8 @@ def _as(kind, value: str):
 
 
 def _csv_share(path, series: str, mine: set, read_options: dict | None) -> pd.DataFrame:
-    sep = "\t" if ".tsv" in path.name.lower() else ","
-    options = {"sep": sep, "float_precision": "round_trip", **(read_options or {})}
     blocks = []
+    options = _text(path, read_options)
     with pd.read_csv(path, chunksize=CSV_BLOCK, dtype={series: str}, **options) as reader:
         for block in reader:
             blocks.append(block[block[series].isin(mine)])

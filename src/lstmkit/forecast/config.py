@@ -16,7 +16,16 @@ from typing import Literal
 
 from pydantic import field_validator, model_validator
 
-from ..config import LayerConfig, Section, Tree, csv_list, known, setting
+from ..config import (
+    LayerConfig,
+    Section,
+    Tree,
+    csv_list,
+    known,
+    nproc_setting,
+    setting,
+    threads_setting,
+)
 
 __all__ = [
     "BaseConfig",
@@ -228,18 +237,8 @@ class TrainConfig(Section):
         False, "Cosine decay of the learning rate over --epochs.", option="--cosine/--no-cosine"
     )
     seed: int = setting(0, "Seeds the weights and the batches.", le=2**31 - 1, ge=0)
-    threads: int = setting(
-        1, "Intra-op threads (1 is fastest for small models).", gt=0, strict=True, le=256
-    )
-    nproc: int = setting(
-        1,
-        "Processes training one model on this machine, sharing out the series (data-parallel, "
-        "launched through torchrun; under torchrun itself its --nproc-per-node decides). "
-        "docs/scale.md.",
-        gt=0,
-        strict=True,
-        le=256,
-    )
+    threads: int = threads_setting()
+    nproc: int = nproc_setting("data-parallel, sharing out the series")
 
 
 class BaseConfig(Section):

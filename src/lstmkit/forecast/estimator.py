@@ -225,7 +225,7 @@ class Forecaster:
         # a run resumes under another number of them.
         each = [fingerprint(s.times.asi8, s.target, s.past) for s in segments]
         every = distributed.gathered(each, [order_key(s) for s in segments])
-        self._data_hash = fingerprint(np.array([*every, str(splits.to_dict())]))
+        data_hash = fingerprint(np.array([*every, str(splits.to_dict())]))
         scaler_y, scaler_x = fit_scalers(
             train_rows, splits, cfg, prepared.past_covariates, need + 10
         )
@@ -275,7 +275,9 @@ class Forecaster:
         n_lag_columns = designs[0].shape[1]
         inputs = [a.x for a in arrays]  # before the base's one-step errors are appended
         try:
-            history = self._train(arrays, designs, coefficients, checkpoint_dir, resume, quiet)
+            history = self._train(
+                arrays, designs, coefficients, data_hash, checkpoint_dir, resume, quiet
+            )
         except BaseException:
             if job is not None:
                 job.close()  # training failed or was interrupted: stop the worker too
@@ -301,7 +303,7 @@ class Forecaster:
                 a.x = x
             first = history.seconds
             folder = checkpoint_dir and pathlib.Path(checkpoint_dir) / "base"
-            history = self._train(arrays, designs, coefficients, folder, resume, quiet)
+            history = self._train(arrays, designs, coefficients, data_hash, folder, resume, quiet)
             history.seconds += first
         scheme = scheme_of(cfg.train)
         preds = scheme.forecast_all(self.model, arrays, designs)
@@ -335,9 +337,19 @@ class Forecaster:
         self._score(arrays, designs, preds, heads, stat, calibration, history, report, fitted)
         return self
 
-    def _train(self, arrays, designs, coefficients, checkpoint_dir, resume: bool, quiet: bool):
+    def _train(
+        self,
+        arrays,
+        designs,
+        coefficients,
+        data_hash: str,
+        checkpoint_dir,
+        resume: bool,
+        quiet: bool,
+    ):
         """The network on the skip path's `coefficients`: built, started at the base exactly,
-        trained with early stopping on validation. Returns train.fit's history."""
+        trained with early stopping on validation. data_hash: what a checkpoint's data must match
+        (fit's fingerprint of the data as read). Returns train.fit's history."""
         cfg = self.config
         add_base_errors(arrays, designs, coefficients)
         self.model = ForecastNet(cfg.model, arrays[0].x.shape[1], designs[0].shape[1])
@@ -346,7 +358,7 @@ class Forecaster:
         gen = torch.Generator().manual_seed(cfg.train.seed)
         batches = scheme.batches(arrays, designs, cfg.model.levels, gen)
         validate = scheme.validation_loss(self.model, arrays, designs, cfg.model.levels)
-        identity = {"settings": cfg.flat(), "data": self._data_hash}
+        identity = {"settings": cfg.flat(), "data": data_hash}
         return fit(
             self.model,
             batches.batches,

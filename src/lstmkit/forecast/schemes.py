@@ -143,16 +143,14 @@ class _ChunkBatches:
         if not pieces:  # no training step here: one blank piece keeps the weights' graph
             a, d = self.arrays[0], self.designs[0]
             pieces.append((a, d, 0, 0, np.zeros(0, bool)))
-        # each chunk's loss is a mean over the origins of every process's pieces at that chunk
-        counts = distributed.total(
-            np.array(
-                [
-                    sum(int(m[k : k + self.chunk].sum()) for *_, m in pieces)
-                    for k in range(0, self.piece, self.chunk)
-                ],
-                float,
-            )
-        )
+        # over several processes each chunk's loss is a mean over the origins of every process's
+        # pieces at that chunk, counted once per epoch; one process: its own mask's (None)
+        counts = None
+        if distributed.active():
+            at = np.zeros(self.piece)  # origins with a loss, per step of a piece (a whole
+            for *_, m in pieces:  # number of chunks)
+                at[: len(m)] += m
+            counts = distributed.total(at.reshape(-1, self.chunk).sum(1))
         # Each chunk is filled when it is reached, in float32 (what the model reads), zeros after
         # a piece's end. Padding, stacking and converting float64 copies of the whole epoch once
         # held three copies of every training design at once (about 3 GB by their shapes for 20
@@ -170,7 +168,7 @@ class _ChunkBatches:
                     dd[j, : hi - lo] = np.nan_to_num(d[lo:hi])
                     y[j, : hi - lo] = np.nan_to_num(a.y[lo:hi])
                     mask[j, : hi - lo] = m[k : k + hi - lo]
-            count = counts[k // chunk]
+            count = None if counts is None else counts[k // chunk]
             yield (k == 0, *(torch.from_numpy(v) for v in (x, dd, y, mask)), count)
 
     def loss(self, model, batch):

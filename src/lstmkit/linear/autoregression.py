@@ -74,8 +74,7 @@ def choose_ar(
         for form, W in forms.items():
             fits[p, form] = len(squares)
             squares.append(float(np.sum((Xv[:, cols] @ W - Yv) ** 2)))
-    squares, count = distributed.total(np.array([*squares, Yv.size], float)), None
-    squares, count = squares[:-1], squares[-1]
+    *squares, count = distributed.total(np.array([*squares, Yv.size], float))
     scores = {k: float(squares[i] / count) if count else np.inf for k, i in fits.items()}
     best = {
         form: min((k for k in scores if k[1] == form), key=lambda k: scores[k]) for form in FORMS
