@@ -136,3 +136,20 @@ def test_series_benchmark_rolls_statsforecast_as_its_user_would():
     expected = [statistical.roll("auto_theta", params, y[: o + 1], 1)[-1, 0] for o in origins]
     rmse = float(np.sqrt(np.mean((np.array(expected) - test["actual"].to_numpy()) ** 2)))
     assert out["auto_theta"]["rmse"] == pytest.approx(rmse, rel=1e-9)
+
+
+def test_serve_benchmark_times_update_and_the_exported_step(tmp_path):
+    """benchmarks/serve.py's in-process ways on a small run: each gives a p50 and p99 over the
+    calls it made (the process and HTTP ways start lstmkit itself: run by the script only)."""
+    pytest.importorskip("onnxruntime")
+    from cli_support import run
+
+    bench = load_script("serve")
+    fc = Forecaster(epochs=1, hidden_size=8, statistical="off").fit("seattle-weather", quiet=True)
+    fc.save(tmp_path / "run")
+    assert run("export", "--run", str(tmp_path / "run")).exit_code == 0
+    for result in (
+        bench.update_latency(Forecaster.load(tmp_path / "run"), 5),
+        bench.onnx_step_latency(str(tmp_path / "run"), Forecaster.load(tmp_path / "run"), 5),
+    ):
+        assert result["n"] == 5 and 0 < result["p50_ms"] <= result["p99_ms"]

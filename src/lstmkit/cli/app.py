@@ -119,6 +119,8 @@ def main():
     lstmkit predict    forecast past the end of new data, or classify new sequences (a saved run)
     lstmkit classify   train + evaluate a sequence classifier (ECG beats, SMILES) against baselines
     lstmkit explain    gates, cell state and attributions of a saved run, into its report
+    lstmkit export     ONNX graphs of a saved run, checked against onnxruntime
+    lstmkit serve      saved forecast runs over HTTP: predict, update the state, model card
     lstmkit datasets   the embedded data sets and their provenance
     lstmkit experiment the long-time-lag tasks (adding, temporal order, copy) per cell
     lstmkit cells      the registered cells and what each changes

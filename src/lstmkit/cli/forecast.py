@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
+from ..config import LstmkitError
 from ..forecast.config import ForecastConfig
 from .app import _one_line_errors, console, main, refused_if_inconsistent
 from .options import options_of, settings_given
@@ -212,8 +213,15 @@ def _print_backtest(folds):
 )
 @click.option(
     "--data",
-    required=True,
-    help="New data (CSV / Parquet) with the columns the run was trained on.",
+    help="New data (CSV / Parquet) with the columns the run was trained on. With --state: the "
+    "new rows only, or, where STATE does not exist yet, the whole history it starts from.",
+)
+@click.option(
+    "--state",
+    type=click.Path(dir_okay=False),
+    help="A forecast's state file: the forecast from it after advancing it by --data's rows (it "
+    "is rewritten atomically; a bad row leaves it as it was). A new STATE starts from --data's "
+    "history, or without --data from where the run's data ended.",
 )
 @click.option(
     "--out",
@@ -221,33 +229,40 @@ def _print_backtest(folds):
     help="Write the result here as CSV (default: print it).",
 )
 @_one_line_errors
-def predict(run_dir, data, out):
-    """Forecast past the end of new data, or give class probabilities for new sequences."""
+def predict(run_dir, data, state, out):
+    """Forecast past the end of new data, or give class probabilities for new sequences.
+
+    \b
+    lstmkit predict --run runs/nyc --data history.csv              # reads the whole history
+    lstmkit predict --run runs/nyc --state nyc.state               # from where the run ended
+    lstmkit predict --run runs/nyc --state nyc.state --data new.csv   # only the new rows
+    """
     import pathlib
 
     from ..runs import read_run_config
 
     with refused_if_inconsistent(run_dir):
         if read_run_config(pathlib.Path(run_dir))["task"] == "classify":
+            if state:
+                raise LstmkitError("--state: a classifier keeps no state; it is for forecasts")
+            if not data:
+                raise LstmkitError("--data: name the sequences to classify")
             from ..classify.estimator import SequenceClassifier
 
             result, what = (
                 SequenceClassifier.load(run_dir).predict_proba(data),
                 "rows of class probabilities",
             )
+        elif state:
+            result, what = _from_state(run_dir, data, state), "forecasts"
         else:
+            if not data:
+                raise LstmkitError("--data: name the data to forecast from (or give --state)")
             from ..forecast.estimator import Forecaster
 
             fc = Forecaster.load(run_dir)
             result, what = fc.predict(data), "forecasts"
-            said = fc.predict_report
-            if said.get("filled"):  # to stderr: without --out, stdout is the CSV
-                click.echo(
-                    f"note: {said['filled']} of {said['steps']} target values were missing on the "
-                    "model's time "
-                    f"grid (frequency {fc.state.freq!r}) and interpolated",
-                    err=True,
-                )
+            _said_filled(fc.predict_report, fc.state.freq)
     if out:
         from ..runs import atomic_write
 
@@ -255,3 +270,51 @@ def predict(run_dir, data, out):
         console.print(f"wrote {len(result)} {what} to {out}")
     else:
         click.echo(result.to_csv(index=False), nl=False)
+
+
+def _said_filled(said: dict, freq: str) -> None:
+    if said.get("filled"):  # to stderr: without --out, stdout is the CSV
+        click.echo(
+            f"note: {said['filled']} of {said['steps']} target values were missing on the "
+            f"model's time grid (frequency {freq!r}) and interpolated",
+            err=True,
+        )
+
+
+def _from_state(run_dir, data, state):
+    """predict --state: start STATE or advance it, write it, return its forecasts."""
+    import pathlib
+
+    from ..data.io import read_table
+    from ..forecast.estimator import Forecaster
+    from ..forecast.stream import Stream
+
+    fc = Forecaster.load(run_dir)
+    path = pathlib.Path(state)
+    if path.exists():
+        fc.stream = Stream.load(path, fc)
+        if data:
+            fc.update(read_table(data))
+            said = fc.stream.report
+            _said_filled(said, fc.state.freq)
+            for name in said["restarted"]:
+                click.echo(
+                    f"note: series {name!r} had a gap longer than max_gap and starts afresh",
+                    err=True,
+                )
+    elif data:
+        fc.start_stream(data)
+    elif fc.stream is None:
+        raise LstmkitError(f"--state: {path} does not exist and {fc.stream_refused}")
+    waiting = fc.stream.waiting()
+    if waiting:
+        need = max(fc.config.train.window, fc.state.ar_order) + 1
+        shown = ", ".join(f"{k!r} ({v})" for k, v in list(waiting.items())[:5])
+        click.echo(
+            f"note: {len(waiting)} series have fewer than the {need} steps a forecast needs: "
+            f"{shown}",
+            err=True,
+        )
+    if data or not path.exists():
+        fc.stream.save(path, fc)
+    return fc.stream.frame(fc)

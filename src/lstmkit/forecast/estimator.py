@@ -49,8 +49,11 @@ from .predict import forecast_frame, last_stretches
 from .schemes import scheme_of
 from .scoring import metrics_of, score
 from .state import ForecastState, legacy_state
+from .stream import Stream
 
-__all__ = ["ForecastConfig", "Forecaster", "lag_designs"]
+__all__ = ["STREAM_FILE", "ForecastConfig", "Forecaster", "lag_designs"]
+
+STREAM_FILE = "stream.safetensors"  # a run's state after the data it was fitted on
 
 
 def season_shown(season: int, given, train_rows, val_start, report: dict) -> int:
@@ -90,6 +93,10 @@ class Forecaster:
         self.baseline_ar: tuple | None = None
         # over several processes, which process holds which series (data/shards.py)
         self.shares: dict[str, int] | None = None
+        # each series' state after its last observation (stream.py): set by fit and load,
+        # advanced by update; None where the run cannot stream (why: `stream_refused`)
+        self.stream: Stream | None = None
+        self.stream_refused: str | None = None
 
     # ---- data ------------------------------------------------------------------------------
 
@@ -335,7 +342,17 @@ class Forecaster:
             "lstm": checked,
         }
         self._score(arrays, designs, preds, heads, stat, calibration, history, report, fitted)
+        if distributed.active():
+            self.stream_refused = "fitted over several processes; start it with start_stream"
+        else:
+            self._start_stream(segments)
         return self
+
+    def _start_stream(self, segments) -> None:
+        try:
+            self.stream, self.stream_refused = Stream.start(self, segments), None
+        except LstmkitError as err:  # a statistical base, a step the graph cannot follow
+            self.stream, self.stream_refused = None, str(err)
 
     def _train(
         self,
@@ -484,6 +501,8 @@ class Forecaster:
         write_run(folder, "forecast", self.config, self.state)
         save_tensors(folder / "model.safetensors", self.model.state_dict())
         write_json(folder / "metrics.json", self.metrics)
+        if self.stream is not None:  # where each series stands after the data fitted on
+            self.stream.save(folder / STREAM_FILE, self)
         atomic_write(
             folder / "predictions.csv", lambda tmp: self.predictions.to_csv(tmp, index=False)
         )
@@ -516,6 +535,19 @@ class Forecaster:
         fc.model.eval()
         metrics_path = folder / "metrics.json"
         fc.metrics = read_json(metrics_path) if metrics_path.exists() else {}
+        if (folder / STREAM_FILE).exists():
+            # a damaged state, or tables in state.json a graph cannot be built from, do not
+            # stop predict, which reads neither; streaming says why it cannot
+            try:
+                fc.stream = Stream.load(folder / STREAM_FILE, fc)
+            except LstmkitError as err:
+                fc.stream_refused = str(err)
+            except (KeyError, IndexError, TypeError, ValueError, AttributeError) as err:
+                fc.stream_refused = (
+                    f"--run: {folder}: its state cannot stream ({type(err).__name__})"
+                )
+        else:
+            fc.stream_refused = f"{folder} has no {STREAM_FILE}; start_stream(history) makes one"
         return fc
 
     def series_arrays(self, data=None) -> tuple[list, list]:
@@ -537,6 +569,41 @@ class Forecaster:
         designs = self._model_designs(arrays, s)
         add_base_errors(arrays, designs, self.model.skip_coefficients())
         return arrays, designs
+
+    def start_stream(self, data=None) -> pd.DataFrame:
+        """Start the stream (the state update advances) from the end of `data`, the whole
+        history of each series (default: the data fitted on), and return its forecasts, as
+        predict's."""
+        if self.model is None:
+            raise LstmkitError("Forecaster.start_stream: fit() or load() it first")
+        s = self.state
+        torch.set_num_threads(self.config.train.threads)
+        prepared = self._prepare(self._table(data), s.past_covariates, s.freq)
+        self._start_stream(prepared.segments)
+        if self.stream is None:
+            raise LstmkitError(self.stream_refused)
+        self.stream.report = {**prepared.report, "steps": prepared.report.get("rows", 0)}
+        return self.stream.frame(self)
+
+    def update(self, new_rows: pd.DataFrame) -> pd.DataFrame:
+        """Advance each series by its new rows (later than its last observation; a gap follows
+        the training rules: interpolated up to max_gap, a fresh start after a longer one) and
+        return the forecasts from the new ends, as predict's table. Equal to predict on the
+        whole history, without reading it again. `stream.report` says what was read."""
+        if self.stream is None:
+            why = self.stream_refused or "fit() or load() it first"
+            raise LstmkitError(f"Forecaster.update: no stream: {why}")
+        torch.set_num_threads(self.config.train.threads)
+        self.stream.update(self, new_rows)
+        return self.stream.frame(self)
+
+    def _table(self, data) -> pd.DataFrame:
+        s = self.state
+        if data is None and s.dataset:
+            return datasets.load(s.dataset)
+        if data is None and s.source is None:
+            raise LstmkitError("--data: this run was fitted on a DataFrame; pass the data")
+        return read_table(s.source if data is None else data)
 
     def predict(self, data=None) -> pd.DataFrame:
         """Forecast the `horizon` steps after the end of each series in `data` (default: the

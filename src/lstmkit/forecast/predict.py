@@ -9,17 +9,23 @@ import pandas as pd
 from ..config import LstmkitError
 from ..data.io import series_id
 
-__all__ = ["forecast_frame", "last_stretches"]
+__all__ = ["forecast_frame", "last_segments", "last_stretches"]
 
 
-def last_stretches(segments, need: int, max_gap: int) -> dict:
-    """Series id -> its last segment: a long gap splits a series, and its forecast starts from
-    the stretch after the last gap, which must hold `need` steps (a one-line error otherwise)."""
+def last_segments(segments) -> dict:
+    """Series id -> its last segment (a long gap splits a series; a forecast starts from the
+    stretch after the last gap)."""
     last = {}
     for seg in segments:
         name = series_id(seg.series)
         if name not in last or seg.times[-1] > last[name].times[-1]:
             last[name] = seg
+    return last
+
+
+def last_stretches(segments, need: int, max_gap: int) -> dict:
+    """last_segments, each of which must hold `need` steps (a one-line error otherwise)."""
+    last = last_segments(segments)
     for name, seg in last.items():
         if len(seg.times) < need:
             after = f" after its last gap longer than {max_gap} steps" if seg.series != name else ""

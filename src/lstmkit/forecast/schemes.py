@@ -47,8 +47,15 @@ VALIDATION_SPAN = 4096  # steps per forward pass of the every-step validation
 FORECAST_SPAN = 16_384
 
 
-def _tensor(a) -> torch.Tensor:
-    return torch.as_tensor(np.nan_to_num(a), dtype=torch.float32)
+def _tensor(a, dtype=torch.float32) -> torch.Tensor:
+    return torch.as_tensor(np.nan_to_num(a), dtype=dtype)
+
+
+def _dtype(model) -> tuple[torch.dtype, type]:
+    """What a forecast feeds the model: its weights' type (float32, or float64 where a caller
+    converted it to check a result to 1e-12), as torch and NumPy name it."""
+    dtype = model.skip.weight.dtype
+    return dtype, np.float64 if dtype == torch.float64 else np.float32
 
 
 class _WindowBatches:
@@ -232,11 +239,12 @@ class Windows(Scheme):
         model.eval()
         out = np.full((T, model.horizon, model.n_quantiles), np.nan)
         idx = np.flatnonzero(_has_window(d, window))
+        dtype, _ = _dtype(model)
         for k in range(0, len(idx), 4096):
             part = idx[k : k + 4096]
             steps = part[:, None] + np.arange(-window + 1, 1)[None, :]
             with torch.no_grad():
-                pred, _ = model(_tensor(a.x[steps]), _tensor(d[part])[:, None, :])
+                pred, _ = model(_tensor(a.x[steps], dtype), _tensor(d[part], dtype)[:, None, :])
             out[part] = pred[:, -1].numpy()
         return out
 
@@ -296,7 +304,8 @@ class EveryStep(Scheme):
         by their shapes), and no single call passes cuDNN's 65,535 steps."""
         model.eval()
         shape = (model.horizon, model.n_quantiles)
-        out = [np.full((len(a.times), *shape), np.nan, np.float32) for a in arrays]
+        _, dtype = _dtype(model)
+        out = [np.full((len(a.times), *shape), np.nan, dtype) for a in arrays]
         width = arrays[0].x.shape[1] + designs[0].shape[1] if arrays else 1
         span = int(max(1, min(FORECAST_SPAN, budget // (4 * width * max(1, group)))))
         for k in range(0, len(arrays), group):
@@ -306,8 +315,8 @@ class EveryStep(Scheme):
             state = None
             for t in range(0, max(len(a.times) for a, _, _ in part), span):
                 steps = min(span, max(len(a.times) for a, _, _ in part) - t)
-                x = np.zeros((len(part), steps, part[0][0].x.shape[1]), np.float32)
-                dd = np.zeros((len(part), steps, part[0][1].shape[1]), np.float32)
+                x = np.zeros((len(part), steps, part[0][0].x.shape[1]), dtype)
+                dd = np.zeros((len(part), steps, part[0][1].shape[1]), dtype)
                 for j, (a, d, _) in enumerate(part):
                     hi = min(len(a.times), t + steps)
                     if hi > t:
