@@ -177,3 +177,26 @@ def test_load_many_clients_no_error_no_lost_update(server):
     }
     got = pd.DataFrame(end)
     np.testing.assert_allclose(got.predicted, on_disk.predicted, rtol=0, atol=1e-9)
+
+
+def test_an_update_whose_state_file_cannot_be_written_is_undone(server, tmp_path):
+    """Not written, so not acknowledged (HTTP 503), so not kept: memory stays what the file
+    holds. Here a folder stands where the state file goes, so the rename onto it fails."""
+    from lstmkit.serve import Served
+
+    served = Served(server["folder"] / "plain", tmp_path)
+    served.state_path.mkdir()
+    frame = served.fc.stream.frame(served.fc)
+    last = frame[frame.series == "s0"].origin.iloc[0]
+    row = {"when": str(last + pd.Timedelta(hours=1)), "site": "s0", "temp": 1.0, "wind": 0.0}
+    with pytest.raises(OSError):
+        served.update([row])
+    pd.testing.assert_frame_equal(served.fc.stream.frame(served.fc), frame)
+    served.state_path.rmdir()
+    answer = served.update([row])  # the same row, once the file can be written
+    assert [r["series"] for r in answer["forecasts"]] == ["s0"]
+    assert (
+        Stream.load(served.state_path, served.fc)
+        .frame(served.fc)
+        .equals(served.fc.stream.frame(served.fc))
+    )

@@ -3,7 +3,8 @@
     POST /{run}/predict   {"rows": [...]}: forecasts from these rows as the whole history (what
                           `lstmkit predict --data` gives); no rows: from the stored state
     POST /{run}/update    {"rows": [...]}: advance the stored state by new rows, then forecast
-                          from it (what `lstmkit predict --state S --data NEW` gives)
+                          the series they moved (what `lstmkit predict --state S --data NEW`
+                          gives for them)
     GET  /{run}/model     the run's settings, what fit resolved and its test metrics
     GET  /health          ok, and the runs served
     GET  /docs, /openapi.json
@@ -78,11 +79,17 @@ class Served:
 
     def update(self, rows: list[dict]) -> dict:
         with self.lock:
-            self.fc.stream.update(self.fc, self.frame(rows))  # all or nothing (stream.py)
-            self.fc.stream.save(self.state_path, self.fc)
+            stream = self.fc.stream
+            before = stream.snapshot()
+            stream.update(self.fc, self.frame(rows))  # all or nothing (stream.py)
+            try:
+                stream.save(self.state_path, self.fc)
+            except OSError:  # not acknowledged, so not kept: memory stays what the file holds
+                stream.restore(before)
+                raise
             report = self.fc.stream.report
-            return {
-                "forecasts": self.fc.stream.records(self.fc),
+            return {  # the series this update moved (POST /predict {} gives every series)
+                "forecasts": self.fc.stream.records(self.fc, report["series"]),
                 "report": {k: _plain(v) for k, v in report.items()},
             }
 
@@ -195,6 +202,9 @@ def app_of(served: list[Served]):
                 return await run_in_threadpool(method, rows)
             except LstmkitError as err:  # a row the forecaster cannot take: which, and why
                 raise HTTPException(422, [{"loc": ["body", "rows"], "msg": str(err)}]) from None
+            except OSError as err:  # the state file could not be written: the update is undone
+                where = f"{err.filename}: " if err.filename else ""
+                raise HTTPException(503, f"{where}{err.strerror or err}") from None
 
         @app.post(f"{prefix}/predict", name=f"predict {s.name}" + " (default)" * (not prefix))
         async def predict(body: Body):  # type: ignore[valid-type]

@@ -36,6 +36,7 @@ def split(df, last: int):
         (24, ("a", "b", "c"), {"quantiles": [0.1, 0.9]}),
         (24, ("a",), {"scheme": "windows", "window": 12}),
         (1, ("a", "b"), {"scheme": "windows", "window": 12, "num_layers": 2, "cell": "gru"}),
+        (1, ("a",), {"cell": "cifg"}),  # a variant: its step as it is, not traced
     ],
 )
 def test_one_observation_at_a_time_equals_one_pass(horizon, sites, settings):

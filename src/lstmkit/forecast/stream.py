@@ -163,17 +163,25 @@ class Stream:
         row leaves the state as it was."""
         d, s = fc.config.data, fc.state
         steps, report = self._steps(df, d, s)
-        saved = {k: v.clone() for k, v in self.tensors.items()}
-        series_before = list(self.series)
+        before = self.snapshot()
         try:
             self._add(sorted(steps))
             self._run(steps)
         except BaseException:
-            self.tensors, self.series = saved, series_before
-            self.row = {name: k for k, name in enumerate(self.series)}
+            self.restore(before)
             raise
         self.report = report
         return report
+
+    def snapshot(self) -> tuple:
+        """A copy of the state, for restore(): an update that cannot be kept (its file not
+        written) is undone."""
+        return {k: v.clone() for k, v in self.tensors.items()}, list(self.series), self.report
+
+    def restore(self, snapshot: tuple) -> None:
+        tensors, series, report = snapshot
+        self.tensors, self.series, self.report = tensors, series, report
+        self.row = {name: k for k, name in enumerate(self.series)}
 
     def _steps(self, df, d, s) -> tuple[dict, dict]:
         """Per series: the new steps on the grid (target, past, ms, restart flags), checked.
@@ -219,6 +227,7 @@ class Stream:
             steps[name] = self._prepared(df.iloc[at], times.iloc[at], d, s, row, report, name)
             report["steps"] += len(steps[name][0])
         report["restarted"] = sorted(set(report["restarted"]))
+        report["series"] = sorted(steps)
         return steps, report
 
     @staticmethod
@@ -294,7 +303,8 @@ class Stream:
             ms = torch.from_numpy(np.array([c[2][k] for c in chosen], np.int64))
             target, past = raw[:, -1], raw[:, :-1]
             with torch.no_grad():
-                forecast, *state = graphs.step(target, past, ms, index, *self._take(rows))
+                step = graphs.step_of(len(rows))
+                forecast, *state = step(target, past, ms, index, *self._take(rows))
             self._put(rows, state)
             t["forecast"][rows] = forecast
             t["last_time"][rows] = ms
