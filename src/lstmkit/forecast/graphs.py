@@ -52,7 +52,6 @@ _MONTHLY = {
     "MonthEnd": 1,
     "BusinessMonthBegin": 1,
     "BusinessMonthEnd": 1,
-    "SemiMonthBegin": None,
     "QuarterBegin": 3,
     "QuarterEnd": 3,
     "BQuarterBegin": 3,

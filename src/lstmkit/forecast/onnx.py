@@ -63,7 +63,7 @@ def _inputs(segs, graphs, dtype=torch.float32):
 
 
 class _Cut:
-    """A segment's first n steps (what the checks feed)."""
+    """Steps lo..hi of a segment (what the checks feed)."""
 
     def __init__(self, seg, lo: int, hi: int):
         self.series, self.times = seg.series, seg.times[lo:hi]
@@ -93,6 +93,7 @@ def export_forecaster(fc, folder, segments) -> dict:
         | {"series": {0: "N"}, "forecast": {0: "N"}}
         | state_axes,
     )
+    # traced on one short row; the checks' other batch sizes and lengths fail a folded axis
     traced = _inputs([_Cut(batch[0], 0, whole.need + 3)], graphs)
     checks = [_inputs(batch, graphs), _inputs([_Cut(b, 0, length - 1) for b in batch], graphs)]
     record = {}
