@@ -34,6 +34,7 @@ from rich.table import Table
 from lstmkit import Forecaster
 from lstmkit.bench import write_results
 from lstmkit.data import load as load_dataset
+from lstmkit.forecast.graphs import series_axis
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = "weather-nyc-hourly"
@@ -89,7 +90,7 @@ def onnx_step_latency(folder, fc, n: int) -> dict:
         os.path.join(folder, "step.onnx"), options, providers=["CPUExecutionProvider"]
     )
     state = {  # the first series' state (axis 1 of h and c, 0 of the rest)
-        k: (v[:, :1] if k in ("h", "c", "a") else v[:1]).numpy()
+        k: v.narrow(series_axis(k), 0, 1).numpy()
         for k, v in fc.stream.tensors.items()
         if k in fc.stream.graphs.state_names
     }
@@ -98,7 +99,7 @@ def onnx_step_latency(folder, fc, n: int) -> dict:
         "target": np.array([60.0], np.float32),
         "past": np.zeros((1, P), np.float32),
         "time": fc.stream.tensors["last_time"].numpy()[:1] + 3_600_000,
-        "series": fc.stream._index(fc.stream.series[:1]).numpy(),
+        "series": fc.stream.graphs.index(fc.stream.series[:1]).numpy(),
         **state,
     }
     return timed(lambda: session.run(None, feed), n)

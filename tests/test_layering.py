@@ -54,9 +54,10 @@ INNER = {
         "graphs": 3,
         "stream": 4,
         "onnx": 5,
-        "estimator": 5,
-        "explain": 6,
-        "__init__": 7,
+        "fitted": 5,
+        "estimator": 6,
+        "explain": 7,
+        "__init__": 8,
     },
     "classify": {
         "config": 0,

@@ -80,16 +80,13 @@ class Served:
     def update(self, rows: list[dict]) -> dict:
         with self.lock:
             stream = self.fc.stream
-            before = stream.snapshot()
-            stream.update(self.fc, self.frame(rows))  # all or nothing (stream.py)
-            try:
-                stream.save(self.state_path, self.fc)
-            except OSError:  # not acknowledged, so not kept: memory stays what the file holds
-                stream.restore(before)
-                raise
-            report = self.fc.stream.report
+            # all or nothing (stream.py), the file included: an update the file does not hold
+            # is not acknowledged, so not kept, and memory stays what the file holds
+            report = stream.update(
+                self.fc, self.frame(rows), keep=lambda: stream.save(self.state_path, self.fc)
+            )
             return {  # the series this update moved (POST /predict {} gives every series)
-                "forecasts": self.fc.stream.records(self.fc, report["series"]),
+                "forecasts": stream.records(self.fc, report["series"]),
                 "report": {k: _plain(v) for k, v in report.items()},
             }
 

@@ -23,7 +23,8 @@ import torch
 from torch import nn
 
 from ..config import LstmkitError
-from ..data.smiles import _TOKEN, PAD, UNK
+from ..data.sequences import pad
+from ..data.smiles import PAD, TOKEN_PATTERN, UNK
 from ..export import Names, to_onnx
 from ..runs import write_json
 
@@ -74,14 +75,10 @@ def export_classifier(sc, folder, data=None) -> dict:
     graph = Proba(members, s.multilabel, None if tokens else s.scaler).eval()
     where, test = (data, None) if data is not None else _source(sc)
     seqs = sc.split(where, test)["parts"]["test"][0]
-    x, n = sc.encode(seqs, 0, cfg.train.seed + 1)
-    if tokens:
-        x = x[0]
-        n = n[0]
-    elif s.scaler is not None:  # the graph scales: feed it the values as read
-        x = (x * s.scaler.std + s.scaler.mean).astype(np.float32) * (
-            np.arange(x.shape[1])[None, :, None] < n[:, None, None]
-        )
+    if tokens:  # token ids of the canonical strings (the first of encode's variants)
+        x, n = (v[0] for v in sc.encode(seqs, 0, cfg.train.seed + 1))
+    else:  # the values as read: the graph scales them
+        x, n = pad([np.asarray(v, np.float32) for v in seqs.values])
 
     def batch(rows):
         rows = np.asarray(rows)
@@ -109,7 +106,7 @@ def export_classifier(sc, folder, data=None) -> dict:
     }
     if tokens:
         card["vocab"] = {t: i for i, t in enumerate(s.vocab.tokens)}
-        card["tokenizer"] = {"pattern": _TOKEN.pattern, "pad": PAD, "unknown": UNK}
+        card["tokenizer"] = {"pattern": TOKEN_PATTERN.pattern, "pad": PAD, "unknown": UNK}
         card["canonical"] = bool(cfg.smiles.canonical)
         if cfg.smiles.tta:
             card["note"] = (

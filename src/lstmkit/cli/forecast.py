@@ -308,7 +308,7 @@ def _from_state(run_dir, data, state):
         raise LstmkitError(f"--state: {path} does not exist and {fc.stream_refused}")
     waiting = fc.stream.waiting()
     if waiting:
-        need = max(fc.config.train.window, fc.state.ar_order) + 1
+        need = fc.stream.graphs.step.need
         shown = ", ".join(f"{k!r} ({v})" for k, v in list(waiting.items())[:5])
         click.echo(
             f"note: {len(waiting)} series have fewer than the {need} steps a forecast needs: "

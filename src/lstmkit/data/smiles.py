@@ -23,6 +23,7 @@ from ..config import LstmkitError, cut
 
 __all__ = [
     "PAD",
+    "TOKEN_PATTERN",
     "UNK",
     "NGrams",
     "Vocabulary",
@@ -34,7 +35,10 @@ __all__ = [
 ]
 
 PAD, UNK = "<pad>", "<unk>"
-_TOKEN = re.compile(r"\[[^\]\[]+\]|Br|Cl|%[0-9]{2}|[BCNOSPFI]|[bcnosp]|[()=#\-+\\/:~@?>*$.]|[0-9]")
+# one token of the SMILES grammar (export writes its pattern for tokenizers outside lstmkit)
+TOKEN_PATTERN = re.compile(
+    r"\[[^\]\[]+\]|Br|Cl|%[0-9]{2}|[BCNOSPFI]|[bcnosp]|[()=#\-+\\/:~@?>*$.]|[0-9]"
+)
 
 
 def tokenize(smiles: str) -> list[str]:
@@ -44,7 +48,7 @@ def tokenize(smiles: str) -> list[str]:
     """
     tokens, pos = [], 0
     while pos < len(smiles):
-        match = _TOKEN.match(smiles, pos)
+        match = TOKEN_PATTERN.match(smiles, pos)
         if match:
             tokens.append(match.group())
             pos = match.end()

@@ -39,9 +39,18 @@ import torch
 from torch import Tensor, nn
 
 from ..config import LstmkitError
+from ..data.io import series_id
 from .inputs import fixed_step
 
-__all__ = ["MS_PER_DAY", "Graphs", "calendar_of", "next_time"]
+__all__ = [
+    "MS_PER_DAY",
+    "Graphs",
+    "calendar_of",
+    "fixed_ms",
+    "next_time",
+    "series_axis",
+    "to_ms",
+]
 
 MS_PER_DAY = 86_400_000
 # 400 Gregorian years: whole weeks and whole leap cycles, so shifting by it changes no weekday or
@@ -63,15 +72,35 @@ _MONTHLY = {
 }
 
 
+@functools.lru_cache(maxsize=64)
+def fixed_ms(freq: str) -> int | None:
+    """The step in whole milliseconds; None where it is not fixed (months, business days) or
+    not a whole number of them."""
+    if not fixed_step(freq):
+        return None
+    ms = pd.Timedelta(pd.tseries.frequencies.to_offset(freq)) / pd.Timedelta("1ms")
+    return int(ms) if ms == int(ms) and ms >= 1 else None
+
+
+def to_ms(times) -> np.ndarray:
+    """Times as the graphs read them: int64 milliseconds since 1970."""
+    return pd.DatetimeIndex(times).as_unit("ms").asi8.astype(np.int64)
+
+
+def series_axis(name: str) -> int:
+    """The axis of a state tensor that runs over series: 1 for an LSTM's (layers, N, size)
+    states, 0 for the rest."""
+    return 1 if name in ("h", "c", "a") else 0
+
+
 def step_rule(freq: str) -> tuple[str, int]:
     """How the graph finds the next step's time: ("ms", step in ms) for a fixed step, ("week",
     7 n days), ("business", 1) or ("months", months per step); a one-line error otherwise."""
     offset = pd.tseries.frequencies.to_offset(freq)
     if fixed_step(freq):
-        ms = pd.Timedelta(offset) / pd.Timedelta("1ms")
-        if ms < 1 or ms != int(ms):
+        if fixed_ms(freq) is None:
             raise LstmkitError(f"export: a step of {freq!r} is not a whole number of milliseconds")
-        return "ms", int(ms)
+        return "ms", fixed_ms(freq)
     kind = type(offset).__name__
     if isinstance(offset, pd.offsets.Week):
         return "week", 7 * offset.n
@@ -201,6 +230,9 @@ class _Fitted(nn.Module):
             lag[:, 1 + j, :q] = W[:, self.p + j * q : self.p + (j + 1) * q]
         start = self.p + q * self.P
         self.register_buffer("w_lag", lag)  # (H, 1 + P, p): tap k is lag k
+        # the same as (p (1 + P), H), lag-major: one step's flattened lags times it is one
+        # MatMul, laid out once here rather than at every step
+        self.register_buffer("w_taps", lag.permute(2, 1, 0).flatten(0, 1).contiguous())
         self.register_buffer("w_calendar", W[:, start:-1].clone())
         self.register_buffer("w_constant", W[:, -1].clone())
         rows = [s.scaler_y.get(n) for n in self.names] + [s.scaler_y.pooled]
@@ -308,8 +340,7 @@ class Step(_Fitted):
         lags = torch.cat([z.unsqueeze(1), lags[:, :-1]], 1)  # (N, p, 1 + P), newest first
         count = count + 1
         cal = self.calendar(time)  # (N, C)
-        # (N, p (1 + P)) @ (p (1 + P), H): one MatMul (onnxruntime's float64 Einsum took 2x)
-        base = lags.flatten(1) @ self.w_lag.permute(2, 1, 0).flatten(0, 1) + cal @ self.w_calendar.T
+        base = lags.flatten(1) @ self.w_taps + cal @ self.w_calendar.T  # (N, H)
         base = base + self.w_constant
         used = count >= self.p + 1  # the design of the previous step was complete
         error = torch.where(used, z[:, 0] - one_step, torch.zeros_like(one_step))
@@ -331,6 +362,22 @@ class Graphs:
     def __init__(self, fc, lstm: nn.Module | None = None):
         self.whole, self.step = Whole(fc, lstm).eval(), Step(fc, lstm).eval()
         self._traced: dict = {}  # the traced one-series step, per dtype (step_of)
+        self.rows = {name: k for k, name in enumerate(self.step.names)}
+
+    def index(self, names) -> Tensor:
+        """Each series' row in the tables (the last row: a series fit never saw)."""
+        unseen = len(self.rows)
+        return torch.as_tensor([self.rows.get(n, unseen) for n in names], dtype=torch.int64)
+
+    def inputs(self, segments, dtype=torch.float64) -> list[Tensor]:
+        """Whole's inputs for equally long prepared segments, values as read: target (N, T),
+        past (N, T, P), time (N, T) in ms, series (N,)."""
+        return [
+            torch.as_tensor(np.stack([s.target for s in segments]), dtype=dtype),
+            torch.as_tensor(np.stack([s.past for s in segments]), dtype=dtype),
+            torch.as_tensor(np.stack([to_ms(s.times) for s in segments])),
+            self.index([series_id(s.series) for s in segments]),
+        ]
 
     def blank(self, n: int) -> dict[str, Tensor]:
         """The state of `n` series before their first step."""

@@ -20,16 +20,13 @@ from __future__ import annotations
 import copy
 import pathlib
 
-import numpy as np
-import pandas as pd
 import torch
 
 from ..config import LstmkitError
-from ..data.io import series_id
 from ..export import Names, to_onnx
 from ..layers.loop import recurrence
 from ..runs import write_json
-from .graphs import Graphs
+from .graphs import Graphs, series_axis
 from .predict import last_segments
 from .stream import model_fingerprint
 
@@ -53,13 +50,9 @@ def _float32(fc):
     return Graphs(fc, lstm)
 
 
-def _inputs(segs, graphs, dtype=torch.float32):
-    target = torch.as_tensor(np.stack([s.target for s in segs]), dtype=dtype)
-    past = torch.as_tensor(np.stack([s.past for s in segs]), dtype=dtype)
-    ms = torch.as_tensor(np.stack([pd.DatetimeIndex(s.times).as_unit("ms").asi8 for s in segs]))
-    known = {n: k for k, n in enumerate(graphs.whole.names)}
-    series = torch.as_tensor([known.get(series_id(s.series), len(known)) for s in segs])
-    return [target, past, ms, series]
+def _inputs(segs, graphs):
+    """The whole graph's inputs as onnxruntime takes them: values in float32."""
+    return graphs.inputs(segs, torch.float32)
 
 
 class _Cut:
@@ -85,7 +78,7 @@ def export_forecaster(fc, folder, segments) -> dict:
     if len(batch) == 1:  # two rows at least, so a frozen batch axis shows
         batch = batch * 2
     states = list(graphs.state_names)
-    state_axes = {n: ({1: "N"} if n in ("h", "c", "a") else {0: "N"}) for n in states}
+    state_axes = {n: {series_axis(n): "N"} for n in states}
     names = Names(
         ["target", "past", "time", "series"],
         ["forecast", *states],
@@ -127,7 +120,7 @@ def export_forecaster(fc, folder, segments) -> dict:
         | {f"{n}_out": a for n, a in state_axes.items()},
     )
     traced = [  # one series: the batch axis must come out dynamic
-        a.narrow(1 if n in ("h", "c", "a") else 0, 0, 1)
+        a.narrow(series_axis(n), 0, 1)
         for n, a in zip(step_names.inputs, step_checks[0], strict=True)
     ]
     record["step.onnx"] = to_onnx(
@@ -154,7 +147,7 @@ def export_forecaster(fc, folder, segments) -> dict:
 
 def _shape_of(name: str, graphs) -> list:
     """A state tensor's shape, "N" on its series axis, then its dtype."""
-    axis = 1 if name in ("h", "c", "a") else 0
+    axis = series_axis(name)
     blank = graphs.blank(1)[name]
     shape = ["N" if k == axis else d for k, d in enumerate(blank.shape)]
     return [*shape, str(blank.dtype).replace("torch.", "")]

@@ -51,11 +51,10 @@ def _tensor(a, dtype=torch.float32) -> torch.Tensor:
     return torch.as_tensor(np.nan_to_num(a), dtype=dtype)
 
 
-def _dtype(model) -> tuple[torch.dtype, type]:
-    """What a forecast feeds the model: its weights' type (float32, or float64 where a caller
-    converted it to check a result to 1e-12), as torch and NumPy name it."""
-    dtype = model.skip.weight.dtype
-    return dtype, np.float64 if dtype == torch.float64 else np.float32
+def _numpy_dtype(model) -> type:
+    """What a forecast feeds the model, as NumPy names it: its weights' type (float32, or
+    float64 where a caller converted it to check a result to 1e-12)."""
+    return np.float64 if model.skip.weight.dtype == torch.float64 else np.float32
 
 
 class _WindowBatches:
@@ -239,7 +238,7 @@ class Windows(Scheme):
         model.eval()
         out = np.full((T, model.horizon, model.n_quantiles), np.nan)
         idx = np.flatnonzero(_has_window(d, window))
-        dtype, _ = _dtype(model)
+        dtype = model.skip.weight.dtype
         for k in range(0, len(idx), 4096):
             part = idx[k : k + 4096]
             steps = part[:, None] + np.arange(-window + 1, 1)[None, :]
@@ -304,7 +303,7 @@ class EveryStep(Scheme):
         by their shapes), and no single call passes cuDNN's 65,535 steps."""
         model.eval()
         shape = (model.horizon, model.n_quantiles)
-        _, dtype = _dtype(model)
+        dtype = _numpy_dtype(model)
         out = [np.full((len(a.times), *shape), np.nan, dtype) for a in arrays]
         width = arrays[0].x.shape[1] + designs[0].shape[1] if arrays else 1
         span = int(max(1, min(FORECAST_SPAN, budget // (4 * width * max(1, group)))))

@@ -20,7 +20,6 @@ fingerprint, the series in row order); written atomically, refused for another r
 
 from __future__ import annotations
 
-import functools
 import json
 import pathlib
 
@@ -34,13 +33,12 @@ from ..checkpoint import fingerprint
 from ..config import LstmkitError, SettingError
 from ..data.io import prepare, read_times
 from ..runs import MAX_COUNT, atomic_write, read_tensors
-from .graphs import Graphs
+from .graphs import Graphs, fixed_ms, series_axis, to_ms
 from .predict import last_segments
 
 __all__ = ["FORMAT", "Stream", "model_fingerprint"]
 
 FORMAT = "lstmkit-stream/1"
-_DAY_MS = 86_400_000
 
 
 def model_fingerprint(fc) -> str:
@@ -52,21 +50,6 @@ def model_fingerprint(fc) -> str:
         sort_keys=True,
     )
     return fingerprint(*tensors, np.frombuffer(tables.encode(), np.uint8))
-
-
-@functools.lru_cache(maxsize=64)
-def _fixed_ms(freq: str) -> int | None:
-    """The step in whole milliseconds, or None (months, business days, finer than 1 ms)."""
-    try:
-        step = pd.Timedelta(pd.tseries.frequencies.to_offset(freq))
-    except ValueError:
-        return None
-    ms = step / pd.Timedelta("1ms")
-    return int(ms) if ms == int(ms) and ms >= 1 else None
-
-
-def _to_ms(times) -> np.ndarray:
-    return pd.DatetimeIndex(times).as_unit("ms").asi8.astype(np.int64)
 
 
 class Stream:
@@ -81,33 +64,24 @@ class Stream:
 
     # ---- rows of the state ----------------------------------------------------------------
 
-    def _axis(self, name: str) -> int:
-        return 1 if name in ("h", "c", "a") else 0
-
     def _take(self, rows: torch.Tensor) -> list[torch.Tensor]:
-        return [self.tensors[n].index_select(self._axis(n), rows) for n in self.graphs.state_names]
+        return [self.tensors[n].index_select(series_axis(n), rows) for n in self.graphs.state_names]
 
     def _put(self, rows: torch.Tensor, values) -> None:
         for n, v in zip(self.graphs.state_names, values, strict=True):
-            self.tensors[n].index_copy_(self._axis(n), rows, v)
+            self.tensors[n].index_copy_(series_axis(n), rows, v)
 
     def _blank_rows(self, rows: torch.Tensor) -> None:
         blank = self.graphs.blank(len(rows))
         self._put(rows, [blank[n] for n in self.graphs.state_names])
 
-    def _index(self, names) -> torch.Tensor:
-        """Each series' row in the graphs' tables (the last row: a series fit never saw)."""
-        known = {n: k for k, n in enumerate(self.graphs.step.names)}
-        unseen = len(known)
-        return torch.as_tensor([known.get(n, unseen) for n in names], dtype=torch.int64)
-
     @classmethod
-    def empty(cls, graphs: Graphs, P: int) -> Stream:
-        H, Q = graphs.step.horizon, graphs.step.n_quantiles
+    def empty(cls, graphs: Graphs) -> Stream:
+        g = graphs.step
         tensors = graphs.blank(0) | {
             "last_time": torch.zeros(0, dtype=torch.int64),
-            "last_raw": torch.zeros((0, 1 + P), dtype=torch.float64),
-            "forecast": torch.zeros((0, H, Q), dtype=torch.float64),
+            "last_raw": torch.zeros((0, 1 + g.P), dtype=torch.float64),
+            "forecast": torch.zeros((0, g.horizon, g.n_quantiles), dtype=torch.float64),
         }
         return cls(graphs, [], tensors)
 
@@ -118,7 +92,7 @@ class Stream:
             return
         blank, n = self.graphs.blank(len(new)), len(new)
         for name in self.graphs.state_names:
-            self.tensors[name] = torch.cat([self.tensors[name], blank[name]], self._axis(name))
+            self.tensors[name] = torch.cat([self.tensors[name], blank[name]], series_axis(name))
         t = self.tensors
         t["last_time"] = torch.cat([t["last_time"], torch.full((n,), -(2**62))])
         t["last_raw"] = torch.cat([t["last_raw"], torch.zeros((n, t["last_raw"].shape[1]))])
@@ -134,20 +108,18 @@ class Stream:
         """The state after each series' last segment (prepared, in the target's units): the whole
         graph over it, series of one length as one batch."""
         graphs = Graphs(fc)
-        stream = cls.empty(graphs, len(fc.state.past_covariates))
+        stream = cls.empty(graphs)
         last = last_segments(segments)
         stream._add(sorted(last))
-        dtype = torch.float64  # the values as read: the graphs scale them in float64
         by_length: dict[int, list[str]] = {}
         for name, seg in last.items():
             by_length.setdefault(len(seg.times), []).append(name)
         for names in by_length.values():
             segs = [last[n] for n in names]
-            target = torch.as_tensor(np.stack([s.target for s in segs]), dtype=dtype)
-            past = torch.as_tensor(np.stack([s.past for s in segs]), dtype=dtype)
-            ms = torch.as_tensor(np.stack([_to_ms(s.times) for s in segs]))
+            inputs = graphs.inputs(segs)  # float64, the values as read: the graphs scale them
             with torch.no_grad():
-                forecast, *state = graphs.whole(target, past, ms, stream._index(names))
+                forecast, *state = graphs.whole(*inputs)
+            ms = inputs[2]
             rows = torch.as_tensor([stream.row[n] for n in names])
             stream._put(rows, state)
             t = stream.tensors
@@ -157,31 +129,25 @@ class Stream:
             t["last_raw"][rows] = torch.as_tensor(np.array(raw), dtype=torch.float64)
         return stream
 
-    def update(self, fc, df: pd.DataFrame) -> dict:
+    def update(self, fc, df: pd.DataFrame, keep=None) -> dict:
         """Advance every series `df` has rows for; returns (and keeps in .report) what was read:
         rows, steps, gaps filled, series started afresh after a long gap. All or nothing: a bad
-        row leaves the state as it was."""
+        row leaves the state as it was, and so does a failing `keep()`, called once the state
+        has advanced (the service writes the file there: an update it cannot write is undone)."""
         d, s = fc.config.data, fc.state
         steps, report = self._steps(df, d, s)
-        before = self.snapshot()
+        before = {k: v.clone() for k, v in self.tensors.items()}, list(self.series), self.report
         try:
             self._add(sorted(steps))
             self._run(steps)
+            self.report = report
+            if keep is not None:
+                keep()
         except BaseException:
-            self.restore(before)
+            self.tensors, self.series, self.report = before
+            self.row = {name: k for k, name in enumerate(self.series)}
             raise
-        self.report = report
         return report
-
-    def snapshot(self) -> tuple:
-        """A copy of the state, for restore(): an update that cannot be kept (its file not
-        written) is undone."""
-        return {k: v.clone() for k, v in self.tensors.items()}, list(self.series), self.report
-
-    def restore(self, snapshot: tuple) -> None:
-        tensors, series, report = snapshot
-        self.tensors, self.series, self.report = tensors, series, report
-        self.row = {name: k for k, name in enumerate(self.series)}
 
     def _steps(self, df, d, s) -> tuple[dict, dict]:
         """Per series: the new steps on the grid (target, past, ms, restart flags), checked.
@@ -203,7 +169,7 @@ class Stream:
         groups: dict[str, list[int]] = {}
         for k, name in enumerate(names.tolist()):  # Python strings, for messages and keys
             groups.setdefault(name, []).append(k)
-        step_ms = _fixed_ms(s.freq)
+        step_ms = fixed_ms(s.freq)
         steps, report = {}, {"rows": len(df), "steps": 0, "filled": 0, "restarted": []}
         for name in sorted(groups):
             at = np.asarray(groups[name])
@@ -270,7 +236,7 @@ class Stream:
             n = len(seg.times) - first
             target.append(seg.target[first:])
             past.append(seg.past[first:])
-            ms.append(_to_ms(seg.times[first:]))
+            ms.append(to_ms(seg.times[first:]))
             flags = np.zeros(n, bool)
             flags[:1] = k > 0 or row is None
             restart.append(flags)
@@ -289,7 +255,7 @@ class Stream:
         graphs, t = self.graphs, self.tensors
         names = sorted(steps)
         rows_all = torch.as_tensor([self.row[n] for n in names])
-        index_all = self._index(names)
+        index_all = graphs.index(names)
         lengths = np.array([len(steps[n][0]) for n in names])
         for k in range(int(lengths.max(initial=0))):
             at = np.flatnonzero(lengths > k)
@@ -323,8 +289,8 @@ class Stream:
         origin = pd.to_datetime(self.tensors["last_time"].numpy()[ready], unit="ms")
         step = pd.tseries.frequencies.to_offset(s.freq)
         ahead = np.arange(1, horizon + 1)
-        if _fixed_ms(s.freq):  # one addition for every row; else pandas' offsets, row by row
-            delta = pd.to_timedelta(ahead * _fixed_ms(s.freq), unit="ms")
+        if fixed_ms(s.freq):  # one addition for every row; else pandas' offsets, row by row
+            delta = pd.to_timedelta(ahead * fixed_ms(s.freq), unit="ms")
             times = (origin.to_numpy()[:, None] + delta.to_numpy()[None]).ravel()
         else:
             times = [o + h * step for o in origin for h in ahead]
@@ -347,7 +313,7 @@ class Stream:
         levels, median, horizon = cfg.model.levels, cfg.model.median_index, cfg.model.horizon
         forecast = self.tensors["forecast"].double().numpy()
         last = self.tensors["last_time"].numpy()
-        step_ms = _fixed_ms(s.freq)
+        step_ms = fixed_ms(s.freq)
         offset = pd.tseries.frequencies.to_offset(s.freq)
         out = []
         for name in sorted(self.row if names is None else set(names) & set(self.row)):
@@ -425,7 +391,7 @@ class Stream:
         ):
             raise LstmkitError(f"--state: {path}: its series list is damaged")
         graphs = Graphs(fc)
-        template = cls.empty(graphs, len(fc.state.past_covariates))
+        template = cls.empty(graphs)
         template._add(series)
         expected = {k: v.shape for k, v in template.tensors.items()}
         tensors = read_tensors(path, expected)
